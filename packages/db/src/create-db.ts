@@ -1,0 +1,111 @@
+import { mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { PGlite } from "@electric-sql/pglite";
+import { sql } from "drizzle-orm";
+import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import pg from "pg";
+import { lockDataDir } from "./data-dir-lock.ts";
+import * as schema from "./schema.ts";
+
+export type Schema = typeof schema;
+/** The Drizzle API both drivers share; the rest of the code sees only this. */
+export type Database = PgDatabase<PgQueryResultHKT, Schema>;
+export type Transaction = Parameters<Parameters<Database["transaction"]>[0]>[0];
+/** A database or an open transaction: services accept either. */
+export type Queryable = Database | Transaction;
+
+export interface DbHandle {
+  db: Database;
+  kind: "postgres" | "pglite";
+  /** Resolves when the database answers a trivial query. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+  /** The pg Pool, when kind is "postgres" (migrations take an advisory lock on one client). */
+  pool?: pg.Pool;
+  pglite?: PGlite;
+}
+
+export interface CreateDbOptions {
+  /** PostgreSQL connection string; without it, embedded PGlite. */
+  url?: string;
+  /** PGlite's directory; ignored with `url` or `memory`. */
+  dataDir?: string;
+  /** PGlite in memory (tests). */
+  memory?: boolean;
+  poolSize?: number;
+  /** Called with errors of idle pool clients (a PostgreSQL restart sends 57P01 to each). */
+  onPoolError?: (error: Error) => void;
+}
+
+export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle> {
+  if (options.url) return createPostgres(options.url, options);
+  return createPglite(options);
+}
+
+function createPostgres(url: string, options: CreateDbOptions): DbHandle {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+  });
+  // Without a listener, an idle client's error (e.g. PostgreSQL restarting) is an
+  // unhandled 'error' event and kills the process. The pool drops that client itself.
+  pool.on("error", (error) => options.onPoolError?.(error));
+  const db = drizzlePg(pool, { schema }) as unknown as Database;
+  return {
+    db,
+    kind: "postgres",
+    pool,
+    async ping() {
+      await pool.query("select 1");
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}
+
+async function createPglite(options: CreateDbOptions): Promise<DbHandle> {
+  let release = () => {};
+  let client: PGlite;
+  if (options.memory) {
+    client = new PGlite();
+  } else {
+    const dataDir = resolve(options.dataDir ?? ".data");
+    release = lockDataDir(dataDir);
+    try {
+      const pgdata = join(dataDir, "pgdata");
+      // PGlite does not create parent directories: ENOENT at start otherwise.
+      mkdirSync(pgdata, { recursive: true });
+      client = new PGlite(pgdata);
+    } catch (error) {
+      release();
+      throw error;
+    }
+  }
+  try {
+    await client.waitReady;
+  } catch (error) {
+    release();
+    throw error;
+  }
+  const db = drizzlePglite(client, { schema }) as unknown as Database;
+  let closed = false;
+  return {
+    db,
+    kind: "pglite",
+    pglite: client,
+    async ping() {
+      await db.execute(sql`select 1`);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await client.close();
+      release();
+    },
+  };
+}

@@ -1,0 +1,13 @@
+export { isConnectionError } from "./connection-errors.ts";
+export {
+  type CreateDbOptions,
+  createDb,
+  type Database,
+  type DbHandle,
+  type Queryable,
+  type Schema,
+  type Transaction,
+} from "./create-db.ts";
+export { DataDirLockedError, lockDataDir } from "./data-dir-lock.ts";
+export { migrate } from "./migrate.ts";
+export * as schema from "./schema.ts";

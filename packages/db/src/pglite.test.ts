@@ -1,0 +1,73 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { eq } from "drizzle-orm";
+import { afterEach, describe, expect, it } from "vitest";
+import { createDb, type DbHandle } from "./create-db.ts";
+import { DataDirLockedError } from "./data-dir-lock.ts";
+import { migrate } from "./migrate.ts";
+import { users } from "./schema.ts";
+
+const dirs: string[] = [];
+const handles: DbHandle[] = [];
+afterEach(async () => {
+  for (const h of handles.splice(0)) await h.close();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function tempDir() {
+  const dir = mkdtempSync(join(tmpdir(), "parley-db-"));
+  dirs.push(dir);
+  return dir;
+}
+
+async function open(options: Parameters<typeof createDb>[0]) {
+  const handle = await createDb(options);
+  handles.push(handle);
+  return handle;
+}
+
+const alice = { id: "u1", email: "alice@example.com", displayName: "Alice", passwordHash: "x" };
+
+describe("PGlite", () => {
+  it("applies the migrations in memory and round-trips a user", async () => {
+    const handle = await open({ memory: true });
+    await migrate(handle);
+    await handle.db.insert(users).values(alice);
+    const [row] = await handle.db.select().from(users).where(eq(users.id, "u1"));
+    expect(row?.email).toBe("alice@example.com");
+    expect(row?.role).toBe("user");
+  });
+
+  it("keeps data across a close and reopen of the same directory, creating missing parents", async () => {
+    const dataDir = join(tempDir(), "nested", "data");
+    const first = await createDb({ dataDir });
+    await migrate(first);
+    await first.db.insert(users).values(alice);
+    await first.close();
+
+    const second = await open({ dataDir });
+    await migrate(second);
+    const rows = await second.db.select().from(users);
+    expect(rows.map((r) => r.email)).toEqual(["alice@example.com"]);
+  });
+
+  it("refuses a second open of a directory another live process holds", async () => {
+    const dataDir = tempDir();
+    await open({ dataDir });
+    // This process holds it; pretend to be another live one by writing our parent's pid.
+    const { writeFileSync } = await import("node:fs");
+    writeFileSync(join(dataDir, "lock"), String(process.ppid));
+    await expect(createDb({ dataDir })).rejects.toBeInstanceOf(DataDirLockedError);
+    await expect(createDb({ dataDir })).rejects.toThrow(/in use by another Parley process/);
+  });
+
+  it("takes over a lock left by a dead process", async () => {
+    const dataDir = tempDir();
+    const { writeFileSync, mkdirSync } = await import("node:fs");
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(join(dataDir, "lock"), "999999999");
+    const handle = await open({ dataDir });
+    await handle.ping();
+  });
+});
