@@ -1,0 +1,116 @@
+import { randomUUID } from "node:crypto";
+import type { ApiDeps } from "@parley/api";
+import { createHttpContextFactory, SESSION_COOKIE_NAME } from "@parley/api";
+import type { AnyRouter } from "@trpc/server";
+import { createExpressMiddleware } from "@trpc/server/adapters/express";
+import cors from "cors";
+import express, { type ErrorRequestHandler, type RequestHandler } from "express";
+import helmet from "helmet";
+import { pinoHttp } from "pino-http";
+import type { OriginPolicy } from "./origin-policy.ts";
+
+export interface HttpAppOptions {
+  deps: ApiDeps;
+  router: AnyRouter;
+  originPolicy: OriginPolicy;
+  maxBodyBytes: number;
+  maxBatchSize: number;
+  /** Resolves when the database (and later Redis) answer. */
+  isReady: () => Promise<boolean>;
+}
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+function errorBody(code: string, httpStatus: number, message: string) {
+  return { error: { message, code: -32600, data: { code, httpStatus } } };
+}
+
+/** Refuses cross-site state-changing requests (see OriginPolicy.admits). */
+function checkOrigin(policy: OriginPolicy): RequestHandler {
+  return function checkOrigin(req, res, next) {
+    if (SAFE_METHODS.has(req.method) || policy.admits(req, SESSION_COOKIE_NAME)) return next();
+    res.status(403).json(errorBody("FORBIDDEN", 403, "Cross-origin request refused"));
+  };
+}
+
+/**
+ * tRPC accepts multipart/form-data and other bodies for mutations: an HTML form on any site
+ * could post one. Only JSON is taken, which a cross-site form cannot send without a preflight.
+ */
+const requireJson: RequestHandler = function requireJson(req, res, next) {
+  if (req.method !== "POST" || req.is("application/json")) return next();
+  res.status(415).json(errorBody("UNSUPPORTED_MEDIA_TYPE", 415, "Send the request body as application/json"));
+};
+
+export function createHttpApp(options: HttpAppOptions) {
+  const { deps, originPolicy } = options;
+  const app = express();
+  app.disable("x-powered-by");
+  app.use(
+    pinoHttp({
+      logger: deps.log,
+      genReqId(req, res) {
+        const incoming = req.headers["x-request-id"];
+        const id = typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+        res.setHeader("x-request-id", id);
+        return id;
+      },
+      customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? "error" : "debug"),
+    }),
+  );
+  app.use(helmet());
+  app.use(
+    cors({
+      origin: (origin, callback) => callback(null, origin !== undefined && originPolicy.allowed.has(origin)),
+      credentials: true,
+      maxAge: 600,
+    }),
+  );
+
+  app.get("/healthz", (_req, res) => {
+    res.json({ ok: true });
+  });
+  app.get("/readyz", async (_req, res) => {
+    const ready = await options.isReady();
+    res.status(ready ? 200 : 503).json({ ok: ready });
+  });
+
+  app.use(checkOrigin(originPolicy));
+  app.use(
+    "/trpc",
+    requireJson,
+    createExpressMiddleware({
+      router: options.router,
+      createContext: createHttpContextFactory(deps),
+      maxBodySize: options.maxBodyBytes,
+      maxBatchSize: options.maxBatchSize,
+      onError({ error, path, ctx }) {
+        const log = ctx?.log ?? deps.log;
+        if (error.code === "INTERNAL_SERVER_ERROR")
+          log.error({ err: error.cause ?? error, path }, "procedure failed");
+        else log.debug({ code: error.code, path }, error.message);
+      },
+    }),
+  );
+
+  app.use((_req, res) => {
+    res.status(404).json(errorBody("NOT_FOUND", 404, "Not found"));
+  });
+  const handleError: ErrorRequestHandler = (error, req, res, _next) => {
+    const status =
+      typeof error?.status === "number" && error.status >= 400 && error.status < 500 ? error.status : 500;
+    if (status === 500) req.log.error({ err: error }, "request failed");
+    res
+      .status(status)
+      .json(
+        errorBody(
+          status === 413 ? "PAYLOAD_TOO_LARGE" : "BAD_REQUEST",
+          status,
+          status === 500 ? "Internal server error" : String(error.message ?? "Bad request"),
+        ),
+      );
+  };
+  app.use(handleError);
+  return app;
+}

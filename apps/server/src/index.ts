@@ -1,0 +1,8 @@
+export { type Config, loadConfig } from "./config.ts";
+export {
+  defaultLimits,
+  type ParleyServer,
+  type ParleyServerOptions,
+  type ServerLimits,
+  startParleyServer,
+} from "./parley-server.ts";

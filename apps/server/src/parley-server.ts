@@ -1,0 +1,180 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import {
+  type ApiDeps,
+  appRouter,
+  createInProcessBus,
+  createPasswordHasher,
+  createSessionModule,
+  createSessionSockets,
+} from "@parley/api";
+import { createDb, type DbHandle, migrate } from "@parley/db";
+import type { AnyRouter } from "@trpc/server";
+import { type Logger, pino } from "pino";
+import { createHttpApp } from "./http-app.ts";
+import { createOriginPolicy } from "./origin-policy.ts";
+import { attachWsServer } from "./ws-server.ts";
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export interface ParleyServerOptions {
+  port: number;
+  host: string;
+  /** PostgreSQL; without it, PGlite in `dataDir` (or in memory with `memoryDb`). */
+  databaseUrl?: string;
+  dataDir?: string;
+  memoryDb?: boolean;
+  publicOrigin?: string;
+  allowedOrigins?: string[];
+  production?: boolean;
+  logLevel?: string;
+  logger?: Logger;
+  limits?: Partial<ServerLimits>;
+  /** Replaces the app router: transport tests mount fixtures beside it. */
+  router?: AnyRouter;
+}
+
+export interface ServerLimits {
+  bodyBytes: number;
+  batchSize: number;
+  wsPayloadBytes: number;
+  wsBufferedBytes: number;
+  subscriptionsPerConnection: number;
+  concurrentHashes: number;
+  queuedHashes: number;
+  sessionIdleMs: number;
+  sessionAbsoluteMs: number;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  shutdownGraceMs: number;
+}
+
+export const defaultLimits: ServerLimits = {
+  // 1 MiB: room for a batch of long messages; a larger body is refused before it is read whole.
+  bodyBytes: 1024 * 1024,
+  batchSize: 50,
+  wsPayloadBytes: 64 * 1024,
+  // About a thousand typical events queued for one client before it counts as not reading.
+  wsBufferedBytes: 1024 * 1024,
+  subscriptionsPerConnection: 100,
+  concurrentHashes: 4,
+  queuedHashes: 64,
+  sessionIdleMs: 14 * DAY_MS,
+  sessionAbsoluteMs: 30 * DAY_MS,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  shutdownGraceMs: 5_000,
+};
+
+export interface ParleyServer {
+  /** http://host:port, once listening. */
+  url: string;
+  port: number;
+  deps: ApiDeps;
+  db: DbHandle;
+  close(): Promise<void>;
+}
+
+/** Builds the whole service (database, migrations, HTTP and WebSocket on one port) and listens. */
+export async function startParleyServer(options: ParleyServerOptions): Promise<ParleyServer> {
+  const limits = { ...defaultLimits, ...options.limits };
+  const log = options.logger ?? pino({ level: options.logLevel ?? "info" });
+  const db = await createDb({
+    url: options.databaseUrl,
+    dataDir: options.dataDir,
+    memory: options.memoryDb,
+    onPoolError: (error) => log.warn({ err: error }, "database connection lost; the pool will reconnect"),
+  });
+  try {
+    await migrate(db);
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+
+  const bus = createInProcessBus(log);
+  const sessionSockets = createSessionSockets(bus);
+  const publicOrigin = options.publicOrigin ?? `http://localhost:${options.port}`;
+  const deps: ApiDeps = {
+    db: db.db,
+    bus,
+    sessions: createSessionModule(db.db, {
+      secureCookies: options.production ?? false,
+      idleLifetimeMs: limits.sessionIdleMs,
+      absoluteLifetimeMs: limits.sessionAbsoluteMs,
+    }),
+    passwords: createPasswordHasher({ concurrency: limits.concurrentHashes, maxQueue: limits.queuedHashes }),
+    log,
+    clock: () => new Date(),
+    publicOrigin,
+    limits: { subscriptionsPerConnection: limits.subscriptionsPerConnection },
+  };
+  const router = options.router ?? appRouter;
+  const originPolicy = createOriginPolicy(publicOrigin, options.allowedOrigins ?? []);
+
+  const app = createHttpApp({
+    deps,
+    router,
+    originPolicy,
+    maxBodyBytes: limits.bodyBytes,
+    maxBatchSize: limits.batchSize,
+    isReady: async () => {
+      try {
+        await db.ping();
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  });
+  const server = createServer(app);
+  // Node's defaults (60 s / 300 s) let slow clients hold sockets open: slowloris.
+  server.headersTimeout = limits.headersTimeoutMs;
+  server.requestTimeout = limits.requestTimeoutMs;
+  const ws = attachWsServer({
+    server,
+    deps,
+    router,
+    sessionSockets,
+    originPolicy,
+    path: "/trpc",
+    maxPayloadBytes: limits.wsPayloadBytes,
+    maxBufferedBytes: limits.wsBufferedBytes,
+    maxBatchSize: limits.batchSize,
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = options.host.includes(":") ? `[${options.host}]` : options.host;
+
+  let closing: Promise<void> | undefined;
+  async function close() {
+    // Stop accepting, tell WebSocket clients to reconnect, drain HTTP, then release the database.
+    const httpDrained = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    await ws.close(limits.shutdownGraceMs);
+    const drainTimer = setTimeout(() => server.closeAllConnections(), limits.shutdownGraceMs);
+    await httpDrained;
+    clearTimeout(drainTimer);
+    sessionSockets.close();
+    await bus.close();
+    await db.close();
+  }
+
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    deps,
+    db,
+    close: () => {
+      closing ??= close();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,151 @@
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Database } from "@parley/db";
+import { isConnectionError } from "@parley/db";
+import { TRPCError } from "@trpc/server";
+import type { NodeHTTPCreateContextFnOptions } from "@trpc/server/adapters/node-http";
+import type { CreateWSSContextFnOptions } from "@trpc/server/adapters/ws";
+import type { Logger } from "pino";
+import type { PasswordHasher } from "./auth/password-hasher.ts";
+import type { SessionModule, ValidatedSession } from "./auth/session-module.ts";
+import type { SessionSockets } from "./auth/session-sockets.ts";
+import type { EventBus } from "./bus/event-bus.ts";
+
+/** Everything the API needs from the process, built once by the server (or a test). */
+export interface ApiDeps {
+  db: Database;
+  bus: EventBus;
+  sessions: SessionModule;
+  passwords: PasswordHasher;
+  log: Logger;
+  clock: () => Date;
+  /** The site's origin: links in emails. */
+  publicOrigin: string;
+  limits: { subscriptionsPerConnection: number };
+}
+
+/** Per-WebSocket state: tRPC builds a socket's context once, so what can change lives here. */
+export interface ConnectionState {
+  id: string;
+  activeSubscriptions: number;
+  /** Set when the socket's session is revoked: no further call may use it. */
+  revoked: boolean;
+}
+
+export interface SessionCookieWriter {
+  set(sessionId: string): void;
+  clear(): void;
+}
+
+export interface Context extends ApiDeps {
+  requestId: string;
+  transport: "http" | "ws";
+  ip: string | null;
+  userAgent: string | null;
+  /** The request's Origin header: browsers send one; tokens are returned only to callers without. */
+  origin: string | null;
+  auth: ValidatedSession | null;
+  cookies: SessionCookieWriter;
+  connection: ConnectionState | null;
+}
+
+const noCookies: SessionCookieWriter = { set() {}, clear() {} };
+
+/** A context without a request: for tests and scripts. */
+export function createInnerContext(
+  deps: ApiDeps,
+  overrides: Partial<Omit<Context, keyof ApiDeps>> = {},
+): Context {
+  const requestId = overrides.requestId ?? randomUUID();
+  return {
+    ...deps,
+    requestId,
+    transport: "http",
+    ip: null,
+    userAgent: null,
+    origin: null,
+    auth: null,
+    cookies: noCookies,
+    connection: null,
+    ...overrides,
+    log: deps.log.child({ requestId }),
+  };
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+async function validate(deps: ApiDeps, token: string): Promise<ValidatedSession | null> {
+  try {
+    return await deps.sessions.validate(token);
+  } catch (error) {
+    if (isConnectionError(error)) {
+      throw new TRPCError({
+        code: "SERVICE_UNAVAILABLE",
+        message: "The database is unavailable",
+        cause: error,
+      });
+    }
+    throw error;
+  }
+}
+
+function requestIdOf(req: IncomingMessage): string {
+  const id = (req as IncomingMessage & { id?: unknown }).id;
+  return typeof id === "string" ? id : randomUUID();
+}
+
+export function createHttpContextFactory(deps: ApiDeps) {
+  return async ({
+    req,
+    res,
+  }: NodeHTTPCreateContextFnOptions<IncomingMessage, ServerResponse>): Promise<Context> => {
+    const cookies: SessionCookieWriter = {
+      set(sessionId) {
+        res.appendHeader("Set-Cookie", deps.sessions.sessionCookie(sessionId).serialize());
+      },
+      clear() {
+        res.appendHeader("Set-Cookie", deps.sessions.blankCookie().serialize());
+      },
+    };
+    const bearer = deps.sessions.readBearer(header(req, "authorization"));
+    const cookie = bearer ? null : deps.sessions.readCookie(header(req, "cookie"));
+    const token = bearer ?? cookie;
+    const auth = token ? await validate(deps, token) : null;
+    if (cookie && !auth) cookies.clear();
+    if (cookie && auth?.refreshed) cookies.set(auth.session.id);
+    return createInnerContext(deps, {
+      requestId: requestIdOf(req),
+      transport: "http",
+      ip: req.socket.remoteAddress ?? null,
+      userAgent: header(req, "user-agent") ?? null,
+      origin: header(req, "origin") ?? null,
+      auth,
+      cookies,
+    });
+  };
+}
+
+export function createWsContextFactory(deps: ApiDeps, sockets: SessionSockets) {
+  return async ({ req, res: socket, info }: CreateWSSContextFnOptions): Promise<Context> => {
+    const connection: ConnectionState = { id: randomUUID(), activeSubscriptions: 0, revoked: false };
+    const param = info.connectionParams?.token;
+    const token =
+      typeof param === "string" && param.length > 0 ? param : deps.sessions.readCookie(header(req, "cookie"));
+    // Track before validating: a revocation landing in between still closes this socket.
+    const untrack = token ? sockets.track(token, socket, connection) : () => {};
+    const auth = token ? await validate(deps, token) : null;
+    if (!auth) untrack();
+    return createInnerContext(deps, {
+      requestId: connection.id,
+      transport: "ws",
+      ip: req.socket.remoteAddress ?? null,
+      userAgent: header(req, "user-agent") ?? null,
+      origin: header(req, "origin") ?? null,
+      auth,
+      connection,
+    });
+  };
+}

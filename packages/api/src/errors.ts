@@ -1,0 +1,54 @@
+import { isConnectionError } from "@parley/db";
+import { TRPCError } from "@trpc/server";
+import { z } from "zod";
+import { HasherBusyError } from "./auth/password-hasher.ts";
+import { AuthError } from "./services/auth-service.ts";
+
+const AUTH_ERROR_CODES = {
+  "email-taken": "CONFLICT",
+  "bad-credentials": "UNAUTHORIZED",
+  "wrong-current-password": "FORBIDDEN",
+  "invalid-token": "BAD_REQUEST",
+  "already-verified": "BAD_REQUEST",
+  "session-not-found": "NOT_FOUND",
+  "password-is-email": "BAD_REQUEST",
+} as const satisfies Record<AuthError["reason"], TRPCError["code"]>;
+
+/** A BAD_REQUEST shaped like a zod failure, so forms show it next to the field. */
+export function fieldError(field: string, message: string): TRPCError {
+  const cause = new z.ZodError([{ code: "custom", path: [field], message, input: undefined }]);
+  return new TRPCError({ code: "BAD_REQUEST", message: `${field}: ${message}`, cause });
+}
+
+/**
+ * Turns what services and infrastructure throw into the API's error codes. Anything not
+ * recognised stays an INTERNAL_SERVER_ERROR, whose message the formatter hides.
+ */
+export function toApiError(error: TRPCError): TRPCError {
+  const cause = error.cause;
+  if (cause instanceof AuthError) {
+    if (cause.field) return fieldError(cause.field, cause.message);
+    return new TRPCError({ code: AUTH_ERROR_CODES[cause.reason], message: cause.message });
+  }
+  if (cause instanceof HasherBusyError) {
+    return new TRPCError({ code: "TOO_MANY_REQUESTS", message: "The server is busy: retry in a moment" });
+  }
+  if (error.code === "INTERNAL_SERVER_ERROR" && isConnectionError(cause ?? error)) {
+    return new TRPCError({
+      code: "SERVICE_UNAVAILABLE",
+      message: "The database is unavailable: retry in a moment",
+      cause,
+    });
+  }
+  return error;
+}
+
+/** A short human message from a zod failure: "email: Must be a valid email address; …". */
+export function summarizeZodError(error: z.ZodError): string {
+  const parts = error.issues.slice(0, 5).map((issue) => {
+    const path = issue.path.map(String).join(".");
+    return path ? `${path}: ${issue.message}` : issue.message;
+  });
+  if (error.issues.length > 5) parts.push(`and ${error.issues.length - 5} more`);
+  return parts.join("; ");
+}

@@ -1,0 +1,29 @@
+import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
+import type { AppRouter } from "./root.ts";
+
+export { createPasswordHasher, HasherBusyError, type PasswordHasher } from "./auth/password-hasher.ts";
+export {
+  createSessionModule,
+  SESSION_COOKIE_NAME,
+  type SessionModule,
+  type SessionUser,
+} from "./auth/session-module.ts";
+export {
+  createSessionSockets,
+  SESSION_ENDED_CLOSE_CODE,
+  type SessionSockets,
+} from "./auth/session-sockets.ts";
+export type { EventBus } from "./bus/event-bus.ts";
+export { createInProcessBus } from "./bus/in-process-bus.ts";
+export {
+  type ApiDeps,
+  type Context,
+  createHttpContextFactory,
+  createInnerContext,
+  createWsContextFactory,
+} from "./context.ts";
+export { type AppRouter, appRouter } from "./root.ts";
+export { publicProcedure, router as createRouter } from "./trpc.ts";
+
+export type RouterInputs = inferRouterInputs<AppRouter>;
+export type RouterOutputs = inferRouterOutputs<AppRouter>;

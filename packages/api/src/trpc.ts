@@ -1,0 +1,88 @@
+import { initTRPC, TRPCError } from "@trpc/server";
+import superjson from "superjson";
+import { z } from "zod";
+import type { Context } from "./context.ts";
+import { summarizeZodError, toApiError } from "./errors.ts";
+
+const t = initTRPC.context<Context>().create({
+  transformer: superjson,
+  // Subscriptions go over the WebSocket only, where connection limits apply.
+  sse: { enabled: false },
+  errorFormatter({ shape, error, ctx }) {
+    const zodError = error.cause instanceof z.ZodError ? z.flattenError(error.cause) : null;
+    const internal = error.code === "INTERNAL_SERVER_ERROR";
+    // Never a stack, SQL or driver message: internal errors are logged with the request id instead.
+    const { stack: _stack, ...data } = shape.data;
+    return {
+      ...shape,
+      message: internal
+        ? "Internal server error"
+        : zodError && error.cause instanceof z.ZodError
+          ? summarizeZodError(error.cause)
+          : shape.message,
+      data: { ...data, zodError, requestId: ctx?.requestId ?? null },
+    };
+  },
+});
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+
+const mapErrors = t.middleware(async function mapErrors({ next }) {
+  const result = await next();
+  if (!result.ok) throw toApiError(result.error);
+  return result;
+});
+
+/** Caps live subscriptions per WebSocket: one frame once opened 10,001 of them. */
+const limitSubscriptions = t.middleware(async function limitSubscriptions({ ctx, type, next }) {
+  const connection = ctx.connection;
+  if (type !== "subscription" || !connection) return next();
+  if (connection.activeSubscriptions >= ctx.limits.subscriptionsPerConnection) {
+    throw new TRPCError({
+      code: "TOO_MANY_REQUESTS",
+      message: `At most ${ctx.limits.subscriptionsPerConnection} subscriptions per connection`,
+    });
+  }
+  connection.activeSubscriptions++;
+  const result = await next();
+  const iterable = result.ok ? result.data : undefined;
+  if (!result.ok || !isAsyncIterable(iterable)) {
+    connection.activeSubscriptions--;
+    return result;
+  }
+  const open = connection;
+  async function* counted() {
+    try {
+      yield* iterable as AsyncIterable<unknown>;
+    } finally {
+      open.activeSubscriptions--;
+    }
+  }
+  return { ...result, data: counted() };
+});
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return typeof value === "object" && value !== null && Symbol.asyncIterator in value;
+}
+
+export const publicProcedure = t.procedure.use(mapErrors).use(limitSubscriptions);
+
+export const authedProcedure = publicProcedure.use(async function isAuthed({ ctx, next }) {
+  if (!ctx.auth || ctx.connection?.revoked) {
+    throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in first" });
+  }
+  return next({ ctx: { auth: ctx.auth, user: ctx.auth.user, session: ctx.auth.session } });
+});
+
+export const verifiedProcedure = authedProcedure.use(async function isVerified({ ctx, next }) {
+  if (!ctx.user.emailVerified) {
+    throw new TRPCError({ code: "FORBIDDEN", message: "Verify your email address first" });
+  }
+  return next();
+});
+
+export const adminProcedure = authedProcedure.use(async function isAdmin({ ctx, next }) {
+  if (ctx.user.role !== "admin") throw new TRPCError({ code: "FORBIDDEN", message: "Admins only" });
+  return next();
+});
