@@ -14,10 +14,22 @@ const AUTH_ERROR_CODES = {
   "password-is-email": "BAD_REQUEST",
 } as const satisfies Record<AuthError["reason"], TRPCError["code"]>;
 
+/** A check zod could not make (it needs the database or the user), reported like a zod failure. */
+class FieldValidationError extends Error {
+  readonly issues: z.core.$ZodIssue[];
+  constructor(field: string, message: string) {
+    super(message);
+    this.issues = [{ code: "custom", path: [field], message, input: undefined }];
+  }
+}
+
 /** A BAD_REQUEST shaped like a zod failure, so forms show it next to the field. */
 export function fieldError(field: string, message: string): TRPCError {
-  const cause = new z.ZodError([{ code: "custom", path: [field], message, input: undefined }]);
-  return new TRPCError({ code: "BAD_REQUEST", message: `${field}: ${message}`, cause });
+  return new TRPCError({
+    code: "BAD_REQUEST",
+    message: `${field}: ${message}`,
+    cause: new FieldValidationError(field, message),
+  });
 }
 
 /**
@@ -41,6 +53,13 @@ export function toApiError(error: TRPCError): TRPCError {
     });
   }
   return error;
+}
+
+/** zod's own failures, and FieldValidationError's (zod 4's ZodError is not an Error to carry as a cause). */
+export function asZodError(cause: unknown): z.ZodError | null {
+  if (cause instanceof z.ZodError) return cause;
+  const issues = (cause as { issues?: unknown } | undefined)?.issues;
+  return Array.isArray(issues) ? new z.ZodError(issues) : null;
 }
 
 /** A short human message from a zod failure: "email: Must be a valid email address; …". */

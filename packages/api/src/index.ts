@@ -23,7 +23,7 @@ export {
   createWsContextFactory,
 } from "./context.ts";
 export { type AppRouter, appRouter } from "./root.ts";
-export { publicProcedure, router as createRouter } from "./trpc.ts";
+export { mergeRouters, publicProcedure, router as createRouter } from "./trpc.ts";
 
 export type RouterInputs = inferRouterInputs<AppRouter>;
 export type RouterOutputs = inferRouterOutputs<AppRouter>;

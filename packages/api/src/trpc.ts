@@ -2,14 +2,15 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { z } from "zod";
 import type { Context } from "./context.ts";
-import { summarizeZodError, toApiError } from "./errors.ts";
+import { asZodError, summarizeZodError, toApiError } from "./errors.ts";
 
 const t = initTRPC.context<Context>().create({
   transformer: superjson,
   // Subscriptions go over the WebSocket only, where connection limits apply.
   sse: { enabled: false },
   errorFormatter({ shape, error, ctx }) {
-    const zodError = error.cause instanceof z.ZodError ? z.flattenError(error.cause) : null;
+    const zodFailure = asZodError(error.cause);
+    const zodError = zodFailure ? z.flattenError(zodFailure) : null;
     const internal = error.code === "INTERNAL_SERVER_ERROR";
     // Never a stack, SQL or driver message: internal errors are logged with the request id instead.
     const { stack: _stack, ...data } = shape.data;
@@ -17,8 +18,8 @@ const t = initTRPC.context<Context>().create({
       ...shape,
       message: internal
         ? "Internal server error"
-        : zodError && error.cause instanceof z.ZodError
-          ? summarizeZodError(error.cause)
+        : zodFailure
+          ? summarizeZodError(zodFailure)
           : shape.message,
       data: { ...data, zodError, requestId: ctx?.requestId ?? null },
     };
@@ -27,6 +28,7 @@ const t = initTRPC.context<Context>().create({
 
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
+export const mergeRouters = t.mergeRouters;
 
 const mapErrors = t.middleware(async function mapErrors({ next }) {
   const result = await next();

@@ -5,13 +5,15 @@ import {
   httpBatchLink,
   splitLink,
   type TRPCClient,
+  TRPCClientError,
   type TRPCLink,
   wsLink,
 } from "@trpc/client";
+import { observable } from "@trpc/server/observable";
 import superjson from "superjson";
 
 export type { AppRouter, RouterInputs, RouterOutputs } from "@parley/api";
-export { TRPCClientError } from "@trpc/client";
+export { TRPCClientError };
 
 type WebSocketConstructor = NonNullable<Parameters<typeof createWSClient>[0]["WebSocket"]>;
 
@@ -20,8 +22,11 @@ export interface ParleyClientOptions {
   url: string;
   /** A session token (from `auth.login` / `auth.register`); a function is read on every call. */
   token?: string | (() => string | null | undefined);
-  /** Node 20 has no global WebSocket: pass `ws`'s. */
-  WebSocket?: WebSocketConstructor;
+  /** Node 20 has no global WebSocket: pass `ws`'s (its type differs from the DOM's, hence the loose type). */
+  WebSocket?: new (
+    url: string,
+    protocols?: string | string[],
+  ) => object;
   /** Extra HTTP headers, e.g. a cookie for cookie-based tools or tests. */
   headers?: () => Record<string, string>;
   fetch?: typeof fetch;
@@ -53,28 +58,45 @@ function readToken(token: ParleyClientOptions["token"]) {
   return (typeof token === "function" ? token() : token) ?? null;
 }
 
+/** Where no WebSocket exists (Node 20 without `ws`), HTTP calls still work; subscriptions say why not. */
+function missingWebSocketLink(): TRPCLink<AppRouter> {
+  return () => () =>
+    observable((observer) => {
+      observer.error(
+        new TRPCClientError(
+          "Subscriptions need a WebSocket: pass `WebSocket` (e.g. from the `ws` package) to createParleyClient",
+        ),
+      );
+    });
+}
+
 /** The links and the WebSocket client behind them, for callers that manage the socket themselves. */
 export function createParleyLinks(options: ParleyClientOptions): {
   links: TRPCLink<AppRouter>[];
-  wsClient: ReturnType<typeof createWSClient>;
+  wsClient: ReturnType<typeof createWSClient> | null;
 } {
-  const wsClient = createWSClient({
-    url: wsUrl(options.url),
-    WebSocket: options.WebSocket,
-    // Opened only while a subscription runs, closed shortly after the last one ends.
-    lazy: { enabled: true, closeMs: 1_000 },
-    retryDelayMs: (attempt) => reconnectDelayMs(attempt),
-    connectionParams: () => {
-      const token = readToken(options.token);
-      return token ? { token } : {};
-    },
-    onOpen: options.onSocketOpen,
-    onClose: (cause) => options.onSocketClose?.({ code: cause?.code ?? 1006 }),
-  });
+  const WebSocketImpl = (options.WebSocket ?? globalThis.WebSocket) as WebSocketConstructor | undefined;
+  const wsClient = WebSocketImpl
+    ? createWSClient({
+        url: wsUrl(options.url),
+        WebSocket: WebSocketImpl,
+        // Opened only while a subscription runs, closed shortly after the last one ends.
+        lazy: { enabled: true, closeMs: 1_000 },
+        retryDelayMs: (attempt) => reconnectDelayMs(attempt),
+        connectionParams: () => {
+          const token = readToken(options.token);
+          return token ? { token } : {};
+        },
+        onOpen: options.onSocketOpen,
+        onClose: (cause) => options.onSocketClose?.({ code: cause?.code ?? 1006 }),
+      })
+    : null;
   const links: TRPCLink<AppRouter>[] = [
     splitLink({
       condition: (op) => op.type === "subscription",
-      true: wsLink<AppRouter>({ client: wsClient, transformer: superjson }),
+      true: wsClient
+        ? wsLink<AppRouter>({ client: wsClient, transformer: superjson })
+        : missingWebSocketLink(),
       false: httpBatchLink<AppRouter>({
         url: httpUrl(options.url),
         transformer: superjson,

@@ -1,0 +1,89 @@
+import { createParleyClient, TRPCClientError } from "@parley/client";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type PgCluster, startPgCluster } from "./support/pg-cluster.ts";
+import { type ServerProcess, spawnServer } from "./support/server-process.ts";
+import { GOOD_PASSWORD, uniqueEmail } from "./support/test-server.ts";
+
+// Its own cluster: stopping the shared one would break every other test file.
+let cluster: PgCluster;
+let server: ServerProcess;
+beforeAll(async () => {
+  cluster = await startPgCluster();
+  server = await spawnServer({ DATABASE_URL: cluster.url });
+});
+afterAll(async () => {
+  await server?.stop();
+  await cluster?.destroy();
+});
+
+interface Outcome {
+  at: number;
+  ok: boolean;
+  code?: string;
+  status?: number;
+}
+
+describe("PostgreSQL restarting under load", () => {
+  it("keeps the server up, fails calls cleanly during the outage, and recovers within 10 s", async () => {
+    const { token } = await createParleyClient({ url: server.url }).auth.register.mutate({
+      email: uniqueEmail(),
+      password: GOOD_PASSWORD,
+      displayName: "Load",
+    });
+    const client = createParleyClient({ url: server.url, token });
+    const outcomes: Outcome[] = [];
+    const listeners = new Set<() => void>();
+    const record = (outcome: Outcome) => {
+      outcomes.push(outcome);
+      for (const listener of listeners) listener();
+    };
+    const until = (predicate: () => boolean) =>
+      new Promise<void>((resolve) => {
+        const check = () => {
+          if (predicate()) {
+            listeners.delete(check);
+            resolve();
+          }
+        };
+        listeners.add(check);
+        check();
+      });
+
+    let running = true;
+    const worker = async () => {
+      while (running) {
+        try {
+          const me = await client.auth.me.query();
+          record({ at: Date.now(), ok: me !== null });
+        } catch (error) {
+          if (!(error instanceof TRPCClientError)) throw error;
+          record({ at: Date.now(), ok: false, code: error.data?.code, status: error.data?.httpStatus });
+        }
+      }
+    };
+    const workers = Array.from({ length: 8 }, worker);
+
+    await until(() => outcomes.filter((o) => o.ok).length >= 50);
+    await cluster.stop();
+    const stoppedAt = Date.now();
+    await until(() => outcomes.filter((o) => !o.ok && o.at > stoppedAt).length >= 20);
+    expect((await fetch(`${server.url}/readyz`)).status).toBe(503);
+
+    await cluster.start();
+    const restartedAt = Date.now();
+    await until(() => outcomes.some((o) => o.ok && o.at > restartedAt));
+    const recoveredAt = outcomes.find((o) => o.ok && o.at > restartedAt)?.at ?? Number.POSITIVE_INFINITY;
+    running = false;
+    await Promise.all(workers);
+
+    expect(recoveredAt - restartedAt).toBeLessThan(10_000);
+    const failures = outcomes.filter((o) => !o.ok);
+    expect(failures.length).toBeGreaterThan(0);
+    for (const failure of failures) {
+      expect(failure).toMatchObject({ code: "SERVICE_UNAVAILABLE", status: 503 });
+    }
+    expect(server.child.exitCode).toBeNull();
+    expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+    expect(server.output()).not.toMatch(/"level":60/);
+  });
+});
