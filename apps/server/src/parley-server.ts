@@ -127,8 +127,8 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
       }
     },
   });
-  const server = createServer(app);
-  // Node's defaults (60 s / 300 s) let slow clients hold sockets open: slowloris.
+  // Node's defaults (60 s / 300 s, checked every 30 s) let slow clients hold sockets open: slowloris.
+  const server = createServer({ connectionsCheckingInterval: 1_000 }, app);
   server.headersTimeout = limits.headersTimeoutMs;
   server.requestTimeout = limits.requestTimeoutMs;
   const ws = attachWsServer({

@@ -4,7 +4,13 @@ import { z } from "zod";
 import type { Context } from "./context.ts";
 import { asZodError, summarizeZodError, toApiError } from "./errors.ts";
 
-const t = initTRPC.context<Context>().create({
+/** Read by the docs generator: who may call a procedure and what it does. */
+export interface ProcedureMeta {
+  access?: "anyone" | "signed in" | "verified email" | "admin";
+  summary?: string;
+}
+
+const t = initTRPC.context<Context>().meta<ProcedureMeta>().create({
   transformer: superjson,
   // Subscriptions go over the WebSocket only, where connection limits apply.
   sse: { enabled: false },
@@ -68,23 +74,23 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
   return typeof value === "object" && value !== null && Symbol.asyncIterator in value;
 }
 
-export const publicProcedure = t.procedure.use(mapErrors).use(limitSubscriptions);
+export const publicProcedure = t.procedure.use(mapErrors).use(limitSubscriptions).meta({ access: "anyone" });
 
 export const authedProcedure = publicProcedure.use(async function isAuthed({ ctx, next }) {
   if (!ctx.auth || ctx.connection?.revoked) {
     throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in first" });
   }
   return next({ ctx: { auth: ctx.auth, user: ctx.auth.user, session: ctx.auth.session } });
-});
+}).meta({ access: "signed in" });
 
 export const verifiedProcedure = authedProcedure.use(async function isVerified({ ctx, next }) {
   if (!ctx.user.emailVerified) {
     throw new TRPCError({ code: "FORBIDDEN", message: "Verify your email address first" });
   }
   return next();
-});
+}).meta({ access: "verified email" });
 
 export const adminProcedure = authedProcedure.use(async function isAdmin({ ctx, next }) {
   if (ctx.user.role !== "admin") throw new TRPCError({ code: "FORBIDDEN", message: "Admins only" });
   return next();
-});
+}).meta({ access: "admin" });

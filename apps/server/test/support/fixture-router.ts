@@ -17,6 +17,10 @@ export function createFixtureRouter() {
     probe.emit("ended");
   };
   const fixture = createRouter({
+    /** Fails the way a bug would, with internals in the message. */
+    explode: publicProcedure.query(() => {
+      throw new Error('relation "secret" does not exist: SELECT * FROM secret WHERE token = $1');
+    }),
     /** Yields a 4 KiB payload every millisecond until the subscriber goes. */
     flood: publicProcedure.subscription(async function* ({ signal }) {
       track();

@@ -1,0 +1,42 @@
+import type { AnyTRPCRouter } from "@trpc/server";
+import { z } from "zod";
+import type { ProcedureMeta } from "./trpc.ts";
+
+interface ProcedureDef {
+  type: "query" | "mutation" | "subscription";
+  meta?: ProcedureMeta;
+  inputs: unknown[];
+}
+
+function inputSchema(inputs: unknown[]): string {
+  const [input] = inputs;
+  if (!(input instanceof z.ZodType)) return "none";
+  const schema = z.toJSONSchema(input, { io: "input", unrepresentable: "any" });
+  const { $schema: _, ...rest } = schema as Record<string, unknown>;
+  return `\`${JSON.stringify(rest)}\``;
+}
+
+/** The API reference as Markdown, from the routers themselves: paths, kinds, access, inputs. */
+export function renderApiDocs(router: AnyTRPCRouter): string {
+  const procedures = router._def.procedures as Record<string, { _def: ProcedureDef }>;
+  const groups = new Map<string, string[]>();
+  for (const [path, procedure] of Object.entries(procedures).sort(([a], [b]) => a.localeCompare(b))) {
+    const def = procedure._def;
+    const group = path.split(".")[0] ?? path;
+    const row = `| \`${path}\` | ${def.type} | ${def.meta?.access ?? "anyone"} | ${def.meta?.summary ?? ""} | ${inputSchema(def.inputs)} |`;
+    groups.set(group, [...(groups.get(group) ?? []), row]);
+  }
+  const sections = [...groups].map(
+    ([group, rows]) =>
+      `## ${group}\n\n| procedure | kind | who | what | input (JSON Schema) |\n|---|---|---|---|---|\n${rows.join("\n")}\n`,
+  );
+  return `# Parley API reference
+
+Generated from the routers by \`pnpm docs:generate\`; a test fails when this file and the routers differ.
+Over HTTP, queries are \`GET /trpc/<procedure>?input=…\` and mutations \`POST /trpc/<procedure>\`
+with a JSON body; both carry superjson (\`{"json": …}\`). Subscriptions use the WebSocket at
+\`/trpc\`. Errors are tRPC errors with the standard codes; a validation failure is \`BAD_REQUEST\`
+with \`data.zodError.fieldErrors\` keyed by input field.
+
+${sections.join("\n")}`;
+}
