@@ -10,27 +10,30 @@ export interface ProcedureMeta {
   summary?: string;
 }
 
-const t = initTRPC.context<Context>().meta<ProcedureMeta>().create({
-  transformer: superjson,
-  // Subscriptions go over the WebSocket only, where connection limits apply.
-  sse: { enabled: false },
-  errorFormatter({ shape, error, ctx }) {
-    const zodFailure = asZodError(error.cause);
-    const zodError = zodFailure ? z.flattenError(zodFailure) : null;
-    const internal = error.code === "INTERNAL_SERVER_ERROR";
-    // Never a stack, SQL or driver message: internal errors are logged with the request id instead.
-    const { stack: _stack, ...data } = shape.data;
-    return {
-      ...shape,
-      message: internal
-        ? "Internal server error"
-        : zodFailure
-          ? summarizeZodError(zodFailure)
-          : shape.message,
-      data: { ...data, zodError, requestId: ctx?.requestId ?? null },
-    };
-  },
-});
+const t = initTRPC
+  .context<Context>()
+  .meta<ProcedureMeta>()
+  .create({
+    transformer: superjson,
+    // Subscriptions go over the WebSocket only, where connection limits apply.
+    sse: { enabled: false },
+    errorFormatter({ shape, error, ctx }) {
+      const zodFailure = asZodError(error.cause);
+      const zodError = zodFailure ? z.flattenError(zodFailure) : null;
+      const internal = error.code === "INTERNAL_SERVER_ERROR";
+      // Never a stack, SQL or driver message: internal errors are logged with the request id instead.
+      const { stack: _stack, ...data } = shape.data;
+      return {
+        ...shape,
+        message: internal
+          ? "Internal server error"
+          : zodFailure
+            ? summarizeZodError(zodFailure)
+            : shape.message,
+        data: { ...data, zodError, requestId: ctx?.requestId ?? null },
+      };
+    },
+  });
 
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
@@ -76,21 +79,27 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
 
 export const publicProcedure = t.procedure.use(mapErrors).use(limitSubscriptions).meta({ access: "anyone" });
 
-export const authedProcedure = publicProcedure.use(async function isAuthed({ ctx, next }) {
-  if (!ctx.auth || ctx.connection?.revoked) {
-    throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in first" });
-  }
-  return next({ ctx: { auth: ctx.auth, user: ctx.auth.user, session: ctx.auth.session } });
-}).meta({ access: "signed in" });
+export const authedProcedure = publicProcedure
+  .use(async function isAuthed({ ctx, next }) {
+    if (!ctx.auth || ctx.connection?.revoked) {
+      throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in first" });
+    }
+    return next({ ctx: { auth: ctx.auth, user: ctx.auth.user, session: ctx.auth.session } });
+  })
+  .meta({ access: "signed in" });
 
-export const verifiedProcedure = authedProcedure.use(async function isVerified({ ctx, next }) {
-  if (!ctx.user.emailVerified) {
-    throw new TRPCError({ code: "FORBIDDEN", message: "Verify your email address first" });
-  }
-  return next();
-}).meta({ access: "verified email" });
+export const verifiedProcedure = authedProcedure
+  .use(async function isVerified({ ctx, next }) {
+    if (!ctx.user.emailVerified) {
+      throw new TRPCError({ code: "FORBIDDEN", message: "Verify your email address first" });
+    }
+    return next();
+  })
+  .meta({ access: "verified email" });
 
-export const adminProcedure = authedProcedure.use(async function isAdmin({ ctx, next }) {
-  if (ctx.user.role !== "admin") throw new TRPCError({ code: "FORBIDDEN", message: "Admins only" });
-  return next();
-}).meta({ access: "admin" });
+export const adminProcedure = authedProcedure
+  .use(async function isAdmin({ ctx, next }) {
+    if (ctx.user.role !== "admin") throw new TRPCError({ code: "FORBIDDEN", message: "Admins only" });
+    return next();
+  })
+  .meta({ access: "admin" });

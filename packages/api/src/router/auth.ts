@@ -23,57 +23,96 @@ function signedIn(ctx: Context, sessionId: string) {
 }
 
 export const authRouter = {
-  register: publicProcedure.meta({ summary: "Creates the account (role `user`), signs in, queues a verification email. `CONFLICT` for a taken email." }).input(registerInput).mutation(async ({ ctx, input }) => {
-    const { user, session } = await auth.register(ctx, input, clientMeta(ctx));
-    return { user, ...signedIn(ctx, session.id) };
-  }),
+  register: publicProcedure
+    .meta({
+      summary:
+        "Creates the account (role `user`), signs in, queues a verification email. `CONFLICT` for a taken email.",
+    })
+    .input(registerInput)
+    .mutation(async ({ ctx, input }) => {
+      const { user, session } = await auth.register(ctx, input, clientMeta(ctx));
+      return { user, ...signedIn(ctx, session.id) };
+    }),
 
-  login: publicProcedure.meta({ summary: "Starts a new session (never reuses the one presented). Wrong email or password: the same `UNAUTHORIZED`." }).input(loginInput).mutation(async ({ ctx, input }) => {
-    const { user, session } = await auth.login(ctx, input, clientMeta(ctx), ctx.auth?.session.id ?? null);
-    return { user, ...signedIn(ctx, session.id) };
-  }),
+  login: publicProcedure
+    .meta({
+      summary:
+        "Starts a new session (never reuses the one presented). Wrong email or password: the same `UNAUTHORIZED`.",
+    })
+    .input(loginInput)
+    .mutation(async ({ ctx, input }) => {
+      const { user, session } = await auth.login(ctx, input, clientMeta(ctx), ctx.auth?.session.id ?? null);
+      return { user, ...signedIn(ctx, session.id) };
+    }),
 
-  logout: authedProcedure.meta({ summary: "Ends the current session, clears the cookie and closes its WebSockets." }).mutation(async ({ ctx }) => {
-    await auth.logout(ctx, ctx.user.id, ctx.session.id);
-    ctx.cookies.clear();
-    return { ok: true as const };
-  }),
-
-  me: publicProcedure.meta({ summary: "The signed-in user, or `null`." }).query(({ ctx }) => (ctx.connection?.revoked ? null : (ctx.auth?.user ?? null))),
-
-  verifyEmail: publicProcedure.meta({ summary: "Marks the email verified. The token is single-use and expires after 24 h." }).input(verifyEmailInput).mutation(async ({ ctx, input }) => {
-    await auth.verifyEmail(ctx, input.token);
-    return { ok: true as const };
-  }),
-
-  resendVerification: authedProcedure.meta({ summary: "Queues a new verification email; earlier tokens stop working." }).mutation(async ({ ctx }) => {
-    await auth.resendVerification(ctx, ctx.user);
-    return { ok: true as const };
-  }),
-
-  requestPasswordReset: publicProcedure.meta({ summary: "Always `{ ok: true }`; queues a reset email (valid 1 h) when the account exists." }).input(requestPasswordResetInput).mutation(async ({ ctx, input }) => {
-    await auth.requestPasswordReset(ctx, input.email);
-    return { ok: true as const };
-  }),
-
-  resetPassword: publicProcedure.meta({ summary: "Sets the password with an emailed token (single use) and ends every session of the user." }).input(resetPasswordInput).mutation(async ({ ctx, input }) => {
-    await auth.resetPassword(ctx, input.token, input.password);
-    ctx.cookies.clear();
-    return { ok: true as const };
-  }),
-
-  changePassword: authedProcedure.meta({ summary: "Sets a new password; ends every session, the current one included, and starts a fresh one." }).input(changePasswordInput).mutation(async ({ ctx, input }) => {
-    const { session } = await auth.changePassword(ctx, ctx.user, input, clientMeta(ctx));
-    return signedIn(ctx, session.id);
-  }),
-
-  sessions: {
-    list: authedProcedure.meta({ summary: "The caller's sessions; `sessionId` is a handle, never the token." }).query(({ ctx }) => auth.listSessions(ctx, ctx.user.id, ctx.session.id)),
-
-    revoke: authedProcedure.meta({ summary: "Ends one of the caller's sessions by its handle and closes its WebSockets." }).input(revokeSessionInput).mutation(async ({ ctx, input }) => {
-      const { wasCurrent } = await auth.revokeSession(ctx, ctx.user.id, ctx.session.id, input.sessionId);
-      if (wasCurrent) ctx.cookies.clear();
+  logout: authedProcedure
+    .meta({ summary: "Ends the current session, clears the cookie and closes its WebSockets." })
+    .mutation(async ({ ctx }) => {
+      await auth.logout(ctx, ctx.user.id, ctx.session.id);
+      ctx.cookies.clear();
       return { ok: true as const };
     }),
+
+  me: publicProcedure
+    .meta({ summary: "The signed-in user, or `null`." })
+    .query(({ ctx }) => (ctx.connection?.revoked ? null : (ctx.auth?.user ?? null))),
+
+  verifyEmail: publicProcedure
+    .meta({ summary: "Marks the email verified. The token is single-use and expires after 24 h." })
+    .input(verifyEmailInput)
+    .mutation(async ({ ctx, input }) => {
+      await auth.verifyEmail(ctx, input.token);
+      return { ok: true as const };
+    }),
+
+  resendVerification: authedProcedure
+    .meta({ summary: "Queues a new verification email; earlier tokens stop working." })
+    .mutation(async ({ ctx }) => {
+      await auth.resendVerification(ctx, ctx.user);
+      return { ok: true as const };
+    }),
+
+  requestPasswordReset: publicProcedure
+    .meta({ summary: "Always `{ ok: true }`; queues a reset email (valid 1 h) when the account exists." })
+    .input(requestPasswordResetInput)
+    .mutation(async ({ ctx, input }) => {
+      await auth.requestPasswordReset(ctx, input.email);
+      return { ok: true as const };
+    }),
+
+  resetPassword: publicProcedure
+    .meta({
+      summary: "Sets the password with an emailed token (single use) and ends every session of the user.",
+    })
+    .input(resetPasswordInput)
+    .mutation(async ({ ctx, input }) => {
+      await auth.resetPassword(ctx, input.token, input.password);
+      ctx.cookies.clear();
+      return { ok: true as const };
+    }),
+
+  changePassword: authedProcedure
+    .meta({
+      summary: "Sets a new password; ends every session, the current one included, and starts a fresh one.",
+    })
+    .input(changePasswordInput)
+    .mutation(async ({ ctx, input }) => {
+      const { session } = await auth.changePassword(ctx, ctx.user, input, clientMeta(ctx));
+      return signedIn(ctx, session.id);
+    }),
+
+  sessions: {
+    list: authedProcedure
+      .meta({ summary: "The caller's sessions; `sessionId` is a handle, never the token." })
+      .query(({ ctx }) => auth.listSessions(ctx, ctx.user.id, ctx.session.id)),
+
+    revoke: authedProcedure
+      .meta({ summary: "Ends one of the caller's sessions by its handle and closes its WebSockets." })
+      .input(revokeSessionInput)
+      .mutation(async ({ ctx, input }) => {
+        const { wasCurrent } = await auth.revokeSession(ctx, ctx.user.id, ctx.session.id, input.sessionId);
+        if (wasCurrent) ctx.cookies.clear();
+        return { ok: true as const };
+      }),
   },
 } satisfies TRPCRouterRecord;
