@@ -4,9 +4,12 @@ import {
   type ApiDeps,
   appRouter,
   createInProcessBus,
+  createMemoryRateLimiters,
   createPasswordHasher,
   createSessionModule,
   createSessionSockets,
+  defaultRateLimits,
+  type RateLimitRules,
 } from "@parley/api";
 import { createDb, type DbHandle, migrate } from "@parley/db";
 import type { AnyRouter } from "@trpc/server";
@@ -30,6 +33,7 @@ export interface ParleyServerOptions {
   logLevel?: string;
   logger?: Logger;
   limits?: Partial<ServerLimits>;
+  rateLimits?: Partial<RateLimitRules>;
   /** Replaces the app router: transport tests mount fixtures beside it. */
   router?: AnyRouter;
 }
@@ -108,6 +112,7 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
     clock: () => new Date(),
     publicOrigin,
     limits: { subscriptionsPerConnection: limits.subscriptionsPerConnection },
+    rateLimiters: createMemoryRateLimiters({ ...defaultRateLimits, ...options.rateLimits }),
   };
   const router = options.router ?? appRouter;
   const originPolicy = createOriginPolicy(publicOrigin, options.allowedOrigins ?? []);

@@ -10,6 +10,7 @@ import type { PasswordHasher } from "./auth/password-hasher.ts";
 import type { SessionModule, ValidatedSession } from "./auth/session-module.ts";
 import type { SessionSockets } from "./auth/session-sockets.ts";
 import type { EventBus } from "./bus/event-bus.ts";
+import type { RateLimiters } from "./rate-limits.ts";
 
 /** Everything the API needs from the process, built once by the server (or a test). */
 export interface ApiDeps {
@@ -22,6 +23,7 @@ export interface ApiDeps {
   /** The site's origin: links in emails. */
   publicOrigin: string;
   limits: { subscriptionsPerConnection: number };
+  rateLimiters: RateLimiters;
 }
 
 /** Per-WebSocket state: tRPC builds a socket's context once, so what can change lives here. */

@@ -2,6 +2,7 @@ import { isConnectionError } from "@parley/db";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { HasherBusyError } from "./auth/password-hasher.ts";
+import { RateLimitedError } from "./rate-limits.ts";
 import { AuthError } from "./services/auth-service.ts";
 
 const AUTH_ERROR_CODES = {
@@ -41,6 +42,9 @@ export function toApiError(error: TRPCError): TRPCError {
   if (cause instanceof AuthError) {
     if (cause.field) return fieldError(cause.field, cause.message);
     return new TRPCError({ code: AUTH_ERROR_CODES[cause.reason], message: cause.message });
+  }
+  if (cause instanceof RateLimitedError) {
+    return new TRPCError({ code: "TOO_MANY_REQUESTS", message: cause.message, cause });
   }
   if (cause instanceof HasherBusyError) {
     return new TRPCError({ code: "TOO_MANY_REQUESTS", message: "The server is busy: retry in a moment" });

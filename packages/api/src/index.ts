@@ -22,6 +22,13 @@ export {
   createInnerContext,
   createWsContextFactory,
 } from "./context.ts";
+export {
+  createMemoryRateLimiters,
+  defaultRateLimits,
+  type RateLimiters,
+  type RateLimitRule,
+  type RateLimitRules,
+} from "./rate-limits.ts";
 export { type AppRouter, appRouter } from "./root.ts";
 export { mergeRouters, publicProcedure, router as createRouter } from "./trpc.ts";
 

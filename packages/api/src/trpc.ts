@@ -3,6 +3,7 @@ import superjson from "superjson";
 import { z } from "zod";
 import type { Context } from "./context.ts";
 import { asZodError, summarizeZodError, toApiError } from "./errors.ts";
+import { consumePoint, RateLimitedError, type RateLimitName } from "./rate-limits.ts";
 
 /** Read by the docs generator: who may call a procedure and what it does. */
 export interface ProcedureMeta {
@@ -30,7 +31,13 @@ const t = initTRPC
           : zodFailure
             ? summarizeZodError(zodFailure)
             : shape.message,
-        data: { ...data, zodError, requestId: ctx?.requestId ?? null },
+        data: {
+          ...data,
+          zodError,
+          requestId: ctx?.requestId ?? null,
+          // How long a rate-limited caller should wait before retrying.
+          retryAfterMs: error.cause instanceof RateLimitedError ? error.cause.retryAfterMs : null,
+        },
       };
     },
   });
@@ -103,3 +110,14 @@ export const adminProcedure = authedProcedure
     return next();
   })
   .meta({ access: "admin" });
+
+/**
+ * Takes a point from the named limiter for the key `keyOf` returns (a user id, an IP);
+ * refuses with TOO_MANY_REQUESTS and a retry-after hint when none is left.
+ */
+export function rateLimit(name: RateLimitName, keyOf: (ctx: Context) => string) {
+  return t.middleware(async function rateLimited({ ctx, next }) {
+    await consumePoint(ctx.rateLimiters[name], keyOf(ctx));
+    return next();
+  });
+}

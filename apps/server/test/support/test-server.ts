@@ -32,6 +32,8 @@ export async function startTestServer(options: Partial<ParleyServerOptions> = {}
       host: "127.0.0.1",
       databaseUrl: database.url,
       logger: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
+      // Tests register many users from one address: limits are raised unless a test sets its own.
+      rateLimits: { send: UNLIMITED, auth: UNLIMITED, forms: UNLIMITED },
       ...options,
     });
   } catch (error) {
@@ -101,6 +103,8 @@ export function createSocketClient(url: string, token: string) {
     },
   };
 }
+
+const UNLIMITED = { points: 1_000_000, durationSeconds: 1 };
 
 let counter = 0;
 export function uniqueEmail(prefix = "user") {
