@@ -4,8 +4,10 @@ import {
   type ApiDeps,
   appRouter,
   createInProcessBus,
+  createMembershipCache,
   createMemoryRateLimiters,
   createPasswordHasher,
+  createPresenceTracker,
   createSessionModule,
   createSessionSockets,
   defaultRateLimits,
@@ -113,6 +115,8 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
     publicOrigin,
     limits: { subscriptionsPerConnection: limits.subscriptionsPerConnection },
     rateLimiters: createMemoryRateLimiters({ ...defaultRateLimits, ...options.rateLimits }),
+    membership: createMembershipCache(db.db, bus),
+    presence: createPresenceTracker(bus),
   };
   const router = options.router ?? appRouter;
   const originPolicy = createOriginPolicy(publicOrigin, options.allowedOrigins ?? []);
@@ -168,6 +172,8 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
     await httpDrained;
     clearTimeout(drainTimer);
     sessionSockets.close();
+    deps.membership.close();
+    deps.presence.close();
     await bus.close();
     await db.close();
   }

@@ -11,6 +11,8 @@ import type { SessionModule, ValidatedSession } from "./auth/session-module.ts";
 import type { SessionSockets } from "./auth/session-sockets.ts";
 import type { EventBus } from "./bus/event-bus.ts";
 import type { RateLimiters } from "./rate-limits.ts";
+import type { MembershipCache } from "./services/membership-cache.ts";
+import type { PresenceTracker } from "./services/presence-tracker.ts";
 
 /** Everything the API needs from the process, built once by the server (or a test). */
 export interface ApiDeps {
@@ -24,6 +26,8 @@ export interface ApiDeps {
   publicOrigin: string;
   limits: { subscriptionsPerConnection: number };
   rateLimiters: RateLimiters;
+  membership: MembershipCache;
+  presence: PresenceTracker;
 }
 
 /** Per-WebSocket state: tRPC builds a socket's context once, so what can change lives here. */

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { HasherBusyError } from "./auth/password-hasher.ts";
 import { RateLimitedError } from "./rate-limits.ts";
 import { AuthError } from "./services/auth-service.ts";
+import { ChatError } from "./services/chat-error.ts";
 
 const AUTH_ERROR_CODES = {
   "email-taken": "CONFLICT",
@@ -14,6 +15,13 @@ const AUTH_ERROR_CODES = {
   "session-not-found": "NOT_FOUND",
   "password-is-email": "BAD_REQUEST",
 } as const satisfies Record<AuthError["reason"], TRPCError["code"]>;
+
+const CHAT_ERROR_CODES = {
+  "not-found": "NOT_FOUND",
+  forbidden: "FORBIDDEN",
+  conflict: "CONFLICT",
+  invalid: "BAD_REQUEST",
+} as const satisfies Record<ChatError["reason"], TRPCError["code"]>;
 
 /** A check zod could not make (it needs the database or the user), reported like a zod failure. */
 class FieldValidationError extends Error {
@@ -42,6 +50,10 @@ export function toApiError(error: TRPCError): TRPCError {
   if (cause instanceof AuthError) {
     if (cause.field) return fieldError(cause.field, cause.message);
     return new TRPCError({ code: AUTH_ERROR_CODES[cause.reason], message: cause.message });
+  }
+  if (cause instanceof ChatError) {
+    if (cause.field) return fieldError(cause.field, cause.message);
+    return new TRPCError({ code: CHAT_ERROR_CODES[cause.reason], message: cause.message });
   }
   if (cause instanceof RateLimitedError) {
     return new TRPCError({ code: "TOO_MANY_REQUESTS", message: cause.message, cause });

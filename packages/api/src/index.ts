@@ -30,6 +30,9 @@ export {
   type RateLimitRules,
 } from "./rate-limits.ts";
 export { type AppRouter, appRouter } from "./root.ts";
+export { createMembershipCache, type MembershipCache } from "./services/membership-cache.ts";
+export { createPresenceTracker, type PresenceTracker } from "./services/presence-tracker.ts";
+export type { MessageView, RoomEvent } from "./services/room-events.ts";
 export { mergeRouters, publicProcedure, router as createRouter } from "./trpc.ts";
 
 export type RouterInputs = inferRouterInputs<AppRouter>;

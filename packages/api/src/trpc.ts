@@ -1,13 +1,15 @@
-import { initTRPC, TRPCError } from "@trpc/server";
+import { getTRPCErrorFromUnknown, initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { z } from "zod";
 import type { Context } from "./context.ts";
 import { asZodError, summarizeZodError, toApiError } from "./errors.ts";
 import { consumePoint, RateLimitedError, type RateLimitName } from "./rate-limits.ts";
+import { roomId } from "./schemas/chat.ts";
+import { requireMember } from "./services/rooms-service.ts";
 
 /** Read by the docs generator: who may call a procedure and what it does. */
 export interface ProcedureMeta {
-  access?: "anyone" | "signed in" | "verified email" | "admin";
+  access?: "anyone" | "signed in" | "verified email" | "admin" | "room member";
   summary?: string;
 }
 
@@ -52,39 +54,49 @@ const mapErrors = t.middleware(async function mapErrors({ next }) {
   return result;
 });
 
-/** Caps live subscriptions per WebSocket: one frame once opened 10,001 of them. */
-const limitSubscriptions = t.middleware(async function limitSubscriptions({ ctx, type, next }) {
+/**
+ * For subscriptions: caps how many one WebSocket may hold (one frame once opened 10,001), and
+ * maps errors thrown while iterating, which no middleware sees, to the API's codes.
+ */
+const superviseSubscriptions = t.middleware(async function superviseSubscriptions({ ctx, type, next }) {
+  if (type !== "subscription") return next();
   const connection = ctx.connection;
-  if (type !== "subscription" || !connection) return next();
-  if (connection.activeSubscriptions >= ctx.limits.subscriptionsPerConnection) {
+  if (connection && connection.activeSubscriptions >= ctx.limits.subscriptionsPerConnection) {
     throw new TRPCError({
       code: "TOO_MANY_REQUESTS",
       message: `At most ${ctx.limits.subscriptionsPerConnection} subscriptions per connection`,
     });
   }
-  connection.activeSubscriptions++;
+  if (connection) connection.activeSubscriptions++;
+  const release = () => {
+    if (connection) connection.activeSubscriptions--;
+  };
   const result = await next();
   const iterable = result.ok ? result.data : undefined;
   if (!result.ok || !isAsyncIterable(iterable)) {
-    connection.activeSubscriptions--;
+    release();
     return result;
   }
-  const open = connection;
-  async function* counted() {
+  async function* supervised() {
     try {
       yield* iterable as AsyncIterable<unknown>;
+    } catch (error) {
+      throw toApiError(getTRPCErrorFromUnknown(error));
     } finally {
-      open.activeSubscriptions--;
+      release();
     }
   }
-  return { ...result, data: counted() };
+  return { ...result, data: supervised() };
 });
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
   return typeof value === "object" && value !== null && Symbol.asyncIterator in value;
 }
 
-export const publicProcedure = t.procedure.use(mapErrors).use(limitSubscriptions).meta({ access: "anyone" });
+export const publicProcedure = t.procedure
+  .use(mapErrors)
+  .use(superviseSubscriptions)
+  .meta({ access: "anyone" });
 
 export const authedProcedure = publicProcedure
   .use(async function isAuthed({ ctx, next }) {
@@ -103,6 +115,15 @@ export const verifiedProcedure = authedProcedure
     return next();
   })
   .meta({ access: "verified email" });
+
+/** Calls about one room (`roomId` in the input) by one of its members; carries the member's role. */
+export const memberProcedure = authedProcedure
+  .input(z.object({ roomId }))
+  .use(async function isRoomMember({ ctx, input, next }) {
+    const roomRole = await requireMember(ctx, ctx.user, input.roomId);
+    return next({ ctx: { roomRole } });
+  })
+  .meta({ access: "room member" });
 
 export const adminProcedure = authedProcedure
   .use(async function isAdmin({ ctx, next }) {

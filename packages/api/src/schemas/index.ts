@@ -1,4 +1,5 @@
 // Zod inputs only: no server code, safe to bundle in a browser and reuse in forms.
 export * from "./auth.ts";
+export * from "./chat.ts";
 export { isCommonPassword, newPassword } from "./password.ts";
 export { emailAddress, multiLine, noControlCharacters, singleLine } from "./text.ts";

@@ -1,0 +1,171 @@
+import { type TRPCRouterRecord, tracked } from "@trpc/server";
+import {
+  createRoomInput,
+  editMessageInput,
+  listMembersInput,
+  listMessagesInput,
+  listRoomsInput,
+  markReadInput,
+  messageInput,
+  reactionInput,
+  roomEventsInput,
+  roomInput,
+  roomMemberInput,
+  searchMessagesInput,
+  sendMessageInput,
+  updateRoomInput,
+} from "../schemas/chat.ts";
+import * as messages from "../services/messages-service.ts";
+import { streamPresence, streamRoomEvents, typing } from "../services/room-streams.ts";
+import * as rooms from "../services/rooms-service.ts";
+import { authedProcedure, memberProcedure, rateLimit } from "../trpc.ts";
+
+const roomsRouter = {
+  create: authedProcedure
+    .meta({ summary: "Creates a room; the creator is its `owner`." })
+    .input(createRoomInput)
+    .mutation(({ ctx, input }) => rooms.createRoom(ctx, ctx.user, input)),
+
+  list: authedProcedure
+    .meta({
+      summary:
+        "Public rooms and the caller's private ones, newest first, with member count, last message and unread count.",
+    })
+    .input(listRoomsInput)
+    .query(({ ctx, input }) => rooms.listRooms(ctx, ctx.user, input)),
+
+  get: authedProcedure
+    .meta({
+      summary: "One room. A private room the caller is not in is `NOT_FOUND`, like one that does not exist.",
+    })
+    .input(roomInput)
+    .query(({ ctx, input }) => rooms.getRoom(ctx, ctx.user, input.roomId)),
+
+  update: authedProcedure
+    .meta({ summary: "Renames or redescribes a room, or changes its visibility. Owner or admin." })
+    .input(updateRoomInput)
+    .mutation(({ ctx, input }) => rooms.updateRoom(ctx, ctx.user, input)),
+
+  delete: authedProcedure
+    .meta({
+      summary: "Deletes a room with its messages; its subscriptions end with `FORBIDDEN`. Owner or admin.",
+    })
+    .input(roomInput)
+    .mutation(async ({ ctx, input }) => {
+      await rooms.deleteRoom(ctx, ctx.user, input.roomId);
+      return { ok: true as const };
+    }),
+
+  join: authedProcedure
+    .meta({ summary: "Joins a public room (private rooms are joined by invitation)." })
+    .input(roomInput)
+    .mutation(({ ctx, input }) => rooms.joinRoom(ctx, ctx.user, input.roomId)),
+
+  leave: memberProcedure
+    .meta({ summary: "Leaves a room. The owner cannot leave." })
+    .mutation(async ({ ctx, input }) => {
+      await rooms.leaveRoom(ctx, ctx.user, input.roomId);
+      return { ok: true as const };
+    }),
+
+  invite: authedProcedure
+    .meta({ summary: "Adds a user to the room. Owner, moderator or admin." })
+    .input(roomMemberInput)
+    .mutation(async ({ ctx, input }) => {
+      await rooms.inviteToRoom(ctx, ctx.user, input.roomId, input.userId);
+      return { ok: true as const };
+    }),
+
+  kick: authedProcedure
+    .meta({
+      summary: "Removes a member; their subscriptions end with `FORBIDDEN`. Owner, moderator or admin.",
+    })
+    .input(roomMemberInput)
+    .mutation(async ({ ctx, input }) => {
+      await rooms.kickFromRoom(ctx, ctx.user, input.roomId, input.userId);
+      return { ok: true as const };
+    }),
+
+  members: memberProcedure
+    .meta({ summary: "The room's members with role and online flag, 100 a page." })
+    .input(listMembersInput)
+    .query(({ ctx, input }) => rooms.listMembers(ctx, ctx.user, input.roomId, input.cursor)),
+
+  markRead: memberProcedure
+    .meta({ summary: "Moves the caller's read marker forward to `seq` (never back)." })
+    .input(markReadInput)
+    .mutation(({ ctx, input }) => rooms.markRead(ctx, ctx.user, input.roomId, input.seq)),
+} satisfies TRPCRouterRecord;
+
+const messagesRouter = {
+  send: memberProcedure
+    .meta({
+      summary:
+        "Sends a message (1–4000 characters after trimming). Idempotent on `clientMessageId`. Rate-limited per user.",
+    })
+    .input(sendMessageInput)
+    .use(rateLimit("send", (ctx) => ctx.auth?.user.id ?? ctx.ip ?? "anonymous"))
+    .mutation(({ ctx, input }) => messages.sendMessage(ctx, ctx.user, input)),
+
+  list: authedProcedure
+    .meta({ summary: "Messages newest first, paged by `seq` with `before` or `after`; limit ≤ 100." })
+    .input(listMessagesInput)
+    .query(({ ctx, input }) => messages.listMessages(ctx, ctx.user, input)),
+
+  edit: authedProcedure
+    .meta({ summary: "Replaces a message's text; sets `editedAt`. Author only." })
+    .input(editMessageInput)
+    .mutation(({ ctx, input }) => messages.editMessage(ctx, ctx.user, input)),
+
+  delete: authedProcedure
+    .meta({
+      summary:
+        "Soft-deletes a message: the text goes, a tombstone stays. Author, room owner/moderator, admin.",
+    })
+    .input(messageInput)
+    .mutation(({ ctx, input }) => messages.deleteMessage(ctx, ctx.user, input.messageId)),
+
+  react: authedProcedure
+    .meta({ summary: "Adds the caller's reaction (one per emoji per message). Members." })
+    .input(reactionInput)
+    .mutation(({ ctx, input }) => messages.react(ctx, ctx.user, input)),
+
+  unreact: authedProcedure
+    .meta({ summary: "Removes the caller's reaction. Members." })
+    .input(reactionInput)
+    .mutation(({ ctx, input }) => messages.unreact(ctx, ctx.user, input)),
+
+  search: authedProcedure
+    .meta({
+      summary:
+        "Full-text search (any text is a valid query) over rooms the caller may read, best match first.",
+    })
+    .input(searchMessagesInput)
+    .query(({ ctx, input }) => messages.searchMessages(ctx, ctx.user, input)),
+} satisfies TRPCRouterRecord;
+
+export const chatRouter = {
+  rooms: roomsRouter,
+  messages: messagesRouter,
+
+  events: authedProcedure
+    .meta({
+      summary:
+        "Every change to a room as `tracked(seq, event)`. With `lastEventId`, replays what was missed first; no event lost or repeated.",
+    })
+    .input(roomEventsInput)
+    .subscription(async function* ({ ctx, input, signal }) {
+      const after = input.lastEventId ? Number(input.lastEventId) : null;
+      for await (const event of streamRoomEvents(ctx, ctx.user, input.roomId, after, signal)) {
+        yield tracked(String(event.seq), event);
+      }
+    }),
+
+  typing: memberProcedure
+    .meta({ summary: "Says the caller is typing (for a few seconds). Ephemeral." })
+    .mutation(({ ctx, input }) => typing(ctx, ctx.user, input.roomId)),
+
+  presence: memberProcedure
+    .meta({ summary: "Snapshots of who is online and who is typing in the room. Ephemeral." })
+    .subscription(({ ctx, input, signal }) => streamPresence(ctx, ctx.user, input.roomId, signal)),
+} satisfies TRPCRouterRecord;

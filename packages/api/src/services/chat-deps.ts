@@ -1,0 +1,21 @@
+import type { Database } from "@parley/db";
+import type { EventBus } from "../bus/event-bus.ts";
+import type { MembershipCache, RoomRole } from "./membership-cache.ts";
+import type { PresenceTracker } from "./presence-tracker.ts";
+
+export interface ChatDeps {
+  db: Database;
+  bus: EventBus;
+  membership: MembershipCache;
+  presence: PresenceTracker;
+  clock: () => Date;
+}
+
+/** Who is calling: enough to authorise without another query. */
+export interface Caller {
+  id: string;
+  displayName: string;
+  role: "user" | "admin";
+}
+
+export type { RoomRole };

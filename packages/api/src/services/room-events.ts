@@ -1,0 +1,116 @@
+import { type Queryable, schema } from "@parley/db";
+import { and, asc, eq, gt, sql } from "drizzle-orm";
+import type { EventBus } from "../bus/event-bus.ts";
+
+export interface MessageView {
+  id: string;
+  roomId: string;
+  seq: number;
+  userId: string;
+  authorName: string;
+  content: string | null;
+  clientMessageId: string;
+  createdAt: string;
+  editedAt: string | null;
+  deletedAt: string | null;
+}
+
+/** What `chat.events` yields. Times are ISO strings: live and replayed events are byte-identical. */
+export type RoomEvent =
+  | { type: "message.created"; roomId: string; seq: number; message: MessageView }
+  | {
+      type: "message.updated";
+      roomId: string;
+      seq: number;
+      messageId: string;
+      content: string;
+      editedAt: string;
+    }
+  | { type: "message.deleted"; roomId: string; seq: number; messageId: string; deletedAt: string }
+  | { type: "reaction.added"; roomId: string; seq: number; messageId: string; userId: string; emoji: string }
+  | {
+      type: "reaction.removed";
+      roomId: string;
+      seq: number;
+      messageId: string;
+      userId: string;
+      emoji: string;
+    }
+  | {
+      type: "member.joined";
+      roomId: string;
+      seq: number;
+      userId: string;
+      displayName: string;
+      role: "owner" | "moderator" | "member";
+    }
+  | { type: "member.left"; roomId: string; seq: number; userId: string; kicked: boolean }
+  | {
+      type: "room.updated";
+      roomId: string;
+      seq: number;
+      name: string;
+      description: string | null;
+      isPrivate: boolean;
+    };
+
+/** Published (never stored) when a room is deleted: its subscriptions end. */
+export interface RoomDeletedSignal {
+  type: "room.deleted";
+  roomId: string;
+}
+
+type Distribute<T> = T extends RoomEvent ? Omit<T, "seq" | "roomId"> : never;
+export type RoomEventData = Distribute<RoomEvent>;
+
+export const roomTopic = (roomId: string) => `room:${roomId}`;
+
+/**
+ * Takes the room's next seq and stores the event, inside the caller's transaction. The UPDATE
+ * holds the room row's lock until commit, so transactions commit in seq order: a subscriber
+ * that has seen seq N has seen every event before it.
+ */
+export async function appendRoomEvent(
+  tx: Queryable,
+  roomId: string,
+  actorId: string | null,
+  data: RoomEventData,
+): Promise<RoomEvent> {
+  const [room] = await tx
+    .update(schema.rooms)
+    .set({ lastSeq: sql`${schema.rooms.lastSeq} + 1` })
+    .where(eq(schema.rooms.id, roomId))
+    .returning({ seq: schema.rooms.lastSeq });
+  if (!room) throw new Error(`room ${roomId} vanished inside its transaction`);
+  const event = { ...data, roomId, seq: room.seq } as RoomEvent;
+  await tx.insert(schema.roomEvents).values({
+    roomId,
+    seq: room.seq,
+    type: event.type,
+    messageId: "messageId" in event ? event.messageId : "message" in event ? event.message.id : null,
+    actorId,
+    payload: event,
+  });
+  return event;
+}
+
+/** Publishes events after their transaction committed. */
+export async function publishRoomEvents(bus: EventBus, events: RoomEvent[]): Promise<void> {
+  for (const event of events) await bus.publish(roomTopic(event.roomId), event);
+}
+
+/** Stored events after `afterSeq`, oldest first. */
+export async function readRoomEvents(
+  db: Queryable,
+  roomId: string,
+  afterSeq: number,
+  limit: number,
+): Promise<RoomEvent[]> {
+  const rows = await db
+    .select({ payload: schema.roomEvents.payload })
+    .from(schema.roomEvents)
+    .where(and(eq(schema.roomEvents.roomId, roomId), gt(schema.roomEvents.seq, afterSeq)))
+    .orderBy(asc(schema.roomEvents.seq))
+    .limit(limit);
+  return rows.map((row) => row.payload as RoomEvent);
+}
