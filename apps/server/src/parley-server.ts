@@ -16,6 +16,7 @@ import {
 import { createDb, type DbHandle, migrate } from "@parley/db";
 import type { AnyRouter } from "@trpc/server";
 import { type Logger, pino } from "pino";
+import type { WebSocketServer } from "ws";
 import { createHttpApp } from "./http-app.ts";
 import { createOriginPolicy } from "./origin-policy.ts";
 import { attachWsServer } from "./ws-server.ts";
@@ -78,6 +79,8 @@ export interface ParleyServer {
   port: number;
   deps: ApiDeps;
   db: DbHandle;
+  /** The WebSocket server: open sockets, for metrics and for tests that cut connections. */
+  webSocketServer: WebSocketServer;
   close(): Promise<void>;
 }
 
@@ -183,6 +186,7 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
     port,
     deps,
     db,
+    webSocketServer: ws.wss,
     close: () => {
       closing ??= close();
       return closing;

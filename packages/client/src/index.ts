@@ -12,7 +12,7 @@ import {
 import { observable } from "@trpc/server/observable";
 import superjson from "superjson";
 
-export type { AppRouter, RouterInputs, RouterOutputs } from "@parley/api";
+export type { AppRouter, MessageView, RoomEvent, RouterInputs, RouterOutputs } from "@parley/api";
 export { TRPCClientError };
 
 type WebSocketConstructor = NonNullable<Parameters<typeof createWSClient>[0]["WebSocket"]>;
