@@ -8,6 +8,8 @@ import express, { type ErrorRequestHandler, type RequestHandler } from "express"
 import helmet from "helmet";
 import { pinoHttp } from "pino-http";
 import type { OriginPolicy } from "./origin-policy.ts";
+import { createRestApi } from "./rest-api.ts";
+import { serveWebApp } from "./web-app.ts";
 
 export interface HttpAppOptions {
   deps: ApiDeps;
@@ -17,6 +19,8 @@ export interface HttpAppOptions {
   maxBatchSize: number;
   /** Resolves when the database (and later Redis) answer. */
   isReady: () => Promise<boolean>;
+  /** The built web app (apps/web/dist) to serve from this origin; the API only without it. */
+  webDistDir?: string;
 }
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -93,6 +97,12 @@ export function createHttpApp(options: HttpAppOptions) {
       },
     }),
   );
+
+  // Plain JSON doors (and their OpenAPI document) for sites without the TypeScript client.
+  // JSON only there too: trpc-to-openapi refuses other bodies with 415 in the REST error shape.
+  app.use("/api", createRestApi({ deps, router: options.router, maxBodyBytes: options.maxBodyBytes }));
+
+  if (options.webDistDir) app.use(serveWebApp(options.webDistDir, deps.log));
 
   app.use((_req, res) => {
     res.status(404).json(errorBody("NOT_FOUND", 404, "Not found"));

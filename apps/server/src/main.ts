@@ -1,27 +1,34 @@
+import { fileURLToPath } from "node:url";
 import { pino } from "pino";
 import { loadConfig } from "./config.ts";
 import { startParleyServer } from "./parley-server.ts";
 
-// The only place that reads process.env.
+// The entry points (this, worker-main.ts, admin-create.ts) are the only places that read process.env.
 const config = loadConfig(process.env);
 const log = pino({ level: config.logLevel });
-
-if (config.redisUrl)
-  log.warn("REDIS_URL is set but Redis support is not built yet: using the in-process bus");
-if (config.smtpUrl) log.warn("SMTP_URL is set but the mail worker is not built yet: emails stay queued");
+const migrateOnly = process.argv.includes("--migrate-only");
 
 try {
   const server = await startParleyServer({
     port: config.port,
     host: config.host,
     databaseUrl: config.databaseUrl,
+    redisUrl: config.redisUrl,
+    rateLimits: config.rateLimits,
+    mail: { smtpUrl: config.smtpUrl, from: config.mailFrom, teamAddress: config.teamEmail },
+    // Migrating only: no emails leave from a process about to exit.
+    emailWorker: migrateOnly ? { enabled: false } : config.emailWorker,
     dataDir: config.dataDir,
     publicOrigin: config.publicOrigin,
     allowedOrigins: config.allowedOrigins,
     production: config.production,
+    // In development Vite serves the web app (`pnpm --filter @parley/web dev`).
+    webDistDir: config.production
+      ? (config.webDistDir ?? fileURLToPath(new URL("../../web/dist", import.meta.url)))
+      : undefined,
     logger: log,
   });
-  if (process.argv.includes("--migrate-only")) {
+  if (migrateOnly) {
     await server.close();
     log.info("migrations applied");
   } else {

@@ -8,6 +8,9 @@ import {
   createMemoryRateLimiters,
   createPasswordHasher,
   createPresenceTracker,
+  createRedisBus,
+  createRedisPresenceStore,
+  createRedisRateLimiters,
   createSessionModule,
   createSessionSockets,
   defaultRateLimits,
@@ -17,6 +20,13 @@ import { createDb, type DbHandle, migrate } from "@parley/db";
 import type { AnyRouter } from "@trpc/server";
 import { type Logger, pino } from "pino";
 import type { WebSocketServer } from "ws";
+import {
+  defaultTeamAddress,
+  type EmailDelivery,
+  type EmailWorkerOptions,
+  type MailOptions,
+  startEmailDelivery,
+} from "./email-delivery.ts";
 import { createHttpApp } from "./http-app.ts";
 import { createOriginPolicy } from "./origin-policy.ts";
 import { attachWsServer } from "./ws-server.ts";
@@ -28,6 +38,8 @@ export interface ParleyServerOptions {
   host: string;
   /** PostgreSQL; without it, PGlite in `dataDir` (or in memory with `memoryDb`). */
   databaseUrl?: string;
+  /** Redis for the bus, rate limits and presence across instances; without it, all in process. */
+  redisUrl?: string;
   dataDir?: string;
   memoryDb?: boolean;
   publicOrigin?: string;
@@ -39,6 +51,12 @@ export interface ParleyServerOptions {
   rateLimits?: Partial<RateLimitRules>;
   /** Replaces the app router: transport tests mount fixtures beside it. */
   router?: AnyRouter;
+  /** The built web app to serve beside the API (main.ts passes apps/web/dist in production). */
+  webDistDir?: string;
+  /** Outgoing mail: SMTP with `smtpUrl`, else the recording transport; sender and team addresses. */
+  mail?: MailOptions;
+  /** The email worker of this process: on by default; `enabled: false` when `pnpm worker` runs apart. */
+  emailWorker?: EmailWorkerOptions;
 }
 
 export interface ServerLimits {
@@ -79,6 +97,8 @@ export interface ParleyServer {
   port: number;
   deps: ApiDeps;
   db: DbHandle;
+  /** The in-process email worker and its transport, or null when disabled. */
+  email: EmailDelivery | null;
   /** The WebSocket server: open sockets, for metrics and for tests that cut connections. */
   webSocketServer: WebSocketServer;
   close(): Promise<void>;
@@ -101,7 +121,9 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
     throw error;
   }
 
-  const bus = createInProcessBus(log);
+  const redisBus = options.redisUrl ? createRedisBus(options.redisUrl, log) : null;
+  const bus = redisBus ?? createInProcessBus(log);
+  const rateLimitRules = { ...defaultRateLimits, ...options.rateLimits };
   const sessionSockets = createSessionSockets(bus);
   const publicOrigin = options.publicOrigin ?? `http://localhost:${options.port}`;
   const deps: ApiDeps = {
@@ -116,10 +138,15 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
     log,
     clock: () => new Date(),
     publicOrigin,
+    teamAddress: options.mail?.teamAddress ?? defaultTeamAddress(publicOrigin),
     limits: { subscriptionsPerConnection: limits.subscriptionsPerConnection },
-    rateLimiters: createMemoryRateLimiters({ ...defaultRateLimits, ...options.rateLimits }),
+    rateLimiters: redisBus
+      ? createRedisRateLimiters(redisBus.redis, rateLimitRules)
+      : createMemoryRateLimiters(rateLimitRules),
     membership: createMembershipCache(db.db, bus),
-    presence: createPresenceTracker(bus),
+    presence: createPresenceTracker(bus, {
+      store: redisBus ? createRedisPresenceStore(redisBus.redis, log) : undefined,
+    }),
   };
   const router = options.router ?? appRouter;
   const originPolicy = createOriginPolicy(publicOrigin, options.allowedOrigins ?? []);
@@ -130,13 +157,14 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
     originPolicy,
     maxBodyBytes: limits.bodyBytes,
     maxBatchSize: limits.batchSize,
+    webDistDir: options.webDistDir,
     isReady: async () => {
       try {
         await db.ping();
-        return true;
       } catch {
         return false;
       }
+      return bus.ready();
     },
   });
   // Node's defaults (60 s / 300 s, checked every 30 s) let slow clients hold sockets open: slowloris.
@@ -164,6 +192,10 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
   });
   const port = (server.address() as AddressInfo).port;
   const host = options.host.includes(":") ? `[${options.host}]` : options.host;
+  const email =
+    options.emailWorker?.enabled === false
+      ? null
+      : startEmailDelivery({ db: db.db, log, publicOrigin, mail: options.mail, worker: options.emailWorker });
 
   let closing: Promise<void> | undefined;
   async function close() {
@@ -174,6 +206,8 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
     const drainTimer = setTimeout(() => server.closeAllConnections(), limits.shutdownGraceMs);
     await httpDrained;
     clearTimeout(drainTimer);
+    // Before the database closes: the pass in flight finishes and records its outcomes.
+    await email?.close();
     sessionSockets.close();
     deps.membership.close();
     deps.presence.close();
@@ -186,6 +220,7 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
     port,
     deps,
     db,
+    email,
     webSocketServer: ws.wss,
     close: () => {
       closing ??= close();

@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
 import type { ApiDeps, SessionSockets } from "@parley/api";
-import { createWsContextFactory, SESSION_COOKIE_NAME } from "@parley/api";
+import { createWsContextFactory, SESSION_COOKIE_NAME, wireEncoder } from "@parley/api";
 import type { AnyRouter } from "@trpc/server";
 import { applyWSSHandler } from "@trpc/server/adapters/ws";
 import { WebSocketServer } from "ws";
@@ -47,6 +47,8 @@ export function attachWsServer(options: WsServerOptions) {
     router: options.router,
     createContext: createWsContextFactory(deps, options.sessionSockets),
     maxBatchSize: options.maxBatchSize,
+    // Room events are encoded once per room, not once per subscriber (see wire-encoding.ts).
+    experimental_encoder: wireEncoder,
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 10_000 },
     onError({ error, path }) {
       if (error.code === "INTERNAL_SERVER_ERROR")

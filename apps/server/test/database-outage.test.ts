@@ -67,6 +67,7 @@ describe("PostgreSQL restarting under load", () => {
     await cluster.stop();
     const stoppedAt = Date.now();
     await until(() => outcomes.filter((o) => !o.ok && o.at > stoppedAt).length >= 20);
+    expect(server.child.exitCode, server.output()).toBeNull();
     expect((await fetch(`${server.url}/readyz`)).status).toBe(503);
 
     await cluster.start();

@@ -24,6 +24,8 @@ export interface ApiDeps {
   clock: () => Date;
   /** The site's origin: links in emails. */
   publicOrigin: string;
+  /** Where notifications of new form submissions go. */
+  teamAddress: string;
   limits: { subscriptionsPerConnection: number };
   rateLimiters: RateLimiters;
   membership: MembershipCache;

@@ -5,6 +5,9 @@ import { HasherBusyError } from "./auth/password-hasher.ts";
 import { RateLimitedError } from "./rate-limits.ts";
 import { AuthError } from "./services/auth-service.ts";
 import { ChatError } from "./services/chat-error.ts";
+import { OutboxError } from "./services/email-outbox.ts";
+import { FormsError } from "./services/forms-service.ts";
+import { UserAdminError } from "./services/user-admin-service.ts";
 
 const AUTH_ERROR_CODES = {
   "email-taken": "CONFLICT",
@@ -23,6 +26,23 @@ const CHAT_ERROR_CODES = {
   invalid: "BAD_REQUEST",
 } as const satisfies Record<ChatError["reason"], TRPCError["code"]>;
 
+const FORMS_ERROR_CODES = {
+  "submission-not-found": "NOT_FOUND",
+  "bad-cursor": "BAD_REQUEST",
+} as const satisfies Record<FormsError["reason"], TRPCError["code"]>;
+
+const USER_ADMIN_ERROR_CODES = {
+  "user-not-found": "NOT_FOUND",
+  "last-admin": "CONFLICT",
+  "bad-cursor": "BAD_REQUEST",
+} as const satisfies Record<UserAdminError["reason"], TRPCError["code"]>;
+
+const OUTBOX_ERROR_CODES = {
+  "job-not-found": "NOT_FOUND",
+  "job-not-retryable": "CONFLICT",
+  "bad-cursor": "BAD_REQUEST",
+} as const satisfies Record<OutboxError["reason"], TRPCError["code"]>;
+
 /** A check zod could not make (it needs the database or the user), reported like a zod failure. */
 class FieldValidationError extends Error {
   readonly issues: z.core.$ZodIssue[];
@@ -33,9 +53,13 @@ class FieldValidationError extends Error {
 }
 
 /** A BAD_REQUEST shaped like a zod failure, so forms show it next to the field. */
-export function fieldError(field: string, message: string): TRPCError {
+export function fieldError(
+  field: string,
+  message: string,
+  code: TRPCError["code"] = "BAD_REQUEST",
+): TRPCError {
   return new TRPCError({
-    code: "BAD_REQUEST",
+    code,
     message: `${field}: ${message}`,
     cause: new FieldValidationError(field, message),
   });
@@ -52,8 +76,20 @@ export function toApiError(error: TRPCError): TRPCError {
     return new TRPCError({ code: AUTH_ERROR_CODES[cause.reason], message: cause.message });
   }
   if (cause instanceof ChatError) {
-    if (cause.field) return fieldError(cause.field, cause.message);
+    if (cause.field) return fieldError(cause.field, cause.message, CHAT_ERROR_CODES[cause.reason]);
     return new TRPCError({ code: CHAT_ERROR_CODES[cause.reason], message: cause.message });
+  }
+  if (cause instanceof FormsError) {
+    if (cause.field) return fieldError(cause.field, cause.message);
+    return new TRPCError({ code: FORMS_ERROR_CODES[cause.reason], message: cause.message });
+  }
+  if (cause instanceof UserAdminError) {
+    if (cause.field) return fieldError(cause.field, cause.message);
+    return new TRPCError({ code: USER_ADMIN_ERROR_CODES[cause.reason], message: cause.message });
+  }
+  if (cause instanceof OutboxError) {
+    if (cause.field) return fieldError(cause.field, cause.message);
+    return new TRPCError({ code: OUTBOX_ERROR_CODES[cause.reason], message: cause.message });
   }
   if (cause instanceof RateLimitedError) {
     return new TRPCError({ code: "TOO_MANY_REQUESTS", message: cause.message, cause });

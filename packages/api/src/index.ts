@@ -15,6 +15,7 @@ export {
 } from "./auth/session-sockets.ts";
 export type { EventBus } from "./bus/event-bus.ts";
 export { createInProcessBus } from "./bus/in-process-bus.ts";
+export { createRedisBus } from "./bus/redis-bus.ts";
 export {
   type ApiDeps,
   type Context,
@@ -22,18 +23,40 @@ export {
   createInnerContext,
   createWsContextFactory,
 } from "./context.ts";
+export { type EmailTemplate, escapeHtml, type RenderedEmail, renderEmail } from "./email/email-templates.ts";
+export {
+  createEmailWorker,
+  defaultEmailWorkerSettings,
+  type EmailWorker,
+  type EmailWorkerSettings,
+  type PassResult,
+} from "./email/email-worker.ts";
+export {
+  createRecordingTransport,
+  createSmtpTransport,
+  type MailTransport,
+  type OutgoingEmail,
+} from "./email/mail-transport.ts";
 export {
   createMemoryRateLimiters,
+  createRedisRateLimiters,
   defaultRateLimits,
   type RateLimiters,
   type RateLimitRule,
   type RateLimitRules,
 } from "./rate-limits.ts";
 export { type AppRouter, appRouter } from "./root.ts";
+export { DEFAULT_MAX_ATTEMPTS, enqueueEmail } from "./services/email-outbox.ts";
 export { createMembershipCache, type MembershipCache } from "./services/membership-cache.ts";
-export { createPresenceTracker, type PresenceTracker } from "./services/presence-tracker.ts";
+export {
+  createPresenceTracker,
+  createRedisPresenceStore,
+  type PresenceTracker,
+} from "./services/presence-tracker.ts";
 export type { MessageView, RoomEvent } from "./services/room-events.ts";
+export { createAdmin, promoteToAdmin } from "./services/user-admin-service.ts";
 export { mergeRouters, publicProcedure, router as createRouter } from "./trpc.ts";
+export { wireEncoder } from "./wire-encoding.ts";
 
 export type RouterInputs = inferRouterInputs<AppRouter>;
 export type RouterOutputs = inferRouterOutputs<AppRouter>;

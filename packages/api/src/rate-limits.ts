@@ -1,4 +1,10 @@
-import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
+import type { Redis } from "ioredis";
+import {
+  type RateLimiterAbstract,
+  RateLimiterMemory,
+  RateLimiterRedis,
+  RateLimiterRes,
+} from "rate-limiter-flexible";
 
 /** `points` calls per `durationSeconds`, per key. */
 export interface RateLimitRule {
@@ -51,4 +57,23 @@ export async function consumePoint(limiter: RateLimiterAbstract, key: string): P
     if (rejection instanceof RateLimiterRes) throw new RateLimitedError(rejection.msBeforeNext);
     throw rejection;
   }
+}
+
+/**
+ * Counters in Redis, shared by every instance. If Redis stops answering, each instance falls
+ * back to its own in-memory counters (the insurance limiter) rather than refusing everyone.
+ */
+export function createRedisRateLimiters(redis: Redis, rules: RateLimitRules): RateLimiters {
+  const limiter = (name: RateLimitName) =>
+    new RateLimiterRedis({
+      storeClient: redis,
+      keyPrefix: `ratelimit:${name}`,
+      points: rules[name].points,
+      duration: rules[name].durationSeconds,
+      insuranceLimiter: new RateLimiterMemory({
+        points: rules[name].points,
+        duration: rules[name].durationSeconds,
+      }),
+    });
+  return { send: limiter("send"), auth: limiter("auth"), forms: limiter("forms") };
 }

@@ -1,23 +1,26 @@
 import { getTRPCErrorFromUnknown, initTRPC, TRPCError } from "@trpc/server";
-import superjson from "superjson";
+import type { OpenApiMeta } from "trpc-to-openapi";
 import { z } from "zod";
 import type { Context } from "./context.ts";
 import { asZodError, summarizeZodError, toApiError } from "./errors.ts";
 import { consumePoint, RateLimitedError, type RateLimitName } from "./rate-limits.ts";
 import { roomId } from "./schemas/chat.ts";
 import { requireMember } from "./services/rooms-service.ts";
+import { wireTransformer } from "./wire-encoding.ts";
 
 /** Read by the docs generator: who may call a procedure and what it does. */
 export interface ProcedureMeta {
   access?: "anyone" | "signed in" | "verified email" | "admin" | "room member";
   summary?: string;
+  /** Also served as plain REST (trpc-to-openapi) and described in /api/openapi.json. */
+  openapi?: OpenApiMeta["openapi"];
 }
 
 const t = initTRPC
   .context<Context>()
   .meta<ProcedureMeta>()
   .create({
-    transformer: superjson,
+    transformer: wireTransformer,
     // Subscriptions go over the WebSocket only, where connection limits apply.
     sse: { enabled: false },
     errorFormatter({ shape, error, ctx }) {

@@ -207,9 +207,17 @@ export const emailOutbox = pgTable(
     runAt: timestamp("run_at", { withTimezone: true }).notNull().defaultNow(),
     lastError: text("last_error"),
     sentAt: timestamp("sent_at", { withTimezone: true }),
+    // A claimed job's lease: past it, a job still `sending` belongs to a worker that died and is
+    // claimable again. lease_id changes on every claim, so a worker that outlived its lease cannot
+    // overwrite the outcome of the worker that took the job over.
+    lockedUntil: timestamp("locked_until", { withTimezone: true }),
+    leaseId: uuid("lease_id"),
     createdAt: createdAt(),
   },
-  (t) => [index("email_outbox_due_idx").on(t.status, t.runAt)],
+  (t) => [
+    index("email_outbox_due_idx").on(t.status, t.runAt),
+    index("email_outbox_created_at_idx").on(t.createdAt),
+  ],
 );
 
 export const emailAttempts = pgTable(
@@ -239,5 +247,10 @@ export const recordedEmails = pgTable(
     html: text("html").notNull(),
     createdAt: createdAt(),
   },
-  (t) => [index("recorded_emails_to_idx").on(t.toAddress, t.createdAt)],
+  (t) => [
+    index("recorded_emails_to_idx").on(t.toAddress, t.createdAt),
+    // One recording per job: a job re-sent after a crash between sending and marking it sent
+    // (the transport ran, the commit did not) is not recorded twice.
+    uniqueIndex("recorded_emails_job_id_idx").on(t.jobId),
+  ],
 );

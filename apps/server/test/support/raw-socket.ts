@@ -63,7 +63,8 @@ export async function openRawSocket(
   if (options.token) {
     socket.send(JSON.stringify({ method: "connectionParams", data: { token: options.token } }));
   }
-  let nextId = 1;
+  // High, so calls never collide with ids a test writes into frames by hand.
+  let nextId = 1_000_000;
   return {
     socket,
     call(method, path, input) {

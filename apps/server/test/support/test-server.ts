@@ -32,9 +32,9 @@ export async function startTestServer(options: Partial<ParleyServerOptions> = {}
       host: "127.0.0.1",
       databaseUrl: database.url,
       logger: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
-      // Tests register many users from one address: limits are raised unless a test sets its own.
-      rateLimits: { send: UNLIMITED, auth: UNLIMITED, forms: UNLIMITED },
       ...options,
+      // Tests register many users from one address: limits are raised unless a test sets its own.
+      rateLimits: { send: UNLIMITED, auth: UNLIMITED, forms: UNLIMITED, ...options.rateLimits },
     });
   } catch (error) {
     await database.drop();

@@ -7,6 +7,8 @@ export interface EventBus {
   publish(topic: string, event: unknown): Promise<void>;
   /** Returns the function that unsubscribes. */
   subscribe(topic: string, handler: (event: unknown) => void): () => void;
+  /** Whether the transport answers (always, in process); /readyz reports it. */
+  ready(): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -18,3 +20,9 @@ export const topics = {
 export interface RevokedSessionsEvent {
   sessionIds: string[];
 }
+
+/**
+ * Delivered on every subscribed topic when a bus that lost its transport reconnects: what was
+ * published meanwhile may be lost, and subscribers re-read it from the database.
+ */
+export const RESYNC_EVENT = { type: "resync" } as const;

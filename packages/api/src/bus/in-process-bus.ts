@@ -28,6 +28,9 @@ export function createInProcessBus(log?: Logger): EventBus {
         if (set.size === 0) handlers.delete(topic);
       };
     },
+    async ready() {
+      return true;
+    },
     async close() {
       handlers.clear();
     },

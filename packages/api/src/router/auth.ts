@@ -10,7 +10,13 @@ import {
   verifyEmailInput,
 } from "../schemas/auth.ts";
 import * as auth from "../services/auth-service.ts";
-import { authedProcedure, publicProcedure } from "../trpc.ts";
+import { authedProcedure, publicProcedure, rateLimit } from "../trpc.ts";
+
+/**
+ * Per client address, on the doors an attacker hammers (password guessing, account creation,
+ * reset emails to a victim): counted before the input is parsed, so malformed calls count too.
+ */
+const authLimit = rateLimit("auth", (ctx) => ctx.ip ?? "unknown");
 
 function clientMeta(ctx: Context): auth.ClientMeta {
   return { userAgent: ctx.userAgent, ip: ctx.ip };
@@ -28,6 +34,7 @@ export const authRouter = {
       summary:
         "Creates the account (role `user`), signs in, queues a verification email. `CONFLICT` for a taken email.",
     })
+    .use(authLimit)
     .input(registerInput)
     .mutation(async ({ ctx, input }) => {
       const { user, session } = await auth.register(ctx, input, clientMeta(ctx));
@@ -39,6 +46,7 @@ export const authRouter = {
       summary:
         "Starts a new session (never reuses the one presented). Wrong email or password: the same `UNAUTHORIZED`.",
     })
+    .use(authLimit)
     .input(loginInput)
     .mutation(async ({ ctx, input }) => {
       const { user, session } = await auth.login(ctx, input, clientMeta(ctx), ctx.auth?.session.id ?? null);
@@ -74,6 +82,7 @@ export const authRouter = {
 
   requestPasswordReset: publicProcedure
     .meta({ summary: "Always `{ ok: true }`; queues a reset email (valid 1 h) when the account exists." })
+    .use(authLimit)
     .input(requestPasswordResetInput)
     .mutation(async ({ ctx, input }) => {
       await auth.requestPasswordReset(ctx, input.email);
@@ -84,6 +93,7 @@ export const authRouter = {
     .meta({
       summary: "Sets the password with an emailed token (single use) and ends every session of the user.",
     })
+    .use(authLimit)
     .input(resetPasswordInput)
     .mutation(async ({ ctx, input }) => {
       await auth.resetPassword(ctx, input.token, input.password);

@@ -16,13 +16,16 @@ export const MESSAGE_MAX_LENGTH = 4000;
 /** Message text: 1–4000 characters after trimming, line breaks kept, no control characters. */
 export const messageContent = multiLine(1, MESSAGE_MAX_LENGTH);
 
-/** One emoji (with modifiers and joiners), not arbitrary text. */
+const graphemes = new Intl.Segmenter(undefined, { granularity: "grapheme" });
+
+/** One emoji (with its modifiers and joiners: one grapheme), not arbitrary text. */
 export const emoji = z
   .string()
   .min(1, "Required")
   .max(32, "Is not a single emoji")
   .regex(/^(\p{Extended_Pictographic}|\p{Emoji_Component}|\u200d|\ufe0f)+$/u, "Is not an emoji")
-  .refine((value) => /\p{Extended_Pictographic}/u.test(value), "Is not an emoji");
+  .refine((value) => /\p{Extended_Pictographic}/u.test(value), "Is not an emoji")
+  .refine((value) => [...graphemes.segment(value)].length === 1, "Is not a single emoji");
 
 export const createRoomInput = z.object({
   name: singleLine(1, 80),

@@ -1,5 +1,7 @@
 // Zod inputs only: no server code, safe to bundle in a browser and reuse in forms.
+export * from "./admin.ts";
 export * from "./auth.ts";
 export * from "./chat.ts";
+export * from "./forms.ts";
 export { isCommonPassword, newPassword } from "./password.ts";
 export { emailAddress, multiLine, noControlCharacters, singleLine } from "./text.ts";

@@ -1,6 +1,7 @@
 import { type Queryable, schema } from "@parley/db";
 import { and, asc, eq, gt, sql } from "drizzle-orm";
 import type { EventBus } from "../bus/event-bus.ts";
+import { markPlainJson } from "../wire-encoding.ts";
 
 export interface MessageView {
   id: string;
@@ -96,7 +97,7 @@ export async function appendRoomEvent(
 
 /** Publishes events after their transaction committed. */
 export async function publishRoomEvents(bus: EventBus, events: RoomEvent[]): Promise<void> {
-  for (const event of events) await bus.publish(roomTopic(event.roomId), event);
+  for (const event of events) await bus.publish(roomTopic(event.roomId), markPlainJson(event));
 }
 
 /** Stored events after `afterSeq`, oldest first. */
@@ -112,5 +113,5 @@ export async function readRoomEvents(
     .where(and(eq(schema.roomEvents.roomId, roomId), gt(schema.roomEvents.seq, afterSeq)))
     .orderBy(asc(schema.roomEvents.seq))
     .limit(limit);
-  return rows.map((row) => row.payload as RoomEvent);
+  return rows.map((row) => markPlainJson(row.payload as RoomEvent));
 }

@@ -1,6 +1,7 @@
 import { schema } from "@parley/db";
 import { eq } from "drizzle-orm";
 import { subscribeBuffered } from "../bus/bus-iterator.ts";
+import type { RESYNC_EVENT } from "../bus/event-bus.ts";
 import type { Caller, ChatDeps } from "./chat-deps.ts";
 import { ChatError, roomNotFound } from "./chat-error.ts";
 import { type PresenceSnapshot, presenceTopic } from "./presence-tracker.ts";
@@ -27,7 +28,11 @@ export async function* streamRoomEvents(
   signal: AbortSignal | undefined,
 ): AsyncGenerator<RoomEvent> {
   const access = await readableRoom(deps, caller, roomId);
-  const live = subscribeBuffered<RoomEvent | RoomDeletedSignal>(deps.bus, roomTopic(roomId), signal);
+  const live = subscribeBuffered<RoomEvent | RoomDeletedSignal | typeof RESYNC_EVENT>(
+    deps.bus,
+    roomTopic(roomId),
+    signal,
+  );
   const leave = access.myRole ? deps.presence.join(roomId, asPresenceUser(caller)) : () => {};
   try {
     let last = afterSeq ?? (await currentSeq(deps, roomId));
@@ -47,6 +52,10 @@ export async function* streamRoomEvents(
       if (!batch) return;
       for (const event of batch) {
         if (event.type === "room.deleted") throw lostAccess();
+        if (event.type === "resync") {
+          yield* catchUp();
+          continue;
+        }
         if (event.seq <= last) continue;
         if (event.seq > last + 1) {
           yield* catchUp();
@@ -97,16 +106,12 @@ export async function* streamPresence(
   signal: AbortSignal | undefined,
 ): AsyncGenerator<PresenceSnapshot> {
   await requireMember(deps, caller, roomId);
-  const live = subscribeBuffered<PresenceSnapshot>(deps.bus, presenceTopic(roomId), signal);
+  const live = subscribeBuffered<unknown>(deps.bus, presenceTopic(roomId), signal);
   const leave = deps.presence.join(roomId, asPresenceUser(caller));
   try {
-    yield deps.presence.snapshot(roomId);
-    for (;;) {
-      const batch = await live.take();
-      if (!batch) return;
-      const latest = batch.at(-1);
-      if (latest) yield latest;
-    }
+    yield await deps.presence.snapshot(roomId);
+    // Each notice (from any instance) means "changed": one fresh snapshot covers a burst of them.
+    while (await live.take()) yield await deps.presence.snapshot(roomId);
   } finally {
     live.close();
     leave();
@@ -115,6 +120,6 @@ export async function* streamPresence(
 
 export async function typing(deps: ChatDeps, caller: Caller, roomId: string) {
   await requireMember(deps, caller, roomId);
-  deps.presence.typing(roomId, asPresenceUser(caller));
+  await deps.presence.typing(roomId, asPresenceUser(caller));
   return { ok: true as const };
 }

@@ -1,0 +1,85 @@
+import { parseArgs } from "node:util";
+import { createAdmin, createPasswordHasher, promoteToAdmin } from "@parley/api";
+import { registerInput } from "@parley/api/schemas";
+import { createDb, migrate } from "@parley/db";
+import { loadConfig } from "./config.ts";
+
+// `pnpm --filter @parley/server admin:create --email ada@example.com --name "Ada Lovelace"`
+// (or `pnpm admin:create …` from the root): makes that account an admin, creating it when it
+// does not exist. The password of a new account is read from standard input (typed without
+// echo, or piped), never from the command line, where `ps` and shell history would show it.
+const USAGE =
+  'usage: admin:create --email <address> [--name "<display name>"]   (password on standard input)';
+
+const config = loadConfig(process.env);
+const { values } = parseArgs({
+  options: { email: { type: "string" }, name: { type: "string" }, help: { type: "boolean" } },
+  allowPositionals: false,
+});
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(1);
+}
+
+/** A line from stdin: hidden while typed on a terminal, read whole when piped. */
+async function readPassword(): Promise<string> {
+  const stdin = process.stdin;
+  if (!stdin.isTTY) {
+    let text = "";
+    for await (const chunk of stdin) text += String(chunk);
+    return text.replace(/\r?\n$/, "");
+  }
+  process.stderr.write("Password for the new admin (10+ characters): ");
+  stdin.setRawMode(true);
+  stdin.setEncoding("utf8");
+  return new Promise((resolve) => {
+    let typed = "";
+    const onData = (chunk: string) => {
+      for (const character of chunk) {
+        if (character === "\r" || character === "\n") {
+          stdin.setRawMode(false);
+          stdin.off("data", onData);
+          stdin.pause();
+          process.stderr.write("\n");
+          resolve(typed);
+          return;
+        }
+        if (character === "\u0003") fail("\ncancelled");
+        typed = character === "\u007f" ? typed.slice(0, -1) : typed + character;
+      }
+    };
+    stdin.on("data", onData);
+  });
+}
+
+if (values.help || !values.email) fail(USAGE);
+const email = values.email.trim().toLowerCase();
+
+const db = await createDb({ url: config.databaseUrl, dataDir: config.dataDir });
+let problem: string | null = null;
+try {
+  await migrate(db);
+  const clock = () => new Date();
+  const promoted = await promoteToAdmin({ db: db.db, clock }, email);
+  if (promoted) {
+    process.stdout.write(`${email} is now an admin (existing account ${promoted})\n`);
+  } else {
+    const parsed = registerInput.safeParse({
+      email,
+      displayName: values.name ?? email.split("@")[0],
+      password: await readPassword(),
+    });
+    if (parsed.success) {
+      const passwords = createPasswordHasher({ concurrency: 1, maxQueue: 1 });
+      const id = await createAdmin({ db: db.db, passwords, clock }, parsed.data);
+      process.stdout.write(`created admin ${parsed.data.email} (${id})\n`);
+    } else {
+      problem = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("\n");
+    }
+  }
+} finally {
+  // Closed before exiting: PGlite's data directory stays locked until then.
+  await db.close();
+}
+if (problem) fail(problem);

@@ -1,0 +1,47 @@
+import { createDb, migrate } from "@parley/db";
+import { pino } from "pino";
+import { loadConfig } from "./config.ts";
+import { startEmailDelivery } from "./email-delivery.ts";
+
+// `pnpm worker`: the email worker alone, for running it apart from the servers (set
+// EMAIL_WORKER=off on those). Any number may run against one PostgreSQL: jobs are claimed with
+// SKIP LOCKED. With embedded PGlite the data directory is locked by one process, so the server
+// and a separate worker cannot share it.
+const config = loadConfig(process.env);
+const log = pino({ level: config.logLevel });
+
+try {
+  const db = await createDb({
+    url: config.databaseUrl,
+    dataDir: config.dataDir,
+    onPoolError: (error) => log.warn({ err: error }, "database connection lost; the pool will reconnect"),
+  });
+  try {
+    await migrate(db);
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+  const delivery = startEmailDelivery({
+    db: db.db,
+    log,
+    publicOrigin: config.publicOrigin,
+    mail: { smtpUrl: config.smtpUrl, from: config.mailFrom, teamAddress: config.teamEmail },
+    worker: config.emailWorker,
+  });
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "email worker shutting down");
+    await delivery.close();
+    await db.close();
+    log.info("email worker stopped");
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", () => void stop("SIGINT"));
+} catch (error) {
+  log.fatal({ err: error }, error instanceof Error ? error.message : "the email worker failed to start");
+  process.exit(1);
+}

@@ -1,0 +1,119 @@
+import { spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+import { inject } from "vitest";
+import { createFreshDatabase } from "./fresh-database.ts";
+import { type ServerProcess, spawnServer } from "./server-process.ts";
+
+const serverDir = fileURLToPath(new URL("../..", import.meta.url));
+
+/** `pnpm start` in production mode as a child process, on a fixed port so it can come back on it. */
+export interface RestartableServer extends AsyncDisposable {
+  url: string;
+  databaseUrl: string;
+  /** SIGTERM, and resolves once the process has exited. */
+  stop(): Promise<void>;
+  /** Starts it again on the same port and database; resolves once it listens. */
+  start(): Promise<void>;
+  /** Makes (or promotes) an admin through the server's own `admin:create` script. */
+  createAdmin(account: { email: string; password: string; displayName: string }): Promise<void>;
+  /** Everything the current process logged. */
+  output(): string;
+  close(): Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const address = probe.address();
+      probe.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
+    });
+  });
+}
+
+const GENEROUS = "100000/1";
+
+/**
+ * A production-mode server (Secure cookies, the built web app served, migrations at start)
+ * over a database of its own on the test PostgreSQL. Rate limits are raised: the tests sign
+ * many people up from one address.
+ */
+export async function startRestartableServer(env: Record<string, string> = {}): Promise<RestartableServer> {
+  const database = await createFreshDatabase(inject("databaseUrl"));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const fullEnv = {
+    NODE_ENV: "production",
+    HOST: "127.0.0.1",
+    PORT: String(port),
+    PUBLIC_ORIGIN: url,
+    DATABASE_URL: database.url,
+    SEND_RATE_LIMIT: GENEROUS,
+    AUTH_RATE_LIMIT: GENEROUS,
+    FORMS_RATE_LIMIT: GENEROUS,
+    EMAIL_WORKER_POLL_MS: "100",
+    ...env,
+  };
+  let current: ServerProcess | null = null;
+  const start = async () => {
+    if (current) return;
+    current = await spawnServer(fullEnv);
+  };
+  const stop = async () => {
+    const running = current;
+    current = null;
+    await running?.stop();
+  };
+  try {
+    await start();
+  } catch (error) {
+    await database.drop();
+    throw error;
+  }
+  const close = async () => {
+    await stop();
+    await database.drop();
+  };
+  return {
+    url,
+    databaseUrl: database.url,
+    start,
+    stop,
+    output: () => current?.output() ?? "",
+    createAdmin: (account) =>
+      runAdminCreate(
+        database.url,
+        ["--email", account.email, "--name", account.displayName],
+        account.password,
+      ),
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+/** `pnpm admin:create` of apps/server, the password on standard input as an operator would pipe it. */
+function runAdminCreate(databaseUrl: string, args: string[], password: string): Promise<void> {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/admin-create.ts", ...args], {
+    cwd: serverDir,
+    env: { PATH: process.env.PATH ?? "", DATABASE_URL: databaseUrl, LOG_LEVEL: "warn" },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stdin.end(`${password}\n`);
+  return new Promise((resolve, reject) => {
+    child.once("error", reject);
+    child.once("exit", (code) =>
+      code === 0 ? resolve() : reject(new Error(`admin:create exited with ${code}:\n${output}`)),
+    );
+  });
+}

@@ -1,0 +1,130 @@
+import { useMutation } from "@tanstack/react-query";
+import type { ReactNode } from "react";
+import { SubmissionPage } from "./admin/submission-page.tsx";
+import { SubmissionsPage } from "./admin/submissions-page.tsx";
+import { ConnectionIndicator } from "./connection-indicator.tsx";
+import { Link, matchPath, navigate, useLocation } from "./navigation.tsx";
+import { Page } from "./page.tsx";
+import { ContactPage } from "./pages/contact-page.tsx";
+import { DemoPage } from "./pages/demo-page.tsx";
+import { ResetPasswordPage } from "./pages/reset-password-page.tsx";
+import { RoomsPage } from "./pages/rooms-page.tsx";
+import { SearchPage } from "./pages/search-page.tsx";
+import { SignInPage } from "./pages/sign-in-page.tsx";
+import { SignUpPage } from "./pages/sign-up-page.tsx";
+import { VerifyEmailPage } from "./pages/verify-email-page.tsx";
+import { useTRPC } from "./parley.ts";
+import { RoomPage } from "./room/room-page.tsx";
+import { type Me, useMe, useSessionChanged } from "./session.ts";
+
+export function App() {
+  const me = useMe();
+  return (
+    <>
+      <a href="#main" className="skip-link">
+        Skip to content
+      </a>
+      <header className="site-header">
+        <Link to="/" className="brand">
+          Parley
+        </Link>
+        <nav aria-label="Main">
+          <ul>
+            {me && (
+              <>
+                <li>
+                  <Link to="/rooms">Rooms</Link>
+                </li>
+                <li>
+                  <Link to="/search">Search</Link>
+                </li>
+              </>
+            )}
+            <li>
+              <Link to="/contact">Contact</Link>
+            </li>
+            <li>
+              <Link to="/demo">Request a demo</Link>
+            </li>
+            {me?.role === "admin" && (
+              <li>
+                <Link to="/admin/submissions">Submissions</Link>
+              </li>
+            )}
+          </ul>
+        </nav>
+        <ConnectionIndicator />
+        <Account me={me} />
+      </header>
+      {me && !me.emailVerified && (
+        <p className="banner">
+          Please verify your email address: <Link to="/verify-email">get a new link</Link>.
+        </p>
+      )}
+      <main id="main">
+        <CurrentPage me={me} />
+      </main>
+    </>
+  );
+}
+
+function Account({ me }: { me: Me | null | undefined }) {
+  const trpc = useTRPC();
+  const sessionChanged = useSessionChanged();
+  const logout = useMutation(
+    trpc.auth.logout.mutationOptions({
+      onSettled: async () => {
+        navigate("/sign-in", { replace: true });
+        await sessionChanged();
+      },
+    }),
+  );
+  if (me === undefined) return null;
+  if (me === null) {
+    return (
+      <p className="account">
+        <Link to="/sign-in">Sign in</Link> · <Link to="/sign-up">Sign up</Link>
+      </p>
+    );
+  }
+  return (
+    <p className="account">
+      <span>{me.displayName}</span>{" "}
+      <button type="button" className="link-button" onClick={() => logout.mutate()}>
+        Sign out
+      </button>
+    </p>
+  );
+}
+
+function CurrentPage({ me }: { me: Me | null | undefined }) {
+  const { path, query } = useLocation();
+  const signedIn = (render: (me: Me) => ReactNode) => {
+    if (me === undefined) return <p>Loading…</p>;
+    if (me === null) return <SignInPage next={path + (query.size ? `?${query}` : "")} />;
+    return render(me);
+  };
+
+  if (path === "/") return signedIn(() => <RoomsPage />);
+  if (path === "/sign-in") return <SignInPage next={query.get("next")} />;
+  if (path === "/sign-up") return <SignUpPage />;
+  if (path === "/verify-email") return <VerifyEmailPage token={query.get("token")} />;
+  if (path === "/reset-password") return <ResetPasswordPage token={query.get("token")} />;
+  if (path === "/contact") return <ContactPage />;
+  if (path === "/demo") return <DemoPage />;
+  if (path === "/rooms") return signedIn(() => <RoomsPage />);
+  if (path === "/search") return signedIn(() => <SearchPage query={query.get("q") ?? ""} />);
+  const room = matchPath("/rooms/:roomId", path);
+  // Keyed by room: each room's live state starts empty and its subscription is its own.
+  if (room) return signedIn((me) => <RoomPage key={room.roomId} roomId={room.roomId} me={me} />);
+  if (path === "/admin/submissions") return signedIn(() => <SubmissionsPage />);
+  const submission = matchPath("/admin/submissions/:id", path);
+  if (submission) return signedIn(() => <SubmissionPage key={submission.id} id={submission.id} />);
+  return (
+    <Page title="Page not found">
+      <p>
+        Nothing lives at this address. <Link to="/">Go home</Link>.
+      </p>
+    </Page>
+  );
+}

@@ -1,0 +1,102 @@
+import { sendMessageInput } from "@parley/api/schemas";
+import type { MessageView } from "@parley/client";
+import { useMutation } from "@tanstack/react-query";
+import { type FormEvent, type KeyboardEvent, useRef, useState } from "react";
+import { serverErrors, validate } from "../forms/field-errors.ts";
+import { useTRPC } from "../parley.ts";
+
+const TYPING_EVERY_MS = 3_000;
+
+/** 128 random bits as hex. Not crypto.randomUUID: that exists only in secure contexts. */
+function newClientMessageId() {
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join(
+    "",
+  );
+}
+
+/**
+ * The message box. A draft keeps its clientMessageId until it is sent: a retry after a failed
+ * send (the server restarting, say) reuses it, and the server's idempotency turns a send that
+ * did get through into the same message instead of a second copy.
+ */
+export function Composer({ roomId, onSent }: { roomId: string; onSent: (message: MessageView) => void }) {
+  const trpc = useTRPC();
+  const [text, setText] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const clientMessageId = useRef<string | null>(null);
+  const lastTyping = useRef(0);
+  const typing = useMutation(trpc.chat.typing.mutationOptions());
+  const send = useMutation(
+    trpc.chat.messages.send.mutationOptions({
+      onSuccess: (message) => {
+        onSent(message);
+        clientMessageId.current = null;
+        setText("");
+        setError(null);
+      },
+      onError: (e) => setError(serverErrors(e).content ?? serverErrors(e)[""] ?? "Not sent."),
+    }),
+  );
+
+  const submit = (event?: FormEvent) => {
+    event?.preventDefault();
+    if (send.isPending) return;
+    clientMessageId.current ??= newClientMessageId();
+    const result = validate(sendMessageInput, {
+      roomId,
+      content: text,
+      clientMessageId: clientMessageId.current,
+    });
+    if ("errors" in result) {
+      setError(result.errors.content ?? "This message cannot be sent.");
+      return;
+    }
+    send.mutate(result.data);
+  };
+
+  const onChange = (value: string) => {
+    setText(value);
+    // Other text is another message: it must not be folded into a send that may have landed.
+    clientMessageId.current = null;
+    if (error) setError(null);
+    const now = Date.now();
+    if (value.trim() && now - lastTyping.current > TYPING_EVERY_MS) {
+      lastTyping.current = now;
+      typing.mutate({ roomId });
+    }
+  };
+
+  // Enter sends, Shift+Enter starts a new line, as in most chat apps.
+  const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.nativeEvent.isComposing) {
+      event.preventDefault();
+      submit();
+    }
+  };
+
+  return (
+    <form className="composer" onSubmit={submit} noValidate>
+      <label htmlFor="composer-text" className="visually-hidden">
+        Message
+      </label>
+      <textarea
+        id="composer-text"
+        value={text}
+        rows={2}
+        placeholder="Write a message (Enter sends, Shift+Enter for a new line)"
+        onChange={(e) => onChange(e.target.value)}
+        onKeyDown={onKeyDown}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={error ? "composer-error" : undefined}
+      />
+      <button type="submit" disabled={send.isPending}>
+        {error && clientMessageId.current ? "Send again" : "Send"}
+      </button>
+      {error && (
+        <p id="composer-error" role="alert" className="field-error">
+          {error}
+        </p>
+      )}
+    </form>
+  );
+}

@@ -1,0 +1,151 @@
+import { editMessageInput } from "@parley/api/schemas";
+import { useMutation } from "@tanstack/react-query";
+import { type FormEvent, type KeyboardEvent, useState } from "react";
+import { type FieldErrors, serverErrors, validate } from "../forms/field-errors.ts";
+import { useTRPC } from "../parley.ts";
+import type { ListedMessage } from "./timeline-state.ts";
+
+const QUICK_REACTIONS = ["👍", "❤️", "😂", "🎉", "👀"];
+
+const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+
+export function MessageItem({
+  message,
+  mine,
+  canModerate,
+  canReact,
+}: {
+  message: ListedMessage;
+  mine: boolean;
+  canModerate: boolean;
+  canReact: boolean;
+}) {
+  const trpc = useTRPC();
+  const [editing, setEditing] = useState(false);
+  const remove = useMutation(trpc.chat.messages.delete.mutationOptions());
+  const react = useMutation(trpc.chat.messages.react.mutationOptions());
+  const unreact = useMutation(trpc.chat.messages.unreact.mutationOptions());
+  const created = new Date(message.createdAt);
+  const deleted = message.deletedAt !== null;
+
+  const toggle = (emoji: string) => {
+    const existing = message.reactions.find((r) => r.emoji === emoji);
+    if (existing?.mine) unreact.mutate({ messageId: message.id, emoji });
+    else react.mutate({ messageId: message.id, emoji });
+  };
+
+  return (
+    <li className={`message${mine ? " mine" : ""}`} data-seq={message.seq} data-message-id={message.id}>
+      <p className="message-meta">
+        <strong>{message.authorName}</strong>{" "}
+        <time dateTime={message.createdAt} title={dateFormat.format(created)}>
+          {timeFormat.format(created)}
+        </time>
+        {message.editedAt && !deleted && <span className="muted"> (edited)</span>}
+      </p>
+      {deleted ? (
+        <p className="message-body tombstone">Message deleted</p>
+      ) : editing ? (
+        <EditMessage message={message} done={() => setEditing(false)} />
+      ) : (
+        <p className="message-body">{message.content}</p>
+      )}
+      {!deleted && (
+        <div className="message-actions">
+          {message.reactions.map((reaction) => (
+            <button
+              key={reaction.emoji}
+              type="button"
+              className="reaction"
+              aria-pressed={reaction.mine}
+              aria-label={`${reaction.emoji} ${reaction.count}${reaction.mine ? ", including you" : ""}`}
+              disabled={!canReact}
+              onClick={() => toggle(reaction.emoji)}
+            >
+              {reaction.emoji} {reaction.count}
+            </button>
+          ))}
+          {canReact && (
+            <details className="react-picker">
+              <summary>
+                React<span className="visually-hidden"> to {message.authorName}'s message</span>
+              </summary>
+              {QUICK_REACTIONS.map((emoji) => (
+                <button key={emoji} type="button" className="reaction" onClick={() => toggle(emoji)}>
+                  {emoji}
+                </button>
+              ))}
+            </details>
+          )}
+          {mine && !editing && (
+            <button type="button" className="link-button" onClick={() => setEditing(true)}>
+              Edit
+            </button>
+          )}
+          {(mine || canModerate) && (
+            <button
+              type="button"
+              className="link-button"
+              disabled={remove.isPending}
+              onClick={() => {
+                if (window.confirm("Delete this message?")) remove.mutate({ messageId: message.id });
+              }}
+            >
+              Delete
+            </button>
+          )}
+        </div>
+      )}
+    </li>
+  );
+}
+
+function EditMessage({ message, done }: { message: ListedMessage; done: () => void }) {
+  const trpc = useTRPC();
+  const [text, setText] = useState(message.content ?? "");
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const edit = useMutation(
+    trpc.chat.messages.edit.mutationOptions({ onSuccess: done, onError: (e) => setErrors(serverErrors(e)) }),
+  );
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    const result = validate(editMessageInput, { messageId: message.id, content: text });
+    if ("errors" in result) return setErrors(result.errors);
+    edit.mutate(result.data);
+  };
+  const onKeyDown = (event: KeyboardEvent) => {
+    if (event.key === "Escape") done();
+  };
+  const error = errors.content ?? errors[""];
+  return (
+    <form onSubmit={submit} className="edit-message" noValidate>
+      <label htmlFor={`edit-${message.id}`} className="visually-hidden">
+        Edit message
+      </label>
+      <textarea
+        id={`edit-${message.id}`}
+        value={text}
+        rows={2}
+        // The user just asked to edit: the field is where they want to be.
+        // biome-ignore lint/a11y/noAutofocus: focus follows the user's own action.
+        autoFocus
+        onChange={(e) => setText(e.target.value)}
+        onKeyDown={onKeyDown}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={error ? `edit-${message.id}-error` : undefined}
+      />
+      {error && (
+        <p id={`edit-${message.id}-error`} className="field-error">
+          {error}
+        </p>
+      )}
+      <button type="submit" disabled={edit.isPending}>
+        Save
+      </button>{" "}
+      <button type="button" className="link-button" onClick={done}>
+        Cancel
+      </button>
+    </form>
+  );
+}

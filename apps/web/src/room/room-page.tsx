@@ -1,0 +1,115 @@
+import type { RoomEvent } from "@parley/client";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useEffect, useState } from "react";
+import { serverErrors } from "../forms/field-errors.ts";
+import { Link } from "../navigation.tsx";
+import { Page } from "../page.tsx";
+import { useParley, useTRPC } from "../parley.ts";
+import type { Me } from "../session.ts";
+import { Composer } from "./composer.tsx";
+import { MessageItem } from "./message-item.tsx";
+import { PresenceBar } from "./presence-bar.tsx";
+import { AutoLoadOlder, useTimelineScroll } from "./timeline-scroll.tsx";
+import { useMarkRead } from "./use-mark-read.ts";
+import { useRoomTimeline } from "./use-room-timeline.ts";
+
+export function RoomPage({ roomId, me }: { roomId: string; me: Me }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const { connection } = useParley();
+  const room = useQuery({ ...trpc.chat.rooms.get.queryOptions({ roomId }), refetchOnMount: "always" });
+
+  // Fixed at the first answer: a later refetch of the room must not move the replay point.
+  const [fromSeq, setFromSeq] = useState<number | null>(null);
+  useEffect(() => {
+    if (fromSeq === null && room.data) setFromSeq(room.data.lastSeq);
+  }, [fromSeq, room.data]);
+
+  useEffect(() => connection.wantLive(), [connection]);
+
+  const [spokeAt, setSpokeAt] = useState<ReadonlyMap<string, number>>(new Map());
+  const onEvent = (event: RoomEvent) => {
+    if (event.type === "message.created") {
+      setSpokeAt((previous) => new Map(previous).set(event.message.userId, performance.now()));
+    }
+    if (event.type === "member.joined" || event.type === "member.left" || event.type === "room.updated") {
+      void queryClient.invalidateQueries({ queryKey: trpc.chat.rooms.get.queryKey({ roomId }) });
+    }
+  };
+  const timeline = useRoomTimeline(roomId, fromSeq, onEvent);
+  const member = Boolean(room.data?.myRole);
+  const canModerate =
+    me.role === "admin" || room.data?.myRole === "owner" || room.data?.myRole === "moderator";
+  const join = useMutation(
+    trpc.chat.rooms.join.mutationOptions({
+      onSuccess: (joined) => queryClient.setQueryData(trpc.chat.rooms.get.queryKey({ roomId }), joined),
+    }),
+  );
+
+  useMarkRead(roomId, member, timeline.messages.at(-1)?.seq ?? null);
+  const scroller = useTimelineScroll(timeline.messages.length);
+
+  if (room.isError) {
+    return (
+      <Page title="Room not found">
+        <p>{serverErrors(room.error)[""]}</p>
+        <p>
+          <Link to="/rooms">Back to the rooms</Link>
+        </p>
+      </Page>
+    );
+  }
+
+  return (
+    <Page title={room.data?.name ?? "Room"}>
+      {room.data?.description && <p className="muted">{room.data.description}</p>}
+      <PresenceBar roomId={roomId} member={member} myId={me.id} spokeAt={spokeAt} />
+      <div className="timeline" ref={scroller.ref} onScroll={scroller.onScroll}>
+        <div ref={scroller.topRef} className="timeline-top">
+          {timeline.hasOlder ? (
+            <button
+              type="button"
+              className="link-button"
+              onClick={() => scroller.keepPosition(() => timeline.loadOlder())}
+              disabled={timeline.loadingOlder}
+            >
+              {timeline.loadingOlder ? "Loading older messages…" : "Load older messages"}
+            </button>
+          ) : (
+            !timeline.loading && <p className="muted">This is the start of the room.</p>
+          )}
+        </div>
+        {/* role=log: screen readers announce messages as they are added, not the whole list. */}
+        <ol className="messages" role="log" aria-label="Messages" aria-live="polite">
+          {timeline.messages.map((message) => (
+            <MessageItem
+              key={message.id}
+              message={message}
+              mine={message.userId === me.id}
+              canModerate={canModerate}
+              canReact={member}
+            />
+          ))}
+        </ol>
+      </div>
+      {timeline.error && <p className="form-error">{serverErrors(timeline.error)[""]}</p>}
+      {room.data && !member && (
+        <p>
+          You are reading a public room.{" "}
+          <button type="button" onClick={() => join.mutate({ roomId })} disabled={join.isPending}>
+            Join to write
+          </button>
+        </p>
+      )}
+      {member && <Composer roomId={roomId} onSent={timeline.addSent} />}
+      {/* Loads older messages when the top of the list scrolls into view. */}
+      <AutoLoadOlder
+        target={scroller.topRef}
+        root={scroller.ref}
+        onVisible={() => {
+          if (timeline.hasOlder && !timeline.loadingOlder) scroller.keepPosition(() => timeline.loadOlder());
+        }}
+      />
+    </Page>
+  );
+}

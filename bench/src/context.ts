@@ -1,0 +1,108 @@
+import type { BenchDatabase, Layout } from "./database.ts";
+import { type CpuReport, startCpuMeter, validity } from "./proc.ts";
+import type { ServerProcess } from "./server-process.ts";
+
+export interface Sizes {
+  fanoutSubscribers: number;
+  fanoutSenders: number;
+  fanoutRates: number[];
+  fanoutStepMs: number;
+  manyRooms: number;
+  manyRoomSubscribers: number;
+  manyRoomSenders: number;
+  manyRoomsRate: number;
+  manyRoomsMs: number;
+  historyConcurrency: number;
+  historyMs: number;
+  idleSockets: number;
+  coldStartRepeats: number;
+  stormSubscribers: number;
+  stormRate: number;
+  stormBeforeKillMs: number;
+  stormAfterResumeMs: number;
+  slowSubscribers: number;
+  slowRate: number;
+  slowMs: number;
+  /** Subscribers per workload that go through the server's own client library. */
+  realClients: number;
+}
+
+export const fullSizes: Sizes = {
+  fanoutSubscribers: 500,
+  fanoutSenders: 10,
+  fanoutRates: [20, 30, 45, 70, 100, 150, 220, 330, 500, 750],
+  fanoutStepMs: 4_000,
+  manyRooms: 50,
+  manyRoomSubscribers: 10,
+  manyRoomSenders: 2,
+  manyRoomsRate: 200,
+  manyRoomsMs: 8_000,
+  historyConcurrency: 16,
+  historyMs: 5_000,
+  idleSockets: 5_000,
+  coldStartRepeats: 1,
+  stormSubscribers: 2_000,
+  stormRate: 20,
+  stormBeforeKillMs: 3_000,
+  stormAfterResumeMs: 3_000,
+  slowSubscribers: 500,
+  slowRate: 100,
+  slowMs: 20_000,
+  realClients: 10,
+};
+
+export const quickSizes: Sizes = {
+  fanoutSubscribers: 100,
+  fanoutSenders: 4,
+  fanoutRates: [20, 60, 150, 400],
+  fanoutStepMs: 2_000,
+  manyRooms: 10,
+  manyRoomSubscribers: 10,
+  manyRoomSenders: 2,
+  manyRoomsRate: 100,
+  manyRoomsMs: 3_000,
+  historyConcurrency: 8,
+  historyMs: 2_000,
+  idleSockets: 500,
+  coldStartRepeats: 1,
+  stormSubscribers: 200,
+  stormRate: 20,
+  stormBeforeKillMs: 1_500,
+  stormAfterResumeMs: 1_500,
+  slowSubscribers: 100,
+  slowRate: 100,
+  slowMs: 5_000,
+  realClients: 3,
+};
+
+export interface BenchContext {
+  quick: boolean;
+  sizes: Sizes;
+  db: BenchDatabase;
+  layout: Layout;
+  log(line: string): void;
+  /** A fresh run id: markers of earlier runs are told apart from this one's. */
+  newRun(): number;
+}
+
+export interface MeasuredCpu extends CpuReport {
+  valid: boolean;
+  /** Invalid because the load generator filled its core (not because of other processes). */
+  generatorLimited: boolean;
+  note?: string;
+}
+
+export function meterCpu(ctx: BenchContext, server: ServerProcess): () => MeasuredCpu {
+  const stop = startCpuMeter(server.pid, ctx.db.postmasterPid());
+  return () => {
+    const cpu = stop();
+    const verdict = validity(cpu);
+    const generatorLimited =
+      !verdict.valid &&
+      (cpu.generatorCpu >= 0.95 || (cpu.core1Busy >= 0.97 && cpu.generatorCpu >= cpu.postgresCpu));
+    return { ...cpu, ...verdict, generatorLimited };
+  };
+}
+
+let runCounter = 0;
+export const nextRun = () => ++runCounter;

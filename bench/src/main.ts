@@ -1,0 +1,180 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { fileURLToPath } from "node:url";
+import { type BenchContext, fullSizes, nextRun, quickSizes } from "./context.ts";
+import { seed, startBenchDatabase } from "./database.ts";
+import { profileParley } from "./profile.ts";
+import { type BenchResults, markdown, type PerServer } from "./report.ts";
+import { type ServerKind, type ServerProcess, spawnServer, waitUntilIdle } from "./server-process.ts";
+import { type Target, targets } from "./targets.ts";
+import { runColdStart } from "./workloads/cold-start.ts";
+import { runFanout } from "./workloads/fanout.ts";
+import { runHistory } from "./workloads/history.ts";
+import { runIdle } from "./workloads/idle.ts";
+import { runManyRooms } from "./workloads/many-rooms.ts";
+import { runReconnectStorm } from "./workloads/reconnect-storm.ts";
+import { runSlowConsumer } from "./workloads/slow-consumer.ts";
+
+const args = process.argv.slice(2);
+const quick = args.includes("--quick");
+const onlyArg = args.find((a) => a.startsWith("--only="));
+const only = onlyArg ? new Set(onlyArg.slice("--only=".length).split(",").map(Number)) : null;
+const serversArg = args.find((a) => a.startsWith("--servers="));
+const onlyServers = serversArg ? new Set(serversArg.slice("--servers=".length).split(",")) : null;
+const profileArg = args.find((a) => a.startsWith("--profile"));
+const wanted = (n: number) => !profileArg && (!only || only.has(n));
+const chosen = targets.filter((t) => !onlyServers || onlyServers.has(t.kind));
+
+const resultsDir = fileURLToPath(new URL("../results/", import.meta.url));
+mkdirSync(resultsDir, { recursive: true });
+const started = performance.now();
+const log = (line: string) => {
+  process.stdout.write(`[${((performance.now() - started) / 1000).toFixed(0).padStart(3)} s] ${line}\n`);
+};
+
+function affinity(): string {
+  const status = readFileSync("/proc/self/status", "utf8");
+  return /Cpus_allowed_list:\s*(\S+)/.exec(status)?.[1] ?? "?";
+}
+
+async function perServer<T>(name: string, run: (target: Target) => Promise<T>): Promise<PerServer<T>> {
+  const out: PerServer<T> = {};
+  for (const target of chosen) {
+    try {
+      out[target.kind] = await run(target);
+    } catch (error) {
+      log(`  ${target.label} ${name} FAILED: ${error instanceof Error ? error.stack : String(error)}`);
+      out[target.kind] = { error: error instanceof Error ? error.message : String(error) };
+    }
+  }
+  return out;
+}
+
+async function withServer<T>(
+  ctx: BenchContext,
+  kind: ServerKind,
+  use: (server: ServerProcess) => Promise<T>,
+): Promise<T> {
+  const server = await spawnServer(kind, { port: 0, databaseUrl: ctx.db.url });
+  try {
+    return await use(server);
+  } finally {
+    await server.stop();
+  }
+}
+
+const sizes = quick ? quickSizes : fullSizes;
+log(
+  `Parley bench${quick ? " --quick" : ""}: load generator on CPU ${affinity()} (pid ${process.pid}), servers on CPU 0, ${cpus().length} cores`,
+);
+if (affinity() !== "1")
+  log("warning: the load generator is not pinned to CPU 1: run it through `pnpm bench`");
+
+const db = await startBenchDatabase();
+const results: BenchResults = {
+  meta: {
+    startedAt: new Date().toISOString(),
+    wallSeconds: 0,
+    quick,
+    node: process.version,
+    cores: cpus().length,
+    cpuModel: cpus()[0]?.model ?? "?",
+    pinning:
+      "Each server in its own process on CPU 0 (taskset); the load generator and PostgreSQL 15 (fsync off) on CPU 1.",
+    subscriberClients:
+      "Subscribers speak each server's wire protocol on raw `ws` sockets (a handful per workload go through @parley/client / socket.io-client instead).",
+    latency:
+      "Latency = receive time − intended send time (open loop), every delivery kept, exact percentiles; undelivered messages count as infinitely late.",
+  },
+  fanout: {},
+  manyRooms: {},
+  history: {},
+  idle: {},
+  coldStart: [],
+  storm: {},
+  slowConsumer: {},
+};
+
+try {
+  const layout = await seed(db, {
+    subscribers: Math.max(sizes.idleSockets, sizes.stormSubscribers, sizes.fanoutSubscribers),
+    senders: 200,
+    fanoutMembers: Math.max(sizes.fanoutSubscribers, sizes.slowSubscribers),
+    stormMembers: sizes.stormSubscribers,
+    manyRooms: sizes.manyRooms,
+    manyRoomSubscribers: sizes.manyRoomSubscribers,
+    manyRoomSenders: sizes.manyRoomSenders,
+    idleRooms: 50,
+    historyMessages: 2_000,
+  });
+  const ctx: BenchContext = { quick, sizes, db, layout, log, newRun: nextRun };
+  log(`PostgreSQL on ${db.url}, ${layout.subscribers + layout.senders} users seeded`);
+
+  if (profileArg) {
+    const rates = profileArg.includes("=") ? profileArg.split("=")[1]?.split(",").map(Number) : undefined;
+    const summary = await profileParley(ctx, rates ?? [20, 40], `${resultsDir}profile.tmp`);
+    writeFileSync(`${resultsDir}profile-summary.txt.tmp`, summary);
+    process.stdout.write(`${summary}\n`);
+    await db.close();
+    process.exit(0);
+  }
+
+  if (wanted(1) || wanted(2) || wanted(3)) {
+    log("Workloads 1-3: fan-out, many rooms, history (one server process each, in turn)");
+    const perTarget = await perServer("workloads 1-3", (target) =>
+      withServer(ctx, target.kind, async (server) => {
+        const fanout = wanted(1) ? await runFanout(ctx, target, server) : undefined;
+        await waitUntilIdle(server);
+        const manyRooms = wanted(2) ? await runManyRooms(ctx, target, server) : undefined;
+        await waitUntilIdle(server);
+        const history = wanted(3) ? await runHistory(ctx, target, server) : undefined;
+        return { fanout, manyRooms, history };
+      }),
+    );
+    for (const [kind, value] of Object.entries(perTarget) as [ServerKind, unknown][]) {
+      if (value && typeof value === "object" && "error" in value) {
+        const failed = value as { error: string };
+        results.fanout[kind] = failed;
+        results.manyRooms[kind] = failed;
+        results.history[kind] = failed;
+        continue;
+      }
+      const v = value as { fanout?: never; manyRooms?: never; history?: never };
+      if (v.fanout) results.fanout[kind] = v.fanout;
+      if (v.manyRooms) results.manyRooms[kind] = v.manyRooms;
+      if (v.history) results.history[kind] = v.history;
+    }
+  }
+  if (wanted(4)) {
+    log(`Workload 4: ${sizes.idleSockets} idle subscribed sockets`);
+    results.idle = await perServer("idle", (t) => withServer(ctx, t.kind, (s) => runIdle(ctx, t, s)));
+  }
+  if (wanted(5)) {
+    log("Workload 5: cold start to /readyz");
+    results.coldStart = await runColdStart(ctx);
+  }
+  if (wanted(6)) {
+    log(`Workload 6: reconnect storm, ${sizes.stormSubscribers} subscribers`);
+    results.storm = await perServer("reconnect storm", (t) => runReconnectStorm(ctx, t));
+  }
+  if (wanted(7)) {
+    log(`Workload 7: slow consumer, ${sizes.slowMs / 1000} s`);
+    results.slowConsumer = await perServer("slow consumer", (t) =>
+      withServer(ctx, t.kind, (s) => runSlowConsumer(ctx, t, s)),
+    );
+  }
+} finally {
+  await db.close();
+}
+
+results.meta.wallSeconds = Math.round((performance.now() - started) / 1000);
+const name = quick ? "quick" : "latest";
+const json = `${JSON.stringify(results, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? String(v) : v), 2)}\n`;
+// Written beside, then renamed: an interrupted run never leaves half a file.
+writeFileSync(`${resultsDir}${name}.json.tmp`, json);
+renameSync(`${resultsDir}${name}.json.tmp`, `${resultsDir}${name}.json`);
+const md = markdown(results);
+writeFileSync(`${resultsDir}${name}.md`, md);
+process.stdout.write(`\n${md}\n`);
+log(`done in ${results.meta.wallSeconds} s: bench/results/${name}.json, bench/results/${name}.md`);
+process.exit(0);

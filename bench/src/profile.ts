@@ -1,0 +1,47 @@
+import { mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import type { BenchContext } from "./context.ts";
+import { summarise } from "./profile-summary.ts";
+import { spawnServer } from "./server-process.ts";
+import { targets } from "./targets.ts";
+import { runFanout } from "./workloads/fanout.ts";
+
+/**
+ * `pnpm bench --profile[=rate,rate]`: workload 1 against Parley started with --cpu-prof, at the
+ * given rates (default 20 and 40 msgs/s, 500 subscribers), then a summary of where the server's
+ * CPU time went. The profile file stays in bench/results/profile.tmp/ for a closer look.
+ */
+export async function profileParley(ctx: BenchContext, rates: number[], dir: string): Promise<string> {
+  mkdirSync(dir, { recursive: true });
+  const parley = targets.find((t) => t.kind === "parley");
+  if (!parley) throw new Error("no parley target");
+  const server = await spawnServer("parley", { port: 0, databaseUrl: ctx.db.url }, { cpuProfileDir: dir });
+  const result = await runFanout({ ...ctx, sizes: { ...ctx.sizes, fanoutRates: rates } }, parley, server);
+  await server.stop();
+  const file = readdirSync(dir)
+    .filter((f) => f.endsWith(".cpuprofile"))
+    .map((f) => join(dir, f))
+    .sort((a, b) => statSync(b).size - statSync(a).size)[0];
+  if (!file) throw new Error("the server wrote no profile");
+  const steps = result.steps
+    .map(
+      (s) =>
+        `${s.rate}/s: p50 ${s.p50} ms, p99 ${s.p99} ms, server CPU ${Math.round(s.cpu.serverCpu * 100)}%`,
+    )
+    .join("; ");
+  const deliveries = result.steps.reduce(
+    (sum, s) => sum + s.deliveredPerSecond * (ctx.sizes.fanoutStepMs / 1000),
+    0,
+  );
+  const cpuSeconds = result.steps.reduce((sum, s) => sum + s.cpu.serverCpuSeconds, 0);
+  return [
+    file,
+    `ladder (${result.subscribers} subscribers): ${steps}`,
+    `server CPU per delivery over the measured steps: ${((cpuSeconds * 1e6) / Math.max(1, deliveries)).toFixed(1)} µs (${deliveries} deliveries, ${cpuSeconds.toFixed(2)} CPU-s)`,
+    summarise(
+      JSON.parse(readFileSync(file, "utf8")),
+      result.steps.map((s) => s.monotonicUs),
+      deliveries,
+    ),
+  ].join("\n");
+}

@@ -1,0 +1,42 @@
+/**
+ * The bench's handle on a server process, the same for the three servers: "ready" with the port
+ * once listening, memory after a full GC on request (node runs with --expose-gc), and a graceful
+ * stop (so that --cpu-prof can write its profile).
+ */
+export interface ServerConfig {
+  port: number;
+  databaseUrl?: string;
+  dataDir?: string;
+}
+
+export function readConfig(): ServerConfig {
+  const raw = process.argv[2];
+  if (!raw) throw new Error("usage: <entry> '<json config>'");
+  return JSON.parse(raw) as ServerConfig;
+}
+
+export type MemoryReport = NodeJS.MemoryUsage & { type: "memory" };
+
+export function serveBench(port: number, close: () => Promise<void>): void {
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= close()
+      .catch((error: unknown) => {
+        process.stderr.write(`close failed: ${String(error)}\n`);
+      })
+      .finally(() => process.exit(0));
+    return stopping;
+  };
+  process.on("SIGTERM", () => void stop());
+  process.on("message", (message) => {
+    if (message === "gc") {
+      const gc = (globalThis as { gc?: () => void }).gc;
+      gc?.();
+      gc?.();
+      process.send?.({ type: "memory", ...process.memoryUsage() } satisfies MemoryReport);
+    } else if (message === "stop") {
+      void stop();
+    }
+  });
+  process.send?.({ type: "ready", port });
+}

@@ -1,0 +1,19 @@
+import { startParleyServer } from "@parley/server";
+import { pino } from "pino";
+import { readConfig, serveBench } from "./ipc.ts";
+
+// The real server, as main.ts builds it, with the rate limits out of the way (the bench sends
+// thousands of messages per user) and the email worker off (it only polls an empty outbox).
+const config = readConfig();
+const unlimited = { points: 1e9, durationSeconds: 1 };
+const server = await startParleyServer({
+  port: config.port,
+  host: "127.0.0.1",
+  databaseUrl: config.databaseUrl,
+  dataDir: config.dataDir,
+  logger: pino({ level: "warn" }),
+  rateLimits: { send: unlimited, auth: unlimited, forms: unlimited },
+  limits: { subscriptionsPerConnection: 10 },
+  emailWorker: { enabled: false },
+});
+serveBench(server.port, () => server.close());

@@ -1,0 +1,87 @@
+import { type BenchContext, type MeasuredCpu, meterCpu } from "../context.ts";
+import { tokenOf } from "../database.ts";
+import { Deliveries, drain, openSubscriptions, type Route, sendOpenLoop, sleep } from "../load.ts";
+import type { ServerProcess } from "../server-process.ts";
+import { round } from "../stats.ts";
+import type { Target } from "../targets.ts";
+
+export interface ManyRoomsResult {
+  rooms: number;
+  subscribers: number;
+  senders: number;
+  offeredPerSecond: number;
+  persistedPerSecond: number;
+  deliveredPerSecond: number;
+  p50: number;
+  p99: number;
+  missing: number;
+  sendErrors: number;
+  deliveriesPerCpuSecond: number;
+  cpu: MeasuredCpu;
+}
+
+/** Workload 2: many small rooms, two senders each, a fixed offered rate over all of them. */
+export async function runManyRooms(
+  ctx: BenchContext,
+  target: Target,
+  server: ServerProcess,
+): Promise<ManyRoomsResult> {
+  const { sizes, layout } = ctx;
+  const deliveries = new Deliveries(ctx.newRun());
+  const perRoom = sizes.manyRoomSubscribers;
+  const rooms = layout.manyRooms.slice(0, sizes.manyRooms);
+  const real = target.hasClientLibrary ? sizes.realClients : 0;
+  const subs = await openSubscriptions(rooms.length * perRoom, 100, (i) =>
+    target.subscribe(
+      {
+        url: server.url,
+        token: tokenOf(i),
+        roomId: rooms[Math.floor(i / perRoom)] ?? "",
+        onMessage: deliveries.onMessage,
+      },
+      i < real,
+    ),
+  );
+  // Routes interleave rooms so that consecutive sends go to different rooms.
+  const routes: Route[] = [];
+  for (let s = 0; s < sizes.manyRoomSenders; s++) {
+    for (let k = 0; k < rooms.length; k++) {
+      const user = layout.senderBase + k * sizes.manyRoomSenders + s;
+      routes.push({ sender: target.createSender(server.url, tokenOf(user)), roomId: rooms[k] ?? "" });
+    }
+  }
+  await Promise.all(routes.map((r) => r.sender.ready));
+
+  const warm = deliveries.startPhase(perRoom);
+  await sendOpenLoop(deliveries, warm, routes, Math.min(100, sizes.manyRoomsRate), 1_000);
+  await drain(warm, 1_000);
+
+  const phase = deliveries.startPhase(perRoom);
+  const cpuMeter = meterCpu(ctx, server);
+  const { settled } = await sendOpenLoop(deliveries, phase, routes, sizes.manyRoomsRate, sizes.manyRoomsMs);
+  await Promise.race([settled, sleep(2_000)]);
+  await drain(phase, 2_000);
+  const cpu = cpuMeter();
+  const latency = phase.samples.summary(phase.expected);
+  const seconds = sizes.manyRoomsMs / 1000;
+  for (const sub of subs) sub.close();
+  for (const route of routes) route.sender.close();
+  const result: ManyRoomsResult = {
+    rooms: rooms.length,
+    subscribers: subs.length,
+    senders: routes.length,
+    offeredPerSecond: sizes.manyRoomsRate,
+    persistedPerSecond: round(phase.acked / seconds, 0),
+    deliveredPerSecond: round(latency.count / seconds, 0),
+    p50: round(latency.p50),
+    p99: round(latency.p99),
+    missing: latency.expected - latency.count,
+    sendErrors: phase.sendErrors,
+    deliveriesPerCpuSecond: round(latency.count / Math.max(0.01, cpu.serverCpuSeconds), 0),
+    cpu,
+  };
+  ctx.log(
+    `  ${target.label} many rooms: ${result.persistedPerSecond} persisted/s, ${result.deliveredPerSecond} delivered/s, p50 ${result.p50} p99 ${result.p99} ms, server ${Math.round(cpu.serverCpu * 100)}% gen ${Math.round(cpu.generatorCpu * 100)}% pg ${Math.round(cpu.postgresCpu * 100)}%${cpu.note ? ` (${cpu.note})` : ""}`,
+  );
+  return result;
+}

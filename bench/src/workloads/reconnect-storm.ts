@@ -1,0 +1,172 @@
+import { RawSocketClient } from "../clients/raw-socket.ts";
+import type { BenchContext } from "../context.ts";
+import { indexScans, tokenOf } from "../database.ts";
+import { Deliveries, openSubscriptions, type Route, sendOpenLoop, sleep } from "../load.ts";
+import type { Marker } from "../marker.ts";
+import { readMarker } from "../marker.ts";
+import { type ServerProcess, spawnServer } from "../server-process.ts";
+import { median, round } from "../stats.ts";
+import type { Target } from "../targets.ts";
+
+export interface StormResult {
+  subscribers: number;
+  realClients: number;
+  rate: number;
+  /** SIGKILL to the new process listening again. */
+  restartMs: number;
+  /** From the kill until every (raw-protocol) subscriber had its subscription back. */
+  allResumedAfterKillMs: number;
+  /** The same, from the moment the new process was ready. */
+  allResumedAfterReadyMs: number;
+  medianResumedAfterReadyMs: number;
+  resumed: number;
+  /** Scans of the replay table from the kill to the end (each catch-up query is at least one). */
+  catchUpQueries: number;
+  stored: number;
+  lost: number;
+  duplicated: number;
+  subscribersWithLoss: number;
+  sendErrors: number;
+  /** Subscription errors the server sent during the storm (each followed by a retry), and a sample. */
+  subscriptionErrors: number;
+  errorSample: string[];
+  /** One subscriber's first lost messages, numbered from the first one sent after the kill. */
+  lossSample: number[];
+}
+
+const CAP = 16_384;
+
+/**
+ * Workload 6: N subscribers in one room at a steady rate; the server is SIGKILLed and started
+ * again on the same port. Every subscriber reconnects with the jittered backoff of
+ * @parley/client and asks for what it missed. What was stored is read back from the database
+ * and compared, subscriber by subscriber, with what arrived: nothing may be lost or repeated.
+ */
+export async function runReconnectStorm(ctx: BenchContext, target: Target): Promise<StormResult> {
+  const { sizes, layout } = ctx;
+  let server: ServerProcess = await spawnServer(target.kind, { port: 0, databaseUrl: ctx.db.url });
+  const port = server.port;
+  const deliveries = new Deliveries(ctx.newRun());
+  const n = sizes.stormSubscribers;
+  const real = target.hasClientLibrary ? sizes.realClients : 0;
+  const counts: Uint8Array[] = Array.from({ length: n }, () => new Uint8Array(CAP));
+  let received = 0;
+  const subs = await openSubscriptions(n, 200, (i) =>
+    target.subscribe(
+      {
+        url: server.url,
+        token: tokenOf(i),
+        roomId: layout.stormRoom,
+        resume: true,
+        onMessage: (marker: Marker) => {
+          received++;
+          if (marker.run === deliveries.run && marker.index < CAP) {
+            const c = counts[i];
+            if (c) c[marker.index] = Math.min(255, (c[marker.index] ?? 0) + 1);
+          }
+        },
+      },
+      i >= n - real,
+    ),
+  );
+  const raw = subs.slice(0, n - real);
+  const routes: Route[] = [0, 1].map((s) => ({
+    sender: target.createSender(server.url, tokenOf(layout.senderBase + s)),
+    roomId: layout.stormRoom,
+  }));
+  await Promise.all(routes.map((r) => r.sender.ready));
+
+  RawSocketClient.errorSamples.length = 0;
+  const errorsBefore = subs.reduce((sum, s) => sum + s.errors, 0);
+  const phase = deliveries.startPhase(n);
+  const replies: Promise<void>[] = [];
+  const send = async (ms: number) => {
+    const { settled } = await sendOpenLoop(deliveries, phase, routes, sizes.stormRate, ms);
+    replies.push(settled);
+  };
+  const scansBefore = await indexScans(ctx.db, target.replayTable.table, target.replayTable.schema);
+  await send(sizes.stormBeforeKillMs);
+
+  const killAt = performance.now();
+  const killIndex = deliveries.nextIndex;
+  await server.kill();
+  const restarting = spawnServer(target.kind, { port, databaseUrl: ctx.db.url });
+  let readyAt = Number.NaN;
+  void restarting.then(
+    (s) => {
+      readyAt = performance.now();
+      server = s;
+    },
+    () => {},
+  );
+  const resumedAll = () => raw.every((s) => s.starts >= 2);
+  const deadline = killAt + 20_000;
+  while (!resumedAll() && performance.now() < deadline) await send(500);
+  await send(sizes.stormAfterResumeMs);
+  server = await restarting;
+  await Promise.race([Promise.all(replies), sleep(5_000)]);
+  // Until deliveries stop (a server that fell behind is still sending its backlog), at most 8 s.
+  const quietUntil = performance.now() + 8_000;
+  for (let last = -1; received !== last && performance.now() < quietUntil; ) {
+    last = received;
+    await sleep(1_500);
+  }
+
+  for (const sub of subs) sub.close();
+  for (const route of routes) route.sender.close();
+  // Stopping closes the pool: its backends exit and flush their statistics.
+  await server.stop();
+  await sleep(300);
+  const scansAfter = await indexScans(ctx.db, target.replayTable.table, target.replayTable.schema);
+
+  const { rows } = await ctx.db.pool.query<{ content: string }>(
+    `select content from ${target.messagesTable} where room_id = $1 and content like $2`,
+    [layout.stormRoom, `~b${deliveries.run}.%`],
+  );
+  const stored = rows.map((r) => readMarker(r.content)?.index ?? -1).filter((i) => i >= 0 && i < CAP);
+  let lost = 0;
+  let duplicated = 0;
+  let subscribersWithLoss = 0;
+  for (const c of counts) {
+    let mine = 0;
+    for (const index of stored) if ((c[index] ?? 0) === 0) mine++;
+    for (const value of c) if (value > 1) duplicated += value - 1;
+    lost += mine;
+    if (mine > 0) subscribersWithLoss++;
+  }
+  // Where a loss sits: message indices relative to the first one sent after the kill.
+  const firstLoser = counts.find((c) => stored.some((i) => (c[i] ?? 0) === 0));
+  const lossSample = firstLoser
+    ? stored
+        .filter((i) => (firstLoser[i] ?? 0) === 0)
+        .sort((a, b) => a - b)
+        .slice(0, 8)
+        .map((i) => i - killIndex)
+    : [];
+  // Every raw subscriber's latest (re)start, if all of them came back by the end.
+  const allResumedAt = resumedAll() ? Math.max(...raw.map((s) => s.lastStartAt)) : Number.NaN;
+  const resumeTimes = raw.filter((s) => s.starts >= 2).map((s) => s.lastStartAt - readyAt);
+  const result: StormResult = {
+    subscribers: n,
+    realClients: real,
+    rate: sizes.stormRate,
+    restartMs: round(readyAt - killAt, 0),
+    allResumedAfterKillMs: round(allResumedAt - killAt, 0),
+    allResumedAfterReadyMs: round(allResumedAt - readyAt, 0),
+    medianResumedAfterReadyMs: round(median(resumeTimes), 0),
+    resumed: raw.filter((s) => s.starts >= 2).length,
+    catchUpQueries: scansAfter - scansBefore,
+    stored: stored.length,
+    lost,
+    duplicated,
+    subscribersWithLoss,
+    sendErrors: phase.sendErrors,
+    subscriptionErrors: subs.reduce((sum, s) => sum + s.errors, 0) - errorsBefore,
+    errorSample: RawSocketClient.errorSamples.slice(0, 3),
+    lossSample,
+  };
+  ctx.log(
+    `  ${target.label} storm: restart ${result.restartMs} ms, all ${result.resumed}/${raw.length} resumed ${result.allResumedAfterKillMs} ms after the kill (${result.allResumedAfterReadyMs} after ready), ${result.catchUpQueries} catch-up queries, ${result.stored} stored, ${lost} lost, ${duplicated} duplicated, ${result.subscriptionErrors} subscription errors${result.errorSample[0] ? ` (e.g. ${result.errorSample[0].slice(0, 160)})` : ""}`,
+  );
+  return result;
+}

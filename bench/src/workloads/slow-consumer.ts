@@ -1,0 +1,99 @@
+import { type BenchContext, type MeasuredCpu, meterCpu } from "../context.ts";
+import { tokenOf } from "../database.ts";
+import { Deliveries, drain, openSubscriptions, type Route, sendOpenLoop, sleep } from "../load.ts";
+import { processRssBytes } from "../proc.ts";
+import type { ServerProcess } from "../server-process.ts";
+import { round } from "../stats.ts";
+import type { Target } from "../targets.ts";
+
+export interface SlowConsumerResult {
+  subscribers: number;
+  rate: number;
+  seconds: number;
+  rssStartMiB: number;
+  rssMaxMiB: number;
+  rssEndMiB: number;
+  growthMiB: number;
+  othersP50: number;
+  othersP99: number;
+  othersMissing: number;
+  /** Whether the server had closed the paused socket by the end. */
+  slowSocketClosed: boolean;
+  cpu: MeasuredCpu;
+}
+
+const MiB = 1024 * 1024;
+
+/** Workload 7: one of N subscribers stops reading while the room gets a steady rate. */
+export async function runSlowConsumer(
+  ctx: BenchContext,
+  target: Target,
+  server: ServerProcess,
+): Promise<SlowConsumerResult> {
+  const { sizes, layout } = ctx;
+  const deliveries = new Deliveries(ctx.newRun());
+  const n = sizes.slowSubscribers;
+  let slowReceived = 0;
+  const subs = await openSubscriptions(n, 100, (i) =>
+    target.subscribe({
+      url: server.url,
+      token: tokenOf(i),
+      roomId: layout.slowRoom,
+      onMessage:
+        i === 0
+          ? () => {
+              slowReceived++;
+            }
+          : deliveries.onMessage,
+    }),
+  );
+  const routes: Route[] = Array.from({ length: 10 }, (_, s) => ({
+    sender: target.createSender(server.url, tokenOf(layout.senderBase + s)),
+    roomId: layout.slowRoom,
+  }));
+  await Promise.all(routes.map((r) => r.sender.ready));
+  const warm = deliveries.startPhase(n - 1);
+  await sendOpenLoop(deliveries, warm, routes, sizes.slowRate, 1_000);
+  await drain(warm, 1_000);
+
+  const slow = subs[0];
+  slow?.pause();
+  const rss: number[] = [processRssBytes(server.pid)];
+  const sampler = setInterval(() => rss.push(processRssBytes(server.pid)), 500);
+  const phase = deliveries.startPhase(n - 1);
+  const cpuMeter = meterCpu(ctx, server);
+  const { settled } = await sendOpenLoop(deliveries, phase, routes, sizes.slowRate, sizes.slowMs);
+  await Promise.race([settled, sleep(2_000)]);
+  await drain(phase, 2_000);
+  const cpu = cpuMeter();
+  clearInterval(sampler);
+  rss.push(processRssBytes(server.pid));
+  const beforeResume = slowReceived;
+  slow?.resume();
+  await sleep(1_000);
+  const slowSocketClosed = (slow?.disconnects ?? 0) > 0 || !(slow?.isOpen() ?? false);
+  for (const sub of subs) sub.close();
+  for (const route of routes) route.sender.close();
+
+  const latency = phase.samples.summary(phase.expected);
+  const start = rss[0] ?? 0;
+  const max = Math.max(...rss);
+  const result: SlowConsumerResult = {
+    subscribers: n,
+    rate: sizes.slowRate,
+    seconds: sizes.slowMs / 1000,
+    rssStartMiB: round(start / MiB),
+    rssMaxMiB: round(max / MiB),
+    rssEndMiB: round((rss.at(-1) ?? 0) / MiB),
+    growthMiB: round((max - start) / MiB),
+    othersP50: round(latency.p50),
+    othersP99: round(latency.p99),
+    othersMissing: latency.expected - latency.count,
+    slowSocketClosed,
+    cpu,
+  };
+  ctx.log(
+    `  ${target.label} slow consumer: RSS ${result.rssStartMiB} → max ${result.rssMaxMiB} MiB (+${result.growthMiB}), others p50 ${result.othersP50} p99 ${result.othersP99} ms, slow socket ${slowSocketClosed ? "closed by the server" : "still open"} (got ${beforeResume} before resuming, ${slowReceived} after)`,
+  );
+  return result;
+}

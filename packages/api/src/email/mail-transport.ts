@@ -1,0 +1,84 @@
+import { type Database, schema } from "@parley/db";
+import { createTransport } from "nodemailer";
+import type { RenderedEmail } from "./email-templates.ts";
+
+/** One rendered email for one outbox job. */
+export interface OutgoingEmail extends RenderedEmail {
+  jobId: string;
+  from: string;
+  to: string;
+}
+
+/** Where the worker hands rendered emails. Throws when the message was not accepted. */
+export interface MailTransport {
+  readonly kind: "smtp" | "recording";
+  send(email: OutgoingEmail, options: { signal: AbortSignal }): Promise<void>;
+  close(): void;
+}
+
+function domainOf(address: string): string {
+  const match = /@([^\s@>]+)>?\s*$/.exec(address);
+  return match?.[1] ?? "parley.invalid";
+}
+
+function messageOptions(email: OutgoingEmail, signal: AbortSignal) {
+  return {
+    from: email.from,
+    to: email.to,
+    subject: email.subject,
+    text: email.text,
+    html: email.html,
+    // The same Message-ID on every attempt: a mailbox that gets a job twice (a crash between
+    // the SMTP server accepting it and our commit) can tell it is one message.
+    messageId: `<${email.jobId}@${domainOf(email.from)}>`,
+    headers: { "X-Parley-Job": email.jobId },
+    signal,
+  };
+}
+
+/** Real delivery through SMTP (`smtp://` or `smtps://`, credentials in the URL). */
+export function createSmtpTransport(url: string, options: { timeoutMs: number }): MailTransport {
+  const transporter = createTransport({
+    url,
+    connectionTimeout: options.timeoutMs,
+    greetingTimeout: options.timeoutMs,
+    socketTimeout: options.timeoutMs,
+  });
+  return {
+    kind: "smtp",
+    async send(email, { signal }) {
+      await transporter.sendMail(messageOptions(email, signal));
+    },
+    close() {
+      transporter.close();
+    },
+  };
+}
+
+/**
+ * Without SMTP: nodemailer builds the message (so it fails where SMTP would, on a malformed
+ * address) and the rendered email goes into recorded_emails, where tests and the CLI read it.
+ * Idempotent on the job: a re-send of a job already recorded records nothing.
+ */
+export function createRecordingTransport(db: Database): MailTransport {
+  const composer = createTransport({ jsonTransport: true });
+  return {
+    kind: "recording",
+    async send(email, { signal }) {
+      await composer.sendMail(messageOptions(email, signal));
+      await db
+        .insert(schema.recordedEmails)
+        .values({
+          jobId: email.jobId,
+          toAddress: email.to,
+          subject: email.subject,
+          text: email.text,
+          html: email.html,
+        })
+        .onConflictDoNothing({ target: schema.recordedEmails.jobId });
+    },
+    close() {
+      composer.close();
+    },
+  };
+}

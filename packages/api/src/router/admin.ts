@@ -1,0 +1,43 @@
+import type { TRPCRouterRecord } from "@trpc/server";
+import { jobIdInput, listJobsInput, listUsersInput, setUserRoleInput } from "../schemas/admin.ts";
+import * as outbox from "../services/email-outbox.ts";
+import * as users from "../services/user-admin-service.ts";
+import { adminProcedure } from "../trpc.ts";
+
+export const adminRouter = {
+  users: {
+    list: adminProcedure
+      .meta({
+        summary:
+          "Users newest first; `search` matches part of the email or display name; `nextCursor` pages on.",
+      })
+      .input(listUsersInput)
+      .query(({ ctx, input }) => users.listUsers(ctx, input)),
+
+    setRole: adminProcedure
+      .meta({
+        summary:
+          "Makes a user an `admin` or a plain `user`. `NOT_FOUND` for an unknown user; `CONFLICT` when it would leave no admin.",
+      })
+      .input(setUserRoleInput)
+      .mutation(({ ctx, input }) => users.setUserRole(ctx, input)),
+  },
+
+  jobs: {
+    list: adminProcedure
+      .meta({
+        summary:
+          "Outgoing email jobs newest first, by status (`pending`, `sending`, `sent`, `dead`), with attempts and the last error; never the email's content.",
+      })
+      .input(listJobsInput)
+      .query(({ ctx, input }) => outbox.listJobs(ctx, input)),
+
+    retry: adminProcedure
+      .meta({
+        summary:
+          "Sends a dead (or waiting) job again now, with a fresh allowance of attempts. `CONFLICT` for a job already sent or being sent.",
+      })
+      .input(jobIdInput)
+      .mutation(({ ctx, input }) => outbox.retryJob(ctx, input.id)),
+  },
+} satisfies TRPCRouterRecord;

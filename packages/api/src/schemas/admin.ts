@@ -1,0 +1,40 @@
+import { z } from "zod";
+import { adminPageSize, keysetCursor } from "./forms.ts";
+import { CONTROL_CHARACTER_MESSAGE, noControlCharacters } from "./text.ts";
+
+export const userRoles = ["user", "admin"] as const;
+export const jobStatuses = ["pending", "sending", "sent", "dead"] as const;
+
+export const listUsersInput = z
+  .object({
+    cursor: keysetCursor.optional(),
+    // Matched as a substring of the email or the display name; any text is a valid search.
+    search: z
+      .string()
+      .max(200, "Must be at most 200 characters")
+      .refine(noControlCharacters, CONTROL_CHARACTER_MESSAGE)
+      .transform((value) => value.trim())
+      .optional(),
+    limit: adminPageSize.optional(),
+  })
+  .optional();
+
+export const setUserRoleInput = z.object({
+  userId: z.string().min(1, "Required").max(100, "Is not a user id"),
+  role: z.enum(userRoles),
+});
+
+export const listJobsInput = z
+  .object({
+    status: z.enum(jobStatuses).optional(),
+    cursor: keysetCursor.optional(),
+    limit: adminPageSize.optional(),
+  })
+  .optional();
+
+export const jobIdInput = z.object({ id: z.uuid("Is not a job id") });
+
+export type ListUsersInput = z.infer<typeof listUsersInput>;
+export type ListJobsInput = z.infer<typeof listJobsInput>;
+export type UserRole = (typeof userRoles)[number];
+export type JobStatus = (typeof jobStatuses)[number];

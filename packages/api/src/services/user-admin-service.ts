@@ -1,0 +1,123 @@
+import { randomUUID } from "node:crypto";
+import { type Database, schema } from "@parley/db";
+import { and, eq, ilike, or } from "drizzle-orm";
+import type { PasswordHasher } from "../auth/password-hasher.ts";
+import type { ListUsersInput, UserRole } from "../schemas/admin.ts";
+import type { RegisterInput } from "../schemas/auth.ts";
+import { cursorAt, decodeKeysetCursor, newestFirst, olderThan, pageOf } from "./keyset-cursor.ts";
+
+export class UserAdminError extends Error {
+  constructor(
+    readonly reason: "user-not-found" | "last-admin" | "bad-cursor",
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = "UserAdminError";
+  }
+}
+
+function userColumns() {
+  const u = schema.users;
+  return {
+    id: u.id,
+    email: u.email,
+    displayName: u.displayName,
+    role: u.role,
+    emailVerified: u.emailVerified,
+    createdAt: u.createdAt,
+  };
+}
+
+const DEFAULT_PAGE = 50;
+
+/** `%`, `_` and `\` are LIKE wildcards: escaped, any text searches for itself. */
+const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+export async function listUsers(deps: { db: Database }, input: ListUsersInput) {
+  const limit = input?.limit ?? DEFAULT_PAGE;
+  const after = input?.cursor ? decodeKeysetCursor(input.cursor) : null;
+  if (input?.cursor && !after) throw new UserAdminError("bad-cursor", "Is not a valid cursor", "cursor");
+  const u = schema.users;
+  const search = input?.search ? likePattern(input.search) : null;
+  const rows = await deps.db
+    .select({ ...userColumns(), cursorAt: cursorAt(u.createdAt) })
+    .from(u)
+    .where(
+      and(
+        search ? or(ilike(u.email, search), ilike(u.displayName, search)) : undefined,
+        after ? olderThan(u.createdAt, u.id, after) : undefined,
+      ),
+    )
+    .orderBy(...newestFirst(u.createdAt, u.id))
+    .limit(limit + 1);
+  return pageOf(rows, limit);
+}
+
+/**
+ * Changes a user's role. The last admin cannot be demoted: nobody could promote anyone again
+ * short of editing the database.
+ */
+export async function setUserRole(
+  deps: { db: Database; clock: () => Date },
+  input: { userId: string; role: UserRole },
+) {
+  const u = schema.users;
+  return deps.db.transaction(async (tx) => {
+    // Locking every admin row serialises concurrent demotions: two admins demoting each other
+    // at once cannot both see the other as the remaining admin.
+    const admins = await tx.select({ id: u.id }).from(u).where(eq(u.role, "admin")).for("update");
+    const [target] = await tx.select({ role: u.role }).from(u).where(eq(u.id, input.userId));
+    if (!target) throw new UserAdminError("user-not-found", "No such user");
+    if (target.role === "admin" && input.role !== "admin" && admins.length <= 1) {
+      throw new UserAdminError("last-admin", "This is the only admin: promote someone else first");
+    }
+    const [updated] = await tx
+      .update(u)
+      .set({ role: input.role, updatedAt: deps.clock() })
+      .where(eq(u.id, input.userId))
+      .returning(userColumns());
+    if (!updated) throw new UserAdminError("user-not-found", "No such user");
+    return updated;
+  });
+}
+
+/** For the operator's `admin:create`: makes an existing account an admin; its id, or null. */
+export async function promoteToAdmin(
+  deps: { db: Database; clock: () => Date },
+  email: string,
+): Promise<string | null> {
+  const u = schema.users;
+  const [row] = await deps.db
+    .update(u)
+    .set({ role: "admin", updatedAt: deps.clock() })
+    .where(eq(u.email, email))
+    .returning({ id: u.id });
+  return row?.id ?? null;
+}
+
+/**
+ * For the operator's `admin:create`: a new admin account. Its email counts as verified: the
+ * operator vouches for it. An account created meanwhile with the same email is promoted instead.
+ */
+export async function createAdmin(
+  deps: { db: Database; passwords: PasswordHasher; clock: () => Date },
+  input: RegisterInput,
+): Promise<string> {
+  const u = schema.users;
+  const passwordHash = await deps.passwords.hash(input.password);
+  const [row] = await deps.db
+    .insert(u)
+    .values({
+      id: randomUUID(),
+      email: input.email,
+      displayName: input.displayName,
+      passwordHash,
+      role: "admin",
+      emailVerified: true,
+    })
+    .onConflictDoUpdate({ target: u.email, set: { role: "admin", updatedAt: deps.clock() } })
+    .returning({ id: u.id });
+  if (!row) throw new Error("insert returned no row");
+  return row.id;
+}
