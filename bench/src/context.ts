@@ -30,7 +30,7 @@ export interface Sizes {
 export const fullSizes: Sizes = {
   fanoutSubscribers: 500,
   fanoutSenders: 10,
-  fanoutRates: [20, 30, 45, 70, 100, 150, 220, 330, 500, 750],
+  fanoutRates: [10, 20, 30, 45, 70, 100, 150, 220, 330, 500],
   fanoutStepMs: 4_000,
   manyRooms: 50,
   manyRoomSubscribers: 10,
@@ -90,6 +90,21 @@ export interface MeasuredCpu extends CpuReport {
   /** Invalid because the load generator filled its core (not because of other processes). */
   generatorLimited: boolean;
   note?: string;
+}
+
+export const cpuLine = (cpu: MeasuredCpu) =>
+  `server ${Math.round(cpu.serverCpu * 100)}% gen ${Math.round(cpu.generatorCpu * 100)}% pg ${Math.round(cpu.postgresCpu * 100)}% (cores ${Math.round(cpu.core0Busy * 100)}/${Math.round(cpu.core1Busy * 100)}%)${cpu.valid ? "" : " INVALID"}${cpu.note ? `: ${cpu.note}` : ""}`;
+
+/** Runs a measured phase again, once, when other processes on the machine spoiled it. */
+export async function retryIfDisturbed<T extends { cpu: MeasuredCpu }>(
+  ctx: BenchContext,
+  label: string,
+  run: () => Promise<T>,
+): Promise<T> {
+  const first = await run();
+  if (first.cpu.valid || first.cpu.generatorLimited) return first;
+  ctx.log(`  ${label}: disturbed by other processes, once more`);
+  return run();
 }
 
 export function meterCpu(ctx: BenchContext, server: ServerProcess): () => MeasuredCpu {

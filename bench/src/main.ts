@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
-import { type BenchContext, fullSizes, nextRun, quickSizes } from "./context.ts";
+import { type BenchContext, fullSizes, nextRun, quickSizes, retryIfDisturbed } from "./context.ts";
 import { seed, startBenchDatabase } from "./database.ts";
 import { profileParley } from "./profile.ts";
 import { type BenchResults, markdown, type PerServer } from "./report.ts";
@@ -125,9 +125,16 @@ try {
       withServer(ctx, target.kind, async (server) => {
         const fanout = wanted(1) ? await runFanout(ctx, target, server) : undefined;
         await waitUntilIdle(server);
-        const manyRooms = wanted(2) ? await runManyRooms(ctx, target, server) : undefined;
+        const manyRooms = wanted(2)
+          ? await retryIfDisturbed(ctx, `${target.label} many rooms`, () => runManyRooms(ctx, target, server))
+          : undefined;
         await waitUntilIdle(server);
-        const history = wanted(3) ? await runHistory(ctx, target, server) : undefined;
+        const history = wanted(3)
+          ? await retryIfDisturbed(ctx, `${target.label} history`, async () => {
+              await waitUntilIdle(server);
+              return runHistory(ctx, target, server);
+            })
+          : undefined;
         return { fanout, manyRooms, history };
       }),
     );

@@ -126,16 +126,20 @@ export function validity(cpu: CpuReport): { valid: boolean; note?: string } {
   if (cpu.generatorCpu >= 0.95) {
     return { valid: false, note: `load generator at ${pct(cpu.generatorCpu)} of its core` };
   }
-  if (cpu.core1Busy >= 0.97 && cpu.generatorCpu + cpu.postgresCpu < 0.85) {
+  // Other processes (other people's test suites, say) on our cores: time that is neither ours
+  // nor the kernel's loopback work charged to us. Above a fifth of a core, the phase is noise.
+  const othersOn1 = cpu.core1Busy - cpu.generatorCpu - cpu.postgresCpu;
+  if (othersOn1 > 0.2) {
     return {
       valid: false,
-      note: `core 1 taken by other processes (busy ${pct(cpu.core1Busy)}, generator ${pct(cpu.generatorCpu)}, PostgreSQL ${pct(cpu.postgresCpu)})`,
+      note: `other processes on core 1 (${pct(othersOn1)}; generator ${pct(cpu.generatorCpu)}, PostgreSQL ${pct(cpu.postgresCpu)})`,
     };
   }
-  if (cpu.core0Busy >= 0.97 && cpu.serverCpu < 0.85) {
+  const othersOn0 = cpu.core0Busy - cpu.serverCpu;
+  if (othersOn0 > 0.2) {
     return {
       valid: false,
-      note: `core 0 taken by other processes (busy ${pct(cpu.core0Busy)}, server ${pct(cpu.serverCpu)})`,
+      note: `other processes on core 0 (${pct(othersOn0)}; server ${pct(cpu.serverCpu)})`,
     };
   }
   if (cpu.core1Busy >= 0.97 && cpu.generatorCpu >= cpu.postgresCpu) {

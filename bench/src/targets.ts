@@ -16,6 +16,8 @@ export interface Target {
   historyPath(roomId: string, limit: number): string;
   /** The table whose rows hold this server's messages (workload 6 counts what was stored). */
   messagesTable: string;
+  /** The column that orders them as subscribers receive them (commit order for Parley's seq). */
+  orderColumn: string;
   /** The table a reconnecting subscriber's catch-up query reads. */
   replayTable: { schema: string; table: string };
 }
@@ -30,6 +32,7 @@ export const targets: Target[] = [
     historyPath: (roomId, limit) =>
       `/trpc/chat.messages.list?input=${encodeURIComponent(JSON.stringify({ json: { roomId, limit } }))}`,
     messagesTable: "public.messages",
+    orderColumn: "seq",
     replayTable: { schema: "public", table: "room_events" },
   },
   {
@@ -40,6 +43,7 @@ export const targets: Target[] = [
     createSender: socketio.createSender,
     historyPath: (roomId, limit) => `/history?roomId=${roomId}&limit=${limit}`,
     messagesTable: "sio.messages",
+    orderColumn: "id",
     replayTable: { schema: "sio", table: "messages" },
   },
   {
@@ -50,6 +54,7 @@ export const targets: Target[] = [
     createSender: floor.createSender,
     historyPath: (roomId, limit) => `/history?roomId=${roomId}&limit=${limit}`,
     messagesTable: "floor.messages",
+    orderColumn: "id",
     replayTable: { schema: "floor", table: "messages" },
   },
 ];

@@ -1,5 +1,4 @@
-import type { BenchContext, MeasuredCpu } from "../context.ts";
-import { meterCpu } from "../context.ts";
+import { type BenchContext, cpuLine, type MeasuredCpu, meterCpu } from "../context.ts";
 import { tokenOf } from "../database.ts";
 import { Deliveries, drain, openSubscriptions, type Route, sendOpenLoop, sleep } from "../load.ts";
 import { type ServerProcess, waitUntilIdle } from "../server-process.ts";
@@ -94,7 +93,7 @@ export async function runFanout(
     };
     steps.push(result);
     ctx.log(
-      `  ${target.label} fan-out ${rate}/s: p50 ${result.p50} ms p99 ${result.p99} ms, ${result.deliveredPerSecond} deliveries/s, server ${Math.round(cpu.serverCpu * 100)}% gen ${Math.round(cpu.generatorCpu * 100)}% pg ${Math.round(cpu.postgresCpu * 100)}%${cpu.note ? ` (${cpu.note})` : ""}`,
+      `  ${target.label} fan-out ${rate}/s: p50 ${result.p50} ms p99 ${result.p99} ms, ${result.deliveredPerSecond} deliveries/s, ${cpuLine(cpu)}`,
     );
     await waitUntilIdle(server, 5_000);
     return result;

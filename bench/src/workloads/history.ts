@@ -1,5 +1,5 @@
 import { Agent, request } from "node:http";
-import { type BenchContext, type MeasuredCpu, meterCpu } from "../context.ts";
+import { type BenchContext, cpuLine, type MeasuredCpu, meterCpu } from "../context.ts";
 import { tokenOf } from "../database.ts";
 import type { ServerProcess } from "../server-process.ts";
 import { round, Samples } from "../stats.ts";
@@ -71,7 +71,7 @@ export async function runHistory(
     cpu,
   };
   ctx.log(
-    `  ${target.label} history: ${result.requestsPerSecond} req/s, p50 ${result.p50} p99 ${result.p99} ms, server ${Math.round(cpu.serverCpu * 100)}% gen ${Math.round(cpu.generatorCpu * 100)}% pg ${Math.round(cpu.postgresCpu * 100)}%${cpu.note ? ` (${cpu.note})` : ""}`,
+    `  ${target.label} history: ${result.requestsPerSecond} req/s, p50 ${result.p50} p99 ${result.p99} ms, ${cpuLine(cpu)}`,
   );
   return result;
 }

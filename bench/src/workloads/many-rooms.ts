@@ -1,4 +1,4 @@
-import { type BenchContext, type MeasuredCpu, meterCpu } from "../context.ts";
+import { type BenchContext, cpuLine, type MeasuredCpu, meterCpu } from "../context.ts";
 import { tokenOf } from "../database.ts";
 import { Deliveries, drain, openSubscriptions, type Route, sendOpenLoop, sleep } from "../load.ts";
 import type { ServerProcess } from "../server-process.ts";
@@ -81,7 +81,7 @@ export async function runManyRooms(
     cpu,
   };
   ctx.log(
-    `  ${target.label} many rooms: ${result.persistedPerSecond} persisted/s, ${result.deliveredPerSecond} delivered/s, p50 ${result.p50} p99 ${result.p99} ms, server ${Math.round(cpu.serverCpu * 100)}% gen ${Math.round(cpu.generatorCpu * 100)}% pg ${Math.round(cpu.postgresCpu * 100)}%${cpu.note ? ` (${cpu.note})` : ""}`,
+    `  ${target.label} many rooms: ${result.persistedPerSecond} persisted/s, ${result.deliveredPerSecond} delivered/s, p50 ${result.p50} p99 ${result.p99} ms, ${cpuLine(cpu)}`,
   );
   return result;
 }

@@ -30,8 +30,11 @@ export interface StormResult {
   /** Subscription errors the server sent during the storm (each followed by a retry), and a sample. */
   subscriptionErrors: number;
   errorSample: string[];
-  /** One subscriber's first lost messages, numbered from the first one sent after the kill. */
-  lossSample: number[];
+  /** Lost messages with a later one delivered: real holes in a subscriber's stream. */
+  holes: number;
+  /** Lost messages after the last one a subscriber got: it had not caught up by the end. */
+  behind: number;
+  subscribersWithHoles: number;
 }
 
 const CAP = 16_384;
@@ -88,7 +91,6 @@ export async function runReconnectStorm(ctx: BenchContext, target: Target): Prom
   await send(sizes.stormBeforeKillMs);
 
   const killAt = performance.now();
-  const killIndex = deliveries.nextIndex;
   await server.kill();
   const restarting = spawnServer(target.kind, { port, databaseUrl: ctx.db.url });
   let readyAt = Number.NaN;
@@ -120,29 +122,36 @@ export async function runReconnectStorm(ctx: BenchContext, target: Target): Prom
   const scansAfter = await indexScans(ctx.db, target.replayTable.table, target.replayTable.schema);
 
   const { rows } = await ctx.db.pool.query<{ content: string }>(
-    `select content from ${target.messagesTable} where room_id = $1 and content like $2`,
+    `select content from ${target.messagesTable} where room_id = $1 and content like $2 order by ${target.orderColumn}`,
     [layout.stormRoom, `~b${deliveries.run}.%`],
   );
+  // In the order subscribers receive them: a message missing before the last one a subscriber
+  // got is a hole (lost); missing after it, the subscriber had not caught up when we stopped.
   const stored = rows.map((r) => readMarker(r.content)?.index ?? -1).filter((i) => i >= 0 && i < CAP);
-  let lost = 0;
+  let holes = 0;
+  let behind = 0;
   let duplicated = 0;
   let subscribersWithLoss = 0;
+  let subscribersWithHoles = 0;
   for (const c of counts) {
+    let last = -1;
+    stored.forEach((index, position) => {
+      if ((c[index] ?? 0) > 0) last = position;
+    });
     let mine = 0;
-    for (const index of stored) if ((c[index] ?? 0) === 0) mine++;
+    let myHoles = 0;
+    stored.forEach((index, position) => {
+      if ((c[index] ?? 0) > 0) return;
+      mine++;
+      if (position < last) myHoles++;
+    });
     for (const value of c) if (value > 1) duplicated += value - 1;
-    lost += mine;
+    holes += myHoles;
+    behind += mine - myHoles;
     if (mine > 0) subscribersWithLoss++;
+    if (myHoles > 0) subscribersWithHoles++;
   }
-  // Where a loss sits: message indices relative to the first one sent after the kill.
-  const firstLoser = counts.find((c) => stored.some((i) => (c[i] ?? 0) === 0));
-  const lossSample = firstLoser
-    ? stored
-        .filter((i) => (firstLoser[i] ?? 0) === 0)
-        .sort((a, b) => a - b)
-        .slice(0, 8)
-        .map((i) => i - killIndex)
-    : [];
+  const lost = holes + behind;
   // Every raw subscriber's latest (re)start, if all of them came back by the end.
   const allResumedAt = resumedAll() ? Math.max(...raw.map((s) => s.lastStartAt)) : Number.NaN;
   const resumeTimes = raw.filter((s) => s.starts >= 2).map((s) => s.lastStartAt - readyAt);
@@ -163,10 +172,12 @@ export async function runReconnectStorm(ctx: BenchContext, target: Target): Prom
     sendErrors: phase.sendErrors,
     subscriptionErrors: subs.reduce((sum, s) => sum + s.errors, 0) - errorsBefore,
     errorSample: RawSocketClient.errorSamples.slice(0, 3),
-    lossSample,
+    holes,
+    behind,
+    subscribersWithHoles,
   };
   ctx.log(
-    `  ${target.label} storm: restart ${result.restartMs} ms, all ${result.resumed}/${raw.length} resumed ${result.allResumedAfterKillMs} ms after the kill (${result.allResumedAfterReadyMs} after ready), ${result.catchUpQueries} catch-up queries, ${result.stored} stored, ${lost} lost, ${duplicated} duplicated, ${result.subscriptionErrors} subscription errors${result.errorSample[0] ? ` (e.g. ${result.errorSample[0].slice(0, 160)})` : ""}`,
+    `  ${target.label} storm: restart ${result.restartMs} ms, all ${result.resumed}/${raw.length} resumed ${result.allResumedAfterKillMs} ms after the kill (${result.allResumedAfterReadyMs} after ready), ${result.catchUpQueries} catch-up queries, ${result.stored} stored, ${lost} lost (${holes} holes, ${behind} not caught up), ${duplicated} duplicated, ${result.subscriptionErrors} subscription errors${result.errorSample[0] ? ` (e.g. ${result.errorSample[0].slice(0, 160)})` : ""}`,
   );
   return result;
 }
