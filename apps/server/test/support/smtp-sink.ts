@@ -50,6 +50,8 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     onData(stream, session, callback) {
       let raw = "";
       stream.setEncoding("utf8");
+      // A worker killed mid-DATA cuts the stream: expected here, and not this sink's failure.
+      stream.on("error", () => {});
       stream.on("data", (chunk: string) => {
         raw += chunk;
       });
@@ -69,6 +71,9 @@ export async function startSmtpSink(): Promise<SmtpSink> {
       });
     },
   });
+  // The tests kill workers mid-send: their connections reset (ECONNRESET), which smtp-server
+  // reports as an 'error' event that would otherwise be unhandled.
+  server.on("error", () => {});
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.server.address() as AddressInfo).port;
   return {
