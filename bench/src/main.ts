@@ -3,7 +3,7 @@ import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { type BenchContext, fullSizes, nextRun, quickSizes, retryIfDisturbed } from "./context.ts";
 import { seed, startBenchDatabase } from "./database.ts";
-import { profileParley } from "./profile.ts";
+import { profileParley, profileParleyHistory } from "./profile.ts";
 import { type BenchResults, markdown, type PerServer } from "./report.ts";
 import { type ServerKind, type ServerProcess, spawnServer, waitUntilIdle } from "./server-process.ts";
 import { type Target, targets } from "./targets.ts";
@@ -63,6 +63,17 @@ async function withServer<T>(
   }
 }
 
+// `--render`: rewrite the markdown from the last JSON (after a change to the report's layout).
+if (args.includes("--render")) {
+  const name = quick ? "quick" : "latest";
+  const saved = JSON.parse(readFileSync(`${resultsDir}${name}.json`, "utf8"), (_k, v) =>
+    v === "Infinity" ? Number.POSITIVE_INFINITY : v === "NaN" ? Number.NaN : v,
+  ) as BenchResults;
+  writeFileSync(`${resultsDir}${name}.md`, markdown(saved));
+  process.stdout.write(`${markdown(saved)}\n`);
+  process.exit(0);
+}
+
 const sizes = quick ? quickSizes : fullSizes;
 log(
   `Parley bench${quick ? " --quick" : ""}: load generator on CPU ${affinity()} (pid ${process.pid}), servers on CPU 0, ${cpus().length} cores`,
@@ -112,7 +123,9 @@ try {
 
   if (profileArg) {
     const rates = profileArg.includes("=") ? profileArg.split("=")[1]?.split(",").map(Number) : undefined;
-    const summary = await profileParley(ctx, rates ?? [20, 40], `${resultsDir}profile.tmp`);
+    const summary = profileArg.startsWith("--profile-history")
+      ? await profileParleyHistory(ctx, `${resultsDir}profile.tmp`)
+      : await profileParley(ctx, rates ?? [20, 40], `${resultsDir}profile.tmp`);
     writeFileSync(`${resultsDir}profile-summary.txt.tmp`, summary);
     process.stdout.write(`${summary}\n`);
     await db.close();

@@ -5,6 +5,7 @@ import { summarise } from "./profile-summary.ts";
 import { spawnServer } from "./server-process.ts";
 import { targets } from "./targets.ts";
 import { runFanout } from "./workloads/fanout.ts";
+import { runHistory } from "./workloads/history.ts";
 
 /**
  * `pnpm bench --profile[=rate,rate]`: workload 1 against Parley started with --cpu-prof, at the
@@ -43,5 +44,29 @@ export async function profileParley(ctx: BenchContext, rates: number[], dir: str
       result.steps.map((s) => s.monotonicUs),
       deliveries,
     ),
+  ].join("\n");
+}
+
+/** `pnpm bench --profile-history`: workload 3 against Parley under --cpu-prof. */
+export async function profileParleyHistory(ctx: BenchContext, dir: string): Promise<string> {
+  mkdirSync(dir, { recursive: true });
+  const parley = targets.find((t) => t.kind === "parley");
+  if (!parley) throw new Error("no parley target");
+  const server = await spawnServer("parley", { port: 0, databaseUrl: ctx.db.url }, { cpuProfileDir: dir });
+  const fromUs = Number(process.hrtime.bigint() / 1000n);
+  const result = await runHistory(ctx, parley, server);
+  const toUs = Number(process.hrtime.bigint() / 1000n);
+  await server.stop();
+  const file = readdirSync(dir)
+    .filter((f) => f.endsWith(".cpuprofile"))
+    .map((f) => join(dir, f))
+    .sort((a, b) => statSync(b).size - statSync(a).size)[0];
+  if (!file) throw new Error("the server wrote no profile");
+  const requests = Math.round(result.requestsPerSecond * result.cpu.wallSeconds);
+  return [
+    file,
+    `history: ${result.requestsPerSecond} req/s, p99 ${result.p99} ms, server CPU ${Math.round(result.cpu.serverCpu * 100)}%, ${((result.cpu.serverCpuSeconds * 1e6) / Math.max(1, requests)).toFixed(0)} µs of server CPU per request`,
+    // The window includes the one-second warm-up; "per delivery" below reads "per request".
+    summarise(JSON.parse(readFileSync(file, "utf8")), [[fromUs, toUs]], requests),
   ].join("\n");
 }

@@ -55,6 +55,8 @@ interface Row {
   floorTarget?: number;
   /** Whether beating the peer is a target for this row. */
   peerTarget?: boolean;
+  /** Values from a phase marked invalid (other processes or the generator were the limit). */
+  invalid?: Partial<Record<ServerKind, boolean>>;
 }
 
 function ratio(a: number | undefined, b: number | undefined): number | undefined {
@@ -71,7 +73,10 @@ function verdict(row: Row): string {
   if (row.better === "none") return "";
   const beats = (a: number | undefined, b: number | undefined) =>
     a !== undefined && b !== undefined && (row.better === "higher" ? a > b : a < b);
-  if (row.peerTarget) parts.push(beats(p, s) ? "ahead of peer ✅" : "behind peer ❌");
+  if (row.peerTarget) {
+    if (p !== undefined && s !== undefined && p === s) parts.push("level with peer ➖");
+    else parts.push(beats(p, s) ? "ahead of peer ✅" : "behind peer ❌");
+  }
   if (row.floorTarget !== undefined) {
     const r = ratio(p, f);
     const met = r !== undefined && (row.better === "higher" ? r >= row.floorTarget : r <= row.floorTarget);
@@ -82,6 +87,11 @@ function verdict(row: Row): string {
 
 export function summaryRows(r: BenchResults): Row[] {
   const rows: Row[] = [];
+  const invalidIn = <T extends { cpu: { valid: boolean } }>(source: PerServer<T>) =>
+    Object.fromEntries(kinds.map((k) => [k, ok(source[k])?.cpu.valid === false])) as Record<
+      ServerKind,
+      boolean
+    >;
   const per = <T>(source: PerServer<T>, pick: (t: T) => number | undefined) =>
     Object.fromEntries(
       kinds.map((k) => [
@@ -131,6 +141,7 @@ export function summaryRows(r: BenchResults): Row[] {
     workload: "2 many rooms",
     metric: "persisted msgs/s (offered: see detail)",
     values: per(r.manyRooms, (x) => x.persistedPerSecond),
+    invalid: invalidIn(r.manyRooms),
     better: "higher",
     peerTarget: true,
     floorTarget: 0.8,
@@ -139,12 +150,14 @@ export function summaryRows(r: BenchResults): Row[] {
     workload: "2 many rooms",
     metric: "delivered msgs/s",
     values: per(r.manyRooms, (x) => x.deliveredPerSecond),
+    invalid: invalidIn(r.manyRooms),
     better: "higher",
   });
   rows.push({
     workload: "2 many rooms",
     metric: "p50 ms",
     values: per(r.manyRooms, (x) => x.p50),
+    invalid: invalidIn(r.manyRooms),
     better: "lower",
     digits: 1,
   });
@@ -152,6 +165,7 @@ export function summaryRows(r: BenchResults): Row[] {
     workload: "2 many rooms",
     metric: "p99 ms",
     values: per(r.manyRooms, (x) => x.p99),
+    invalid: invalidIn(r.manyRooms),
     better: "lower",
     digits: 1,
     peerTarget: true,
@@ -160,6 +174,7 @@ export function summaryRows(r: BenchResults): Row[] {
     workload: "2 many rooms",
     metric: "deliveries per server CPU-second",
     values: per(r.manyRooms, (x) => x.deliveriesPerCpuSecond),
+    invalid: invalidIn(r.manyRooms),
     better: "higher",
     peerTarget: true,
     floorTarget: 0.8,
@@ -168,6 +183,7 @@ export function summaryRows(r: BenchResults): Row[] {
     workload: "3 history",
     metric: "requests/s",
     values: per(r.history, (x) => x.requestsPerSecond),
+    invalid: invalidIn(r.history),
     better: "higher",
     peerTarget: true,
     floorTarget: 0.8,
@@ -176,6 +192,7 @@ export function summaryRows(r: BenchResults): Row[] {
     workload: "3 history",
     metric: "p99 ms",
     values: per(r.history, (x) => x.p99),
+    invalid: invalidIn(r.history),
     better: "lower",
     digits: 1,
     peerTarget: true,
@@ -184,6 +201,7 @@ export function summaryRows(r: BenchResults): Row[] {
     workload: "3 history",
     metric: "requests per server CPU-second",
     values: per(r.history, (x) => x.requestsPerCpuSecond),
+    invalid: invalidIn(r.history),
     better: "higher",
   });
   rows.push({
@@ -259,6 +277,7 @@ export function summaryRows(r: BenchResults): Row[] {
     workload: "7 slow consumer",
     metric: "server RSS growth MiB",
     values: per(r.slowConsumer, (x) => x.growthMiB),
+    invalid: invalidIn(r.slowConsumer),
     better: "lower",
     digits: 1,
     peerTarget: true,
@@ -267,11 +286,16 @@ export function summaryRows(r: BenchResults): Row[] {
     workload: "7 slow consumer",
     metric: "others' p99 ms",
     values: per(r.slowConsumer, (x) => x.othersP99),
+    invalid: invalidIn(r.slowConsumer),
     better: "lower",
     digits: 1,
     peerTarget: true,
   });
   return rows;
+}
+
+function cell(row: Row, kind: ServerKind, digits: number): string {
+  return `${fmt(row.values[kind], digits)}${row.invalid?.[kind] ? " ⚠" : ""}`;
 }
 
 export function markdown(r: BenchResults): string {
@@ -290,7 +314,7 @@ export function markdown(r: BenchResults): string {
   for (const row of summaryRows(r)) {
     const d = row.digits ?? 0;
     lines.push(
-      `| ${row.workload} | ${row.metric} | ${fmt(row.values.parley, d)} | ${fmt(row.values.socketio, d)} | ${fmt(row.values.floor, d)} | ${fmt(ratio(row.values.parley, row.values.socketio), 2)} | ${fmt(ratio(row.values.parley, row.values.floor), 2)} | ${verdict(row)} |`,
+      `| ${row.workload} | ${row.metric} | ${cell(row, "parley", d)} | ${cell(row, "socketio", d)} | ${cell(row, "floor", d)} | ${fmt(ratio(row.values.parley, row.values.socketio), 2)} | ${fmt(ratio(row.values.parley, row.values.floor), 2)} | ${verdict(row)} |`,
     );
   }
   lines.push("");
@@ -346,7 +370,7 @@ export function markdown(r: BenchResults): string {
     const s = ok(r.slowConsumer[k]);
     if (s)
       lines.push(
-        `- 7 slow consumer, ${k}: ${s.subscribers} subscribers, ${s.rate} msgs/s for ${s.seconds} s; RSS ${s.rssStartMiB} → max ${s.rssMaxMiB} (end ${s.rssEndMiB}) MiB; others p50 ${s.othersP50} ms, p99 ${s.othersP99} ms, missing ${s.othersMissing}; paused socket ${s.slowSocketClosed ? "closed by the server" : "left open"}`,
+        `- 7 slow consumer, ${k}: ${s.subscribers} subscribers, ${s.rate} msgs/s for ${s.seconds} s; RSS ${s.rssStartMiB} → max ${s.rssMaxMiB} (end ${s.rssEndMiB}) MiB; others p50 ${s.othersP50} ms, p99 ${s.othersP99} ms, missing ${s.othersMissing}; paused socket ${s.slowSocketClosed ? "closed by the server" : "left open"}; server CPU ${fmt(s.cpu.serverCpu * 100)}%, generator ${fmt(s.cpu.generatorCpu * 100)}%${s.cpu.valid ? "" : " INVALID"}${s.cpu.note ? ` (${s.cpu.note})` : ""}`,
       );
   }
   for (const [name, source] of Object.entries({
