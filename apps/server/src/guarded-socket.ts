@@ -13,6 +13,21 @@ type SendCallback = (err?: Error) => void;
  */
 export function guardedSocketClass(maxBufferedBytes: number, onSlowConsumer?: () => void) {
   return class GuardedSocket extends WebSocket {
+    /**
+     * Sees each incoming message before the listeners (tRPC's adapter): returns what they get,
+     * or null to keep it from them. See push-subscriptions.ts.
+     */
+    messageFilter: ((data: Buffer, isBinary: boolean) => Buffer | null) | null = null;
+
+    override emit(event: string | symbol, ...args: unknown[]): boolean {
+      if (event === "message" && this.messageFilter && Buffer.isBuffer(args[0])) {
+        const kept = this.messageFilter(args[0], args[1] === true);
+        if (kept === null) return true;
+        args[0] = kept;
+      }
+      return super.emit(event, ...args);
+    }
+
     override send(data: Data, cb?: SendCallback): void;
     override send(data: Data, options: SendOptions, cb?: SendCallback): void;
     override send(data: Data, optionsOrCb?: SendOptions | SendCallback, cb?: SendCallback): void {
@@ -27,3 +42,5 @@ export function guardedSocketClass(maxBufferedBytes: number, onSlowConsumer?: ()
     }
   };
 }
+
+export type GuardedSocket = InstanceType<ReturnType<typeof guardedSocketClass>>;

@@ -11,6 +11,7 @@ import {
   createRedisBus,
   createRedisPresenceStore,
   createRedisRateLimiters,
+  createRoomFanout,
   createSessionModule,
   createSessionSockets,
   defaultRateLimits,
@@ -126,6 +127,11 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
   const rateLimitRules = { ...defaultRateLimits, ...options.rateLimits };
   const sessionSockets = createSessionSockets(bus);
   const publicOrigin = options.publicOrigin ?? `http://localhost:${options.port}`;
+  const clock = () => new Date();
+  const membership = createMembershipCache(db.db, bus);
+  const presence = createPresenceTracker(bus, {
+    store: redisBus ? createRedisPresenceStore(redisBus.redis, log) : undefined,
+  });
   const deps: ApiDeps = {
     db: db.db,
     bus,
@@ -136,17 +142,16 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
     }),
     passwords: createPasswordHasher({ concurrency: limits.concurrentHashes, maxQueue: limits.queuedHashes }),
     log,
-    clock: () => new Date(),
+    clock,
     publicOrigin,
     teamAddress: options.mail?.teamAddress ?? defaultTeamAddress(publicOrigin),
     limits: { subscriptionsPerConnection: limits.subscriptionsPerConnection },
     rateLimiters: redisBus
       ? createRedisRateLimiters(redisBus.redis, rateLimitRules)
       : createMemoryRateLimiters(rateLimitRules),
-    membership: createMembershipCache(db.db, bus),
-    presence: createPresenceTracker(bus, {
-      store: redisBus ? createRedisPresenceStore(redisBus.redis, log) : undefined,
-    }),
+    membership,
+    presence,
+    roomFanout: createRoomFanout({ db: db.db, bus, membership, presence, clock }),
   };
   const router = options.router ?? appRouter;
   const originPolicy = createOriginPolicy(publicOrigin, options.allowedOrigins ?? []);

@@ -1,12 +1,13 @@
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
-import type { ApiDeps, SessionSockets } from "@parley/api";
+import type { ApiDeps, Context, SessionSockets } from "@parley/api";
 import { createWsContextFactory, SESSION_COOKIE_NAME, wireEncoder } from "@parley/api";
-import type { AnyRouter } from "@trpc/server";
+import type { AnyRouter, TRPCError } from "@trpc/server";
 import { applyWSSHandler } from "@trpc/server/adapters/ws";
-import { WebSocketServer } from "ws";
-import { guardedSocketClass } from "./guarded-socket.ts";
+import { type WebSocket, WebSocketServer } from "ws";
+import { type GuardedSocket, guardedSocketClass } from "./guarded-socket.ts";
 import type { OriginPolicy } from "./origin-policy.ts";
+import { createPushSubscriptions } from "./push-subscriptions.ts";
 
 export interface WsServerOptions {
   server: Server;
@@ -18,6 +19,38 @@ export interface WsServerOptions {
   maxPayloadBytes: number;
   maxBufferedBytes: number;
   maxBatchSize: number;
+}
+
+/** Subscriptions served by push-subscriptions.ts rather than tRPC's adapter. */
+const PUSH_SUBSCRIPTION_PATHS: ReadonlySet<string> = new Set(["chat.events"]);
+const HEARTBEAT_MS = 30_000;
+
+/**
+ * Protocol-level pings on one timer for all sockets (browsers and `ws` answer them by
+ * themselves); a socket that has not answered the previous ping is dropped. tRPC's keepAlive
+ * would keep two timers and a listener per socket.
+ */
+function startHeartbeat(wss: WebSocketServer, intervalMs: number) {
+  const answered = new WeakSet<WebSocket>();
+  function onPong(this: WebSocket) {
+    answered.add(this);
+  }
+  wss.on("connection", (ws: WebSocket) => {
+    answered.add(ws);
+    ws.on("pong", onPong);
+  });
+  const timer = setInterval(() => {
+    for (const ws of wss.clients) {
+      if (!answered.has(ws)) {
+        ws.terminate();
+        continue;
+      }
+      answered.delete(ws);
+      ws.ping();
+    }
+  }, intervalMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
 }
 
 function refuseUpgrade(socket: Duplex, status: number, reason: string) {
@@ -42,19 +75,39 @@ export function attachWsServer(options: WsServerOptions) {
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
   });
 
+  const logInternal = (error: TRPCError, path: string | undefined) => {
+    if (error.code === "INTERNAL_SERVER_ERROR")
+      deps.log.error({ err: error.cause ?? error, path }, "ws procedure failed");
+  };
+  const createContext = createWsContextFactory(deps, options.sessionSockets);
+  const contexts = new WeakMap<WebSocket, Promise<Context>>();
+  const pushSubscriptions = createPushSubscriptions({
+    router: options.router,
+    paths: PUSH_SUBSCRIPTION_PATHS,
+    contextOf: (socket) => contexts.get(socket),
+    maxBatchSize: options.maxBatchSize,
+    onError: logInternal,
+  });
+  // Registered before tRPC's listener: the filter is in place before the first message.
+  wss.on("connection", (ws: WebSocket) => {
+    (ws as GuardedSocket).messageFilter = (data, isBinary) => pushSubscriptions.filter(ws, data, isBinary);
+  });
+
   const handler = applyWSSHandler({
     wss,
     router: options.router,
-    createContext: createWsContextFactory(deps, options.sessionSockets),
+    createContext(opts) {
+      const context = createContext(opts);
+      contexts.set(opts.res, context);
+      return context;
+    },
     maxBatchSize: options.maxBatchSize,
-    // Room events are encoded once per room, not once per subscriber (see wire-encoding.ts).
     experimental_encoder: wireEncoder,
-    keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 10_000 },
     onError({ error, path }) {
-      if (error.code === "INTERNAL_SERVER_ERROR")
-        deps.log.error({ err: error.cause ?? error, path }, "ws procedure failed");
+      logInternal(error, path);
     },
   });
+  const heartbeat = startHeartbeat(wss, HEARTBEAT_MS);
 
   return {
     wss,
@@ -75,6 +128,7 @@ export function attachWsServer(options: WsServerOptions) {
         new Promise((resolve) => setTimeout(resolve, graceMs).unref()),
       ]);
       for (const ws of wss.clients) ws.terminate();
+      heartbeat.stop();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };

@@ -13,6 +13,7 @@ import type { EventBus } from "./bus/event-bus.ts";
 import type { RateLimiters } from "./rate-limits.ts";
 import type { MembershipCache } from "./services/membership-cache.ts";
 import type { PresenceTracker } from "./services/presence-tracker.ts";
+import type { RoomFanout } from "./services/room-fanout.ts";
 
 /** Everything the API needs from the process, built once by the server (or a test). */
 export interface ApiDeps {
@@ -30,6 +31,8 @@ export interface ApiDeps {
   rateLimiters: RateLimiters;
   membership: MembershipCache;
   presence: PresenceTracker;
+  /** `chat.events`: one stream per room, shared by its subscribers. */
+  roomFanout: RoomFanout;
 }
 
 /** Per-WebSocket state: tRPC builds a socket's context once, so what can change lives here. */

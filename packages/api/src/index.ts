@@ -37,6 +37,7 @@ export {
   type MailTransport,
   type OutgoingEmail,
 } from "./email/mail-transport.ts";
+export { isPushStream, type PushStream, type TrackedSink } from "./push-stream.ts";
 export {
   createMemoryRateLimiters,
   createRedisRateLimiters,
@@ -54,6 +55,7 @@ export {
   type PresenceTracker,
 } from "./services/presence-tracker.ts";
 export type { MessageView, RoomEvent } from "./services/room-events.ts";
+export { createRoomFanout, type RoomFanout } from "./services/room-fanout.ts";
 export { createAdmin, promoteToAdmin } from "./services/user-admin-service.ts";
 export { mergeRouters, publicProcedure, router as createRouter } from "./trpc.ts";
 export { wireEncoder } from "./wire-encoding.ts";

@@ -3,6 +3,7 @@ import type { OpenApiMeta } from "trpc-to-openapi";
 import { z } from "zod";
 import type { Context } from "./context.ts";
 import { asZodError, summarizeZodError, toApiError } from "./errors.ts";
+import { isPushStream, supervisePushStream } from "./push-stream.ts";
 import { consumePoint, RateLimitedError, type RateLimitName } from "./rate-limits.ts";
 import { roomId } from "./schemas/chat.ts";
 import { requireMember } from "./services/rooms-service.ts";
@@ -76,6 +77,9 @@ const superviseSubscriptions = t.middleware(async function superviseSubscription
   };
   const result = await next();
   const iterable = result.ok ? result.data : undefined;
+  if (result.ok && isPushStream(iterable)) {
+    return { ...result, data: supervisePushStream(iterable, release, mapIterationError) };
+  }
   if (!result.ok || !isAsyncIterable(iterable)) {
     release();
     return result;
@@ -84,13 +88,17 @@ const superviseSubscriptions = t.middleware(async function superviseSubscription
     try {
       yield* iterable as AsyncIterable<unknown>;
     } catch (error) {
-      throw toApiError(getTRPCErrorFromUnknown(error));
+      throw mapIterationError(error);
     } finally {
       release();
     }
   }
   return { ...result, data: supervised() };
 });
+
+function mapIterationError(error: unknown) {
+  return toApiError(getTRPCErrorFromUnknown(error));
+}
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
   return typeof value === "object" && value !== null && Symbol.asyncIterator in value;

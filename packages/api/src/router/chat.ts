@@ -1,4 +1,5 @@
-import { type TRPCRouterRecord, tracked } from "@trpc/server";
+import type { TRPCRouterRecord } from "@trpc/server";
+import { pushStream } from "../push-stream.ts";
 import {
   createRoomInput,
   editMessageInput,
@@ -16,7 +17,8 @@ import {
   updateRoomInput,
 } from "../schemas/chat.ts";
 import * as messages from "../services/messages-service.ts";
-import { streamPresence, streamRoomEvents, typing } from "../services/room-streams.ts";
+import { streamPresence, typing } from "../services/presence-streams.ts";
+import type { RoomEvent } from "../services/room-events.ts";
 import * as rooms from "../services/rooms-service.ts";
 import { authedProcedure, memberProcedure, rateLimit } from "../trpc.ts";
 
@@ -154,11 +156,14 @@ export const chatRouter = {
         "Every change to a room as `tracked(seq, event)`. With `lastEventId`, replays what was missed first; no event lost or repeated.",
     })
     .input(roomEventsInput)
-    .subscription(async function* ({ ctx, input, signal }) {
+    .subscription(({ ctx, input }) => {
       const after = input.lastEventId ? Number(input.lastEventId) : null;
-      for await (const event of streamRoomEvents(ctx, ctx.user, input.roomId, after, signal)) {
-        yield tracked(String(event.seq), event);
-      }
+      return pushStream<RoomEvent>((sink) =>
+        ctx.roomFanout.open(ctx.user, input.roomId, after, {
+          push: (event) => sink.push(String(event.seq), event),
+          fail: (error) => sink.fail(error),
+        }),
+      );
     }),
 
   typing: memberProcedure

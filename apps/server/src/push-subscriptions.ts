@@ -1,0 +1,258 @@
+import { type Context, isPushStream, type TrackedSink } from "@parley/api";
+import {
+  type AnyTRPCRouter,
+  callTRPCProcedure,
+  getTRPCErrorFromUnknown,
+  getTRPCErrorShape,
+  TRPCError,
+  transformTRPCResponse,
+} from "@trpc/server";
+import { parseTRPCMessage, type TRPCClientOutgoingMessage, type TRPCRequestMessage } from "@trpc/server/rpc";
+import type { WebSocket } from "ws";
+
+const OPEN = 1; // WebSocket.OPEN
+const TEXT = { binary: false } as const;
+
+type RequestId = number | string;
+
+interface ActiveSubscription {
+  /** Set once the stream is open; null while its checks and replay run. */
+  stop: (() => void) | null;
+  ended: boolean;
+}
+
+export interface PushSubscriptionsOptions {
+  router: AnyTRPCRouter;
+  /** Subscription paths whose procedures return a PushStream (see @parley/api push-stream.ts). */
+  paths: ReadonlySet<string>;
+  /** The socket's tRPC context, once tRPC's adapter has started creating it. */
+  contextOf(socket: WebSocket): Promise<Context> | undefined;
+  maxBatchSize: number;
+  onError(error: TRPCError, path: string): void;
+}
+
+/**
+ * Serves the subscriptions whose procedures return push streams (`chat.events`) on tRPC's
+ * WebSocket, speaking tRPC's wire protocol, so wsLink clients see no difference. tRPC's adapter
+ * wakes one async generator per subscriber per event and serialises the event once per
+ * subscriber; here an event's frame tail is encoded once and written to every subscriber with
+ * only the request id in front. Calls still go through the router (`callTRPCProcedure`), so the
+ * procedure's middlewares (sign-in, the per-connection cap, input validation, error mapping)
+ * apply unchanged. Every other frame, and every other call, is left to tRPC's adapter.
+ */
+export function createPushSubscriptions(options: PushSubscriptionsOptions) {
+  const { router, paths } = options;
+  const config = router._def._config;
+  const bySocket = new WeakMap<WebSocket, Map<RequestId, ActiveSubscription>>();
+  /** Per pushed item: the frame after `{"id":…`, the same bytes for every subscriber. */
+  const tails = new WeakMap<object, Buffer>();
+  const markers = [...paths].map((path) => Buffer.from(`"${path}"`));
+  const STOP = Buffer.from("subscription.stop");
+
+  function tailOf(trackedId: string, data: unknown): Buffer {
+    const key = typeof data === "object" && data !== null ? data : null;
+    let tail = key ? tails.get(key) : undefined;
+    if (!tail) {
+      const serialized = config.transformer.output.serialize({ id: trackedId, data });
+      const id = JSON.stringify(trackedId);
+      tail = Buffer.from(`,"result":{"type":"data","id":${id},"data":${JSON.stringify(serialized)}}}`);
+      if (key) tails.set(key, tail);
+    }
+    return tail;
+  }
+
+  function subscriptionsOf(socket: WebSocket) {
+    let active = bySocket.get(socket);
+    if (!active) {
+      active = new Map();
+      bySocket.set(socket, active);
+      socket.once("close", () => {
+        for (const subscription of active?.values() ?? []) end(subscription);
+        active?.clear();
+      });
+    }
+    return active;
+  }
+
+  function end(subscription: ActiveSubscription) {
+    if (subscription.ended) return false;
+    subscription.ended = true;
+    subscription.stop?.();
+    return true;
+  }
+
+  function sendJson(socket: WebSocket, message: unknown) {
+    if (socket.readyState === OPEN) socket.send(JSON.stringify(message));
+  }
+
+  function respondError(
+    socket: WebSocket,
+    request: { id: RequestId; jsonrpc?: "2.0"; path: string; input: unknown },
+    ctx: Context | undefined,
+    cause: unknown,
+  ) {
+    const error = getTRPCErrorFromUnknown(cause);
+    options.onError(error, request.path);
+    const shape = getTRPCErrorShape({
+      config,
+      error,
+      type: "subscription",
+      path: request.path,
+      input: request.input,
+      ctx,
+    });
+    sendJson(
+      socket,
+      transformTRPCResponse(config, { id: request.id, jsonrpc: request.jsonrpc, error: shape }),
+    );
+  }
+
+  async function start(socket: WebSocket, message: TRPCRequestMessage, contextPromise: Promise<Context>) {
+    const { id, jsonrpc } = message;
+    if (id === null) return;
+    const { path, lastEventId } = message.params;
+    let input = message.params.input;
+    // What tRPC's adapter does with wsLink's `lastEventId`.
+    if (lastEventId !== undefined) {
+      input =
+        typeof input === "object" && input !== null ? { ...input, lastEventId } : (input ?? { lastEventId });
+    }
+    const request = { id, jsonrpc, path, input };
+    const active = subscriptionsOf(socket);
+    if (active.has(id)) {
+      respondError(
+        socket,
+        request,
+        undefined,
+        new TRPCError({ code: "BAD_REQUEST", message: `Duplicate id ${id}` }),
+      );
+      return;
+    }
+    const subscription: ActiveSubscription = { stop: null, ended: false };
+    active.set(id, subscription);
+
+    const prefix = Buffer.from(`{"id":${JSON.stringify(id)}${jsonrpc === "2.0" ? `,"jsonrpc":"2.0"` : ""}`);
+    let started = false;
+    const sendStarted = () => {
+      if (started) return;
+      started = true;
+      sendJson(socket, { id, jsonrpc, result: { type: "started" } });
+    };
+    let ctx: Context | undefined;
+    const sink: TrackedSink<unknown> = {
+      push(trackedId, data) {
+        if (subscription.ended || socket.readyState !== OPEN) return;
+        sendStarted();
+        socket.send(Buffer.concat([prefix, tailOf(trackedId, data)]), TEXT);
+      },
+      fail(error) {
+        if (!end(subscription)) return;
+        active.delete(id);
+        respondError(socket, request, ctx, error);
+      },
+    };
+
+    try {
+      // A failed context was already answered by tRPC's adapter, which closes the socket.
+      ctx = await contextPromise.catch(() => undefined);
+      if (!ctx || subscription.ended || socket.readyState !== OPEN) {
+        active.delete(id);
+        return;
+      }
+      const stream = await callTRPCProcedure({
+        router,
+        path,
+        getRawInput: async () => input,
+        ctx,
+        type: "subscription",
+        signal: undefined,
+        batchIndex: 0,
+      });
+      if (!isPushStream(stream)) {
+        throw new TRPCError({
+          code: "INTERNAL_SERVER_ERROR",
+          message: `${path} does not return a push stream`,
+        });
+      }
+      const stop = await stream.open(sink);
+      if (subscription.ended) {
+        // Stopped by the client, or the socket closed, while the stream was opening.
+        stop();
+        return;
+      }
+      subscription.stop = stop;
+      sendStarted();
+    } catch (cause) {
+      if (!end(subscription)) return;
+      active.delete(id);
+      respondError(socket, request, ctx, cause);
+    }
+  }
+
+  function stop(socket: WebSocket, id: RequestId, jsonrpc: "2.0" | undefined) {
+    const active = subscriptionsOf(socket);
+    const subscription = active.get(id);
+    if (!subscription) return;
+    active.delete(id);
+    if (end(subscription)) sendJson(socket, { id, jsonrpc, result: { type: "stopped" } });
+  }
+
+  function isOurs(raw: unknown, active: Map<RequestId, ActiveSubscription> | undefined): boolean {
+    if (typeof raw !== "object" || raw === null) return false;
+    const { id, method, params } = raw as { id?: unknown; method?: unknown; params?: { path?: unknown } };
+    if (typeof id !== "number" && typeof id !== "string") return false;
+    if (method === "subscription") return typeof params?.path === "string" && paths.has(params.path);
+    return method === "subscription.stop" && (active?.has(id) ?? false);
+  }
+
+  return {
+    /**
+     * Takes the calls of a frame that are ours and returns what is left for tRPC's adapter:
+     * the frame itself (nothing of ours), a smaller frame, or null (all of it was ours).
+     */
+    filter(socket: WebSocket, data: Buffer, isBinary: boolean): Buffer | null {
+      if (isBinary) return data;
+      const active = bySocket.get(socket);
+      const mentionsUs =
+        markers.some((marker) => data.includes(marker)) ||
+        (active !== undefined && active.size > 0 && data.includes(STOP));
+      if (!mentionsUs) return data;
+      // Before the context exists tRPC expects the connectionParams message: leave it everything.
+      const contextPromise = options.contextOf(socket);
+      if (!contextPromise) return data;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(data.toString("utf8"));
+      } catch {
+        return data; // tRPC's adapter answers the parse error
+      }
+      const batch = Array.isArray(parsed) ? parsed : [parsed];
+      if (Array.isArray(parsed) && batch.length > options.maxBatchSize) return data; // refused whole by tRPC
+      const rest: unknown[] = [];
+      for (const raw of batch) {
+        if (!isOurs(raw, active)) {
+          rest.push(raw);
+          continue;
+        }
+        let message: TRPCClientOutgoingMessage;
+        try {
+          message = parseTRPCMessage(raw, config.transformer);
+        } catch {
+          rest.push(raw); // malformed: tRPC's adapter answers it as it would anyway
+          continue;
+        }
+        if (message.id === null) continue;
+        if (message.method === "subscription.stop") stop(socket, message.id, message.jsonrpc);
+        else if (message.method === "subscription") {
+          const path = message.params.path;
+          start(socket, message, contextPromise).catch((cause: unknown) =>
+            options.onError(getTRPCErrorFromUnknown(cause), path),
+          );
+        }
+      }
+      if (rest.length === batch.length) return data;
+      if (rest.length === 0) return null;
+      return Buffer.from(JSON.stringify(Array.isArray(parsed) ? rest : rest[0]));
+    },
+  };
+}

@@ -1,0 +1,238 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { roomWith, send, signUp } from "./support/chat-fixtures.ts";
+import { startTestServer, type TestServer } from "./support/test-server.ts";
+
+// chat.events is served by apps/server/src/push-subscriptions.ts, not tRPC's adapter: these
+// tests read the frames themselves, to show the protocol is tRPC's and the checks still apply.
+
+let t: TestServer;
+beforeAll(async () => {
+  t = await startTestServer({ limits: { subscriptionsPerConnection: 20 } });
+});
+afterAll(() => t.close());
+
+interface Frame {
+  id: number | string | null;
+  jsonrpc?: string;
+  result?: {
+    type: string;
+    id?: string;
+    data?: { json: { id: string; data: { seq: number; type: string } } };
+  };
+  error?: {
+    json: { message: string; data: { code: string; zodError?: { fieldErrors: Record<string, string[]> } } };
+  };
+}
+
+/** A socket that keeps every frame, raw and parsed, and lets a test wait for one. */
+async function openSocket(token?: string) {
+  const ws = new WebSocket(`${t.url.replace(/^http/, "ws")}/trpc${token ? "?connectionParams=1" : ""}`);
+  const frames: { raw: string; parsed: Frame }[] = [];
+  const waiters = new Set<() => void>();
+  ws.on("message", (data) => {
+    const raw = String(data);
+    for (const parsed of [JSON.parse(raw)].flat() as Frame[]) frames.push({ raw, parsed });
+    for (const wake of waiters) wake();
+  });
+  await new Promise((resolve, reject) => ws.once("open", resolve).once("error", reject));
+  if (token) ws.send(JSON.stringify({ method: "connectionParams", data: { token } }));
+  const of = (id: number | string) => frames.filter((f) => f.parsed.id === id);
+  return {
+    ws,
+    frames,
+    of,
+    send: (message: unknown) => ws.send(JSON.stringify(message)),
+    /** Resolves with the first frame for `id` that `match` accepts, waiting for it as it arrives. */
+    next(id: number | string, match: (frame: Frame) => boolean = () => true): Promise<Frame> {
+      return new Promise((resolve) => {
+        const check = () => {
+          const found = of(id).find((f) => match(f.parsed));
+          if (!found) return;
+          waiters.delete(check);
+          resolve(found.parsed);
+        };
+        waiters.add(check);
+        check();
+      });
+    },
+    close: () => ws.close(),
+  };
+}
+
+type Socket = Awaited<ReturnType<typeof openSocket>>;
+
+const subscribe = (id: number | string, roomId: string, extra: Record<string, unknown> = {}) => ({
+  id,
+  method: "subscription",
+  params: { path: "chat.events", input: { json: { roomId } }, ...extra },
+});
+const isType = (type: string) => (frame: Frame) => frame.result?.type === type;
+const dataFrames = (socket: Socket, id: number | string) =>
+  socket.of(id).filter((f) => f.parsed.result?.type === "data");
+const seqsOf = (socket: Socket, id: number | string) =>
+  dataFrames(socket, id).map((f) => f.parsed.result?.data?.json.data.seq);
+const codeOf = (frame: Frame) => frame.error?.json.data.code;
+
+/** A call answered after everything the server sent before it: a barrier without a sleep. */
+async function barrier(socket: Socket) {
+  const id = randomUUID();
+  socket.send({ id, method: "query", params: { path: "auth.me", input: { json: null } } });
+  await socket.next(id);
+}
+
+describe("chat.events on the WebSocket", () => {
+  it("speaks tRPC's protocol: started, tracked data, stopped on request, then nothing more", async () => {
+    const { owner, room } = await roomWith(t, false);
+    const socket = await openSocket(owner.token);
+    socket.send({ ...subscribe(1, room.id), jsonrpc: "2.0" });
+    await socket.next(1, isType("started"));
+    const first = await send(owner.api, room.id, "one");
+    const data = await socket.next(1, isType("data"));
+    expect(data.jsonrpc).toBe("2.0");
+    expect(data.result?.id).toBe(String(first.seq));
+    expect(data.result?.data?.json.id).toBe(String(first.seq));
+    expect(data.result?.data?.json.data).toMatchObject({ type: "message.created", seq: first.seq });
+
+    socket.send({ id: 1, jsonrpc: "2.0", method: "subscription.stop" });
+    await socket.next(1, isType("stopped"));
+    await send(owner.api, room.id, "two");
+    await barrier(socket);
+    // The second message went out after the stop: this socket must not have it.
+    expect(seqsOf(socket, 1)).toEqual([first.seq]);
+    socket.close();
+  });
+
+  it("sends every subscriber of a room the same bytes after its own request id", async () => {
+    const { owner, room } = await roomWith(t, false);
+    const a = await openSocket(owner.token);
+    const b = await openSocket(owner.token);
+    a.send(subscribe(7, room.id));
+    b.send(subscribe("b-1", room.id));
+    await Promise.all([a.next(7, isType("started")), b.next("b-1", isType("started"))]);
+    await send(owner.api, room.id, "same for all");
+    const [frameA, frameB] = await Promise.all([a.next(7, isType("data")), b.next("b-1", isType("data"))]);
+    expect(frameA.result).toEqual(frameB.result);
+    const rawA = dataFrames(a, 7)[0]?.raw ?? "";
+    const rawB = dataFrames(b, "b-1")[0]?.raw ?? "";
+    expect(rawA.startsWith('{"id":7,')).toBe(true);
+    expect(rawB.startsWith('{"id":"b-1",')).toBe(true);
+    expect(rawA.slice('{"id":7'.length)).toBe(rawB.slice('{"id":"b-1"'.length));
+    a.close();
+    b.close();
+  });
+
+  it("serves a batch that mixes chat.events with other calls, each answered", async () => {
+    const { owner, room } = await roomWith(t, false);
+    const socket = await openSocket(owner.token);
+    socket.send([
+      subscribe(1, room.id),
+      { id: 2, method: "query", params: { path: "chat.rooms.get", input: { json: { roomId: room.id } } } },
+      {
+        id: 3,
+        method: "subscription",
+        params: { path: "chat.presence", input: { json: { roomId: room.id } } },
+      },
+    ]);
+    await socket.next(1, isType("started"));
+    const got = await socket.next(2);
+    expect(got.result?.type).toBe("data");
+    await socket.next(3, isType("started"));
+    socket.close();
+  });
+
+  it("resumes from lastEventId whether the missed events are still in memory or only in the database", async () => {
+    const { owner, room } = await roomWith(t, false);
+    const sent = [];
+    // More than the 256 events a room keeps in memory.
+    for (let i = 0; i < 300; i++) sent.push(await send(owner.api, room.id, `m${i}`));
+    const lastSeq = sent.at(-1)?.seq ?? 0;
+    const socket = await openSocket(owner.token);
+    // Old enough to need the database.
+    socket.send(subscribe(1, room.id, { lastEventId: String(room.lastSeq) }));
+    // Recent enough for memory (the room is loaded by now).
+    socket.send(subscribe(2, room.id, { lastEventId: String(lastSeq - 5) }));
+    await socket.next(1, (f) => f.result?.data?.json.data.seq === lastSeq);
+    await socket.next(2, (f) => f.result?.data?.json.data.seq === lastSeq);
+    const expectedAll = Array.from({ length: 300 }, (_, i) => room.lastSeq + 1 + i);
+    expect(seqsOf(socket, 1)).toEqual(expectedAll);
+    expect(seqsOf(socket, 2)).toEqual(expectedAll.slice(-5));
+
+    const next = await send(owner.api, room.id, "live");
+    await socket.next(1, (f) => f.result?.data?.json.data.seq === next.seq);
+    await socket.next(2, (f) => f.result?.data?.json.data.seq === next.seq);
+    socket.close();
+  });
+
+  it("refuses bad subscriptions with the API's typed errors", async () => {
+    const { owner, room } = await roomWith(t, true);
+    const outsider = await signUp(t, "Outsider");
+    const socket = await openSocket(owner.token);
+    socket.send(subscribe(1, room.id));
+    await socket.next(1, isType("started"));
+
+    socket.send(subscribe(1, room.id));
+    const duplicate = await socket.next(1, (f) => f.error !== undefined);
+    expect(codeOf(duplicate)).toBe("BAD_REQUEST");
+    expect(duplicate.error?.json.message).toBe("Duplicate id 1");
+
+    socket.send(subscribe(2, "not-a-room-id"));
+    const badRoom = await socket.next(2);
+    expect(codeOf(badRoom)).toBe("BAD_REQUEST");
+    expect(badRoom.error?.json.data.zodError?.fieldErrors.roomId).toBeDefined();
+
+    socket.send(subscribe(3, room.id, { lastEventId: "abc" }));
+    const badEventId = await socket.next(3);
+    expect(codeOf(badEventId)).toBe("BAD_REQUEST");
+    expect(badEventId.error?.json.data.zodError?.fieldErrors.lastEventId).toBeDefined();
+
+    const stranger = await openSocket(outsider.token);
+    stranger.send(subscribe(1, room.id));
+    const hidden = await stranger.next(1);
+    expect(codeOf(hidden)).toBe("NOT_FOUND");
+    expect(hidden.error?.json.message).toBe("No such room");
+
+    const anonymous = await openSocket();
+    anonymous.send(subscribe(1, room.id));
+    expect(codeOf(await anonymous.next(1))).toBe("UNAUTHORIZED");
+
+    // The refused calls started nothing: the owner's subscription still gets what is sent.
+    const message = await send(owner.api, room.id, "still here");
+    await socket.next(1, (f) => f.result?.data?.json.data.seq === message.seq);
+    await barrier(stranger);
+    expect(dataFrames(stranger, 1)).toEqual([]);
+    for (const s of [socket, stranger, anonymous]) s.close();
+  });
+
+  it("counts its subscriptions against the per-connection cap and gives them back when they stop", async () => {
+    const { owner, room } = await roomWith(t, false);
+    const socket = await openSocket(owner.token);
+    for (let id = 1; id <= 20; id++) socket.send(subscribe(id, room.id));
+    await Promise.all(Array.from({ length: 20 }, (_, i) => socket.next(i + 1, isType("started"))));
+    socket.send(subscribe(21, room.id));
+    expect(codeOf(await socket.next(21))).toBe("TOO_MANY_REQUESTS");
+
+    for (let id = 1; id <= 5; id++) socket.send({ id, method: "subscription.stop" });
+    await Promise.all(Array.from({ length: 5 }, (_, i) => socket.next(i + 1, isType("stopped"))));
+    for (let id = 22; id <= 26; id++) socket.send(subscribe(id, room.id));
+    await Promise.all(Array.from({ length: 5 }, (_, i) => socket.next(i + 22, isType("started"))));
+    socket.send(subscribe(27, room.id));
+    expect(codeOf(await socket.next(27))).toBe("TOO_MANY_REQUESTS");
+    socket.close();
+  });
+
+  it("lets go of a room once its last subscriber leaves", async () => {
+    const { owner, room } = await roomWith(t, false);
+    const fanout = t.server.deps.roomFanout;
+    const before = fanout.activeRooms();
+    const socket = await openSocket(owner.token);
+    socket.send(subscribe(1, room.id));
+    await socket.next(1, isType("started"));
+    expect(fanout.activeRooms()).toBe(before + 1);
+    const closed = new Promise((resolve) => socket.ws.once("close", resolve));
+    socket.close();
+    await closed;
+    await expect.poll(() => fanout.activeRooms()).toBe(before);
+  });
+});

@@ -1,0 +1,109 @@
+import { type TrackedEnvelope, tracked } from "@trpc/server";
+
+/** Receives a push stream's items as they happen. */
+export interface TrackedSink<T> {
+  /** The next item with its tracked id (what a client resumes from). */
+  push(id: string, data: T): void;
+  /** The stream ended on the server's side, with the reason; nothing follows. */
+  fail(error: unknown): void;
+}
+
+const PUSH_STREAM = Symbol("parley.pushStream");
+
+/**
+ * A subscription's output that a transport may take by push instead of by pull. tRPC iterates
+ * every subscription with one async generator per subscriber, so an event for 500 subscribers
+ * wakes 500 generator chains; a push stream hands it to every subscriber in one synchronous
+ * loop instead (the WebSocket server does this, see apps/server/src/push-subscriptions.ts).
+ * It is still an AsyncIterable of `tracked()` items, so the procedure's type and any other
+ * consumer (a server-side caller, a test) see an ordinary tRPC subscription.
+ */
+export interface PushStream<T> extends AsyncIterable<TrackedEnvelope<T>> {
+  readonly [PUSH_STREAM]: true;
+  /**
+   * Runs the stream's checks, then pushes to `sink` (a replay may be pushed before this
+   * resolves). Resolves with the function that stops the stream; rejects when a check fails.
+   */
+  open(sink: TrackedSink<T>): Promise<() => void>;
+}
+
+export function isPushStream(value: unknown): value is PushStream<unknown> {
+  return typeof value === "object" && value !== null && PUSH_STREAM in value;
+}
+
+/** Queue bound for pulling consumers that fall behind: they are failed rather than buffered forever. */
+const MAX_PULL_BACKLOG = 10_000;
+
+export function pushStream<T>(open: (sink: TrackedSink<T>) => Promise<() => void>): PushStream<T> {
+  return {
+    [PUSH_STREAM]: true,
+    open,
+    async *[Symbol.asyncIterator]() {
+      const backlog: TrackedEnvelope<T>[] = [];
+      let failure = null as { error: unknown } | null;
+      let wake: (() => void) | null = null;
+      const stop = await open({
+        push(id, data) {
+          if (backlog.length >= MAX_PULL_BACKLOG) {
+            failure ??= { error: new Error("The subscriber fell too far behind") };
+          } else {
+            backlog.push(tracked(id, data));
+          }
+          wake?.();
+        },
+        fail(error) {
+          failure ??= { error };
+          wake?.();
+        },
+      });
+      try {
+        for (;;) {
+          const next = backlog.shift();
+          if (next) {
+            yield next;
+            continue;
+          }
+          if (failure) throw failure.error;
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+          });
+          wake = null;
+        }
+      } finally {
+        stop();
+      }
+    },
+  };
+}
+
+/** The same stream, with `onEnd` called once however it ends and failures passed through `mapError`. */
+export function supervisePushStream<T>(
+  stream: PushStream<T>,
+  onEnd: () => void,
+  mapError: (error: unknown) => unknown,
+): PushStream<T> {
+  return pushStream<T>(async (sink) => {
+    let ended = false;
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      onEnd();
+    };
+    try {
+      const stop = await stream.open({
+        push: (id, data) => sink.push(id, data),
+        fail(error) {
+          end();
+          sink.fail(mapError(error));
+        },
+      });
+      return () => {
+        end();
+        stop();
+      };
+    } catch (error) {
+      end();
+      throw mapError(error);
+    }
+  });
+}
