@@ -157,9 +157,12 @@ export const chatRouter = {
     })
     .input(roomEventsInput)
     .subscription(({ ctx, input }) => {
+      // Only these outlive the call: capturing `ctx` would keep a copy of the context per subscription.
+      const { roomFanout, user } = ctx;
+      const { roomId } = input;
       const after = input.lastEventId ? Number(input.lastEventId) : null;
       return pushStream<RoomEvent>((sink) =>
-        ctx.roomFanout.open(ctx.user, input.roomId, after, {
+        roomFanout.open(user, roomId, after, {
           push: (event) => sink.push(String(event.seq), event),
           fail: (error) => sink.fail(error),
         }),
