@@ -66,6 +66,8 @@ export interface ServerLimits {
   wsPayloadBytes: number;
   wsBufferedBytes: number;
   subscriptionsPerConnection: number;
+  /** How often every WebSocket is pinged; one that missed the previous ping is dropped. */
+  wsHeartbeatMs: number;
   concurrentHashes: number;
   queuedHashes: number;
   sessionIdleMs: number;
@@ -83,6 +85,7 @@ export const defaultLimits: ServerLimits = {
   // About a thousand typical events queued for one client before it counts as not reading.
   wsBufferedBytes: 1024 * 1024,
   subscriptionsPerConnection: 100,
+  wsHeartbeatMs: 30_000,
   concurrentHashes: 4,
   queuedHashes: 64,
   sessionIdleMs: 14 * DAY_MS,
@@ -186,6 +189,7 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
     maxPayloadBytes: limits.wsPayloadBytes,
     maxBufferedBytes: limits.wsBufferedBytes,
     maxBatchSize: limits.batchSize,
+    heartbeatMs: limits.wsHeartbeatMs,
   });
 
   await new Promise<void>((resolve, reject) => {

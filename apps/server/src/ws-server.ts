@@ -19,11 +19,11 @@ export interface WsServerOptions {
   maxPayloadBytes: number;
   maxBufferedBytes: number;
   maxBatchSize: number;
+  heartbeatMs: number;
 }
 
 /** Subscriptions served by push-subscriptions.ts rather than tRPC's adapter. */
 const PUSH_SUBSCRIPTION_PATHS: ReadonlySet<string> = new Set(["chat.events"]);
-const HEARTBEAT_MS = 30_000;
 
 /**
  * Protocol-level pings on one timer for all sockets (browsers and `ws` answer them by
@@ -107,7 +107,7 @@ export function attachWsServer(options: WsServerOptions) {
       logInternal(error, path);
     },
   });
-  const heartbeat = startHeartbeat(wss, HEARTBEAT_MS);
+  const heartbeat = startHeartbeat(wss, options.heartbeatMs);
 
   return {
     wss,

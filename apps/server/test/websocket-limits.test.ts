@@ -1,5 +1,6 @@
 import { once } from "node:events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
 import { createFixtureRouter, runningWhen } from "./support/fixture-router.ts";
 import { openRawSocket, parseServerMessage, type RawSocket } from "./support/raw-socket.ts";
 import { startTestServer, type TestServer } from "./support/test-server.ts";
@@ -109,5 +110,21 @@ describe("WebSocket limits", () => {
     await bystanderAnswers(reader);
     reader.close();
     await runningWhen(probe, (n) => n === 0);
+  });
+
+  it("pings every socket and drops the one that stopped answering, keeping the one that answers", async () => {
+    await using quick = await startTestServer({ limits: { wsHeartbeatMs: 100 } });
+    const url = `${quick.url.replace(/^http/, "ws")}/trpc`;
+    const silent = new WebSocket(url, { autoPong: false });
+    const healthy = new WebSocket(url);
+    let pingsAnswered = 0;
+    healthy.on("ping", () => pingsAnswered++);
+    await Promise.all([once(silent, "open"), once(healthy, "open")]);
+    const [code] = await once(silent, "close");
+    // Dropped at the sweep after an unanswered ping: a terminate, not a close handshake.
+    expect(code).toBe(1006);
+    expect(pingsAnswered).toBeGreaterThanOrEqual(1);
+    expect(healthy.readyState).toBe(WebSocket.OPEN);
+    healthy.close();
   });
 });

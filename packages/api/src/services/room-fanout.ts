@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { RESYNC_EVENT } from "../bus/event-bus.ts";
 import { markPlainJson } from "../wire-encoding.ts";
-import type { Caller, ChatDeps } from "./chat-deps.ts";
+import type { Caller, ChatDeps, RoomRole } from "./chat-deps.ts";
 import { ChatError, roomNotFound } from "./chat-error.ts";
 import { type RoomDeletedSignal, type RoomEvent, readRoomEvents, roomTopic } from "./room-events.ts";
 import { readableRoom } from "./rooms-service.ts";
@@ -56,6 +56,19 @@ export function createRoomFanout(deps: ChatDeps) {
     return channel;
   }
 
+  /**
+   * The caller's role (null: not a member) in a room they may read; NOT_FOUND otherwise. A room
+   * already streaming here knows whether it is private (room.updated keeps it current), which
+   * spares a query per subscriber when a crowd reconnects.
+   */
+  async function readableBy(caller: Caller, roomId: string): Promise<RoomRole | null> {
+    const isPrivate = channels.get(roomId)?.privacy();
+    if (isPrivate === undefined) return (await readableRoom(deps, caller, roomId)).myRole;
+    const myRole = await deps.membership.role(roomId, caller.id);
+    if (isPrivate && !myRole && caller.role !== "admin") throw roomNotFound();
+    return myRole;
+  }
+
   return {
     /**
      * Checks that `caller` may read the room (NOT_FOUND otherwise, before anything is sent),
@@ -68,9 +81,9 @@ export function createRoomFanout(deps: ChatDeps) {
       afterSeq: number | null,
       sink: RoomEventSink,
     ): Promise<() => void> {
-      const access = await readableRoom(deps, caller, roomId);
+      const myRole = await readableBy(caller, roomId);
       const channel = channelOf(roomId);
-      const leavePresence = access.myRole
+      const leavePresence = myRole
         ? deps.presence.join(roomId, { userId: caller.id, displayName: caller.displayName })
         : () => {};
       const subscriber: Subscriber = {
@@ -78,7 +91,7 @@ export function createRoomFanout(deps: ChatDeps) {
         sink,
         last: 0,
         live: false,
-        isMember: access.myRole !== null,
+        isMember: myRole !== null,
         closed: false,
         stop() {
           if (subscriber.closed) return;
@@ -121,6 +134,7 @@ class RoomChannel {
   /** What the bus delivered while the channel was loading or filling a gap. */
   private inbox: BusMessage[] = [];
   private busy = true;
+  private loaded = false;
   private closed = false;
   /** Why the channel closed with subscribers still on it. */
   private failure: unknown = null;
@@ -139,6 +153,11 @@ class RoomChannel {
     this.ready = this.load();
     // A failed load fails the subscribers waiting for it (catchUp awaits `ready`); not unhandled.
     this.ready.catch(() => {});
+  }
+
+  /** Whether the room is private, once loaded and while streaming; undefined otherwise. */
+  privacy(): boolean | undefined {
+    return this.loaded && !this.closed ? this.isPrivate : undefined;
   }
 
   add(subscriber: Subscriber) {
@@ -207,6 +226,7 @@ class RoomChannel {
       this.close();
       throw error;
     }
+    this.loaded = true;
     this.busy = false;
     this.drainInbox();
   }
