@@ -37,6 +37,9 @@ Over HTTP, queries are \`GET /trpc/<procedure>?input=…\` and mutations \`POST 
 with a JSON body; both carry superjson (\`{"json": …}\`). Subscriptions use the WebSocket at
 \`/trpc\`. Errors are tRPC errors with the standard codes; a validation failure is \`BAD_REQUEST\`
 with \`data.zodError.fieldErrors\` keyed by input field.
+The WebSocket speaks tRPC's protocol (\`wsLink\`, with \`connectionParams.token\` or the session
+cookie). The server sends a WebSocket ping every 30 s, which browsers and \`ws\` answer by
+themselves, and drops a socket that left the previous ping unanswered.
 
 ${sections.join("\n")}`;
 }
