@@ -8,10 +8,9 @@ import {
   transformTRPCResponse,
 } from "@trpc/server";
 import { parseTRPCMessage, type TRPCClientOutgoingMessage, type TRPCRequestMessage } from "@trpc/server/rpc";
-import type { WebSocket } from "ws";
+import type { GuardedSocket as WebSocket } from "./guarded-socket.ts";
 
 const OPEN = 1; // WebSocket.OPEN
-const TEXT = { binary: false } as const;
 
 type RequestId = number | string;
 
@@ -143,7 +142,7 @@ export function createPushSubscriptions(options: PushSubscriptionsOptions) {
       push(trackedId, data) {
         if (subscription.ended || socket.readyState !== OPEN) return;
         sendStarted();
-        socket.send(Buffer.concat([prefix, tailOf(trackedId, data)]), TEXT);
+        socket.sendText(prefix, tailOf(trackedId, data));
       },
       fail(error) {
         if (!end(subscription)) return;

@@ -90,7 +90,8 @@ export function attachWsServer(options: WsServerOptions) {
   });
   // Registered before tRPC's listener: the filter is in place before the first message.
   wss.on("connection", (ws: WebSocket) => {
-    (ws as GuardedSocket).messageFilter = (data, isBinary) => pushSubscriptions.filter(ws, data, isBinary);
+    const socket = ws as GuardedSocket;
+    socket.messageFilter = (data, isBinary) => pushSubscriptions.filter(socket, data, isBinary);
   });
 
   const handler = applyWSSHandler({

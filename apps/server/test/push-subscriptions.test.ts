@@ -104,6 +104,18 @@ describe("chat.events on the WebSocket", () => {
     socket.close();
   });
 
+  it("frames a 16 KB event (4,000 four-byte characters) intact", async () => {
+    const { owner, room } = await roomWith(t, false);
+    const socket = await openSocket(owner.token);
+    socket.send(subscribe(1, room.id));
+    await socket.next(1, isType("started"));
+    const content = "𝄞".repeat(4000);
+    const message = await send(owner.api, room.id, content);
+    const frame = await socket.next(1, isType("data"));
+    expect(frame.result?.data?.json.data).toMatchObject({ seq: message.seq, message: { content } });
+    socket.close();
+  });
+
   it("sends every subscriber of a room the same bytes after its own request id", async () => {
     const { owner, room } = await roomWith(t, false);
     const a = await openSocket(owner.token);
