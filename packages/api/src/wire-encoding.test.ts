@@ -55,4 +55,30 @@ describe("wire encoding", () => {
     const error = { id: 3, error: { json: { message: "x" } } };
     expect(wireEncoder.encode(error)).toBe(JSON.stringify(error));
   });
+
+  it("sends a marked procedure output as `{ json }`, which is superjson's own form of plain JSON", () => {
+    const page = {
+      items: [
+        {
+          id: "m1",
+          seq: 3,
+          content: null,
+          createdAt: "2026-01-01T00:00:00.000Z",
+          reactions: [{ emoji: "👍", count: 2, mine: true }],
+        },
+      ],
+      hasMore: false,
+    };
+    const marked = markPlainJson(structuredClone(page));
+    const fast = wireTransformer.output.serialize(marked);
+    expect(fast).toEqual({ json: page });
+    expect((fast as { json: unknown }).json).toBe(marked);
+    expect(fast).toEqual(superjson.serialize(page));
+    expect(JSON.stringify(fast)).toBe(JSON.stringify(superjson.serialize(page)));
+  });
+
+  it("still walks unmarked outputs", () => {
+    const withDate = { createdAt: new Date(0) };
+    expect(wireTransformer.output.serialize(withDate)).toEqual(superjson.serialize(withDate));
+  });
 });

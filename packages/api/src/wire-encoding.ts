@@ -23,12 +23,19 @@ function isTrackedPlain(value: unknown): value is { id: string; data: object } {
   return typeof id === "string" && typeof data === "object" && data !== null && plainJson.has(data);
 }
 
-/** superjson, except for tracked plain events, which need no walk: `{ json }` is their superjson form. */
+function isPlain(value: unknown): value is object {
+  return typeof value === "object" && value !== null && plainJson.has(value);
+}
+
+/**
+ * superjson, except for values marked plain (a procedure's output built as plain JSON, or a
+ * tracked plain event), which need no walk: `{ json }` is their superjson form.
+ */
 export const wireTransformer = {
   input: superjson,
   output: {
     serialize(value: unknown) {
-      return isTrackedPlain(value) ? { json: value } : superjson.serialize(value);
+      return isPlain(value) || isTrackedPlain(value) ? { json: value } : superjson.serialize(value);
     },
     deserialize: superjson.deserialize,
   },

@@ -11,3 +11,4 @@ export {
 export { DataDirLockedError, lockDataDir } from "./data-dir-lock.ts";
 export { migrate } from "./migrate.ts";
 export * as schema from "./schema.ts";
+export { defineStatement, type Statement } from "./statements.ts";

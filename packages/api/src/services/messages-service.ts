@@ -1,7 +1,8 @@
-import { schema, type Transaction } from "@parley/db";
-import { and, asc, desc, eq, gt, inArray, isNull, lt, sql } from "drizzle-orm";
+import { defineStatement, schema } from "@parley/db";
+import { and, asc, desc, eq, isNull, sql } from "drizzle-orm";
+import { markPlainJson } from "../wire-encoding.ts";
 import type { Caller, ChatDeps } from "./chat-deps.ts";
-import { ChatError, messageNotFound } from "./chat-error.ts";
+import { ChatError, messageNotFound, roomNotFound } from "./chat-error.ts";
 import { appendRoomEvent, type MessageView, publishRoomEvents, type RoomEvent } from "./room-events.ts";
 import { readableRoom, requireMember } from "./rooms-service.ts";
 
@@ -15,6 +16,10 @@ function isUniqueViolation(error: unknown): boolean {
 }
 
 type MessageRow = typeof schema.messages.$inferSelect;
+
+/** toISOString() of a timestamptz column (milliseconds, truncated as a JS Date does), or null. */
+const ISO_MS = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
+const isoOf = (column: string) => `to_char(${column} at time zone 'UTC', ${ISO_MS})`;
 
 function toView(row: MessageRow, authorName: string): MessageView {
   const deleted = row.deletedAt !== null;
@@ -32,24 +37,69 @@ function toView(row: MessageRow, authorName: string): MessageView {
   };
 }
 
-async function findByClientId(deps: ChatDeps, caller: Caller, clientMessageId: string) {
-  const [row] = await deps.db
-    .select()
-    .from(schema.messages)
-    .where(and(eq(schema.messages.userId, caller.id), eq(schema.messages.clientMessageId, clientMessageId)));
-  return row ?? null;
+/** A message row as toView gives it, in SQL (json_build_object keeps toView's key order). */
+function viewSql(row: string, authorName: string): string {
+  return `json_build_object(
+    'id', ${row}.id, 'roomId', ${row}.room_id, 'seq', ${row}.seq, 'userId', ${row}.user_id,
+    'authorName', ${authorName},
+    'content', case when ${row}.deleted_at is null then ${row}.content end,
+    'clientMessageId', ${row}.client_message_id,
+    'createdAt', ${isoOf(`${row}.created_at`)},
+    'editedAt', ${isoOf(`${row}.edited_at`)},
+    'deletedAt', ${isoOf(`${row}.deleted_at`)})`;
 }
 
-function sameSend(row: MessageRow, caller: Caller, roomId: string): MessageView {
+/**
+ * A send in one statement, one round trip (it was six: the idempotency lookup, then BEGIN,
+ * UPDATE, INSERT, INSERT, COMMIT): the message already sent with this clientMessageId, if any;
+ * otherwise the room's next seq, taken by the UPDATE, whose row lock is held until the
+ * statement commits (commit order is seq order), the message, and its message.created event.
+ * A concurrent send of the same clientMessageId fails on the unique index and the whole
+ * statement rolls back, as the transaction did. $1 room, $2 caller, $3 content,
+ * $4 clientMessageId, $5 the caller's display name.
+ */
+const sendStatement = defineStatement<{ created: boolean; message: MessageView }>(
+  "parley_send_message",
+  `with existing as (
+     select id, room_id, seq, user_id, content, client_message_id, created_at, edited_at, deleted_at
+       from messages where user_id = $2::text and client_message_id = $4::text
+   ), room as (
+     update rooms set last_seq = last_seq + 1
+      where id = $1::uuid and not exists (select 1 from existing)
+     returning last_seq
+   ), created as (
+     insert into messages (room_id, seq, user_id, content, client_message_id)
+     select $1::uuid, last_seq, $2::text, $3::text, $4::text from room
+     returning id, room_id, seq, user_id, content, client_message_id, created_at, edited_at, deleted_at
+   ), event as (
+     insert into room_events (room_id, seq, type, message_id, actor_id, payload)
+     select c.room_id, c.seq, 'message.created', c.id, $2::text,
+            jsonb_build_object('type', 'message.created', 'roomId', c.room_id, 'seq', c.seq,
+                               'message', ${viewSql("c", "$5::text")})
+       from created c
+   )
+   select true as created, ${viewSql("c", "$5::text")} as message from created c
+   union all
+   select false as created, ${viewSql("e", "$5::text")} as message from existing e`,
+);
+
+/** The message sent with this clientMessageId: for the loser of a race between two sends. */
+const sentBefore = defineStatement<{ message: MessageView }>(
+  "parley_sent_before",
+  `select ${viewSql("e", "$3::text")} as message
+     from messages e where e.user_id = $1::text and e.client_message_id = $2::text`,
+);
+
+function sameSend(message: MessageView, roomId: string): MessageView {
   // A clientMessageId names one message: reusing it for another room is a client bug.
-  if (row.roomId !== roomId) {
+  if (message.roomId !== roomId) {
     throw new ChatError(
       "conflict",
       "This clientMessageId was already used in another room",
       "clientMessageId",
     );
   }
-  return toView(row, caller.displayName);
+  return markPlainJson(message);
 }
 
 /**
@@ -62,118 +112,105 @@ export async function sendMessage(
   input: { roomId: string; content: string; clientMessageId: string },
 ): Promise<MessageView> {
   await requireMember(deps, caller, input.roomId);
-  const existing = await findByClientId(deps, caller, input.clientMessageId);
-  if (existing) return sameSend(existing, caller, input.roomId);
-  let event: RoomEvent & { type: "message.created" };
+  const values = [input.roomId, caller.id, input.content, input.clientMessageId, caller.displayName];
+  let row: { created: boolean; message: MessageView } | undefined;
   try {
-    event = await deps.db.transaction(async (tx) => {
-      const [room] = await tx
-        .update(schema.rooms)
-        .set({ lastSeq: sql`${schema.rooms.lastSeq} + 1` })
-        .where(eq(schema.rooms.id, input.roomId))
-        .returning({ seq: schema.rooms.lastSeq });
-      if (!room) throw new ChatError("not-found", "No such room");
-      const [row] = await tx
-        .insert(schema.messages)
-        .values({
-          roomId: input.roomId,
-          seq: room.seq,
-          userId: caller.id,
-          content: input.content,
-          clientMessageId: input.clientMessageId,
-        })
-        .returning();
-      if (!row) throw new Error("insert returned no message");
-      return storeEvent(tx, caller, {
-        type: "message.created",
-        roomId: input.roomId,
-        seq: room.seq,
-        message: toView(row, caller.displayName),
-      });
-    });
+    [row] = await sendStatement.run(deps.db, values);
   } catch (error) {
     if (!isUniqueViolation(error)) throw error;
-    const winner = await findByClientId(deps, caller, input.clientMessageId);
+    // The race's loser: its statement rolled back whole; the winner is committed.
+    const [winner] = await sentBefore.run(deps.db, [caller.id, input.clientMessageId, caller.displayName]);
     if (!winner) throw error;
-    return sameSend(winner, caller, input.roomId);
+    return sameSend(winner.message, input.roomId);
   }
+  if (!row) throw new ChatError("not-found", "No such room");
+  if (!row.created) return sameSend(row.message, input.roomId);
+  const message = markPlainJson(row.message);
+  const event: RoomEvent = { type: "message.created", roomId: message.roomId, seq: message.seq, message };
   await publishRoomEvents(deps.bus, [event]);
-  return event.message;
+  return message;
 }
 
-/** The message's seq is the event's: stored directly rather than through appendRoomEvent. */
-async function storeEvent<T extends RoomEvent>(tx: Transaction, caller: Caller, event: T): Promise<T> {
-  await tx.insert(schema.roomEvents).values({
-    roomId: event.roomId,
-    seq: event.seq,
-    type: event.type,
-    messageId: event.type === "message.created" ? event.message.id : null,
-    actorId: caller.id,
-    payload: event,
-  });
-  return event;
+/**
+ * One page of history as JSON built by PostgreSQL: the room's visibility, and (when the caller
+ * may read it) the messages in paging order, `limit + 1` of them, each with its reactions per
+ * emoji (how many, whether the caller is among them). Exactly what toView and the reactions
+ * query produced: times as `toISOString()` gives them (milliseconds, truncated), keys in the
+ * same order, tombstones without content. $1 room, $2 before/after seq, $3 the caller is an
+ * admin, $4 rows to fetch, $5 the caller.
+ */
+function historyStatement(name: string, seqCondition: string, order: "asc" | "desc") {
+  return defineStatement<{ isPrivate: boolean; items: HistoryItem[] | null }>(
+    name,
+    `select r.is_private as "isPrivate",
+            case when not r.is_private or $3::boolean
+                   or exists (select 1 from room_members rm where rm.room_id = r.id and rm.user_id = $5)
+            then (
+              select coalesce(json_agg(json_build_object(
+                       'id', p.id, 'roomId', p.room_id, 'seq', p.seq, 'userId', p.user_id,
+                       'authorName', p.author_name,
+                       'content', case when p.deleted_at is null then p.content end,
+                       'clientMessageId', p.client_message_id,
+                       'createdAt', ${isoOf("p.created_at")},
+                       'editedAt', ${isoOf("p.edited_at")},
+                       'deletedAt', ${isoOf("p.deleted_at")},
+                       'reactions', coalesce(x.reactions, '[]'::json)
+                     ) order by p.seq ${order}), '[]'::json)
+                from (select m.id, m.room_id, m.seq, m.user_id, u.display_name as author_name, m.content,
+                             m.client_message_id, m.created_at, m.edited_at, m.deleted_at
+                        from messages m join users u on u.id = m.user_id
+                       where m.room_id = $1::uuid and ${seqCondition}
+                       order by m.seq ${order}
+                       limit $4) p
+                left join lateral (
+                  select json_agg(json_build_object('emoji', g.emoji, 'count', g.count, 'mine', g.mine)
+                                  order by g.emoji) as reactions
+                    from (select emoji, count(*)::int as count, bool_or(user_id = $5) as mine
+                            from reactions where message_id = p.id group by emoji) g
+                ) x on true
+            ) end as items
+       from rooms r
+      where r.id = $1::uuid`,
+  );
 }
 
-/** Reactions of the given messages: per emoji, how many and whether the caller is among them. */
-async function reactionsOf(deps: ChatDeps, caller: Caller, messageIds: string[]) {
-  const byMessage = new Map<string, { emoji: string; count: number; mine: boolean }[]>();
-  if (messageIds.length === 0) return byMessage;
-  const rows = await deps.db
-    .select({
-      messageId: schema.reactions.messageId,
-      emoji: schema.reactions.emoji,
-      count: sql<number>`count(*)::int`,
-      mine: sql<boolean>`bool_or(${schema.reactions.userId} = ${caller.id})`,
-    })
-    .from(schema.reactions)
-    .where(inArray(schema.reactions.messageId, messageIds))
-    .groupBy(schema.reactions.messageId, schema.reactions.emoji)
-    .orderBy(asc(schema.reactions.emoji));
-  for (const { messageId, ...reaction } of rows) {
-    byMessage.set(messageId, [...(byMessage.get(messageId) ?? []), reaction]);
-  }
-  return byMessage;
-}
+type HistoryItem = MessageView & { reactions: { emoji: string; count: number; mine: boolean }[] };
+
+const newestBefore = historyStatement(
+  "parley_history_before",
+  "m.seq < coalesce($2::bigint, 9223372036854775807)",
+  "desc",
+);
+const oldestAfter = historyStatement("parley_history_after", "m.seq > $2::bigint", "asc");
 
 /**
  * A page of messages, newest first. `before` pages back through history; `after` pages
  * forward (the oldest `limit` after it). Deleted messages stay as tombstones.
+ * The same rules as readableRoom: a private room the caller is not in is NOT_FOUND.
  */
 export async function listMessages(
   deps: ChatDeps,
   caller: Caller,
   input: { roomId: string; before?: number; after?: number; limit?: number },
 ) {
-  await readableRoom(deps, caller, input.roomId);
   const limit = input.limit ?? 50;
-  const m = schema.messages;
   const forward = input.after !== undefined;
-  const where = and(
-    eq(m.roomId, input.roomId),
-    input.before !== undefined ? lt(m.seq, input.before) : undefined,
-    input.after !== undefined ? gt(m.seq, input.after) : undefined,
-  );
-  const rows = await deps.db
-    .select({ message: m, authorName: schema.users.displayName })
-    .from(m)
-    .innerJoin(schema.users, eq(schema.users.id, m.userId))
-    .where(where)
-    .orderBy(forward ? asc(m.seq) : desc(m.seq))
-    .limit(limit + 1);
+  const statement = forward ? oldestAfter : newestBefore;
+  const [room] = await statement.run(deps.db, [
+    input.roomId,
+    forward ? input.after : (input.before ?? null),
+    caller.role === "admin",
+    limit + 1,
+    caller.id,
+  ]);
+  if (!room?.items) throw roomNotFound();
+  const rows = room.items;
   const more = rows.length > limit;
-  const page = rows.slice(0, limit);
-  if (forward) page.reverse();
-  const reactions = await reactionsOf(
-    deps,
-    caller,
-    page.map((r) => r.message.id),
-  );
-  const items = page.map((r) => ({
-    ...toView(r.message, r.authorName),
-    reactions: reactions.get(r.message.id) ?? [],
-  }));
+  const items = more ? rows.slice(0, limit) : rows;
+  if (forward) items.reverse();
   // hasMore is in the paging direction: older with `before` (or none), newer with `after`.
-  return { items, hasMore: more };
+  // Plain JSON from the database (no Date, no undefined): sent without superjson's walk.
+  return markPlainJson({ items, hasMore: more });
 }
 
 async function messageInReadableRoom(deps: ChatDeps, caller: Caller, messageId: string) {
