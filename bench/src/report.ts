@@ -357,8 +357,12 @@ export function markdown(r: BenchResults): string {
         `- 4 idle, ${k}: ${i.sockets} sockets, RSS ${i.rssBeforeMiB} → ${i.rssAfterMiB} MiB after GC, ${i.rssPerConnectionKiB} KiB per connection (JS heap ${i.heapPerConnectionKiB} KiB), connected in ${i.connectSeconds} s`,
       );
   }
+  // All as plain `node` on a bundle (Parley: its production entry, `pnpm start`'s; the peers: bundled
+  // by the same esbuild), spawned pinned to CPU 0 against a database they have never seen.
   for (const c of r.coldStart)
-    lines.push(`- 5 cold start, ${c.server} on ${c.database}: ${c.runsMs.join(", ")} ms`);
+    lines.push(
+      `- 5 cold start, ${c.server} on ${c.database}: ${c.runsMs.join(", ")} ms (\`${c.command ?? "node --import tsx (before the production build)"}\`)`,
+    );
   for (const k of kinds) {
     const s = ok(r.storm[k]);
     if (s)

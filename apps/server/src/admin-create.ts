@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { createAdmin, createPasswordHasher, promoteToAdmin } from "@parley/api";
 import { registerInput } from "@parley/api/schemas";
@@ -56,7 +57,12 @@ async function readPassword(): Promise<string> {
 if (values.help || !values.email) fail(USAGE);
 const email = values.email.trim().toLowerCase();
 
-const db = await createDb({ url: config.databaseUrl, dataDir: config.dataDir });
+const db = await createDb({
+  url: config.databaseUrl,
+  dataDir: config.dataDir,
+  // Made by the build (build.mjs): a new data directory starts as a copy of it.
+  pgliteTemplate: fileURLToPath(new URL("../dist/pglite-template", import.meta.url)),
+});
 let problem: string | null = null;
 try {
   await migrate(db);

@@ -7,6 +7,8 @@ import { startParleyServer } from "./parley-server.ts";
 const config = loadConfig(process.env);
 const log = pino({ level: config.logLevel });
 const migrateOnly = process.argv.includes("--migrate-only");
+// Made by the build (build.mjs); src/ and dist/ are siblings, so this holds from either.
+const pgliteTemplate = fileURLToPath(new URL("../dist/pglite-template", import.meta.url));
 
 try {
   const server = await startParleyServer({
@@ -19,6 +21,7 @@ try {
     // Migrating only: no emails leave from a process about to exit.
     emailWorker: migrateOnly ? { enabled: false } : config.emailWorker,
     dataDir: config.dataDir,
+    pgliteTemplate,
     publicOrigin: config.publicOrigin,
     allowedOrigins: config.allowedOrigins,
     production: config.production,

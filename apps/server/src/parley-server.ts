@@ -42,6 +42,8 @@ export interface ParleyServerOptions {
   /** Redis for the bus, rate limits and presence across instances; without it, all in process. */
   redisUrl?: string;
   dataDir?: string;
+  /** A PGlite template a new `dataDir` starts as a copy of (main.ts passes dist/pglite-template). */
+  pgliteTemplate?: string;
   memoryDb?: boolean;
   publicOrigin?: string;
   allowedOrigins?: string[];
@@ -115,6 +117,7 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
   const db = await createDb({
     url: options.databaseUrl,
     dataDir: options.dataDir,
+    pgliteTemplate: options.pgliteTemplate,
     memory: options.memoryDb,
     onPoolError: (error) => log.warn({ err: error }, "database connection lost; the pool will reconnect"),
   });

@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import { createDb, migrate } from "@parley/db";
 import { pino } from "pino";
 import { loadConfig } from "./config.ts";
@@ -14,6 +15,8 @@ try {
   const db = await createDb({
     url: config.databaseUrl,
     dataDir: config.dataDir,
+    // Made by the build (build.mjs): a new data directory starts as a copy of it.
+    pgliteTemplate: fileURLToPath(new URL("../dist/pglite-template", import.meta.url)),
     onPoolError: (error) => log.warn({ err: error }, "database connection lost; the pool will reconnect"),
   });
   try {

@@ -1,20 +1,29 @@
+import { execFileSync, spawn } from "node:child_process";
+import { createWriteStream } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
 import type { BenchContext } from "../context.ts";
 import { createFreshDatabase } from "../database.ts";
 import { sleep } from "../load.ts";
-import { type ServerKind, spawnServer } from "../server-process.ts";
 import { median, round } from "../stats.ts";
 
 export interface ColdStartResult {
   server: string;
   database: "PostgreSQL" | "PGlite";
+  /** What was spawned (after `taskset -c 0 node`). */
+  command: string;
   /** Milliseconds from spawn to the first 200 from /readyz, each repeat. */
   runsMs: number[];
   medianMs: number;
 }
+
+const benchDir = fileURLToPath(new URL("../..", import.meta.url));
+const root = join(benchDir, "..");
+const peersDist = join(benchDir, "dist");
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -29,17 +38,71 @@ function freePort(): Promise<number> {
   });
 }
 
+/**
+ * The peers, bundled the way Parley's production build bundles Parley (apps/server/build.mjs: esbuild,
+ * one ES module per entry, dependencies inlined, whitespace and syntax minified), so that all three
+ * start as plain `node <bundle>` with no transpiler in the way.
+ */
+async function bundlePeers(): Promise<void> {
+  await build({
+    absWorkingDir: benchDir,
+    entryPoints: ["src/servers/socketio-peer.ts", "src/servers/floor.ts"],
+    outdir: peersDist,
+    outExtension: { ".js": ".mjs" },
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20.19",
+    // Optional native helpers of pg and ws, not installed.
+    external: ["pg-native", "bufferutil", "utf-8-validate"],
+    banner: {
+      js: 'import { createRequire as __benchCreateRequire } from "node:module";\nconst require = __benchCreateRequire(import.meta.url);',
+    },
+    minifyWhitespace: true,
+    minifySyntax: true,
+    logLevel: "warning",
+  });
+}
+
+interface Case {
+  label: string;
+  database: "PostgreSQL" | "PGlite";
+  /** Node's arguments; `config` is the peers' JSON argument. */
+  args: (config: { port: number; databaseUrl?: string; dataDir?: string }) => string[];
+  /** Parley reads its configuration from the environment, as `pnpm start` does. */
+  env?: (config: { port: number; databaseUrl?: string; dataDir?: string }) => Record<string, string>;
+}
+
+const parleyEnv = (c: { port: number; databaseUrl?: string; dataDir?: string }) => ({
+  PORT: String(c.port),
+  HOST: "127.0.0.1",
+  LOG_LEVEL: "warn",
+  ...(c.databaseUrl ? { DATABASE_URL: c.databaseUrl } : {}),
+  ...(c.dataDir ? { DATA_DIR: c.dataDir } : {}),
+});
+
 async function timeToReady(
-  kind: ServerKind,
+  kind: Case,
   config: { databaseUrl?: string; dataDir?: string },
+  logFile: string,
 ): Promise<number> {
   const port = await freePort();
+  const full = { port, ...config };
+  const args = kind.args(full);
   const started = performance.now();
-  const server = spawnServer(kind, { port, ...config });
-  server.catch(() => {});
+  const child = spawn("taskset", ["-c", "0", process.execPath, ...args], {
+    cwd: root,
+    // No PATH needed: spawn finds taskset on this process's PATH; the servers get only their config.
+    env: { ...kind.env?.(full) },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const log = createWriteStream(logFile, { flags: "a" });
+  child.stdout.pipe(log);
+  child.stderr.pipe(log);
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const deadline = started + 60_000;
   let readyAt = Number.NaN;
-  while (performance.now() < deadline) {
+  while (performance.now() < deadline && child.exitCode === null) {
     const ok = await fetch(`http://127.0.0.1:${port}/readyz`)
       .then((r) => r.ok)
       .catch(() => false);
@@ -49,45 +112,80 @@ async function timeToReady(
     }
     await sleep(10);
   }
-  await (await server).stop();
+  // SIGTERM: Parley's main.ts and the peers' serveBench() close and exit on it.
+  if (child.exitCode === null) child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+  await exited;
+  clearTimeout(timer);
   return readyAt - started;
 }
 
 /**
  * Workload 5: spawn to the first 200 from /readyz, on a database that has never seen the server
- * (so Parley runs its migrations; the peers create their one table). All run through tsx.
+ * (so Parley runs its migrations; the peers create their one table). Every server runs as plain
+ * `node` on a bundle, pinned to CPU 0:
+ * - Parley: `node apps/server/start.mjs main`, exactly what `pnpm start` runs (the launcher checks
+ *   that apps/server/dist is up to date, then runs the bundled main.ts in the same process). Its
+ *   build (bundle and PGlite template) is made before the timing, as `pnpm install && pnpm start`
+ *   would have made it on the first start.
+ * - the peers: their entries bundled by the same esbuild with the same options.
+ * - for comparison with earlier reports, Parley's source entry through tsx (`node --import tsx
+ *   apps/server/src/main.ts`, what `pnpm start` ran before the production build).
  */
 export async function runColdStart(ctx: BenchContext): Promise<ColdStartResult[]> {
-  const cases: { label: string; kind: ServerKind; database: "PostgreSQL" | "PGlite" }[] = [
-    { label: "Parley", kind: "parley", database: "PostgreSQL" },
-    { label: "Parley", kind: "parley", database: "PGlite" },
-    { label: "Socket.IO peer", kind: "socketio", database: "PostgreSQL" },
-    { label: "Floor (ws + pg)", kind: "floor", database: "PostgreSQL" },
+  // Not timed: the production build of Parley (up to date already: nothing to do) and the peers'.
+  execFileSync(process.execPath, [join(root, "apps/server/build.mjs")], { stdio: "inherit" });
+  await bundlePeers();
+  const peer = (file: string) => (c: { port: number; databaseUrl?: string; dataDir?: string }) => [
+    join(peersDist, file),
+    JSON.stringify(c),
+  ];
+  const cases: Case[] = [
+    {
+      label: "Parley",
+      database: "PostgreSQL",
+      args: () => ["apps/server/start.mjs", "main"],
+      env: parleyEnv,
+    },
+    { label: "Parley", database: "PGlite", args: () => ["apps/server/start.mjs", "main"], env: parleyEnv },
+    { label: "Socket.IO peer", database: "PostgreSQL", args: peer("socketio-peer.mjs") },
+    { label: "Floor (ws + pg)", database: "PostgreSQL", args: peer("floor.mjs") },
+    {
+      label: "Parley through tsx (source, as before the build)",
+      database: "PostgreSQL",
+      args: () => ["--import", "tsx", "apps/server/src/main.ts"],
+      env: parleyEnv,
+    },
   ];
   const results: ColdStartResult[] = [];
   let n = 0;
   for (const c of cases) {
     const runs: number[] = [];
+    const logFile = `${benchDir}/results/server-cold-start.log.tmp`;
     for (let r = 0; r < ctx.sizes.coldStartRepeats; r++) {
       if (c.database === "PGlite") {
         const dir = await mkdtemp(join(tmpdir(), "parley-bench-pglite-"));
         try {
-          runs.push(await timeToReady(c.kind, { dataDir: join(dir, "data") }));
+          runs.push(await timeToReady(c, { dataDir: join(dir, "data") }, logFile));
         } finally {
           await rm(dir, { recursive: true, force: true });
         }
       } else {
         const url = await createFreshDatabase(ctx.db, `cold_${process.pid}_${n++}`);
-        runs.push(await timeToReady(c.kind, { databaseUrl: url }));
+        runs.push(await timeToReady(c, { databaseUrl: url }, logFile));
       }
     }
+    const command = c.args({ port: 0 })[0]?.startsWith(peersDist)
+      ? `node bench/dist/${c.args({ port: 0 })[0]?.slice(peersDist.length + 1)} (esbuild bundle)`
+      : `node ${c.args({ port: 0 }).join(" ")}`;
     const result = {
       server: c.label,
       database: c.database,
+      command,
       runsMs: runs.map((x) => round(x, 0)),
       medianMs: round(median(runs), 0),
     };
-    ctx.log(`  ${c.label} on ${c.database}: ${result.runsMs.join(", ")} ms to /readyz`);
+    ctx.log(`  ${c.label} on ${c.database} (${command}): ${result.runsMs.join(", ")} ms to /readyz`);
     results.push(result);
   }
   return results;

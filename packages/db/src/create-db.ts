@@ -1,12 +1,11 @@
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { PGlite } from "@electric-sql/pglite";
+import type { PGlite } from "@electric-sql/pglite";
 import { sql } from "drizzle-orm";
-import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
-import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
-import pg from "pg";
+import type pg from "pg";
 import { lockDataDir } from "./data-dir-lock.ts";
+import { copyPgliteTemplate } from "./pglite-template.ts";
 import * as schema from "./schema.ts";
 
 export type Schema = typeof schema;
@@ -34,17 +33,30 @@ export interface CreateDbOptions {
   dataDir?: string;
   /** PGlite in memory (tests). */
   memory?: boolean;
+  /**
+   * A PGlite template (see createPgliteTemplate): a data directory already through initdb and the
+   * migrations. A data directory that has no database yet starts as a copy of it, which takes a
+   * fraction of a second where PGlite's initdb takes seconds. Ignored when missing or made by
+   * another PGlite version.
+   */
+  pgliteTemplate?: string;
   poolSize?: number;
   /** Called with errors of idle pool clients (a PostgreSQL restart sends 57P01 to each). */
   onPoolError?: (error: Error) => void;
 }
 
+// Each driver is imported only when used: PostgreSQL deployments never load PGlite's JavaScript,
+// and the embedded mode never loads pg.
 export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle> {
   if (options.url) return createPostgres(options.url, options);
   return createPglite(options);
 }
 
-function createPostgres(url: string, options: CreateDbOptions): DbHandle {
+async function createPostgres(url: string, options: CreateDbOptions): Promise<DbHandle> {
+  const [{ default: pg }, { drizzle: drizzlePg }] = await Promise.all([
+    import("pg"),
+    import("drizzle-orm/node-postgres"),
+  ]);
   const pool = new pg.Pool({
     connectionString: url,
     max: options.poolSize ?? 10,
@@ -69,6 +81,10 @@ function createPostgres(url: string, options: CreateDbOptions): DbHandle {
 }
 
 async function createPglite(options: CreateDbOptions): Promise<DbHandle> {
+  const [{ PGlite }, { drizzle: drizzlePglite }] = await Promise.all([
+    import("@electric-sql/pglite"),
+    import("drizzle-orm/pglite"),
+  ]);
   let release = () => {};
   let client: PGlite;
   if (options.memory) {
@@ -78,6 +94,8 @@ async function createPglite(options: CreateDbOptions): Promise<DbHandle> {
     release = lockDataDir(dataDir);
     try {
       const pgdata = join(dataDir, "pgdata");
+      // Under the lock: no other process is using pgdata while it is filled from the template.
+      if (options.pgliteTemplate) copyPgliteTemplate(options.pgliteTemplate, pgdata);
       // PGlite does not create parent directories: ENOENT at start otherwise.
       mkdirSync(pgdata, { recursive: true });
       client = new PGlite(pgdata);

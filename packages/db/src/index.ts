@@ -10,5 +10,6 @@ export {
 } from "./create-db.ts";
 export { DataDirLockedError, lockDataDir } from "./data-dir-lock.ts";
 export { migrate } from "./migrate.ts";
+export { copyPgliteTemplate, createPgliteTemplate, pgliteVersion } from "./pglite-template.ts";
 export * as schema from "./schema.ts";
 export { defineStatement, type Statement } from "./statements.ts";

@@ -1,22 +1,61 @@
+import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
-import { migrate as migratePg } from "drizzle-orm/node-postgres/migrator";
+import { readMigrationFiles } from "drizzle-orm/migrator";
 import type { PgliteDatabase } from "drizzle-orm/pglite";
-import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import type { DbHandle } from "./create-db.ts";
 
-const migrationsFolder = fileURLToPath(new URL("../drizzle", import.meta.url));
+/**
+ * The SQL migrations: ../drizzle from this file in the source tree; ./drizzle beside the server's
+ * bundle (apps/server/dist), where its build copies them.
+ */
+function findMigrationsFolder(): string {
+  const candidates = ["../drizzle", "./drizzle"].map((path) => fileURLToPath(new URL(path, import.meta.url)));
+  return candidates.find((dir) => existsSync(`${dir}/meta/_journal.json`)) ?? (candidates[0] as string);
+}
+const migrationsFolder = findMigrationsFolder();
 // Any constant: instances starting together wait for each other instead of racing the migrator.
 const MIGRATION_LOCK_KEY = 7_347_101;
+
+/**
+ * Whether the database already has the newest migration, by drizzle's own test (a migration is
+ * applied when its folder time is not after the last recorded one's): one query, no lock, so a
+ * restart of an up-to-date deployment skips the migrator. False when the table is missing.
+ */
+async function upToDate(query: (text: string) => Promise<{ rows: unknown[] }>): Promise<boolean> {
+  const newest = Math.max(...readMigrationFiles({ migrationsFolder }).map((m) => m.folderMillis));
+  try {
+    // Asked first so that a new database logs no "relation does not exist" error.
+    const table = await query(
+      `select to_regclass('"drizzle"."__drizzle_migrations"') is not null as present`,
+    );
+    if ((table.rows[0] as { present?: boolean } | undefined)?.present !== true) return false;
+    const { rows } = await query(
+      'select created_at from "drizzle"."__drizzle_migrations" order by created_at desc limit 1',
+    );
+    const last = (rows[0] as { created_at?: unknown } | undefined)?.created_at;
+    return last !== undefined && last !== null && Number(last) >= newest;
+  } catch {
+    return false;
+  }
+}
 
 /** Applies the committed SQL migrations; safe to call from several instances at once. */
 export async function migrate(handle: DbHandle): Promise<void> {
   if (handle.pglite) {
+    const pglite = handle.pglite;
+    if (await upToDate((text) => pglite.query(text))) return;
+    const { migrate: migratePglite } = await import("drizzle-orm/pglite/migrator");
     await migratePglite(handle.db as unknown as PgliteDatabase, { migrationsFolder });
     return;
   }
-  if (!handle.pool) throw new Error("migrate: the handle has neither a pool nor PGlite");
-  const client = await handle.pool.connect();
+  const pool = handle.pool;
+  if (!pool) throw new Error("migrate: the handle has neither a pool nor PGlite");
+  if (await upToDate((text) => pool.query(text))) return;
+  const [{ drizzle: drizzlePg }, { migrate: migratePg }] = await Promise.all([
+    import("drizzle-orm/node-postgres"),
+    import("drizzle-orm/node-postgres/migrator"),
+  ]);
+  const client = await pool.connect();
   try {
     await client.query("select pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);
     try {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { eq } from "drizzle-orm";
@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createDb, type DbHandle } from "./create-db.ts";
 import { DataDirLockedError } from "./data-dir-lock.ts";
 import { migrate } from "./migrate.ts";
+import { copyPgliteTemplate, createPgliteTemplate } from "./pglite-template.ts";
 import { users } from "./schema.ts";
 
 const dirs: string[] = [];
@@ -69,5 +70,36 @@ describe("PGlite", () => {
     writeFileSync(join(dataDir, "lock"), "999999999");
     const handle = await open({ dataDir });
     await handle.ping();
+  });
+});
+
+describe("PGlite template", () => {
+  it("starts a new data directory as a copy of the template, migrated, and leaves existing ones alone", async () => {
+    const template = join(tempDir(), "template");
+    await createPgliteTemplate(template);
+    expect(existsSync(join(template, "pgdata", "PG_VERSION"))).toBe(true);
+    expect(existsSync(join(template, "lock"))).toBe(false);
+
+    const dataDir = join(tempDir(), "data");
+    const first = await createDb({ dataDir, pgliteTemplate: template });
+    // The template went through the migrations: the tables are there before migrate() runs.
+    await first.db.insert(users).values(alice);
+    await migrate(first);
+    await first.close();
+
+    // An existing database is never replaced by the template.
+    const second = await open({ dataDir, pgliteTemplate: template });
+    const rows = await second.db.select().from(users);
+    expect(rows.map((r) => r.email)).toEqual(["alice@example.com"]);
+  });
+
+  it("ignores a template made by another PGlite version", async () => {
+    const template = join(tempDir(), "template");
+    mkdirSync(join(template, "pgdata"), { recursive: true });
+    writeFileSync(join(template, "pgdata", "PG_VERSION"), "17\n");
+    writeFileSync(join(template, "parley-template.json"), JSON.stringify({ pglite: "0.0.0-other" }));
+    const pgdata = join(tempDir(), "pgdata");
+    expect(copyPgliteTemplate(template, pgdata)).toBe(false);
+    expect(existsSync(pgdata)).toBe(false);
   });
 });

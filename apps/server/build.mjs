@@ -1,0 +1,201 @@
+// The production build of the server: `node build.mjs` (`pnpm build`) builds apps/server/dist when
+// its inputs changed since the last build (`--force`: always); start.mjs calls ensureBuilt() itself,
+// so `pnpm start` never runs a stale bundle.
+//
+// dist/ holds
+//   main.mjs, worker-main.mjs, admin-create.mjs   the entries, bundled by esbuild with their shared
+//                                                  chunks: Node loads a few files instead of ~1,500
+//                                                  modules transpiled by tsx at every start
+//   drizzle/                                       the SQL migrations (migrate() looks beside itself)
+//   pglite-template/                               a PGlite data directory through initdb and the
+//                                                  migrations: a new DATA_DIR starts as a copy
+//   build-info.json                                the fingerprint of the inputs of this build
+//
+// Not bundled (resolved from apps/server/node_modules at run time): @node-rs/argon2 (a native
+// addon), @electric-sql/pglite (it loads its .wasm and .data files beside its own modules) and
+// pg-native (pg's optional native binding, never installed here).
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import {
+  closeSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const serverDir = dirname(fileURLToPath(import.meta.url));
+const root = join(serverDir, "..", "..");
+const distDir = join(serverDir, "dist");
+// The lock and the directories of a build in progress: out of git's and Biome's way if a build is
+// interrupted, and on dist's filesystem so that the finished build is renamed into place.
+const workDir = join(serverDir, "node_modules", ".cache", "parley-build");
+const entries = ["main", "worker-main", "admin-create", "make-pglite-template"];
+
+/** What the bundle is made of: a change to any of these (or to the dependencies) means a rebuild. */
+const bundleInputs = [
+  "apps/server/src",
+  "apps/server/build.mjs",
+  "apps/server/package.json",
+  "packages/api/src",
+  "packages/api/package.json",
+  "packages/db/src",
+  "packages/db/drizzle",
+  "packages/db/package.json",
+  "pnpm-lock.yaml",
+];
+/** What the PGlite template is made of: its initdb (the PGlite version, in the lockfile) and migrations. */
+const templateInputs = ["packages/db/drizzle", "packages/db/src/pglite-template.ts", "pnpm-lock.yaml"];
+
+function listFiles(path, out) {
+  const stat = statSync(path, { throwIfNoEntry: false });
+  if (!stat) return out;
+  if (stat.isDirectory()) {
+    for (const name of readdirSync(path).sort()) {
+      if (name === "node_modules" || name.endsWith(".test.ts")) continue;
+      listFiles(join(path, name), out);
+    }
+  } else {
+    out.push(`${relative(root, path)}:${stat.size}:${Math.trunc(stat.mtimeMs)}`);
+  }
+  return out;
+}
+
+/** Paths, sizes and modification times of the inputs: a few milliseconds, no file read. */
+function fingerprint(inputs) {
+  const files = [process.version];
+  for (const input of inputs) listFiles(join(root, input), files);
+  return createHash("sha256").update(files.join("\n")).digest("hex");
+}
+
+function readJson(path) {
+  try {
+    return JSON.parse(readFileSync(path, "utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether dist/ is missing or older than its inputs. */
+export function isStale() {
+  const info = readJson(join(distDir, "build-info.json"));
+  return info?.bundle !== fingerprint(bundleInputs) || !existsSync(join(distDir, "main.mjs"));
+}
+
+function log(line) {
+  process.stderr.write(`[build] ${line}\n`);
+}
+
+function isAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error.code === "EPERM";
+  }
+}
+
+/** One build at a time (two `pnpm start` at once, parallel test files): the others wait for it. */
+async function withBuildLock(fn) {
+  mkdirSync(workDir, { recursive: true });
+  const lockPath = join(workDir, "lock");
+  for (;;) {
+    try {
+      const fd = openSync(lockPath, "wx");
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      break;
+    } catch (error) {
+      if (error.code !== "EEXIST") throw error;
+      const holder = Number.parseInt(readFileSync(lockPath, "utf8"), 10);
+      if (!Number.isInteger(holder) || !isAlive(holder)) {
+        rmSync(lockPath, { force: true });
+        continue;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lockPath, { force: true });
+  }
+}
+
+async function build() {
+  const started = performance.now();
+  const { build: esbuild } = await import("esbuild");
+  const next = join(workDir, `next-${process.pid}`);
+  rmSync(next, { recursive: true, force: true });
+  await esbuild({
+    absWorkingDir: serverDir,
+    entryPoints: entries.map((name) => `src/${name}.ts`),
+    outdir: next,
+    outExtension: { ".js": ".mjs" },
+    // Chunks beside the entries: migrate() finds ./drizzle relative to the chunk it is in.
+    chunkNames: "chunk-[hash]",
+    bundle: true,
+    splitting: true,
+    platform: "node",
+    format: "esm",
+    target: "node20.19",
+    external: ["@node-rs/argon2", "@electric-sql/pglite", "pg-native"],
+    // CommonJS dependencies require Node's built-ins; an ES module has no `require` of its own.
+    banner: {
+      js: 'import { createRequire as __parleyCreateRequire } from "node:module";\nconst require = __parleyCreateRequire(import.meta.url);',
+    },
+    // Smaller files parse faster; names are kept for stack traces, and the source map
+    // (NODE_OPTIONS=--enable-source-maps) maps them back to the TypeScript.
+    minifyWhitespace: true,
+    minifySyntax: true,
+    sourcemap: "linked",
+    legalComments: "none",
+    logLevel: "warning",
+  });
+  cpSync(join(root, "packages/db/drizzle"), join(next, "drizzle"), { recursive: true });
+  log(`bundled in ${Math.round(performance.now() - started)} ms`);
+
+  // The template takes seconds (PGlite's initdb): made again only when what it is made of changed.
+  const templateKey = fingerprint(templateInputs);
+  const previous = join(distDir, "pglite-template");
+  if (readJson(join(distDir, "build-info.json"))?.template === templateKey && existsSync(previous)) {
+    renameSync(previous, join(next, "pglite-template"));
+  } else {
+    const templateStarted = performance.now();
+    execFileSync(process.execPath, [join(next, "make-pglite-template.mjs"), join(next, "pglite-template")], {
+      stdio: ["ignore", "inherit", "inherit"],
+    });
+    log(`PGlite template (initdb + migrations) in ${Math.round(performance.now() - templateStarted)} ms`);
+  }
+  writeFileSync(
+    join(next, "build-info.json"),
+    `${JSON.stringify({ bundle: fingerprint(bundleInputs), template: templateKey, builtAt: new Date().toISOString() }, null, 2)}\n`,
+  );
+  const old = join(workDir, `old-${process.pid}`);
+  if (existsSync(distDir)) renameSync(distDir, old);
+  renameSync(next, distDir);
+  rmSync(old, { recursive: true, force: true });
+  log(`apps/server/dist ready in ${Math.round(performance.now() - started)} ms`);
+}
+
+/** Builds dist/ unless it is up to date with its inputs. */
+export async function ensureBuilt({ force = false } = {}) {
+  if (!force && !isStale()) return;
+  await withBuildLock(async () => {
+    // Another process may have built it while this one waited for the lock.
+    if (force || isStale()) await build();
+  });
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  await ensureBuilt({ force: process.argv.includes("--force") });
+}

@@ -1,0 +1,16 @@
+// The production start: `node start.mjs <entry> [args]` (what `pnpm start`, `pnpm worker`,
+// `pnpm admin:create` and `pnpm db:migrate` run), entry one of main, worker-main, admin-create.
+// Builds dist/ first when it is missing or older than the sources (see build.mjs), then runs the
+// bundled entry in this same process: signals (SIGTERM, SIGINT) reach the server directly.
+import { ensureBuilt } from "./build.mjs";
+
+const entries = new Set(["main", "worker-main", "admin-create"]);
+const entry = process.argv[2] ?? "";
+if (!entries.has(entry)) {
+  process.stderr.write(`usage: node start.mjs <${[...entries].join(" | ")}> [arguments]\n`);
+  process.exit(2);
+}
+// The entry sees its own arguments where it would without this launcher.
+process.argv.splice(2, 1);
+await ensureBuilt();
+await import(`./dist/${entry}.mjs`);
