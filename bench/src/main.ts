@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
+import { bundleServers } from "./bundles.ts";
 import { type BenchContext, fullSizes, nextRun, quickSizes, retryIfDisturbed } from "./context.ts";
 import { seed, startBenchDatabase } from "./database.ts";
 import { profileParley, profileParleyHistory } from "./profile.ts";
@@ -81,6 +82,8 @@ log(
 if (affinity() !== "1")
   log("warning: the load generator is not pinned to CPU 1: run it through `pnpm bench`");
 
+// Every server runs from an esbuild bundle, as `pnpm start` runs Parley (bundles.ts).
+await bundleServers();
 const db = await startBenchDatabase();
 const results: BenchResults = {
   meta: {
@@ -91,7 +94,7 @@ const results: BenchResults = {
     cores: cpus().length,
     cpuModel: cpus()[0]?.model ?? "?",
     pinning:
-      "Each server in its own process on CPU 0 (taskset); the load generator and PostgreSQL 15 (fsync off) on CPU 1.",
+      "Each server runs from an esbuild bundle (as `pnpm start` runs Parley) in its own process on CPU 0 (taskset); the load generator and PostgreSQL 15 (fsync off) on CPU 1.",
     subscriberClients:
       "Subscribers speak each server's wire protocol on raw `ws` sockets (a handful per workload go through @parley/client / socket.io-client instead).",
     latency:

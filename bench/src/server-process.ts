@@ -1,16 +1,19 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parleyDist, peersDist } from "./bundles.ts";
 import { processCpuSeconds } from "./proc.ts";
 import type { MemoryReport, ServerConfig } from "./servers/ipc.ts";
 
 export type ServerKind = "parley" | "socketio" | "floor";
 
 const benchDir = fileURLToPath(new URL("..", import.meta.url));
+/** Bundles made by bundleServers() (bundles.ts) before the first spawn. */
 const entries: Record<ServerKind, string> = {
-  parley: "src/servers/parley.ts",
-  socketio: "src/servers/socketio-peer.ts",
-  floor: "src/servers/floor.ts",
+  parley: join(parleyDist, "parley.mjs"),
+  socketio: join(peersDist, "socketio-peer.mjs"),
+  floor: join(peersDist, "floor.mjs"),
 };
 
 export interface ServerProcess {
@@ -59,8 +62,6 @@ export function spawnServer(
   const nodeArgs = [
     "--expose-gc",
     ...(options.cpuProfileDir ? ["--cpu-prof", "--cpu-prof-dir", options.cpuProfileDir] : []),
-    "--import",
-    "tsx",
     entries[kind],
     JSON.stringify(config),
   ];

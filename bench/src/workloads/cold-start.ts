@@ -5,7 +5,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
+import { bundleServers, peersDist } from "../bundles.ts";
 import type { BenchContext } from "../context.ts";
 import { createFreshDatabase } from "../database.ts";
 import { sleep } from "../load.ts";
@@ -23,7 +23,6 @@ export interface ColdStartResult {
 
 const benchDir = fileURLToPath(new URL("../..", import.meta.url));
 const root = join(benchDir, "..");
-const peersDist = join(benchDir, "dist");
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -35,32 +34,6 @@ function freePort(): Promise<number> {
         address && typeof address === "object" ? resolve(address.port) : reject(new Error("no port")),
       );
     });
-  });
-}
-
-/**
- * The peers, bundled the way Parley's production build bundles Parley (apps/server/build.mjs: esbuild,
- * one ES module per entry, dependencies inlined, whitespace and syntax minified), so that all three
- * start as plain `node <bundle>` with no transpiler in the way.
- */
-async function bundlePeers(): Promise<void> {
-  await build({
-    absWorkingDir: benchDir,
-    entryPoints: ["src/servers/socketio-peer.ts", "src/servers/floor.ts"],
-    outdir: peersDist,
-    outExtension: { ".js": ".mjs" },
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20.19",
-    // Optional native helpers of pg and ws, not installed.
-    external: ["pg-native", "bufferutil", "utf-8-validate"],
-    banner: {
-      js: 'import { createRequire as __benchCreateRequire } from "node:module";\nconst require = __benchCreateRequire(import.meta.url);',
-    },
-    minifyWhitespace: true,
-    minifySyntax: true,
-    logLevel: "warning",
   });
 }
 
@@ -135,7 +108,7 @@ async function timeToReady(
 export async function runColdStart(ctx: BenchContext): Promise<ColdStartResult[]> {
   // Not timed: the production build of Parley (up to date already: nothing to do) and the peers'.
   execFileSync(process.execPath, [join(root, "apps/server/build.mjs")], { stdio: "inherit" });
-  await bundlePeers();
+  await bundleServers();
   const peer = (file: string) => (c: { port: number; databaseUrl?: string; dataDir?: string }) => [
     join(peersDist, file),
     JSON.stringify(c),
