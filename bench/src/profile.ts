@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { BenchContext } from "./context.ts";
 import { summarise } from "./profile-summary.ts";
@@ -13,6 +13,8 @@ import { runHistory } from "./workloads/history.ts";
  * CPU time went. The profile file stays in bench/results/profile.tmp/ for a closer look.
  */
 export async function profileParley(ctx: BenchContext, rates: number[], dir: string): Promise<string> {
+  // Profiles of earlier runs would be summarised instead of this one's.
+  rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const parley = targets.find((t) => t.kind === "parley");
   if (!parley) throw new Error("no parley target");
@@ -49,6 +51,8 @@ export async function profileParley(ctx: BenchContext, rates: number[], dir: str
 
 /** `pnpm bench --profile-history`: workload 3 against Parley under --cpu-prof. */
 export async function profileParleyHistory(ctx: BenchContext, dir: string): Promise<string> {
+  // Profiles of earlier runs would be summarised instead of this one's.
+  rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const parley = targets.find((t) => t.kind === "parley");
   if (!parley) throw new Error("no parley target");

@@ -40,12 +40,12 @@ export function guardedSocketClass(maxBufferedBytes: number, onSlowConsumer?: ()
      * the fan-out's hot path (push-subscriptions.ts), where ws.send would allocate options, a
      * header and a two-buffer writev per subscriber per event. The bytes are the frame ws would
      * write. Valid only while ws frames nothing later itself: with permessage-deflate (off on this
-     * server) or frames queued in its sender, this falls back to ws.send.
+     * server, the only extension ws knows) or frames queued in its sender, this falls back to ws.send.
      */
     sendText(head: Buffer, tail: Buffer): void {
       if (this.readyState !== WebSocket.OPEN) return;
       const ws = this as unknown as WsInternals;
-      if (ws._sender._queue.length > 0 || Object.keys(ws._extensions).length > 0) {
+      if (ws._sender._queue.length > 0 || ws._extensions["permessage-deflate"] !== undefined) {
         this.send(Buffer.concat([head, tail]), { binary: false });
         return;
       }
