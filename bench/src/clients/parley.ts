@@ -113,9 +113,12 @@ export function subscribe(options: SubscribeOptions, real = false): Subscription
   return real ? subscribeWithClient(options) : new RawParleySubscriber(options).connect();
 }
 
-/** Sends through @parley/client: a batched HTTP mutation, as an app or a tool would. */
+/**
+ * Sends through @parley/client with `realtimeSends`: over the client's WebSocket, as a chat app
+ * that holds a subscription would (the peers send over their sockets too).
+ */
 export function createSender(url: string, token: string): Sender {
-  const api = createParleyClient({ url, token });
+  const api = createParleyClient({ url, token, WebSocket, realtimeSends: true });
   return {
     ready: Promise.resolve(),
     async send(roomId, content, clientMessageId) {

@@ -35,7 +35,26 @@ export interface ParleyClientOptions {
   onSocketClose?: (event: { code: number }) => void;
   /** Calls per HTTP batch; the server refuses batches above its own limit (50). */
   maxBatchItems?: number;
+  /**
+   * Sends chat messages, edits, reactions, typing and read markers over the WebSocket instead of
+   * HTTP (needs `WebSocket`). For apps that keep a subscription open anyway: a send then skips
+   * the HTTP request and its session lookup (the socket's session was checked when it opened,
+   * and a revoked session closes it). Off by default: calls go over HTTP, which any proxy and
+   * cookie set-up supports. Sign-in and account calls always use HTTP (they set cookies).
+   */
+  realtimeSends?: boolean;
 }
+
+/** The calls `realtimeSends` moves to the WebSocket: frequent, small, and none sets a cookie. */
+export const REALTIME_PATHS: ReadonlySet<string> = new Set([
+  "chat.messages.send",
+  "chat.messages.edit",
+  "chat.messages.delete",
+  "chat.messages.react",
+  "chat.messages.unreact",
+  "chat.typing",
+  "chat.rooms.markRead",
+]);
 
 /**
  * Exponential backoff with full jitter: after a server restart, clients spread their
@@ -93,7 +112,8 @@ export function createParleyLinks(options: ParleyClientOptions): {
     : null;
   const links: TRPCLink<AppRouter>[] = [
     splitLink({
-      condition: (op) => op.type === "subscription",
+      condition: (op) =>
+        op.type === "subscription" || (options.realtimeSends === true && REALTIME_PATHS.has(op.path)),
       true: wsClient
         ? wsLink<AppRouter>({ client: wsClient, transformer: superjson })
         : missingWebSocketLink(),
