@@ -1,6 +1,6 @@
 import { type TrackedEnvelope, tracked } from "@trpc/server";
 
-/** Receives a push stream's items as they happen. */
+/** Receives a push stream's items as they happen. Its functions are called plainly, not as methods. */
 export interface TrackedSink<T> {
   /** The next item with its tracked id (what a client resumes from). */
   push(id: string, data: T): void;
@@ -91,7 +91,8 @@ export function supervisePushStream<T>(
     };
     try {
       const stop = await stream.open({
-        push: (id, data) => sink.push(id, data),
+        // The consumer's own function, not a wrapper: this runs per item per subscriber.
+        push: sink.push,
         fail(error) {
           end();
           sink.fail(mapError(error));

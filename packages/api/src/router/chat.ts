@@ -161,12 +161,7 @@ export const chatRouter = {
       const { roomFanout, user } = ctx;
       const { roomId } = input;
       const after = input.lastEventId ? Number(input.lastEventId) : null;
-      return pushStream<RoomEvent>((sink) =>
-        roomFanout.open(user, roomId, after, {
-          push: (event) => sink.push(String(event.seq), event),
-          fail: (error) => sink.fail(error),
-        }),
-      );
+      return pushStream<RoomEvent>((sink) => roomFanout.open(user, roomId, after, sink));
     }),
 
   typing: memberProcedure

@@ -10,9 +10,13 @@ import { readableRoom } from "./rooms-service.ts";
 const RECENT_EVENTS = 256;
 const REPLAY_PAGE = 500;
 
-/** Where a room's events go, in seq order, each once. Called synchronously: no buffering here. */
+/**
+ * Where a room's events go, in seq order, each once. Called synchronously (no buffering here)
+ * and as plain functions, not methods: `this` is not the sink.
+ */
 export interface RoomEventSink {
-  push(event: RoomEvent): void;
+  /** `id` is the event's seq as a string: what a client resumes from (`lastEventId`). */
+  push(id: string, event: RoomEvent): void;
   /** The stream ended (access lost, database failure): nothing follows. */
   fail(error: unknown): void;
 }
@@ -274,11 +278,14 @@ class RoomChannel {
     this.recent.push(event);
     if (this.recent.length >= 2 * RECENT_EVENTS) this.recent = this.recent.slice(-RECENT_EVENTS);
     if (event.type === "room.updated") this.isPrivate = event.isPrivate;
+    // Once per event, not per subscriber: this loop runs for every subscriber of the room.
+    const id = String(event.seq);
+    const mayEndAccess = changesMembership(event);
     for (const subscriber of this.subscribers) {
       if (!subscriber.live || event.seq <= subscriber.last) continue;
       subscriber.last = event.seq;
-      subscriber.sink.push(event);
-      if (this.accessEndedFor(subscriber, event)) fail(subscriber, lostAccess());
+      subscriber.sink.push(id, event);
+      if (mayEndAccess && this.accessEndedFor(subscriber, event)) fail(subscriber, lostAccess());
     }
   }
 
@@ -311,7 +318,11 @@ class RoomChannel {
 
 function replayTo(subscriber: Subscriber, event: RoomEvent) {
   trackMembership(subscriber, event);
-  subscriber.sink.push(event);
+  subscriber.sink.push(String(event.seq), event);
+}
+
+function changesMembership(event: RoomEvent): boolean {
+  return event.type === "member.joined" || event.type === "member.left" || event.type === "room.updated";
 }
 
 function trackMembership(subscriber: Subscriber, event: RoomEvent) {
