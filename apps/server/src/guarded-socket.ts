@@ -26,7 +26,13 @@ export function guardedSocketClass(maxBufferedBytes: number, onSlowConsumer?: ()
      */
     messageFilter: ((data: Buffer, isBinary: boolean) => Buffer | null) | null = null;
 
+    /** Cleared by the heartbeat when it pings (ws-server.ts), set again by the pong. */
+    answeredPing = true;
+
     override emit(event: string | symbol, ...args: unknown[]): boolean {
+      // Noted here rather than by a listener: one more listener per socket turns ws's listener
+      // table into a dictionary (a few hundred bytes on each of thousands of idle sockets).
+      if (event === "pong") this.answeredPing = true;
       if (event === "message" && this.messageFilter && Buffer.isBuffer(args[0])) {
         const kept = this.messageFilter(args[0], args[1] === true);
         if (kept === null) return true;

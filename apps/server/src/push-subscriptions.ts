@@ -8,6 +8,7 @@ import {
   transformTRPCResponse,
 } from "@trpc/server";
 import { parseTRPCMessage, type TRPCClientOutgoingMessage, type TRPCRequestMessage } from "@trpc/server/rpc";
+import type { WebSocket as WsWebSocket } from "ws";
 import type { GuardedSocket as WebSocket } from "./guarded-socket.ts";
 
 const OPEN = 1; // WebSocket.OPEN
@@ -60,15 +61,19 @@ export function createPushSubscriptions(options: PushSubscriptionsOptions) {
     return tail;
   }
 
+  // One function for every socket (`this` is the socket): no closure per connection.
+  function endAllOf(this: WsWebSocket) {
+    const active = bySocket.get(this as WebSocket);
+    for (const subscription of active?.values() ?? []) end(subscription);
+    active?.clear();
+  }
+
   function subscriptionsOf(socket: WebSocket) {
     let active = bySocket.get(socket);
     if (!active) {
       active = new Map();
       bySocket.set(socket, active);
-      socket.once("close", () => {
-        for (const subscription of active?.values() ?? []) end(subscription);
-        active?.clear();
-      });
+      socket.on("close", endAllOf);
     }
     return active;
   }

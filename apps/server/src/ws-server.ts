@@ -28,29 +28,38 @@ const PUSH_SUBSCRIPTION_PATHS: ReadonlySet<string> = new Set(["chat.events"]);
 /**
  * Protocol-level pings on one timer for all sockets (browsers and `ws` answer them by
  * themselves); a socket that has not answered the previous ping is dropped. tRPC's keepAlive
- * would keep two timers and a listener per socket.
+ * would keep two timers and a listener per socket; the answer is noted by GuardedSocket itself.
  */
 function startHeartbeat(wss: WebSocketServer, intervalMs: number) {
-  const answered = new WeakSet<WebSocket>();
-  function onPong(this: WebSocket) {
-    answered.add(this);
-  }
-  wss.on("connection", (ws: WebSocket) => {
-    answered.add(ws);
-    ws.on("pong", onPong);
-  });
   const timer = setInterval(() => {
-    for (const ws of wss.clients) {
-      if (!answered.has(ws)) {
+    for (const ws of wss.clients as Set<GuardedSocket>) {
+      if (!ws.answeredPing) {
         ws.terminate();
         continue;
       }
-      answered.delete(ws);
+      ws.answeredPing = false;
       ws.ping();
     }
   }, intervalMs);
   timer.unref();
   return { stop: () => clearInterval(timer) };
+}
+
+/**
+ * The parts of the upgrade request that tRPC's connection handler (its URL) and our context
+ * (cookie, Origin, user agent, address) read. tRPC keeps the request it is given for as long as
+ * the socket lives; the whole IncomingMessage, with every header and its stream state, is about
+ * a kilobyte on each of thousands of idle sockets.
+ */
+function upgradeSummary(req: IncomingMessage): IncomingMessage {
+  const { host, cookie, origin } = req.headers;
+  const summary = {
+    method: req.method,
+    url: req.url,
+    headers: { host, cookie, origin, "user-agent": req.headers["user-agent"] },
+    socket: { remoteAddress: req.socket.remoteAddress },
+  };
+  return summary as unknown as IncomingMessage;
 }
 
 function refuseUpgrade(socket: Duplex, status: number, reason: string) {
@@ -72,7 +81,7 @@ export function attachWsServer(options: WsServerOptions) {
     if (path !== options.path) return refuseUpgrade(socket, 404, "Not Found");
     // Browsers send Origin on every WebSocket handshake and no CORS protects it: check it here.
     if (!originPolicy.admits(req, SESSION_COOKIE_NAME)) return refuseUpgrade(socket, 403, "Forbidden");
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, upgradeSummary(req)));
   });
 
   const logInternal = (error: TRPCError, path: string | undefined) => {
