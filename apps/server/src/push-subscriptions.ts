@@ -145,7 +145,7 @@ export function createPushSubscriptions(options: PushSubscriptionsOptions) {
     let ctx: Context | undefined;
     const sink: TrackedSink<unknown> = {
       push(trackedId, data) {
-        if (subscription.ended || socket.readyState !== OPEN) return;
+        if (subscription.ended) return;
         sendStarted();
         socket.sendText(prefix, tailOf(trackedId, data));
       },

@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
 import type { ApiDeps, Context, SessionSockets } from "@parley/api";
-import { createWsContextFactory, SESSION_COOKIE_NAME, wireEncoder } from "@parley/api";
+import { createWsContextFactory, SESSION_COOKIE_NAME } from "@parley/api";
 import type { AnyRouter, TRPCError } from "@trpc/server";
 import { applyWSSHandler } from "@trpc/server/adapters/ws";
 import { type WebSocket, WebSocketServer } from "ws";
@@ -112,7 +112,6 @@ export function attachWsServer(options: WsServerOptions) {
       return context;
     },
     maxBatchSize: options.maxBatchSize,
-    experimental_encoder: wireEncoder,
     onError({ error, path }) {
       logInternal(error, path);
     },

@@ -1,29 +1,14 @@
 import type { RoomEvent } from "@parley/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { roomWith, signUp } from "./support/chat-fixtures.ts";
 import { collectPresence, collectRoomEvents } from "./support/event-collector.ts";
-import { GOOD_PASSWORD, startTestServer, type TestServer, uniqueEmail } from "./support/test-server.ts";
+import { startTestServer, type TestServer } from "./support/test-server.ts";
 
 let t: TestServer;
 beforeAll(async () => {
   t = await startTestServer();
 });
 afterAll(() => t.close());
-
-async function signUp(name = "User") {
-  const { token, user } = await t.client().auth.register.mutate({
-    email: uniqueEmail(),
-    password: GOOD_PASSWORD,
-    displayName: name,
-  });
-  if (!token) throw new Error("no token");
-  return { token, user, api: t.client(token) };
-}
-
-async function roomWith(isPrivate = false) {
-  const owner = await signUp("Owner");
-  const room = await owner.api.chat.rooms.create.mutate({ name: "Room", isPrivate });
-  return { owner, room };
-}
 
 const types = (events: RoomEvent[]) => events.map((e) => e.type);
 
@@ -33,8 +18,8 @@ function expectConsecutive(events: RoomEvent[]) {
 
 describe("chat.events", () => {
   it("delivers every kind of room change live, in seq order", async () => {
-    const { owner, room } = await roomWith();
-    const bob = await signUp("Bob");
+    const { owner, room } = await roomWith(t, false);
+    const bob = await signUp(t, "Bob");
     const live = collectRoomEvents(owner.api, room.id, String(room.lastSeq));
     await live.started();
 
@@ -70,7 +55,7 @@ describe("chat.events", () => {
   });
 
   it("replays missed edits, deletes and reactions on resume with lastEventId, then goes live", async () => {
-    const { owner, room } = await roomWith();
+    const { owner, room } = await roomWith(t, false);
     const kept = await owner.api.chat.messages.send.mutate({
       roomId: room.id,
       content: "keep",
@@ -103,7 +88,7 @@ describe("chat.events", () => {
   });
 
   it("without lastEventId starts from now: nothing earlier is replayed", async () => {
-    const { owner, room } = await roomWith();
+    const { owner, room } = await roomWith(t, false);
     await owner.api.chat.messages.send.mutate({ roomId: room.id, content: "before", clientMessageId: "b" });
     const live = collectRoomEvents(owner.api, room.id);
     await live.started();
@@ -114,8 +99,8 @@ describe("chat.events", () => {
   });
 
   it("refuses outsiders of a private room with NOT_FOUND, anonymous callers with UNAUTHORIZED, bad ids with BAD_REQUEST", async () => {
-    const { room } = await roomWith(true);
-    const outsider = await signUp("Outsider");
+    const { room } = await roomWith(t, true);
+    const outsider = await signUp(t, "Outsider");
     const cases: [ReturnType<typeof collectRoomEvents>, string][] = [
       [collectRoomEvents(outsider.api, room.id, "0"), "NOT_FOUND"],
       [collectRoomEvents(outsider.api, "00000000-0000-4000-8000-000000000000"), "NOT_FOUND"],
@@ -133,8 +118,8 @@ describe("chat.events", () => {
   });
 
   it("ends a kicked member's subscription with FORBIDDEN after telling them", async () => {
-    const { owner, room } = await roomWith(true);
-    const bob = await signUp("Bob");
+    const { owner, room } = await roomWith(t, true);
+    const bob = await signUp(t, "Bob");
     await owner.api.chat.rooms.invite.mutate({ roomId: room.id, userId: bob.user.id });
     const bobs = collectRoomEvents(bob.api, room.id, "0");
     await bobs.until(() => bobs.items.length === 2);
@@ -149,8 +134,8 @@ describe("chat.events", () => {
   });
 
   it("ends every subscription of a deleted room with FORBIDDEN", async () => {
-    const { owner, room } = await roomWith();
-    const bob = await signUp("Bob");
+    const { owner, room } = await roomWith(t, false);
+    const bob = await signUp(t, "Bob");
     await bob.api.chat.rooms.join.mutate({ roomId: room.id });
     const bobs = collectRoomEvents(bob.api, room.id, "0");
     await bobs.until(() => bobs.items.length === 2);
@@ -160,8 +145,8 @@ describe("chat.events", () => {
   });
 
   it("20 senders × 50 messages while the subscriber's socket is cut 4 times: all 1,000 arrive once, in seq order, no gaps", async () => {
-    const { owner, room } = await roomWith();
-    const senders = await Promise.all(Array.from({ length: 20 }, (_, i) => signUp(`Sender ${i}`)));
+    const { owner, room } = await roomWith(t, false);
+    const senders = await Promise.all(Array.from({ length: 20 }, (_, i) => signUp(t, `Sender ${i}`)));
     await Promise.all(senders.map((s) => s.api.chat.rooms.join.mutate({ roomId: room.id })));
     const subscriber = collectRoomEvents(owner.api, room.id, "0");
     await subscriber.until(() => subscriber.items.length === 21);
@@ -212,8 +197,8 @@ describe("chat.events", () => {
 
 describe("chat.presence and chat.typing", () => {
   it("shows who is online and who is typing, and drops them when they go", async () => {
-    const { owner, room } = await roomWith();
-    const bob = await signUp("Bob");
+    const { owner, room } = await roomWith(t, false);
+    const bob = await signUp(t, "Bob");
     await bob.api.chat.rooms.join.mutate({ roomId: room.id });
     const watcher = collectPresence(owner.api, room.id);
     await watcher.until(() => watcher.items.some((s) => s.online.some((u) => u.userId === owner.user.id)));
@@ -232,9 +217,9 @@ describe("chat.presence and chat.typing", () => {
   });
 
   it("refuses presence to outsiders of a private room (NOT_FOUND) and to non-members of a public one (FORBIDDEN)", async () => {
-    const { room: secret } = await roomWith(true);
-    const { room: open } = await roomWith(false);
-    const outsider = await signUp("Outsider");
+    const { room: secret } = await roomWith(t, true);
+    const { room: open } = await roomWith(t, false);
+    const outsider = await signUp(t, "Outsider");
     const hidden = collectPresence(outsider.api, secret.id);
     const closed = collectPresence(outsider.api, open.id);
     await hidden.until(() => hidden.error() !== undefined);

@@ -58,7 +58,6 @@ export type { MessageView, RoomEvent } from "./services/room-events.ts";
 export { createRoomFanout, type RoomFanout } from "./services/room-fanout.ts";
 export { createAdmin, promoteToAdmin } from "./services/user-admin-service.ts";
 export { mergeRouters, publicProcedure, router as createRouter } from "./trpc.ts";
-export { wireEncoder } from "./wire-encoding.ts";
 
 export type RouterInputs = inferRouterInputs<AppRouter>;
 export type RouterOutputs = inferRouterOutputs<AppRouter>;

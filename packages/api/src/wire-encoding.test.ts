@@ -1,6 +1,6 @@
 import superjson from "superjson";
 import { describe, expect, it } from "vitest";
-import { markPlainJson, wireEncoder, wireTransformer } from "./wire-encoding.ts";
+import { markPlainJson, wireTransformer } from "./wire-encoding.ts";
 
 /** What tRPC's ws adapter hands the encoder for one tracked subscription value. */
 function envelope(
@@ -23,15 +23,8 @@ describe("wire encoding", () => {
     message: { content: 'quote " and \u2028 <b>' },
   });
 
-  it("encodes a marked event exactly as plain JSON.stringify of tRPC's message would", () => {
-    for (const id of [1, "sub-2", 0]) {
-      const message = envelope(id, "7", event);
-      expect(JSON.parse(wireEncoder.encode(message))).toEqual(JSON.parse(JSON.stringify(message)));
-    }
-  });
-
   it("gives a wsLink client (superjson) the same value as the plain superjson path", () => {
-    const fast = JSON.parse(wireEncoder.encode(envelope(1, "7", event)));
+    const fast = JSON.parse(JSON.stringify(envelope(1, "7", event)));
     const reference = { type: "message.created", seq: 7, message: { content: 'quote " and \u2028 <b>' } };
     const slow = JSON.parse(
       JSON.stringify(envelope(1, "7", reference, { ...wireTransformer, output: superjson })),
@@ -39,21 +32,13 @@ describe("wire encoding", () => {
     expect(superjson.deserialize(fast.result.data)).toEqual(superjson.deserialize(slow.result.data));
   });
 
-  it("reuses the event's text for every subscriber", () => {
-    const a = wireEncoder.encode(envelope(1, "7", event));
-    const b = wireEncoder.encode(envelope(2, "7", event));
-    expect(a.replace('"id":1', "")).toBe(b.replace('"id":2', ""));
-  });
-
-  it("leaves unmarked values, Dates and errors to superjson and JSON.stringify", () => {
+  it("leaves unmarked values and Dates to superjson", () => {
     const withDate = { at: new Date(0) };
     const serialized = wireTransformer.output.serialize({ id: "1", data: withDate });
     expect(superjson.deserialize(serialized as Parameters<typeof superjson.deserialize>[0])).toEqual({
       id: "1",
       data: withDate,
     });
-    const error = { id: 3, error: { json: { message: "x" } } };
-    expect(wireEncoder.encode(error)).toBe(JSON.stringify(error));
   });
 
   it("sends a marked procedure output as `{ json }`, which is superjson's own form of plain JSON", () => {
