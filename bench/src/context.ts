@@ -47,7 +47,7 @@ export const fullSizes: Sizes = {
   stormAfterResumeMs: 3_000,
   slowSubscribers: 500,
   slowRate: 100,
-  slowMs: 20_000,
+  slowMs: 60_000,
   realClients: 10,
 };
 
