@@ -50,6 +50,7 @@ const configSchema = z
     SEND_RATE_LIMIT: rateLimitRule,
     AUTH_RATE_LIMIT: rateLimitRule,
     FORMS_RATE_LIMIT: rateLimitRule,
+    WS_CONNECTIONS_PER_USER: z.coerce.number().int().min(1).max(10_000).default(20),
   })
   .transform((env) => ({
     port: env.PORT,
@@ -71,6 +72,7 @@ const configSchema = z
     production: env.NODE_ENV === "production",
     webDistDir: env.WEB_DIST_DIR,
     logLevel: env.LOG_LEVEL,
+    limits: { wsConnectionsPerUser: env.WS_CONNECTIONS_PER_USER },
     rateLimits: {
       ...(env.SEND_RATE_LIMIT ? { send: env.SEND_RATE_LIMIT } : {}),
       ...(env.AUTH_RATE_LIMIT ? { auth: env.AUTH_RATE_LIMIT } : {}),

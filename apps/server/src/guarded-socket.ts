@@ -29,6 +29,12 @@ export function guardedSocketClass(maxBufferedBytes: number, onSlowConsumer?: ()
     /** Cleared by the heartbeat when it pings (ws-server.ts), set again by the pong. */
     answeredPing = true;
 
+    /**
+     * When the socket's session may have run out (ms since the epoch): its idle expiry or its
+     * absolute lifetime, whichever comes first. The heartbeat checks it again then.
+     */
+    sessionDueAt = Number.POSITIVE_INFINITY;
+
     override emit(event: string | symbol, ...args: unknown[]): boolean {
       // Noted here rather than by a listener: one more listener per socket turns ws's listener
       // table into a dictionary (a few hundred bytes on each of thousands of idle sockets).

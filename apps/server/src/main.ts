@@ -17,6 +17,7 @@ try {
     databaseUrl: config.databaseUrl,
     redisUrl: config.redisUrl,
     rateLimits: config.rateLimits,
+    limits: config.limits,
     mail: { smtpUrl: config.smtpUrl, from: config.mailFrom, teamAddress: config.teamEmail },
     // Migrating only: no emails leave from a process about to exit.
     emailWorker: migrateOnly ? { enabled: false } : config.emailWorker,

@@ -60,6 +60,8 @@ export interface ParleyServerOptions {
   mail?: MailOptions;
   /** The email worker of this process: on by default; `enabled: false` when `pnpm worker` runs apart. */
   emailWorker?: EmailWorkerOptions;
+  /** The time services and sessions read: tests pass a controlled clock. */
+  clock?: () => Date;
 }
 
 export interface ServerLimits {
@@ -68,7 +70,12 @@ export interface ServerLimits {
   wsPayloadBytes: number;
   wsBufferedBytes: number;
   subscriptionsPerConnection: number;
-  /** How often every WebSocket is pinged; one that missed the previous ping is dropped. */
+  /** WebSockets one user may hold open on one instance; more are closed with 4029. */
+  wsConnectionsPerUser: number;
+  /**
+   * How often every WebSocket is pinged; one that missed the previous ping is dropped. The same
+   * pass ends sockets whose session ran out, so they outlive it by at most this long.
+   */
   wsHeartbeatMs: number;
   concurrentHashes: number;
   queuedHashes: number;
@@ -87,6 +94,8 @@ export const defaultLimits: ServerLimits = {
   // About a thousand typical events queued for one client before it counts as not reading.
   wsBufferedBytes: 1024 * 1024,
   subscriptionsPerConnection: 100,
+  // A user with a few browsers, tabs and the CLI open; one that opened 300 was an attack.
+  wsConnectionsPerUser: 20,
   wsHeartbeatMs: 30_000,
   concurrentHashes: 4,
   queuedHashes: 64,
@@ -131,9 +140,9 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
   const redisBus = options.redisUrl ? createRedisBus(options.redisUrl, log) : null;
   const bus = redisBus ?? createInProcessBus(log);
   const rateLimitRules = { ...defaultRateLimits, ...options.rateLimits };
-  const sessionSockets = createSessionSockets(bus);
+  const sessionSockets = createSessionSockets(bus, { maxPerUser: limits.wsConnectionsPerUser });
   const publicOrigin = options.publicOrigin ?? `http://localhost:${options.port}`;
-  const clock = () => new Date();
+  const clock = options.clock ?? (() => new Date());
   const membership = createMembershipCache(db.db, bus);
   const presence = createPresenceTracker(bus, {
     store: redisBus ? createRedisPresenceStore(redisBus.redis, log) : undefined,
@@ -145,6 +154,7 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
       secureCookies: options.production ?? false,
       idleLifetimeMs: limits.sessionIdleMs,
       absoluteLifetimeMs: limits.sessionAbsoluteMs,
+      now: clock,
     }),
     passwords: createPasswordHasher({ concurrency: limits.concurrentHashes, maxQueue: limits.queuedHashes }),
     log,
@@ -193,6 +203,7 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
     maxBufferedBytes: limits.wsBufferedBytes,
     maxBatchSize: limits.batchSize,
     heartbeatMs: limits.wsHeartbeatMs,
+    sessionAbsoluteMs: limits.sessionAbsoluteMs,
   });
 
   await new Promise<void>((resolve, reject) => {

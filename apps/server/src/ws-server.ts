@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
-import type { ApiDeps, Context, SessionSockets } from "@parley/api";
+import type { ApiDeps, Context, SessionSockets, ValidatedSession } from "@parley/api";
 import { createWsContextFactory, SESSION_COOKIE_NAME } from "@parley/api";
 import type { AnyRouter, TRPCError } from "@trpc/server";
 import { applyWSSHandler } from "@trpc/server/adapters/ws";
@@ -20,6 +20,8 @@ export interface WsServerOptions {
   maxBufferedBytes: number;
   maxBatchSize: number;
   heartbeatMs: number;
+  /** Sessions end this long after they were created, however they are used (as over HTTP). */
+  sessionAbsoluteMs: number;
 }
 
 /** Subscriptions served by push-subscriptions.ts rather than tRPC's adapter. */
@@ -29,13 +31,24 @@ const PUSH_SUBSCRIPTION_PATHS: ReadonlySet<string> = new Set(["chat.events"]);
  * Protocol-level pings on one timer for all sockets (browsers and `ws` answer them by
  * themselves); a socket that has not answered the previous ping is dropped. tRPC's keepAlive
  * would keep two timers and a listener per socket; the answer is noted by GuardedSocket itself.
+ * The same pass hands on the sockets whose session may have run out: no timer per socket.
  */
-function startHeartbeat(wss: WebSocketServer, intervalMs: number) {
+function startHeartbeat(
+  wss: WebSocketServer,
+  intervalMs: number,
+  clock: () => Date,
+  onSessionDue: (ws: GuardedSocket) => void,
+) {
   const timer = setInterval(() => {
+    const now = clock().getTime();
     for (const ws of wss.clients as Set<GuardedSocket>) {
       if (!ws.answeredPing) {
         ws.terminate();
         continue;
+      }
+      if (ws.sessionDueAt <= now) {
+        ws.sessionDueAt = Number.POSITIVE_INFINITY;
+        onSessionDue(ws);
       }
       ws.answeredPing = false;
       ws.ping();
@@ -103,12 +116,41 @@ export function attachWsServer(options: WsServerOptions) {
     socket.messageFilter = (data, isBinary) => pushSubscriptions.filter(socket, data, isBinary);
   });
 
+  const dueAt = (auth: ValidatedSession) =>
+    Math.min(auth.session.expiresAt.getTime(), auth.session.createdAt.getTime() + options.sessionAbsoluteMs);
+  /**
+   * A socket's session reached its idle expiry or its absolute lifetime: validated again by
+   * the very rules HTTP applies (a session that HTTP refuses is deleted), its sockets end;
+   * one that was used over HTTP meanwhile lives on, with its new expiry.
+   */
+  async function recheckSession(ws: GuardedSocket) {
+    const auth = (await contexts.get(ws)?.catch(() => undefined))?.auth;
+    if (!auth) return;
+    let still: ValidatedSession | null;
+    try {
+      still = await deps.sessions.validate(auth.session.id);
+    } catch (error) {
+      deps.log.warn({ err: error }, "could not recheck a WebSocket's session; retrying at the next heartbeat");
+      ws.sessionDueAt = 0;
+      return;
+    }
+    if (still) ws.sessionDueAt = dueAt(still);
+    else options.sessionSockets.expire(auth.session.id);
+  }
+
   const handler = applyWSSHandler({
     wss,
     router: options.router,
     createContext(opts) {
       const context = createContext(opts);
       contexts.set(opts.res, context);
+      const socket = opts.res as GuardedSocket;
+      context.then(
+        (ctx) => {
+          if (ctx.auth && !ctx.connection?.revoked) socket.sessionDueAt = dueAt(ctx.auth);
+        },
+        () => {},
+      );
       return context;
     },
     maxBatchSize: options.maxBatchSize,
@@ -116,7 +158,9 @@ export function attachWsServer(options: WsServerOptions) {
       logInternal(error, path);
     },
   });
-  const heartbeat = startHeartbeat(wss, options.heartbeatMs);
+  const heartbeat = startHeartbeat(wss, options.heartbeatMs, deps.clock, (ws) => {
+    recheckSession(ws).catch((error: unknown) => deps.log.error({ err: error }, "session recheck failed"));
+  });
 
   return {
     wss,

@@ -39,8 +39,10 @@ export interface ApiDeps {
 export interface ConnectionState {
   id: string;
   activeSubscriptions: number;
-  /** Set when the socket's session is revoked: no further call may use it. */
+  /** Set when the socket's session ends or its user's rights change: no further call may use it. */
   revoked: boolean;
+  /** Queries and mutations running on the socket (null until the first): a close waits for them. */
+  calls: Set<Promise<unknown>> | null;
 }
 
 export interface SessionCookieWriter {
@@ -141,14 +143,25 @@ export function createHttpContextFactory(deps: ApiDeps) {
 
 export function createWsContextFactory(deps: ApiDeps, sockets: SessionSockets) {
   return async ({ req, res: socket, info }: CreateWSSContextFnOptions): Promise<Context> => {
-    const connection: ConnectionState = { id: randomUUID(), activeSubscriptions: 0, revoked: false };
+    const connection: ConnectionState = {
+      id: randomUUID(),
+      activeSubscriptions: 0,
+      revoked: false,
+      calls: null,
+    };
     const param = info.connectionParams?.token;
     const token =
       typeof param === "string" && param.length > 0 ? param : deps.sessions.readCookie(header(req, "cookie"));
-    // Track before validating: a revocation landing in between still closes this socket.
-    const untrack = token ? sockets.track(token, socket, connection) : () => {};
-    const auth = token ? await validate(deps, token) : null;
-    if (!auth) untrack();
+    // Track before validating: a revocation or a change of rights landing in between still
+    // closes this socket.
+    const tracked = token ? sockets.track(token, socket, connection) : null;
+    let auth: ValidatedSession | null = null;
+    try {
+      auth = token ? await validate(deps, token) : null;
+    } finally {
+      if (auth) tracked?.admit(auth.user.id);
+      else tracked?.untrack();
+    }
     return createInnerContext(deps, {
       requestId: connection.id,
       transport: "ws",

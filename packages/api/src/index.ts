@@ -7,11 +7,14 @@ export {
   SESSION_COOKIE_NAME,
   type SessionModule,
   type SessionUser,
+  type ValidatedSession,
 } from "./auth/session-module.ts";
 export {
   createSessionSockets,
+  RIGHTS_CHANGED_CLOSE_CODE,
   SESSION_ENDED_CLOSE_CODE,
   type SessionSockets,
+  TOO_MANY_SOCKETS_CLOSE_CODE,
 } from "./auth/session-sockets.ts";
 export type { EventBus } from "./bus/event-bus.ts";
 export { createInProcessBus } from "./bus/in-process-bus.ts";

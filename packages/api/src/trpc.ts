@@ -104,7 +104,25 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
   return typeof value === "object" && value !== null && Symbol.asyncIterator in value;
 }
 
+/**
+ * Notes the queries and mutations running on a WebSocket: a socket closed for a logout or a
+ * change of rights answers them before it closes (auth/session-sockets.ts).
+ */
+const noteSocketCalls = t.middleware(async function noteSocketCalls({ ctx, type, next }) {
+  const connection = ctx.connection;
+  if (!connection || type === "subscription") return next();
+  const call = next();
+  connection.calls ??= new Set();
+  connection.calls.add(call);
+  try {
+    return await call;
+  } finally {
+    connection.calls.delete(call);
+  }
+});
+
 export const publicProcedure = t.procedure
+  .use(noteSocketCalls)
   .use(mapErrors)
   .use(superviseSubscriptions)
   .meta({ access: "anyone" });

@@ -15,10 +15,26 @@ export interface EventBus {
 export const topics = {
   /** Sessions that no longer exist: sockets authenticated with them must close. */
   revokedSessions: "sessions:revoked",
+  /** Users whose rights changed (role, email verification, lock, delete): their sockets must close. */
+  usersChanged: "users:changed",
 } as const;
 
 export interface RevokedSessionsEvent {
   sessionIds: string[];
+}
+
+export interface UsersChangedEvent {
+  userIds: string[];
+}
+
+/**
+ * Every change to what a user may do publishes this once committed, so that no open socket
+ * keeps the rights it was opened with (see auth/session-sockets.ts).
+ */
+export async function publishUsersChanged(bus: EventBus, userIds: string[]): Promise<void> {
+  if (userIds.length === 0) return;
+  const event: UsersChangedEvent = { userIds };
+  await bus.publish(topics.usersChanged, event);
 }
 
 /**

@@ -5,7 +5,7 @@ import type { PasswordHasher } from "../auth/password-hasher.ts";
 import type { SessionModule, SessionUser } from "../auth/session-module.ts";
 import { sessionHandle } from "../auth/session-module.ts";
 import { hashToken, newEmailToken } from "../auth/tokens.ts";
-import { type EventBus, type RevokedSessionsEvent, topics } from "../bus/event-bus.ts";
+import { type EventBus, publishUsersChanged, type RevokedSessionsEvent, topics } from "../bus/event-bus.ts";
 import type { ChangePasswordInput, LoginInput, RegisterInput } from "../schemas/auth.ts";
 import { enqueueEmail } from "./email-outbox.ts";
 
@@ -176,15 +176,17 @@ export async function verifyEmail(deps: AuthServiceDeps, token: string) {
       .delete(schema.emailVerificationTokens)
       .where(eq(schema.emailVerificationTokens.tokenHash, hashToken(token)))
       .returning();
-    if (!row || row.expiresAt <= deps.clock()) return false;
-    const updated = await tx
+    if (!row || row.expiresAt <= deps.clock()) return null;
+    const [updated] = await tx
       .update(schema.users)
       .set({ emailVerified: true, updatedAt: deps.clock() })
       .where(and(eq(schema.users.id, row.userId), eq(schema.users.email, row.email)))
       .returning({ id: schema.users.id });
-    return updated.length === 1;
+    return updated?.id ?? null;
   });
   if (!verified) throw new AuthError("invalid-token", "This verification link is invalid or has expired");
+  // Sockets opened before verifying reconnect with the verified user.
+  await publishUsersChanged(deps.bus, [verified]);
 }
 
 export async function resendVerification(deps: AuthServiceDeps, user: SessionUser) {

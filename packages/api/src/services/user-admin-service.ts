@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { type Database, schema } from "@parley/db";
 import { and, eq, ilike, or } from "drizzle-orm";
 import type { PasswordHasher } from "../auth/password-hasher.ts";
+import { type EventBus, publishUsersChanged } from "../bus/event-bus.ts";
 import type { ListUsersInput, UserRole } from "../schemas/admin.ts";
 import type { RegisterInput } from "../schemas/auth.ts";
 import { cursorAt, decodeKeysetCursor, newestFirst, olderThan, pageOf } from "./keyset-cursor.ts";
@@ -56,14 +57,15 @@ export async function listUsers(deps: { db: Database }, input: ListUsersInput) {
 
 /**
  * Changes a user's role. The last admin cannot be demoted: nobody could promote anyone again
- * short of editing the database.
+ * short of editing the database. Once committed, the user's open sockets close (they were
+ * opened with the old role) on every instance.
  */
 export async function setUserRole(
-  deps: { db: Database; clock: () => Date },
+  deps: { db: Database; bus: EventBus; clock: () => Date },
   input: { userId: string; role: UserRole },
 ) {
   const u = schema.users;
-  return deps.db.transaction(async (tx) => {
+  const { updated, changed } = await deps.db.transaction(async (tx) => {
     // Locking every admin row serialises concurrent demotions: two admins demoting each other
     // at once cannot both see the other as the remaining admin.
     const admins = await tx.select({ id: u.id }).from(u).where(eq(u.role, "admin")).for("update");
@@ -78,8 +80,10 @@ export async function setUserRole(
       .where(eq(u.id, input.userId))
       .returning(userColumns());
     if (!updated) throw new UserAdminError("user-not-found", "No such user");
-    return updated;
+    return { updated, changed: target.role !== input.role };
   });
+  if (changed) await publishUsersChanged(deps.bus, [input.userId]);
+  return updated;
 }
 
 /** For the operator's `admin:create`: makes an existing account an admin; its id, or null. */
