@@ -130,7 +130,10 @@ export function attachWsServer(options: WsServerOptions) {
     try {
       still = await deps.sessions.validate(auth.session.id);
     } catch (error) {
-      deps.log.warn({ err: error }, "could not recheck a WebSocket's session; retrying at the next heartbeat");
+      deps.log.warn(
+        { err: error },
+        "could not recheck a WebSocket's session; retrying at the next heartbeat",
+      );
       ws.sessionDueAt = 0;
       return;
     }

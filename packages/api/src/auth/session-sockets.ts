@@ -1,4 +1,9 @@
-import { type EventBus, type RevokedSessionsEvent, topics, type UsersChangedEvent } from "../bus/event-bus.ts";
+import {
+  type EventBus,
+  type RevokedSessionsEvent,
+  topics,
+  type UsersChangedEvent,
+} from "../bus/event-bus.ts";
 import type { ConnectionState } from "../context.ts";
 
 export interface ClosableSocket {
@@ -68,14 +73,16 @@ export function createSessionSockets(bus: EventBus, options: SessionSocketsOptio
 
   const unsubscribeSessions = bus.subscribe(topics.revokedSessions, (event) => {
     for (const sessionId of (event as Partial<RevokedSessionsEvent>).sessionIds ?? []) {
-      for (const tracked of bySession.get(sessionId) ?? []) end(tracked, SESSION_ENDED_CLOSE_CODE, "Session ended");
+      for (const tracked of bySession.get(sessionId) ?? [])
+        end(tracked, SESSION_ENDED_CLOSE_CODE, "Session ended");
     }
   });
 
   const unsubscribeUsers = bus.subscribe(topics.usersChanged, (event) => {
     const userIds = (event as Partial<UsersChangedEvent>).userIds ?? [];
     for (const userId of userIds) {
-      for (const tracked of byUser.get(userId) ?? []) end(tracked, RIGHTS_CHANGED_CLOSE_CODE, "Rights changed");
+      for (const tracked of byUser.get(userId) ?? [])
+        end(tracked, RIGHTS_CHANGED_CLOSE_CODE, "Rights changed");
     }
     // A socket whose session was read before the change must not keep what it read.
     for (const tracked of validating) {
@@ -126,7 +133,8 @@ export function createSessionSockets(bus: EventBus, options: SessionSocketsOptio
     },
     /** Ends the sockets of a session that has run out (see ws-server.ts' heartbeat). */
     expire(sessionId: string) {
-      for (const tracked of bySession.get(sessionId) ?? []) end(tracked, SESSION_ENDED_CLOSE_CODE, "Session expired");
+      for (const tracked of bySession.get(sessionId) ?? [])
+        end(tracked, SESSION_ENDED_CLOSE_CODE, "Session expired");
     },
     size(): number {
       let n = 0;
