@@ -48,6 +48,7 @@ export function createPushSubscriptions(options: PushSubscriptionsOptions) {
   const tails = new WeakMap<object, Buffer>();
   const markers = [...paths].map((path) => Buffer.from(`"${path}"`));
   const STOP = Buffer.from("subscription.stop");
+  const BACKSLASH = 0x5c;
 
   function tailOf(trackedId: string, data: unknown): Buffer {
     const key = typeof data === "object" && data !== null ? data : null;
@@ -217,10 +218,14 @@ export function createPushSubscriptions(options: PushSubscriptionsOptions) {
     filter(socket: WebSocket, data: Buffer, isBinary: boolean): Buffer | null {
       if (isBinary) return data;
       const active = bySocket.get(socket);
-      const mentionsUs =
+      // A byte pre-check that cannot be bypassed: JSON can spell a string differently only with
+      // escapes (`"chat\u002eevents"` is "chat.events"), so a frame with a backslash is parsed and
+      // dispatched on what it says, like one that names a path of ours.
+      const mayBeOurs =
         markers.some((marker) => data.includes(marker)) ||
-        (active !== undefined && active.size > 0 && data.includes(STOP));
-      if (!mentionsUs) return data;
+        (active !== undefined && active.size > 0 && data.includes(STOP)) ||
+        data.includes(BACKSLASH);
+      if (!mayBeOurs) return data;
       // Before the context exists tRPC expects the connectionParams message: leave it everything.
       const contextPromise = options.contextOf(socket);
       if (!contextPromise) return data;

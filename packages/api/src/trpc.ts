@@ -36,7 +36,9 @@ const t = initTRPC
           ? "Internal server error"
           : zodFailure
             ? summarizeZodError(zodFailure)
-            : shape.message,
+            : isUndecodable(error)
+              ? "Malformed input"
+              : shape.message,
         data: {
           ...data,
           zodError,
@@ -47,6 +49,19 @@ const t = initTRPC
       };
     },
   });
+
+/**
+ * Input that could not even be decoded (JSON, superjson's `meta`, the shape of a WebSocket
+ * frame): tRPC wraps what the parser threw and takes its message, which is a JS engine's or a
+ * library's ("Maximum call stack size exceeded", "Cannot destructure property 'json'…") and
+ * tells a caller about our internals, not about their input. Errors we raise carry messages of
+ * their own, or a zod failure, and are left alone.
+ */
+function isUndecodable(error: TRPCError): boolean {
+  if (error.code !== "BAD_REQUEST" && error.code !== "PARSE_ERROR") return false;
+  const cause = error.cause;
+  return cause instanceof Error && !(cause instanceof TRPCError) && error.message === cause.message;
+}
 
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;

@@ -5,6 +5,10 @@ export interface RawSocket {
   /** Sends a tRPC call over the socket; resolves with its response message. */
   call(method: "query" | "mutation" | "subscription", path: string, input?: unknown): Promise<TrpcWsMessage>;
   sendRaw(data: string | Buffer): void;
+  /** Every message the server sent, in order (keep-alive pings aside). */
+  received: TrpcWsMessage[];
+  /** Resolves with the first received message `match` accepts, waiting for it to arrive. */
+  next(match: (message: TrpcWsMessage) => boolean): Promise<TrpcWsMessage>;
   /** Resolves with the close code once the server closes the socket. */
   closed: Promise<number>;
   close(): void;
@@ -41,6 +45,8 @@ export async function openRawSocket(
     headers: options.headers,
   });
   const pending = new Map<number | string, (message: TrpcWsMessage) => void>();
+  const received: TrpcWsMessage[] = [];
+  const waiters = new Set<() => void>();
   const closed = new Promise<number>((resolve) => socket.once("close", (code) => resolve(code)));
   socket.on("message", (data) => {
     if (String(data) === "PING") {
@@ -48,6 +54,8 @@ export async function openRawSocket(
       return;
     }
     for (const message of parseServerMessage(data) ?? []) {
+      received.push(message);
+      for (const wake of [...waiters]) wake();
       if (message.id === null) continue;
       pending.get(message.id)?.(message);
       pending.delete(message.id);
@@ -75,6 +83,19 @@ export async function openRawSocket(
       });
     },
     sendRaw: (data) => socket.send(data),
+    received,
+    next(match) {
+      return new Promise((resolve) => {
+        const check = () => {
+          const found = received.find(match);
+          if (!found) return;
+          waiters.delete(check);
+          resolve(found);
+        };
+        waiters.add(check);
+        check();
+      });
+    },
     closed,
     close: () => socket.close(),
   };
