@@ -146,6 +146,22 @@ describe("a change of rights reaches the user's open sockets", () => {
   });
 });
 
+describe("a session-ended close (4001) and the typed client", () => {
+  it("a signed-out client's chat.events subscription ends with UNAUTHORIZED instead of resuming", async () => {
+    const { owner, room } = await roomWith(t, false, "Signed out");
+    const client = createSocketClient(t.url, owner.token);
+    const events = collectRoomEvents(client.api, room.id);
+    await events.started();
+    const closed = client.nextClose();
+
+    await owner.api.auth.logout.mutate();
+
+    expect((await closed).code).toBe(SESSION_ENDED_CLOSE_CODE);
+    await events.until(() => events.error() !== undefined);
+    expect(events.error()?.data?.code).toBe("UNAUTHORIZED");
+  });
+});
+
 describe("sockets per user", () => {
   it("refuses a socket over the per-user cap with 4029 and a reason; other users and the open sockets are unaffected", async () => {
     const user = await signedInUser(t);

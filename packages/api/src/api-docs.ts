@@ -39,7 +39,19 @@ with a JSON body; both carry superjson (\`{"json": …}\`). Subscriptions use th
 with \`data.zodError.fieldErrors\` keyed by input field.
 The WebSocket speaks tRPC's protocol (\`wsLink\`, with \`connectionParams.token\` or the session
 cookie). The server sends a WebSocket ping every 30 s, which browsers and \`ws\` answer by
-themselves, and drops a socket that left the previous ping unanswered.
+themselves, and drops a socket that left the previous ping unanswered. Input that cannot be
+decoded at all (not JSON, a malformed superjson \`meta\`, a frame without \`input\`) is refused
+with \`BAD_REQUEST\` over HTTP and \`PARSE_ERROR\` on the WebSocket, saying \`Malformed input\`.
+
+The server closes a WebSocket with one of these codes:
+
+| code | when | the client |
+|---|---|---|
+| 1001 | the server is shutting down | reconnects (to another instance) |
+| 4001 | the socket's session ended: logout, password change, revocation, its idle expiry or absolute lifetime; calls already running are answered first | reconnects with its current credentials; subscriptions of a signed-out client end with \`UNAUTHORIZED\` |
+| 4002 | the user's rights changed (role, email verification), on any instance | reconnects at once and resumes its subscriptions from \`lastEventId\` with the new rights |
+| 4008 | the client stopped reading (1 MiB queued for it) | reconnects |
+| 4029 | the user already holds the most sockets one instance allows (\`WS_CONNECTIONS_PER_USER\`, 20) | retries with backoff: close a tab or client first |
 
 ${sections.join("\n")}`;
 }

@@ -17,7 +17,7 @@ export const adminRouter = {
     setRole: adminProcedure
       .meta({
         summary:
-          "Makes a user an `admin` or a plain `user`. `NOT_FOUND` for an unknown user; `CONFLICT` when it would leave no admin.",
+          "Makes a user an `admin` or a plain `user`; the user's open WebSockets close (4002) and reconnect with the new role. `NOT_FOUND` for an unknown user; `CONFLICT` when it would leave no admin.",
       })
       .input(setUserRoleInput)
       .mutation(({ ctx, input }) => users.setUserRole(ctx, input)),

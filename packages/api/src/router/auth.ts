@@ -66,7 +66,10 @@ export const authRouter = {
     .query(({ ctx }) => (ctx.connection?.revoked ? null : (ctx.auth?.user ?? null))),
 
   verifyEmail: publicProcedure
-    .meta({ summary: "Marks the email verified. The token is single-use and expires after 24 h." })
+    .meta({
+      summary:
+        "Marks the email verified; the user's open WebSockets reconnect (4002) as verified. The token is single-use and expires after 24 h.",
+    })
     .input(verifyEmailInput)
     .mutation(async ({ ctx, input }) => {
       await auth.verifyEmail(ctx, input.token);
