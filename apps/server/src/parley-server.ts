@@ -140,7 +140,12 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
   const redisBus = options.redisUrl ? createRedisBus(options.redisUrl, log) : null;
   const bus = redisBus ?? createInProcessBus(log);
   const rateLimitRules = { ...defaultRateLimits, ...options.rateLimits };
-  const sessionSockets = createSessionSockets(bus, { maxPerUser: limits.wsConnectionsPerUser });
+  const sessionSockets = createSessionSockets(bus, {
+    maxPerUser: limits.wsConnectionsPerUser,
+    db: db.db,
+    onResyncError: (error) =>
+      log.warn({ err: error }, "could not recheck open WebSockets after the bus reconnected"),
+  });
   const publicOrigin = options.publicOrigin ?? `http://localhost:${options.port}`;
   const clock = options.clock ?? (() => new Date());
   const membership = createMembershipCache(db.db, bus);

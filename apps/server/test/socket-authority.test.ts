@@ -309,4 +309,23 @@ describe("two instances on one PostgreSQL and one Redis", () => {
     expect(await roleOf(b.deps.db, victim.user.id)).toBe("user");
     again.close();
   });
+
+  it("a demotion on A while Redis is down reaches the socket on B once Redis is back", async () => {
+    const victim = await adminOn(a);
+    const other = await adminOn(a);
+    const bystander = await adminOn(a);
+    const socket = await openRawSocket(b.url, { token: victim.token });
+    const unchanged = await openRawSocket(b.url, { token: bystander.token });
+    expect((await socket.call("query", "admin.users.list", {})).result?.type).toBe("data");
+    expect((await unchanged.call("query", "admin.users.list", {})).result?.type).toBe("data");
+
+    await redis.stop();
+    await other.api.admin.users.setRole.mutate({ userId: victim.user.id, role: "user" });
+    await redis.start();
+
+    // B's bus resynchronises: it re-reads the rights of its sockets' users and closes the stale.
+    expect(await socket.closed).toBe(RIGHTS_CHANGED_CLOSE_CODE);
+    expect((await unchanged.call("query", "admin.users.list", {})).result?.type).toBe("data");
+    unchanged.close();
+  });
 });

@@ -159,7 +159,7 @@ export function createWsContextFactory(deps: ApiDeps, sockets: SessionSockets) {
     try {
       auth = token ? await validate(deps, token) : null;
     } finally {
-      if (auth) tracked?.admit(auth.user.id);
+      if (auth) tracked?.admit(auth.user);
       else tracked?.untrack();
     }
     return createInnerContext(deps, {

@@ -1,10 +1,14 @@
+import { type Database, schema } from "@parley/db";
+import { inArray } from "drizzle-orm";
 import {
   type EventBus,
+  RESYNC_EVENT,
   type RevokedSessionsEvent,
   topics,
   type UsersChangedEvent,
 } from "../bus/event-bus.ts";
 import type { ConnectionState } from "../context.ts";
+import type { SessionUser } from "./session-module.ts";
 
 export interface ClosableSocket {
   close(code?: number, reason?: string): void;
@@ -29,7 +33,16 @@ export const TOO_MANY_SOCKETS_CLOSE_CODE = 4029;
 export interface SessionSocketsOptions {
   /** WebSockets one user may hold open on one instance. */
   maxPerUser: number;
+  /** Read when the bus resynchronises: which sessions and rights are still as the sockets have them. */
+  db: Database;
+  /** Told when that re-read fails (the sockets stay as they are). */
+  onResyncError?: (error: unknown) => void;
 }
+
+/** What a socket's context decided its rights from. */
+type Rights = Pick<SessionUser, "id" | "role" | "emailVerified">;
+
+const rightsKey = (user: Pick<SessionUser, "role" | "emailVerified">) => `${user.role}:${user.emailVerified}`;
 
 interface TrackedSocket {
   socket: ClosableSocket;
@@ -37,6 +50,8 @@ interface TrackedSocket {
   sessionId: string;
   /** Null while the session is being validated. */
   userId: string | null;
+  /** The user's role and verification as the socket's context has them. */
+  rights: string | null;
   /** Users whose rights changed while this socket's session was being validated. */
   changedMeanwhile: Set<string> | null;
 }
@@ -71,7 +86,48 @@ export function createSessionSockets(bus: EventBus, options: SessionSocketsOptio
     closeAfterCalls(tracked.socket, tracked.connection, code, reason);
   }
 
+  const resyncFailed = (error: unknown) => options.onResyncError?.(error);
+
+  /** The bus lost events while its transport was down: ends the sockets whose session is gone. */
+  async function recheckSessions() {
+    const ids = [...bySession.keys()];
+    if (ids.length === 0) return;
+    const rows = await options.db
+      .select({ id: schema.sessions.id })
+      .from(schema.sessions)
+      .where(inArray(schema.sessions.id, ids));
+    const alive = new Set(rows.map((row) => row.id));
+    for (const id of ids) {
+      if (alive.has(id)) continue;
+      for (const tracked of bySession.get(id) ?? []) end(tracked, SESSION_ENDED_CLOSE_CODE, "Session ended");
+    }
+  }
+
+  /** Likewise for rights: closes the sockets whose user's role or verification differs now. */
+  async function recheckRights() {
+    const ids = [...byUser.keys()];
+    if (ids.length === 0) return;
+    const u = schema.users;
+    const rows = await options.db
+      .select({ id: u.id, role: u.role, emailVerified: u.emailVerified })
+      .from(u)
+      .where(inArray(u.id, ids));
+    const current = new Map(rows.map((row) => [row.id, rightsKey(row)]));
+    for (const id of ids) {
+      for (const tracked of byUser.get(id) ?? []) {
+        if (tracked.rights !== current.get(id)) end(tracked, RIGHTS_CHANGED_CLOSE_CODE, "Rights changed");
+      }
+    }
+  }
+
+  const isResync = (event: unknown) =>
+    typeof event === "object" && event !== null && (event as { type?: unknown }).type === RESYNC_EVENT.type;
+
   const unsubscribeSessions = bus.subscribe(topics.revokedSessions, (event) => {
+    if (isResync(event)) {
+      recheckSessions().catch(resyncFailed);
+      return;
+    }
     for (const sessionId of (event as Partial<RevokedSessionsEvent>).sessionIds ?? []) {
       for (const tracked of bySession.get(sessionId) ?? [])
         end(tracked, SESSION_ENDED_CLOSE_CODE, "Session ended");
@@ -79,6 +135,10 @@ export function createSessionSockets(bus: EventBus, options: SessionSocketsOptio
   });
 
   const unsubscribeUsers = bus.subscribe(topics.usersChanged, (event) => {
+    if (isResync(event)) {
+      recheckRights().catch(resyncFailed);
+      return;
+    }
     const userIds = (event as Partial<UsersChangedEvent>).userIds ?? [];
     for (const userId of userIds) {
       for (const tracked of byUser.get(userId) ?? [])
@@ -97,7 +157,14 @@ export function createSessionSockets(bus: EventBus, options: SessionSocketsOptio
      * a change of rights landing in between still reaches it; `admit` names its user once known.
      */
     track(sessionId: string, socket: ClosableSocket, connection: ConnectionState) {
-      const tracked: TrackedSocket = { socket, connection, sessionId, userId: null, changedMeanwhile: null };
+      const tracked: TrackedSocket = {
+        socket,
+        connection,
+        sessionId,
+        userId: null,
+        rights: null,
+        changedMeanwhile: null,
+      };
       let ofSession = bySession.get(sessionId);
       if (!ofSession) {
         ofSession = new Set();
@@ -109,8 +176,9 @@ export function createSessionSockets(bus: EventBus, options: SessionSocketsOptio
       socket.once("close", untrack);
       return {
         untrack,
-        /** The session is valid and belongs to `userId`: counts the socket, or closes it. */
-        admit(userId: string) {
+        /** The session is valid and belongs to `user`: counts the socket, or closes it. */
+        admit(user: Rights) {
+          const userId = user.id;
           if (!validating.delete(tracked)) return; // ended while validating
           if (tracked.changedMeanwhile?.has(userId)) {
             end(tracked, RIGHTS_CHANGED_CLOSE_CODE, "Rights changed");
@@ -127,6 +195,7 @@ export function createSessionSockets(bus: EventBus, options: SessionSocketsOptio
             return;
           }
           tracked.userId = userId;
+          tracked.rights = rightsKey(user);
           ofUser.add(tracked);
         },
       };
