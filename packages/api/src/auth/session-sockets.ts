@@ -42,7 +42,9 @@ export interface SessionSocketsOptions {
 /** What a socket's context decided its rights from. */
 type Rights = Pick<SessionUser, "id" | "role" | "emailVerified">;
 
-const rightsKey = (user: Pick<SessionUser, "role" | "emailVerified">) => `${user.role}:${user.emailVerified}`;
+/** The rights a socket holds, as one small number: compared after a resync. */
+const rightsOf = (user: Pick<SessionUser, "role" | "emailVerified">) =>
+  (user.role === "admin" ? 2 : 0) + (user.emailVerified ? 1 : 0);
 
 interface TrackedSocket {
   socket: ClosableSocket;
@@ -50,8 +52,8 @@ interface TrackedSocket {
   sessionId: string;
   /** Null while the session is being validated. */
   userId: string | null;
-  /** The user's role and verification as the socket's context has them. */
-  rights: string | null;
+  /** The user's role and verification as the socket's context has them (`rightsOf`). */
+  rights: number;
   /** Users whose rights changed while this socket's session was being validated. */
   changedMeanwhile: Set<string> | null;
 }
@@ -66,24 +68,26 @@ export type SessionSockets = ReturnType<typeof createSessionSockets>;
  * rights (an admin reading a private room must lose that stream when demoted).
  */
 export function createSessionSockets(bus: EventBus, options: SessionSocketsOptions) {
-  const bySession = new Map<string, Set<TrackedSocket>>();
-  const byUser = new Map<string, Set<TrackedSocket>>();
+  // Arrays, not Sets: most sessions and users have one socket, and an array of one is a
+  // fraction of a Set's size on each of thousands of idle sockets.
+  const bySession = new Map<string, TrackedSocket[]>();
+  const byUser = new Map<string, TrackedSocket[]>();
   const validating = new Set<TrackedSocket>();
 
   function remove(tracked: TrackedSocket) {
     validating.delete(tracked);
-    const ofSession = bySession.get(tracked.sessionId);
-    ofSession?.delete(tracked);
-    if (ofSession?.size === 0) bySession.delete(tracked.sessionId);
-    if (tracked.userId === null) return;
-    const ofUser = byUser.get(tracked.userId);
-    ofUser?.delete(tracked);
-    if (ofUser?.size === 0) byUser.delete(tracked.userId);
+    removeFrom(bySession, tracked.sessionId, tracked);
+    if (tracked.userId !== null) removeFrom(byUser, tracked.userId, tracked);
   }
 
   function end(tracked: TrackedSocket, code: number, reason: string) {
     remove(tracked);
     closeAfterCalls(tracked.socket, tracked.connection, code, reason);
+  }
+
+  /** A copy: ending a socket takes it out of the list being walked. */
+  function endAll(list: TrackedSocket[] | undefined, code: number, reason: string) {
+    for (const tracked of list ? [...list] : []) end(tracked, code, reason);
   }
 
   const resyncFailed = (error: unknown) => options.onResyncError?.(error);
@@ -98,8 +102,7 @@ export function createSessionSockets(bus: EventBus, options: SessionSocketsOptio
       .where(inArray(schema.sessions.id, ids));
     const alive = new Set(rows.map((row) => row.id));
     for (const id of ids) {
-      if (alive.has(id)) continue;
-      for (const tracked of bySession.get(id) ?? []) end(tracked, SESSION_ENDED_CLOSE_CODE, "Session ended");
+      if (!alive.has(id)) endAll(bySession.get(id), SESSION_ENDED_CLOSE_CODE, "Session ended");
     }
   }
 
@@ -112,11 +115,10 @@ export function createSessionSockets(bus: EventBus, options: SessionSocketsOptio
       .select({ id: u.id, role: u.role, emailVerified: u.emailVerified })
       .from(u)
       .where(inArray(u.id, ids));
-    const current = new Map(rows.map((row) => [row.id, rightsKey(row)]));
+    const current = new Map(rows.map((row) => [row.id, rightsOf(row)]));
     for (const id of ids) {
-      for (const tracked of byUser.get(id) ?? []) {
-        if (tracked.rights !== current.get(id)) end(tracked, RIGHTS_CHANGED_CLOSE_CODE, "Rights changed");
-      }
+      const stale = byUser.get(id)?.filter((tracked) => tracked.rights !== current.get(id));
+      endAll(stale, RIGHTS_CHANGED_CLOSE_CODE, "Rights changed");
     }
   }
 
@@ -129,8 +131,7 @@ export function createSessionSockets(bus: EventBus, options: SessionSocketsOptio
       return;
     }
     for (const sessionId of (event as Partial<RevokedSessionsEvent>).sessionIds ?? []) {
-      for (const tracked of bySession.get(sessionId) ?? [])
-        end(tracked, SESSION_ENDED_CLOSE_CODE, "Session ended");
+      endAll(bySession.get(sessionId), SESSION_ENDED_CLOSE_CODE, "Session ended");
     }
   });
 
@@ -140,10 +141,7 @@ export function createSessionSockets(bus: EventBus, options: SessionSocketsOptio
       return;
     }
     const userIds = (event as Partial<UsersChangedEvent>).userIds ?? [];
-    for (const userId of userIds) {
-      for (const tracked of byUser.get(userId) ?? [])
-        end(tracked, RIGHTS_CHANGED_CLOSE_CODE, "Rights changed");
-    }
+    for (const userId of userIds) endAll(byUser.get(userId), RIGHTS_CHANGED_CLOSE_CODE, "Rights changed");
     // A socket whose session was read before the change must not keep what it read.
     for (const tracked of validating) {
       tracked.changedMeanwhile ??= new Set();
@@ -162,15 +160,10 @@ export function createSessionSockets(bus: EventBus, options: SessionSocketsOptio
         connection,
         sessionId,
         userId: null,
-        rights: null,
+        rights: 0,
         changedMeanwhile: null,
       };
-      let ofSession = bySession.get(sessionId);
-      if (!ofSession) {
-        ofSession = new Set();
-        bySession.set(sessionId, ofSession);
-      }
-      ofSession.add(tracked);
+      addTo(bySession, sessionId, tracked);
       validating.add(tracked);
       const untrack = () => remove(tracked);
       socket.once("close", untrack);
@@ -178,36 +171,29 @@ export function createSessionSockets(bus: EventBus, options: SessionSocketsOptio
         untrack,
         /** The session is valid and belongs to `user`: counts the socket, or closes it. */
         admit(user: Rights) {
-          const userId = user.id;
           if (!validating.delete(tracked)) return; // ended while validating
-          if (tracked.changedMeanwhile?.has(userId)) {
+          if (tracked.changedMeanwhile?.has(user.id)) {
             end(tracked, RIGHTS_CHANGED_CLOSE_CODE, "Rights changed");
             return;
           }
           tracked.changedMeanwhile = null;
-          let ofUser = byUser.get(userId);
-          if (!ofUser) {
-            ofUser = new Set();
-            byUser.set(userId, ofUser);
-          }
-          if (ofUser.size >= options.maxPerUser) {
+          if ((byUser.get(user.id)?.length ?? 0) >= options.maxPerUser) {
             end(tracked, TOO_MANY_SOCKETS_CLOSE_CODE, `At most ${options.maxPerUser} connections per user`);
             return;
           }
-          tracked.userId = userId;
-          tracked.rights = rightsKey(user);
-          ofUser.add(tracked);
+          tracked.userId = user.id;
+          tracked.rights = rightsOf(user);
+          addTo(byUser, user.id, tracked);
         },
       };
     },
     /** Ends the sockets of a session that has run out (see ws-server.ts' heartbeat). */
     expire(sessionId: string) {
-      for (const tracked of bySession.get(sessionId) ?? [])
-        end(tracked, SESSION_ENDED_CLOSE_CODE, "Session expired");
+      endAll(bySession.get(sessionId), SESSION_ENDED_CLOSE_CODE, "Session expired");
     },
     size(): number {
       let n = 0;
-      for (const sockets of bySession.values()) n += sockets.size;
+      for (const sockets of bySession.values()) n += sockets.length;
       return n;
     },
     close() {
@@ -218,6 +204,20 @@ export function createSessionSockets(bus: EventBus, options: SessionSocketsOptio
       validating.clear();
     },
   };
+}
+
+function addTo(map: Map<string, TrackedSocket[]>, key: string, tracked: TrackedSocket) {
+  const list = map.get(key);
+  if (list) list.push(tracked);
+  else map.set(key, [tracked]);
+}
+
+function removeFrom(map: Map<string, TrackedSocket[]>, key: string, tracked: TrackedSocket) {
+  const list = map.get(key);
+  const at = list?.indexOf(tracked) ?? -1;
+  if (!list || at < 0) return;
+  list.splice(at, 1);
+  if (list.length === 0) map.delete(key);
 }
 
 /**
