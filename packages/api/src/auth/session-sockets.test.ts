@@ -1,6 +1,6 @@
 import { EventEmitter, once } from "node:events";
 import type { Database } from "@parley/db";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { publishUsersChanged, topics } from "../bus/event-bus.ts";
 import { createInProcessBus } from "../bus/in-process-bus.ts";
 import type { ConnectionState } from "../context.ts";
@@ -96,5 +96,24 @@ describe("session sockets", () => {
     answer();
     await once(socket, "close");
     expect(socket.closedWith).toBe(SESSION_ENDED_CLOSE_CODE);
+  });
+
+  it("closes a revoked socket whose running call hangs once the grace has passed", async () => {
+    vi.useFakeTimers();
+    try {
+      const { bus, sockets } = setUp();
+      const socket = new RecordingSocket();
+      const state = connection();
+      sockets.track("s", socket, state).admit(user("u1"));
+      state.calls = new Set([new Promise(() => {})]);
+
+      await bus.publish(topics.revokedSessions, { sessionIds: ["s"] });
+      vi.advanceTimersByTime(4_999);
+      expect(socket.closedWith).toBeNull();
+      vi.advanceTimersByTime(1);
+      expect(socket.closedWith).toBe(SESSION_ENDED_CLOSE_CODE);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

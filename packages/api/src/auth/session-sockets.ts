@@ -234,6 +234,17 @@ function closeAfterCalls(socket: ClosableSocket, connection: ConnectionState, co
     return;
   }
   // The adapter sends a reply a few promise turns after the procedure settles: one macrotask later
-  // it has been written, and ws sends the close frame after it.
-  void Promise.allSettled([...running]).then(() => setImmediate(() => socket.close(code, reason)));
+  // it has been written, and ws sends the close frame after it. A call that hangs does not keep
+  // the socket, and the subscriptions it still carries, open for longer than the grace.
+  const grace = setTimeout(() => socket.close(code, reason), CLOSE_GRACE_MS);
+  grace.unref?.();
+  void Promise.allSettled([...running]).then(() =>
+    setImmediate(() => {
+      clearTimeout(grace);
+      socket.close(code, reason);
+    }),
+  );
 }
+
+/** The longest a revoked socket waits for its running calls before it closes anyway. */
+const CLOSE_GRACE_MS = 5_000;
