@@ -1,8 +1,16 @@
+import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { createAdmin, createPasswordHasher, promoteToAdmin } from "@parley/api";
+import {
+  createAdmin,
+  createPasswordHasher,
+  createRedisBus,
+  promoteToAdmin,
+  publishUsersChanged,
+} from "@parley/api";
 import { registerInput } from "@parley/api/schemas";
 import { createDb, migrate } from "@parley/db";
+import { pino } from "pino";
 import { loadConfig } from "./config.ts";
 
 // `pnpm --filter @parley/server admin:create --email ada@example.com --name "Ada Lovelace"`
@@ -64,10 +72,12 @@ const db = await createDb({
   pgliteTemplate: fileURLToPath(new URL("../dist/pglite-template", import.meta.url)),
 });
 let problem: string | null = null;
+let promotedId: string | null = null;
 try {
   await migrate(db);
   const clock = () => new Date();
   const promoted = await promoteToAdmin({ db: db.db, clock }, email);
+  promotedId = promoted;
   if (promoted) {
     process.stdout.write(`${email} is now an admin (existing account ${promoted})\n`);
   } else {
@@ -79,6 +89,7 @@ try {
     if (parsed.success) {
       const passwords = createPasswordHasher({ concurrency: 1, maxQueue: 1 });
       const id = await createAdmin({ db: db.db, passwords, clock }, parsed.data);
+      promotedId = id;
       process.stdout.write(`created admin ${parsed.data.email} (${id})\n`);
     } else {
       problem = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("\n");
@@ -89,3 +100,20 @@ try {
   await db.close();
 }
 if (problem) fail(problem);
+if (promotedId && config.redisUrl) await announcePromotion(config.redisUrl, promotedId);
+
+/**
+ * Servers sharing Redis close the promoted user's open sockets, which reconnect as admin. With
+ * no Redis the servers' bus is in their own process: the user's next connection is admin.
+ */
+async function announcePromotion(redisUrl: string, userId: string) {
+  const bus = createRedisBus(redisUrl, pino({ level: config.logLevel }));
+  try {
+    if (bus.redis.status !== "ready") await once(bus.redis, "ready", { signal: AbortSignal.timeout(10_000) });
+    await publishUsersChanged(bus, [userId]);
+  } catch {
+    process.stderr.write("Redis did not answer: the user's open connections get admin when they reconnect\n");
+  } finally {
+    await bus.close();
+  }
+}

@@ -1,10 +1,9 @@
-import { execFile } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { appRouter } from "@parley/api";
 import { schema } from "@parley/db";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signedInAdmin, signedInUser } from "./support/accounts.ts";
+import { runAdminCreate } from "./support/admin-create-process.ts";
 import { codeOf, fieldErrorsOf } from "./support/api-errors.ts";
 import { deliverQueuedEmail, recordedEmailsTo } from "./support/mailbox.ts";
 import { GOOD_PASSWORD, startTestServer, type TestServer, uniqueEmail } from "./support/test-server.ts";
@@ -205,23 +204,8 @@ describe("admin.jobs", () => {
 });
 
 describe("admin:create", () => {
-  const serverDir = fileURLToPath(new URL("..", import.meta.url));
-  function adminCreate(args: string[], stdin: string) {
-    return new Promise<{ code: number; out: string }>((resolve) => {
-      const child = execFile(
-        process.execPath,
-        ["--import", "tsx", "src/admin-create.ts", ...args],
-        {
-          cwd: serverDir,
-          env: { PATH: process.env.PATH ?? "", DATABASE_URL: t.databaseUrl },
-          timeout: 60_000,
-        },
-        (error, stdout, stderr) =>
-          resolve({ code: error ? Number(error.code ?? 1) : 0, out: stdout + stderr }),
-      );
-      child.stdin?.end(stdin);
-    });
-  }
+  const adminCreate = (args: string[], stdin: string) =>
+    runAdminCreate(args, stdin, { DATABASE_URL: t.databaseUrl });
 
   it("creates the first admin from the command line (password on stdin), then promotes an existing account", async () => {
     const email = uniqueEmail("operator");

@@ -11,6 +11,7 @@ import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type ParleyServer, startParleyServer } from "../src/parley-server.ts";
 import { signedInAdmin, signedInUser } from "./support/accounts.ts";
+import { runAdminCreate } from "./support/admin-create-process.ts";
 import { roomWith, send, signUp } from "./support/chat-fixtures.ts";
 import { collectRoomEvents } from "./support/event-collector.ts";
 import { createFreshDatabase } from "./support/fresh-database.ts";
@@ -307,6 +308,28 @@ describe("two instances on one PostgreSQL and one Redis", () => {
     });
     expect(refused.error?.data?.code).toBe("FORBIDDEN");
     expect(await roleOf(b.deps.db, victim.user.id)).toBe("user");
+    again.close();
+  });
+
+  it("admin:create promoting a user reaches the user's socket on B: it reconnects as admin", async () => {
+    const email = uniqueEmail("promoted");
+    const { token } = await createParleyClient({ url: a.url }).auth.register.mutate({
+      email,
+      password: GOOD_PASSWORD,
+      displayName: "Promoted",
+    });
+    const socket = await openRawSocket(b.url, { token: token ?? "" });
+    expect((await socket.call("query", "admin.users.list", {})).error?.data?.code).toBe("FORBIDDEN");
+
+    const run = await runAdminCreate(["--email", email], "", {
+      DATABASE_URL: database.url,
+      REDIS_URL: redis.url,
+    });
+    expect(run.out).toContain(`${email} is now an admin`);
+
+    expect(await socket.closed).toBe(RIGHTS_CHANGED_CLOSE_CODE);
+    const again = await openRawSocket(b.url, { token: token ?? "" });
+    expect((await again.call("query", "admin.users.list", {})).result?.type).toBe("data");
     again.close();
   });
 

@@ -16,7 +16,7 @@ export {
   type SessionSockets,
   TOO_MANY_SOCKETS_CLOSE_CODE,
 } from "./auth/session-sockets.ts";
-export type { EventBus } from "./bus/event-bus.ts";
+export { type EventBus, publishUsersChanged } from "./bus/event-bus.ts";
 export { createInProcessBus } from "./bus/in-process-bus.ts";
 export { createRedisBus } from "./bus/redis-bus.ts";
 export {

@@ -1,0 +1,17 @@
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const serverDir = fileURLToPath(new URL("../..", import.meta.url));
+
+/** Runs `admin:create` (src/admin-create.ts) in its own process, with `stdin` as the typed password. */
+export function runAdminCreate(args: string[], stdin: string, env: Record<string, string>) {
+  return new Promise<{ code: number; out: string }>((resolve) => {
+    const child = execFile(
+      process.execPath,
+      ["--import", "tsx", "src/admin-create.ts", ...args],
+      { cwd: serverDir, env: { PATH: process.env.PATH ?? "", ...env }, timeout: 60_000 },
+      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, out: stdout + stderr }),
+    );
+    child.stdin?.end(stdin);
+  });
+}
