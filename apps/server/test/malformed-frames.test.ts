@@ -115,6 +115,36 @@ describe("undecodable input gets a message of ours", () => {
     expect(await roomCount()).toBe(before);
   });
 
+  it("a cyclic superjson meta is refused as bad input on both transports, with zod's message, changing nothing", async () => {
+    const { token } = await signUp(t, "Caller");
+    // referentialEqualities makes `name` contain itself once decoded.
+    const cyclic = {
+      json: { name: { self: null }, isPrivate: false },
+      meta: { referentialEqualities: { name: ["name.self"] } },
+    };
+    const before = await roomCount();
+    const response = await fetch(`${t.url}/trpc/chat.rooms.create`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+      body: JSON.stringify(cyclic),
+    });
+    const reply = (await response.json()) as {
+      error?: { json?: { message: string; data: { code: string } } };
+    };
+    expect(reply.error?.json?.data.code).toBe("BAD_REQUEST");
+    expect(reply.error?.json?.message).toMatch(/^name: Invalid input/);
+
+    const socket = await openRawSocket(t.url, { token });
+    socket.sendRaw(
+      JSON.stringify({ id: 7, method: "mutation", params: { path: "chat.rooms.create", input: cyclic } }),
+    );
+    const answer = await socket.next(idIs(7));
+    expect(answer.error?.data?.code).toBe("BAD_REQUEST");
+    expect(answer.error?.message).toMatch(/^name: Invalid input/);
+    expect(await roomCount()).toBe(before);
+    socket.close();
+  });
+
   it("over HTTP, input of the wrong type still gets zod's field messages", async () => {
     const { token } = await signUp(t, "Caller");
     const response = await fetch(`${t.url}/trpc/chat.rooms.create`, {
