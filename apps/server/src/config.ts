@@ -50,6 +50,10 @@ const configSchema = z
     SEND_RATE_LIMIT: rateLimitRule,
     AUTH_RATE_LIMIT: rateLimitRule,
     FORMS_RATE_LIMIT: rateLimitRule,
+    EMAIL_RATE_LIMIT: rateLimitRule,
+    PASSWORD_RATE_LIMIT: rateLimitRule,
+    WRITE_RATE_LIMIT: rateLimitRule,
+    TYPING_RATE_LIMIT: rateLimitRule,
   })
   .transform((env) => ({
     port: env.PORT,
@@ -75,6 +79,10 @@ const configSchema = z
       ...(env.SEND_RATE_LIMIT ? { send: env.SEND_RATE_LIMIT } : {}),
       ...(env.AUTH_RATE_LIMIT ? { auth: env.AUTH_RATE_LIMIT } : {}),
       ...(env.FORMS_RATE_LIMIT ? { forms: env.FORMS_RATE_LIMIT } : {}),
+      ...(env.EMAIL_RATE_LIMIT ? { email: env.EMAIL_RATE_LIMIT } : {}),
+      ...(env.PASSWORD_RATE_LIMIT ? { password: env.PASSWORD_RATE_LIMIT } : {}),
+      ...(env.WRITE_RATE_LIMIT ? { write: env.WRITE_RATE_LIMIT } : {}),
+      ...(env.TYPING_RATE_LIMIT ? { typing: env.TYPING_RATE_LIMIT } : {}),
     },
   }));
 

@@ -52,6 +52,8 @@ export interface ParleyServerOptions {
   logger?: Logger;
   limits?: Partial<ServerLimits>;
   rateLimits?: Partial<RateLimitRules>;
+  /** The time services and sessions go by; tests pass one they move. */
+  clock?: () => Date;
   /** Replaces the app router: transport tests mount fixtures beside it. */
   router?: AnyRouter;
   /** The built web app to serve beside the API (main.ts passes apps/web/dist in production). */
@@ -72,6 +74,8 @@ export interface ServerLimits {
   wsHeartbeatMs: number;
   concurrentHashes: number;
   queuedHashes: number;
+  /** Hashes running or waiting for one account or one client address: no one fills the queue. */
+  hashesPerKey: number;
   sessionIdleMs: number;
   sessionAbsoluteMs: number;
   headersTimeoutMs: number;
@@ -90,6 +94,7 @@ export const defaultLimits: ServerLimits = {
   wsHeartbeatMs: 30_000,
   concurrentHashes: 4,
   queuedHashes: 64,
+  hashesPerKey: 4,
   sessionIdleMs: 14 * DAY_MS,
   sessionAbsoluteMs: 30 * DAY_MS,
   headersTimeoutMs: 10_000,
@@ -133,7 +138,7 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
   const rateLimitRules = { ...defaultRateLimits, ...options.rateLimits };
   const sessionSockets = createSessionSockets(bus);
   const publicOrigin = options.publicOrigin ?? `http://localhost:${options.port}`;
-  const clock = () => new Date();
+  const clock = options.clock ?? (() => new Date());
   const membership = createMembershipCache(db.db, bus);
   const presence = createPresenceTracker(bus, {
     store: redisBus ? createRedisPresenceStore(redisBus.redis, log) : undefined,
@@ -145,8 +150,13 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
       secureCookies: options.production ?? false,
       idleLifetimeMs: limits.sessionIdleMs,
       absoluteLifetimeMs: limits.sessionAbsoluteMs,
+      now: clock,
     }),
-    passwords: createPasswordHasher({ concurrency: limits.concurrentHashes, maxQueue: limits.queuedHashes }),
+    passwords: createPasswordHasher({
+      concurrency: limits.concurrentHashes,
+      maxQueue: limits.queuedHashes,
+      maxPerKey: limits.hashesPerKey,
+    }),
     log,
     clock,
     publicOrigin,
