@@ -34,7 +34,7 @@ async function resetToken(email: string): Promise<string> {
     .where(eq(schema.emailOutbox.toAddress, email))
     .orderBy(desc(schema.emailOutbox.createdAt))
     .limit(1);
-  if (!row || row.template !== "password-reset") throw new Error(`no reset email queued for ${email}`);
+  if (row?.template !== "password-reset") throw new Error(`no reset email queued for ${email}`);
   return new URL((row.data as { url: string }).url).searchParams.get("token") ?? "";
 }
 
