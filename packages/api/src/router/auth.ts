@@ -27,9 +27,8 @@ const writeLimit = rateLimit("write", perUser);
  * so without this anyone could flood a stranger's inbox. Counted for unknown addresses too, so
  * the answer says nothing about whether an account exists.
  */
-function limitEmailsTo(ctx: Context, address: string, ...others: string[]) {
-  return consumePoint(ctx.rateLimiters.email, `to:${address}`, ...others);
-}
+const emailsTo = (address: string) => `to:${address}`;
+const ownEmailLimit = rateLimit("email", (ctx) => [perUser(ctx), emailsTo(ctx.auth?.user.email ?? "")]);
 
 function clientMeta(ctx: Context): auth.ClientMeta {
   return { userAgent: ctx.userAgent, ip: ctx.ip };
@@ -93,8 +92,8 @@ export const authRouter = {
       summary:
         "Queues a new verification email; earlier tokens stop working. Rate-limited per user and per address.",
     })
+    .use(ownEmailLimit)
     .mutation(async ({ ctx }) => {
-      await limitEmailsTo(ctx, ctx.user.email, perUser(ctx));
       await auth.resendVerification(ctx, ctx.user);
       return { ok: true as const };
     }),
@@ -107,7 +106,8 @@ export const authRouter = {
     .use(authLimit)
     .input(requestPasswordResetInput)
     .mutation(async ({ ctx, input }) => {
-      await limitEmailsTo(ctx, input.email);
+      // Here, not in a middleware: the address is in the input.
+      await consumePoint(ctx.rateLimiters.email, emailsTo(input.email));
       await auth.requestPasswordReset(ctx, input.email);
       return { ok: true as const };
     }),
