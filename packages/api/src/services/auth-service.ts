@@ -7,7 +7,7 @@ import { sessionHandle } from "../auth/session-module.ts";
 import { hashToken, newEmailToken } from "../auth/tokens.ts";
 import { type EventBus, type RevokedSessionsEvent, topics } from "../bus/event-bus.ts";
 import type { ChangePasswordInput, LoginInput, RegisterInput } from "../schemas/auth.ts";
-import { DEFAULT_MAX_ATTEMPTS, enqueueEmail } from "./email-outbox.ts";
+import { DEFAULT_MAX_ATTEMPTS, type EmailTemplate, enqueueEmail } from "./email-outbox.ts";
 
 export interface AuthServiceDeps {
   db: Database;
@@ -231,9 +231,10 @@ const insertResetRequest = defineStatement(
           select $2, id, $3::timestamptz from target
         )
    insert into email_outbox (template, to_address, data, max_attempts)
-   select 'password-reset', email, jsonb_build_object('displayName', display_name, 'url', $4::text), $5::int
+   select $6, email, jsonb_build_object('displayName', display_name, 'url', $4::text), $5::int
      from target`,
 );
+const RESET_TEMPLATE: EmailTemplate["template"] = "password-reset";
 
 /** Succeeds whether or not the account exists, so the answer reveals nothing. */
 export async function requestPasswordReset(deps: AuthServiceDeps, email: string) {
@@ -244,6 +245,7 @@ export async function requestPasswordReset(deps: AuthServiceDeps, email: string)
     new Date(deps.clock().getTime() + RESET_LIFETIME_MS).toISOString(),
     `${deps.publicOrigin}/reset-password?token=${token}`,
     DEFAULT_MAX_ATTEMPTS,
+    RESET_TEMPLATE,
   ]);
 }
 
