@@ -5,6 +5,7 @@ import { schema } from "@parley/db";
 import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { codeOf, makeAdmin, signUp } from "./support/chat-fixtures.ts";
+import { openRawSocket } from "./support/raw-socket.ts";
 import { GOOD_PASSWORD, startTestServer, type TestServer, uniqueEmail } from "./support/test-server.ts";
 
 const ONCE_A_MINUTE = { points: 1, durationSeconds: 60 };
@@ -191,21 +192,22 @@ describe("limits on writes", () => {
     expect(await other.api.chat.rooms.create.mutate({ name: "Theirs", isPrivate: false })).toBeDefined();
   });
 
-  it("chat.typing is limited per user", async () => {
+  it("chat.typing over one socket is limited per user", async () => {
     await using t = await startTestServer({ rateLimits: { typing: { points: 3, durationSeconds: 10 } } });
-    const { api } = await signUp(t);
+    const { api, token } = await signUp(t);
     const room = await api.chat.rooms.create.mutate({ name: "Typing", isPrivate: false });
-    const outcomes = [];
-    for (let i = 0; i < 20; i++) {
-      outcomes.push(
-        await api.chat.typing.mutate({ roomId: room.id }).then(
-          () => "ok",
-          async (error: unknown) => codeOf(Promise.reject(error)),
-        ),
-      );
+    const socket = await openRawSocket(t.url, { token });
+    try {
+      const codes: (string | undefined)[] = [];
+      for (let i = 0; i < 20; i++) {
+        const reply = await socket.call("mutation", "chat.typing", { roomId: room.id });
+        codes.push(reply.error ? reply.error.data?.code : "ok");
+      }
+      expect(codes.filter((code) => code === "ok")).toHaveLength(3);
+      expect(codes.filter((code) => code === "TOO_MANY_REQUESTS")).toHaveLength(17);
+    } finally {
+      socket.close();
     }
-    expect(outcomes.filter((o) => o === "ok")).toHaveLength(3);
-    expect(outcomes.filter((o) => o === "TOO_MANY_REQUESTS")).toHaveLength(17);
   });
 });
 
