@@ -51,6 +51,10 @@ const configSchema = z
     AUTH_RATE_LIMIT: rateLimitRule,
     FORMS_RATE_LIMIT: rateLimitRule,
     WS_CONNECTIONS_PER_USER: z.coerce.number().int().min(1).max(10_000).default(20),
+    EMAIL_RATE_LIMIT: rateLimitRule,
+    PASSWORD_RATE_LIMIT: rateLimitRule,
+    WRITE_RATE_LIMIT: rateLimitRule,
+    TYPING_RATE_LIMIT: rateLimitRule,
   })
   .transform((env) => ({
     port: env.PORT,
@@ -77,6 +81,10 @@ const configSchema = z
       ...(env.SEND_RATE_LIMIT ? { send: env.SEND_RATE_LIMIT } : {}),
       ...(env.AUTH_RATE_LIMIT ? { auth: env.AUTH_RATE_LIMIT } : {}),
       ...(env.FORMS_RATE_LIMIT ? { forms: env.FORMS_RATE_LIMIT } : {}),
+      ...(env.EMAIL_RATE_LIMIT ? { email: env.EMAIL_RATE_LIMIT } : {}),
+      ...(env.PASSWORD_RATE_LIMIT ? { password: env.PASSWORD_RATE_LIMIT } : {}),
+      ...(env.WRITE_RATE_LIMIT ? { write: env.WRITE_RATE_LIMIT } : {}),
+      ...(env.TYPING_RATE_LIMIT ? { typing: env.TYPING_RATE_LIMIT } : {}),
     },
   }));
 

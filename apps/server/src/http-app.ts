@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { ApiDeps } from "@parley/api";
-import { createHttpContextFactory, SESSION_COOKIE_NAME } from "@parley/api";
+import { createHttpContextFactory, retryAfterHeader, SESSION_COOKIE_NAME } from "@parley/api";
 import type { AnyRouter } from "@trpc/server";
 import { createExpressMiddleware } from "@trpc/server/adapters/express";
 import cors from "cors";
@@ -89,6 +89,8 @@ export function createHttpApp(options: HttpAppOptions) {
       createContext: createHttpContextFactory(deps),
       maxBodySize: options.maxBodyBytes,
       maxBatchSize: options.maxBatchSize,
+      // A rate-limited call says when to come back, in the standard header as well as the body.
+      responseMeta: ({ errors }) => ({ headers: retryAfterHeader(errors) }),
       onError({ error, path, ctx }) {
         const log = ctx?.log ?? deps.log;
         if (error.code === "INTERNAL_SERVER_ERROR")

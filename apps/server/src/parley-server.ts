@@ -52,6 +52,8 @@ export interface ParleyServerOptions {
   logger?: Logger;
   limits?: Partial<ServerLimits>;
   rateLimits?: Partial<RateLimitRules>;
+  /** The time services and sessions go by; tests pass one they move. */
+  clock?: () => Date;
   /** Replaces the app router: transport tests mount fixtures beside it. */
   router?: AnyRouter;
   /** The built web app to serve beside the API (main.ts passes apps/web/dist in production). */
@@ -60,8 +62,6 @@ export interface ParleyServerOptions {
   mail?: MailOptions;
   /** The email worker of this process: on by default; `enabled: false` when `pnpm worker` runs apart. */
   emailWorker?: EmailWorkerOptions;
-  /** The time services and sessions read: tests pass a controlled clock. */
-  clock?: () => Date;
 }
 
 export interface ServerLimits {
@@ -79,6 +79,8 @@ export interface ServerLimits {
   wsHeartbeatMs: number;
   concurrentHashes: number;
   queuedHashes: number;
+  /** Hashes running or waiting for one account or one client address: no one fills the queue. */
+  hashesPerKey: number;
   sessionIdleMs: number;
   sessionAbsoluteMs: number;
   headersTimeoutMs: number;
@@ -99,6 +101,7 @@ export const defaultLimits: ServerLimits = {
   wsHeartbeatMs: 30_000,
   concurrentHashes: 4,
   queuedHashes: 64,
+  hashesPerKey: 4,
   sessionIdleMs: 14 * DAY_MS,
   sessionAbsoluteMs: 30 * DAY_MS,
   headersTimeoutMs: 10_000,
@@ -161,7 +164,11 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
       absoluteLifetimeMs: limits.sessionAbsoluteMs,
       now: clock,
     }),
-    passwords: createPasswordHasher({ concurrency: limits.concurrentHashes, maxQueue: limits.queuedHashes }),
+    passwords: createPasswordHasher({
+      concurrency: limits.concurrentHashes,
+      maxQueue: limits.queuedHashes,
+      maxPerKey: limits.hashesPerKey,
+    }),
     log,
     clock,
     publicOrigin,

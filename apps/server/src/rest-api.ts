@@ -1,4 +1,4 @@
-import { type ApiDeps, createHttpContextFactory } from "@parley/api";
+import { type ApiDeps, createHttpContextFactory, retryAfterHeader } from "@parley/api";
 import type { AnyRouter } from "@trpc/server";
 import express, { type ErrorRequestHandler } from "express";
 import {
@@ -105,6 +105,7 @@ export function createRestApi(options: { deps: ApiDeps; router: AnyRouter; maxBo
       router: router as OpenApiRouter,
       createContext: createHttpContextFactory(deps),
       maxBodySize: options.maxBodyBytes,
+      responseMeta: ({ errors }) => ({ headers: retryAfterHeader(errors) }),
       onError({ error, path, ctx }) {
         const log = (ctx as { log?: ApiDeps["log"] } | undefined)?.log ?? deps.log;
         if (error.code === "INTERNAL_SERVER_ERROR") {

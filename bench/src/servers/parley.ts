@@ -12,8 +12,17 @@ const server = await startParleyServer({
   databaseUrl: config.databaseUrl,
   dataDir: config.dataDir,
   logger: pino({ level: "warn" }),
-  rateLimits: { send: unlimited, auth: unlimited, forms: unlimited },
-  limits: { subscriptionsPerConnection: 10 },
+  rateLimits: {
+    send: unlimited,
+    auth: unlimited,
+    forms: unlimited,
+    email: unlimited,
+    password: unlimited,
+    write: unlimited,
+    typing: unlimited,
+  },
+  // The bench signs many users up at once from one address.
+  limits: { subscriptionsPerConnection: 10, hashesPerKey: 1e9 },
   emailWorker: { enabled: false },
 });
 serveBench(server.port, () => server.close());

@@ -1,7 +1,12 @@
 import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 import type { AppRouter } from "./root.ts";
 
-export { createPasswordHasher, HasherBusyError, type PasswordHasher } from "./auth/password-hasher.ts";
+export {
+  createPasswordHasher,
+  HasherBusyError,
+  type HashKeys,
+  type PasswordHasher,
+} from "./auth/password-hasher.ts";
 export {
   createSessionModule,
   SESSION_COOKIE_NAME,
@@ -46,8 +51,10 @@ export {
   createRedisRateLimiters,
   defaultRateLimits,
   type RateLimiters,
+  type RateLimitName,
   type RateLimitRule,
   type RateLimitRules,
+  retryAfterHeader,
 } from "./rate-limits.ts";
 export { type AppRouter, appRouter } from "./root.ts";
 export { DEFAULT_MAX_ATTEMPTS, enqueueEmail } from "./services/email-outbox.ts";

@@ -12,14 +12,26 @@ export interface RateLimitRule {
   durationSeconds: number;
 }
 
-/** The limits the API applies: per user for sending, per IP for the unauthenticated doors. */
+/**
+ * The limits the API applies. A few named limiters shared by procedures of the same cost,
+ * rather than one per procedure: each procedure that hashes, sends email, writes or fans out
+ * takes a point from one of them.
+ */
 export interface RateLimitRules {
   /** chat.messages.send, per user. */
   send: RateLimitRule;
-  /** register, login, password reset requests, per IP. */
+  /** register, login, password reset requests and resets, per IP. */
   auth: RateLimitRule;
   /** contact and demo forms, per IP. */
   forms: RateLimitRule;
+  /** Emails to one inbox: per user and per recipient address (resend verification, reset requests). */
+  email: RateLimitRule;
+  /** changePassword (two argon2 runs), per user. */
+  password: RateLimitRule;
+  /** Other writes (rooms, members, read markers, edits, reactions, admin changes), per user. */
+  write: RateLimitRule;
+  /** chat.typing, fanned out to the room, per user. */
+  typing: RateLimitRule;
 }
 
 export type RateLimitName = keyof RateLimitRules;
@@ -29,33 +41,61 @@ export const defaultRateLimits: RateLimitRules = {
   send: { points: 20, durationSeconds: 10 },
   auth: { points: 20, durationSeconds: 60 },
   forms: { points: 5, durationSeconds: 60 },
+  email: { points: 5, durationSeconds: 900 },
+  password: { points: 5, durationSeconds: 300 },
+  write: { points: 120, durationSeconds: 60 },
+  // The web app says "typing" at most every 3 s per room.
+  typing: { points: 10, durationSeconds: 10 },
 };
+
+const RATE_LIMIT_NAMES = Object.keys(defaultRateLimits) as RateLimitName[];
 
 export class RateLimitedError extends Error {
   constructor(readonly retryAfterMs: number) {
-    super(`Too many requests: retry in ${Math.ceil(retryAfterMs / 1000)} s`);
+    super(`Too many requests: retry in ${retryAfterSeconds(retryAfterMs)} s`);
     this.name = "RateLimitedError";
   }
 }
 
-/** In-process counters: right for one instance (Redis-backed ones replace them for several). */
-export function createMemoryRateLimiters(rules: RateLimitRules): RateLimiters {
-  const limiter = (name: RateLimitName) =>
-    new RateLimiterMemory({
-      keyPrefix: name,
-      points: rules[name].points,
-      duration: rules[name].durationSeconds,
-    });
-  return { send: limiter("send"), auth: limiter("auth"), forms: limiter("forms") };
+/** Whole seconds, at least 1: what a Retry-After header says. */
+export function retryAfterSeconds(retryAfterMs: number): number {
+  return Math.max(1, Math.ceil(retryAfterMs / 1000));
 }
 
-/** Takes one point for `key`; throws RateLimitedError when none is left. */
-export async function consumePoint(limiter: RateLimiterAbstract, key: string): Promise<void> {
-  try {
-    await limiter.consume(key);
-  } catch (rejection) {
-    if (rejection instanceof RateLimiterRes) throw new RateLimitedError(rejection.msBeforeNext);
-    throw rejection;
+/** The Retry-After header for a response whose errors include rate-limit refusals: the longest wait. */
+export function retryAfterHeader(errors: readonly { cause?: unknown }[]): Record<string, string> {
+  let longest = -1;
+  for (const error of errors) {
+    if (error.cause instanceof RateLimitedError) longest = Math.max(longest, error.cause.retryAfterMs);
+  }
+  return longest < 0 ? {} : { "retry-after": String(retryAfterSeconds(longest)) };
+}
+
+function buildLimiters(create: (name: RateLimitName) => RateLimiterAbstract): RateLimiters {
+  return Object.fromEntries(RATE_LIMIT_NAMES.map((name) => [name, create(name)])) as RateLimiters;
+}
+
+/** In-process counters: right for one instance (Redis-backed ones replace them for several). */
+export function createMemoryRateLimiters(rules: RateLimitRules): RateLimiters {
+  return buildLimiters(
+    (name) =>
+      new RateLimiterMemory({
+        keyPrefix: name,
+        points: rules[name].points,
+        duration: rules[name].durationSeconds,
+      }),
+  );
+}
+
+/** Takes one point for each key; throws RateLimitedError when any has none left. */
+export async function consumePoint(limiter: RateLimiterAbstract, ...keys: string[]): Promise<void> {
+  for (const key of keys) {
+    try {
+      await limiter.consume(key);
+    } catch (rejection) {
+      if (rejection instanceof RateLimiterRes) throw new RateLimitedError(rejection.msBeforeNext);
+      throw rejection;
+    }
   }
 }
 
@@ -64,16 +104,17 @@ export async function consumePoint(limiter: RateLimiterAbstract, key: string): P
  * back to its own in-memory counters (the insurance limiter) rather than refusing everyone.
  */
 export function createRedisRateLimiters(redis: Redis, rules: RateLimitRules): RateLimiters {
-  const limiter = (name: RateLimitName) =>
-    new RateLimiterRedis({
-      storeClient: redis,
-      keyPrefix: `ratelimit:${name}`,
-      points: rules[name].points,
-      duration: rules[name].durationSeconds,
-      insuranceLimiter: new RateLimiterMemory({
+  return buildLimiters(
+    (name) =>
+      new RateLimiterRedis({
+        storeClient: redis,
+        keyPrefix: `ratelimit:${name}`,
         points: rules[name].points,
         duration: rules[name].durationSeconds,
+        insuranceLimiter: new RateLimiterMemory({
+          points: rules[name].points,
+          duration: rules[name].durationSeconds,
+        }),
       }),
-    });
-  return { send: limiter("send"), auth: limiter("auth"), forms: limiter("forms") };
+  );
 }

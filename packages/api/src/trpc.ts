@@ -177,12 +177,18 @@ export const adminProcedure = authedProcedure
   .meta({ access: "admin" });
 
 /**
- * Takes a point from the named limiter for the key `keyOf` returns (a user id, an IP);
- * refuses with TOO_MANY_REQUESTS and a retry-after hint when none is left.
+ * Takes a point from the named limiter for each key `keyOf` returns (a user id, an IP);
+ * refuses with TOO_MANY_REQUESTS and a retry-after hint when any has none left.
  */
-export function rateLimit(name: RateLimitName, keyOf: (ctx: Context) => string) {
+export function rateLimit(name: RateLimitName, keyOf: (ctx: Context) => string | string[]) {
   return t.middleware(async function rateLimited({ ctx, next }) {
-    await consumePoint(ctx.rateLimiters[name], keyOf(ctx));
+    const keys = keyOf(ctx);
+    await consumePoint(ctx.rateLimiters[name], ...(Array.isArray(keys) ? keys : [keys]));
     return next();
   });
+}
+
+/** Per signed-in user (the callers of these procedures always are); the address otherwise. */
+export function perUser(ctx: Context): string {
+  return ctx.auth ? `user:${ctx.auth.user.id}` : `ip:${ctx.ip ?? "unknown"}`;
 }

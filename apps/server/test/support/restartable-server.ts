@@ -55,6 +55,10 @@ export async function startRestartableServer(env: Record<string, string> = {}): 
     SEND_RATE_LIMIT: GENEROUS,
     AUTH_RATE_LIMIT: GENEROUS,
     FORMS_RATE_LIMIT: GENEROUS,
+    EMAIL_RATE_LIMIT: GENEROUS,
+    PASSWORD_RATE_LIMIT: GENEROUS,
+    WRITE_RATE_LIMIT: GENEROUS,
+    TYPING_RATE_LIMIT: GENEROUS,
     EMAIL_WORKER_POLL_MS: "100",
     ...env,
   };

@@ -1,3 +1,4 @@
+import { defaultRateLimits, type RateLimitRules } from "@parley/api";
 import { createParleyClient, createParleyLinks, type ParleyClient } from "@parley/client";
 import { createTRPCClient } from "@trpc/client";
 import { pino } from "pino";
@@ -33,8 +34,10 @@ export async function startTestServer(options: Partial<ParleyServerOptions> = {}
       databaseUrl: database.url,
       logger: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
       ...options,
+      // Tests sign up many users at once from one address: the per-address hash bound too.
+      limits: { hashesPerKey: 1_000, ...options.limits },
       // Tests register many users from one address: limits are raised unless a test sets its own.
-      rateLimits: { send: UNLIMITED, auth: UNLIMITED, forms: UNLIMITED, ...options.rateLimits },
+      rateLimits: { ...unlimited(), ...options.rateLimits },
     });
   } catch (error) {
     await database.drop();
@@ -105,6 +108,13 @@ export function createSocketClient(url: string, token: string) {
 }
 
 const UNLIMITED = { points: 1_000_000, durationSeconds: 1 };
+
+/** Every named limit raised, including ones added later. */
+function unlimited(): RateLimitRules {
+  const rules = { ...defaultRateLimits };
+  for (const name of Object.keys(rules) as (keyof RateLimitRules)[]) rules[name] = UNLIMITED;
+  return rules;
+}
 
 let counter = 0;
 export function uniqueEmail(prefix = "user") {

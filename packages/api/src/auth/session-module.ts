@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import { DrizzlePostgreSQLAdapter } from "@lucia-auth/adapter-drizzle";
-import { type Database, defineStatement, schema } from "@parley/db";
+import { type Database, defineStatement, type Queryable, schema } from "@parley/db";
 import { and, eq, inArray, ne } from "drizzle-orm";
-import { Lucia, TimeSpan } from "lucia";
+import { generateIdFromEntropySize, Lucia, TimeSpan } from "lucia";
 
 // lucia v3 is deprecated upstream: it stays behind this one module, so moving to
 // hand-rolled sessions on the same tables is a change to this file only.
@@ -111,6 +111,19 @@ const sessionAndUser = defineStatement<SessionRow>(
      from sessions s join users u on u.id = s.user_id
     where s.id = $1`,
 );
+// A login's session exists only if the password it checked is still the user's: the row lock
+// makes this wait for a password change in progress, and then see the new hash (READ COMMITTED
+// re-checks a locked row), so no session opened with an old password outlives its change.
+// Without a hash to check ($7 null), for a user just created.
+const insertSession = defineStatement<{ id: string }>(
+  "parley_session_insert",
+  `insert into sessions (id, user_id, expires_at, created_at, user_agent, ip)
+   select $1, u.id, $3::timestamptz, $4::timestamptz, $5, $6
+     from users u
+    where u.id = $2 and ($7::text is null or u.password_hash = $7::text)
+      for share of u
+   returning id`,
+);
 const deleteSession = defineStatement("parley_session_delete", "delete from sessions where id = $1");
 const extendSession = defineStatement(
   "parley_session_extend",
@@ -126,13 +139,29 @@ export function createSessionModule(db: Database, options: SessionModuleOptions)
   return {
     cookieName: SESSION_COOKIE_NAME,
 
-    async create(userId: string, meta: { userAgent?: string | null; ip?: string | null } = {}) {
-      const session = await lucia.createSession(userId, {
-        createdAt: now(),
-        userAgent: meta.userAgent?.slice(0, 300) ?? null,
-        ip: meta.ip ?? null,
-      });
-      return { id: session.id, expiresAt: session.expiresAt };
+    /**
+     * Starts a session for the user. With `passwordHash`, only while it is still the user's
+     * password: null when a password change got there first.
+     */
+    async create(
+      userId: string,
+      meta: { userAgent?: string | null; ip?: string | null } = {},
+      passwordHash: string | null = null,
+    ): Promise<{ id: string; expiresAt: Date } | null> {
+      // As lucia makes them: 25 random bytes, base32.
+      const id = generateIdFromEntropySize(25);
+      const createdAt = now();
+      const expiresAt = new Date(createdAt.getTime() + expiresInMs);
+      const rows = await insertSession.run(db, [
+        id,
+        userId,
+        expiresAt.toISOString(),
+        createdAt.toISOString(),
+        meta.userAgent?.slice(0, 300) ?? null,
+        meta.ip ?? null,
+        passwordHash,
+      ]);
+      return rows.length === 1 ? { id, expiresAt } : null;
     },
 
     async validate(token: string): Promise<ValidatedSession | null> {
@@ -140,19 +169,20 @@ export function createSessionModule(db: Database, options: SessionModuleOptions)
       if (!row) return null;
       // lucia's rules: expired sessions are deleted; past half their life, extended (and fresh).
       let expiresAt = new Date(row.expiresAt);
-      if (Date.now() >= expiresAt.getTime()) {
+      const nowMs = now().getTime();
+      if (nowMs >= expiresAt.getTime()) {
         await deleteSession.run(db, [row.id]);
         return null;
       }
       const createdAt = new Date(row.createdAt);
-      if (createdAt.getTime() + options.absoluteLifetimeMs <= now().getTime()) {
+      if (createdAt.getTime() + options.absoluteLifetimeMs <= nowMs) {
         await deleteSession.run(db, [row.id]);
         return null;
       }
       let refreshed = false;
-      if (Date.now() >= expiresAt.getTime() - expiresInMs / 2) {
+      if (nowMs >= expiresAt.getTime() - expiresInMs / 2) {
         refreshed = true;
-        expiresAt = new Date(Date.now() + expiresInMs);
+        expiresAt = new Date(nowMs + expiresInMs);
         await extendSession.run(db, [row.id, expiresAt.toISOString()]);
       }
       return {
@@ -179,12 +209,15 @@ export function createSessionModule(db: Database, options: SessionModuleOptions)
       return rows.map((r) => r.id);
     },
 
-    /** Deletes every session of the user (but `exceptId`); returns the ids deleted. */
-    async invalidateAll(userId: string, exceptId?: string): Promise<string[]> {
+    /**
+     * Deletes every session of the user (but `exceptId`); returns the ids deleted. `tx` puts the
+     * deletion in the caller's transaction, e.g. the one that changes the password.
+     */
+    async invalidateAll(userId: string, exceptId?: string, tx: Queryable = db): Promise<string[]> {
       const where = exceptId
         ? and(eq(schema.sessions.userId, userId), ne(schema.sessions.id, exceptId))
         : eq(schema.sessions.userId, userId);
-      const rows = await db.delete(schema.sessions).where(where).returning({ id: schema.sessions.id });
+      const rows = await tx.delete(schema.sessions).where(where).returning({ id: schema.sessions.id });
       return rows.map((r) => r.id);
     },
 

@@ -2,7 +2,10 @@ import type { TRPCRouterRecord } from "@trpc/server";
 import { jobIdInput, listJobsInput, listUsersInput, setUserRoleInput } from "../schemas/admin.ts";
 import * as outbox from "../services/email-outbox.ts";
 import * as users from "../services/user-admin-service.ts";
-import { adminProcedure } from "../trpc.ts";
+import { adminProcedure, perUser, rateLimit } from "../trpc.ts";
+
+// Admins too: a stolen admin session should not be able to write without bound.
+const writeLimit = rateLimit("write", perUser);
 
 export const adminRouter = {
   users: {
@@ -20,6 +23,7 @@ export const adminRouter = {
           "Makes a user an `admin` or a plain `user`; the user's open WebSockets close (4002) and reconnect with the new role. `NOT_FOUND` for an unknown user; `CONFLICT` when it would leave no admin.",
       })
       .input(setUserRoleInput)
+      .use(writeLimit)
       .mutation(({ ctx, input }) => users.setUserRole(ctx, input)),
   },
 
@@ -38,6 +42,7 @@ export const adminRouter = {
           "Sends a dead (or waiting) job again now, with a fresh allowance of attempts. `CONFLICT` for a job already sent or being sent.",
       })
       .input(jobIdInput)
+      .use(writeLimit)
       .mutation(({ ctx, input }) => outbox.retryJob(ctx, input.id)),
   },
 } satisfies TRPCRouterRecord;

@@ -1,5 +1,6 @@
 import type { TRPCRouterRecord } from "@trpc/server";
 import type { Context } from "../context.ts";
+import { consumePoint } from "../rate-limits.ts";
 import {
   changePasswordInput,
   loginInput,
@@ -10,13 +11,24 @@ import {
   verifyEmailInput,
 } from "../schemas/auth.ts";
 import * as auth from "../services/auth-service.ts";
-import { authedProcedure, publicProcedure, rateLimit } from "../trpc.ts";
+import { authedProcedure, perUser, publicProcedure, rateLimit } from "../trpc.ts";
 
 /**
  * Per client address, on the doors an attacker hammers (password guessing, account creation,
  * reset emails to a victim): counted before the input is parsed, so malformed calls count too.
  */
 const authLimit = rateLimit("auth", (ctx) => ctx.ip ?? "unknown");
+/** Two argon2 runs each: per user, so a stolen session cannot guess the password at leisure. */
+const passwordLimit = rateLimit("password", perUser);
+const writeLimit = rateLimit("write", perUser);
+
+/**
+ * Emails to one address, whoever asks: registration does not prove the address is the caller's,
+ * so without this anyone could flood a stranger's inbox. Counted for unknown addresses too, so
+ * the answer says nothing about whether an account exists.
+ */
+const emailsTo = (address: string) => `to:${address}`;
+const ownEmailLimit = rateLimit("email", (ctx) => [perUser(ctx), emailsTo(ctx.auth?.user.email ?? "")]);
 
 function clientMeta(ctx: Context): auth.ClientMeta {
   return { userAgent: ctx.userAgent, ip: ctx.ip };
@@ -55,6 +67,7 @@ export const authRouter = {
 
   logout: authedProcedure
     .meta({ summary: "Ends the current session, clears the cookie and closes its WebSockets." })
+    .use(writeLimit)
     .mutation(async ({ ctx }) => {
       await auth.logout(ctx, ctx.user.id, ctx.session.id);
       ctx.cookies.clear();
@@ -70,6 +83,7 @@ export const authRouter = {
       summary:
         "Marks the email verified; the user's open WebSockets reconnect (4002) as verified. The token is single-use and expires after 24 h.",
     })
+    .use(authLimit)
     .input(verifyEmailInput)
     .mutation(async ({ ctx, input }) => {
       await auth.verifyEmail(ctx, input.token);
@@ -77,17 +91,26 @@ export const authRouter = {
     }),
 
   resendVerification: authedProcedure
-    .meta({ summary: "Queues a new verification email; earlier tokens stop working." })
+    .meta({
+      summary:
+        "Queues a new verification email; earlier tokens stop working. Rate-limited per user and per address.",
+    })
+    .use(ownEmailLimit)
     .mutation(async ({ ctx }) => {
       await auth.resendVerification(ctx, ctx.user);
       return { ok: true as const };
     }),
 
   requestPasswordReset: publicProcedure
-    .meta({ summary: "Always `{ ok: true }`; queues a reset email (valid 1 h) when the account exists." })
+    .meta({
+      summary:
+        "Always `{ ok: true }`; queues a reset email (valid 1 h) when the account exists. Rate-limited per IP and per address.",
+    })
     .use(authLimit)
     .input(requestPasswordResetInput)
     .mutation(async ({ ctx, input }) => {
+      // Here, not in a middleware: the address is in the input.
+      await consumePoint(ctx.rateLimiters.email, emailsTo(input.email));
       await auth.requestPasswordReset(ctx, input.email);
       return { ok: true as const };
     }),
@@ -99,15 +122,17 @@ export const authRouter = {
     .use(authLimit)
     .input(resetPasswordInput)
     .mutation(async ({ ctx, input }) => {
-      await auth.resetPassword(ctx, input.token, input.password);
+      await auth.resetPassword(ctx, input.token, input.password, clientMeta(ctx));
       ctx.cookies.clear();
       return { ok: true as const };
     }),
 
   changePassword: authedProcedure
     .meta({
-      summary: "Sets a new password; ends every session, the current one included, and starts a fresh one.",
+      summary:
+        "Sets a new password; ends every session, the current one included, and starts a fresh one. Rate-limited per user.",
     })
+    .use(passwordLimit)
     .input(changePasswordInput)
     .mutation(async ({ ctx, input }) => {
       const { session } = await auth.changePassword(ctx, ctx.user, input, clientMeta(ctx));
@@ -122,6 +147,7 @@ export const authRouter = {
     revoke: authedProcedure
       .meta({ summary: "Ends one of the caller's sessions by its handle and closes its WebSockets." })
       .input(revokeSessionInput)
+      .use(writeLimit)
       .mutation(async ({ ctx, input }) => {
         const { wasCurrent } = await auth.revokeSession(ctx, ctx.user.id, ctx.session.id, input.sessionId);
         if (wasCurrent) ctx.cookies.clear();

@@ -20,12 +20,18 @@ import * as messages from "../services/messages-service.ts";
 import { streamPresence, typing } from "../services/presence-streams.ts";
 import type { RoomEvent } from "../services/room-events.ts";
 import * as rooms from "../services/rooms-service.ts";
-import { authedProcedure, memberProcedure, rateLimit } from "../trpc.ts";
+import { authedProcedure, memberProcedure, perUser, rateLimit } from "../trpc.ts";
+
+// Per user: every write below touches the database and most fan out to a room's subscribers.
+const writeLimit = rateLimit("write", perUser);
+const typingLimit = rateLimit("typing", perUser);
+const sendLimit = rateLimit("send", perUser);
 
 const roomsRouter = {
   create: authedProcedure
     .meta({ summary: "Creates a room; the creator is its `owner`." })
     .input(createRoomInput)
+    .use(writeLimit)
     .mutation(({ ctx, input }) => rooms.createRoom(ctx, ctx.user, input)),
 
   list: authedProcedure
@@ -46,6 +52,7 @@ const roomsRouter = {
   update: authedProcedure
     .meta({ summary: "Renames or redescribes a room, or changes its visibility. Owner or admin." })
     .input(updateRoomInput)
+    .use(writeLimit)
     .mutation(({ ctx, input }) => rooms.updateRoom(ctx, ctx.user, input)),
 
   delete: authedProcedure
@@ -53,6 +60,7 @@ const roomsRouter = {
       summary: "Deletes a room with its messages; its subscriptions end with `FORBIDDEN`. Owner or admin.",
     })
     .input(roomInput)
+    .use(writeLimit)
     .mutation(async ({ ctx, input }) => {
       await rooms.deleteRoom(ctx, ctx.user, input.roomId);
       return { ok: true as const };
@@ -61,10 +69,12 @@ const roomsRouter = {
   join: authedProcedure
     .meta({ summary: "Joins a public room (private rooms are joined by invitation)." })
     .input(roomInput)
+    .use(writeLimit)
     .mutation(({ ctx, input }) => rooms.joinRoom(ctx, ctx.user, input.roomId)),
 
   leave: memberProcedure
     .meta({ summary: "Leaves a room. The owner cannot leave." })
+    .use(writeLimit)
     .mutation(async ({ ctx, input }) => {
       await rooms.leaveRoom(ctx, ctx.user, input.roomId);
       return { ok: true as const };
@@ -73,6 +83,7 @@ const roomsRouter = {
   invite: authedProcedure
     .meta({ summary: "Adds a user to the room. Owner, moderator or admin." })
     .input(roomMemberInput)
+    .use(writeLimit)
     .mutation(async ({ ctx, input }) => {
       await rooms.inviteToRoom(ctx, ctx.user, input.roomId, input.userId);
       return { ok: true as const };
@@ -83,6 +94,7 @@ const roomsRouter = {
       summary: "Removes a member; their subscriptions end with `FORBIDDEN`. Owner, moderator or admin.",
     })
     .input(roomMemberInput)
+    .use(writeLimit)
     .mutation(async ({ ctx, input }) => {
       await rooms.kickFromRoom(ctx, ctx.user, input.roomId, input.userId);
       return { ok: true as const };
@@ -96,6 +108,7 @@ const roomsRouter = {
   markRead: memberProcedure
     .meta({ summary: "Moves the caller's read marker forward to `seq` (never back)." })
     .input(markReadInput)
+    .use(writeLimit)
     .mutation(({ ctx, input }) => rooms.markRead(ctx, ctx.user, input.roomId, input.seq)),
 } satisfies TRPCRouterRecord;
 
@@ -106,7 +119,7 @@ const messagesRouter = {
         "Sends a message (1–4000 characters after trimming). Idempotent on `clientMessageId`. Rate-limited per user.",
     })
     .input(sendMessageInput)
-    .use(rateLimit("send", (ctx) => ctx.auth?.user.id ?? ctx.ip ?? "anonymous"))
+    .use(sendLimit)
     .mutation(({ ctx, input }) => messages.sendMessage(ctx, ctx.user, input)),
 
   list: authedProcedure
@@ -117,6 +130,7 @@ const messagesRouter = {
   edit: authedProcedure
     .meta({ summary: "Replaces a message's text; sets `editedAt`. Author only." })
     .input(editMessageInput)
+    .use(writeLimit)
     .mutation(({ ctx, input }) => messages.editMessage(ctx, ctx.user, input)),
 
   delete: authedProcedure
@@ -125,16 +139,19 @@ const messagesRouter = {
         "Soft-deletes a message: the text goes, a tombstone stays. Author, room owner/moderator, admin.",
     })
     .input(messageInput)
+    .use(writeLimit)
     .mutation(({ ctx, input }) => messages.deleteMessage(ctx, ctx.user, input.messageId)),
 
   react: authedProcedure
     .meta({ summary: "Adds the caller's reaction (one per emoji per message). Members." })
     .input(reactionInput)
+    .use(writeLimit)
     .mutation(({ ctx, input }) => messages.react(ctx, ctx.user, input)),
 
   unreact: authedProcedure
     .meta({ summary: "Removes the caller's reaction. Members." })
     .input(reactionInput)
+    .use(writeLimit)
     .mutation(({ ctx, input }) => messages.unreact(ctx, ctx.user, input)),
 
   search: authedProcedure
@@ -166,6 +183,7 @@ export const chatRouter = {
 
   typing: memberProcedure
     .meta({ summary: "Says the caller is typing (for a few seconds). Ephemeral." })
+    .use(typingLimit)
     .mutation(({ ctx, input }) => typing(ctx, ctx.user, input.roomId)),
 
   presence: memberProcedure

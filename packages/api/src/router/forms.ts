@@ -9,10 +9,11 @@ import {
   updateSubmissionInput,
 } from "../schemas/forms.ts";
 import * as forms from "../services/forms-service.ts";
-import { adminProcedure, publicProcedure, rateLimit } from "../trpc.ts";
+import { adminProcedure, perUser, publicProcedure, rateLimit } from "../trpc.ts";
 
 /** Per client address: the forms are open to anyone, so the address is all there is to count. */
 const formsLimit = rateLimit("forms", (ctx) => ctx.ip ?? "unknown");
+const writeLimit = rateLimit("write", perUser);
 
 function submitted(ctx: Context, kind: "contact" | "demo", outcome: forms.SubmitOutcome) {
   // The caller gets the same answer either way: a bot must not learn that its honeypot was seen.
@@ -82,6 +83,7 @@ export const formsRouter = {
           "Sets the status (`new`, `contacted`, `qualified`, `closed`) and/or appends a note signed by the admin.",
       })
       .input(updateSubmissionInput)
+      .use(writeLimit)
       .mutation(({ ctx, input }) => forms.updateSubmission(ctx, input, { email: ctx.user.email })),
   },
 } satisfies TRPCRouterRecord;

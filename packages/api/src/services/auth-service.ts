@@ -1,13 +1,13 @@
 import { randomUUID } from "node:crypto";
-import { type Database, schema } from "@parley/db";
+import { type Database, defineStatement, schema } from "@parley/db";
 import { and, eq, gt } from "drizzle-orm";
-import type { PasswordHasher } from "../auth/password-hasher.ts";
+import type { HashKeys, PasswordHasher } from "../auth/password-hasher.ts";
 import type { SessionModule, SessionUser } from "../auth/session-module.ts";
 import { sessionHandle } from "../auth/session-module.ts";
 import { hashToken, newEmailToken } from "../auth/tokens.ts";
 import { type EventBus, publishUsersChanged, type RevokedSessionsEvent, topics } from "../bus/event-bus.ts";
 import type { ChangePasswordInput, LoginInput, RegisterInput } from "../schemas/auth.ts";
-import { enqueueEmail } from "./email-outbox.ts";
+import { DEFAULT_MAX_ATTEMPTS, type EmailTemplate, enqueueEmail } from "./email-outbox.ts";
 
 export interface AuthServiceDeps {
   db: Database;
@@ -65,6 +65,11 @@ async function publishRevoked(deps: AuthServiceDeps, sessionIds: string[]) {
   await deps.bus.publish(topics.revokedSessions, event);
 }
 
+/** The hasher's fairness keys: the account first (its lane), then the client address. */
+function hashKeys(email: string, meta: ClientMeta): HashKeys {
+  return meta.ip ? [`account:${email}`, `ip:${meta.ip}`] : [`account:${email}`];
+}
+
 function isUniqueViolation(error: unknown): boolean {
   for (let e: unknown = error; e instanceof Error; e = (e as { cause?: unknown }).cause) {
     if ((e as { code?: unknown }).code === UNIQUE_VIOLATION) return true;
@@ -91,7 +96,7 @@ async function issueVerificationEmail(
 }
 
 export async function register(deps: AuthServiceDeps, input: RegisterInput, meta: ClientMeta) {
-  const passwordHash = await deps.passwords.hash(input.password);
+  const passwordHash = await deps.passwords.hash(input.password, hashKeys(input.email, meta));
   const id = randomUUID();
   let user: SessionUser;
   try {
@@ -111,6 +116,7 @@ export async function register(deps: AuthServiceDeps, input: RegisterInput, meta
     throw error;
   }
   const session = await deps.sessions.create(user.id, meta);
+  if (!session) throw new Error("the new user has gone");
   return { user, session };
 }
 
@@ -125,14 +131,21 @@ export async function login(
     .from(schema.users)
     .where(eq(schema.users.email, input.email));
   // An unknown email still costs one argon2 verify: timing does not reveal accounts.
-  const ok = await deps.passwords.verify(row?.passwordHash ?? null, input.password);
+  const ok = await deps.passwords.verify(
+    row?.passwordHash ?? null,
+    input.password,
+    hashKeys(input.email, meta),
+  );
   if (!row || !ok) throw new AuthError("bad-credentials", "Wrong email or password");
-  const { passwordHash: _, ...user } = row;
+  const { passwordHash, ...user } = row;
   // Never keep a session presented before login (fixation): end it, start a new one.
   if (presentedSessionId) {
     await publishRevoked(deps, await deps.sessions.invalidate(user.id, [presentedSessionId]));
   }
-  const session = await deps.sessions.create(user.id, meta);
+  // Only while the password just checked is still the user's: a change or reset that committed
+  // meanwhile has already ended the user's sessions, and this one must not outlive it.
+  const session = await deps.sessions.create(user.id, meta, passwordHash);
+  if (!session) throw new AuthError("bad-credentials", "Wrong email or password");
   return { user, session };
 }
 
@@ -157,15 +170,27 @@ export async function changePassword(
     .select({ passwordHash: schema.users.passwordHash })
     .from(schema.users)
     .where(eq(schema.users.id, user.id));
-  const ok = await deps.passwords.verify(row?.passwordHash ?? null, input.currentPassword);
-  if (!ok) throw new AuthError("wrong-current-password", "The current password is wrong");
-  const passwordHash = await deps.passwords.hash(input.newPassword);
-  await deps.db
-    .update(schema.users)
-    .set({ passwordHash, updatedAt: deps.clock() })
-    .where(eq(schema.users.id, user.id));
-  await publishRevoked(deps, await deps.sessions.invalidateAll(user.id));
-  const session = await deps.sessions.create(user.id, meta);
+  const keys = hashKeys(user.email, meta);
+  const currentHash = row?.passwordHash ?? null;
+  const ok = await deps.passwords.verify(currentHash, input.currentPassword, keys);
+  if (!ok || !currentHash) throw new AuthError("wrong-current-password", "The current password is wrong");
+  const passwordHash = await deps.passwords.hash(input.newPassword, keys);
+  const revoked = await deps.db.transaction(async (tx) => {
+    // Only over the password just checked: a reset that landed meanwhile wins.
+    const changed = await tx
+      .update(schema.users)
+      .set({ passwordHash, updatedAt: deps.clock() })
+      .where(and(eq(schema.users.id, user.id), eq(schema.users.passwordHash, currentHash)))
+      .returning({ id: schema.users.id });
+    if (changed.length === 0) return null;
+    // In the same transaction: a login that checked the old password either committed its
+    // session before this (and it is deleted here) or finds the new hash (see sessions.create).
+    return deps.sessions.invalidateAll(user.id, undefined, tx);
+  });
+  if (!revoked) throw new AuthError("wrong-current-password", "The current password is wrong");
+  await publishRevoked(deps, revoked);
+  const session = await deps.sessions.create(user.id, meta, passwordHash);
+  if (!session) throw new AuthError("wrong-current-password", "The password was changed meanwhile");
   return { session };
 }
 
@@ -197,28 +222,41 @@ export async function resendVerification(deps: AuthServiceDeps, user: SessionUse
   });
 }
 
+// The token and its email, inserted only when the account exists, in one statement: an unknown
+// address costs the same single round trip as a known one, so timing does not reveal accounts.
+// The data matches the password-reset template's ({ displayName, url }).
+const insertResetRequest = defineStatement(
+  "parley_password_reset_request",
+  `with target as (select id, email, display_name from users where email = $1),
+        token as (
+          insert into password_reset_tokens (token_hash, user_id, expires_at)
+          select $2, id, $3::timestamptz from target
+        )
+   insert into email_outbox (template, to_address, data, max_attempts)
+   select $6, email, jsonb_build_object('displayName', display_name, 'url', $4::text), $5::int
+     from target`,
+);
+const RESET_TEMPLATE: EmailTemplate["template"] = "password-reset";
+
 /** Succeeds whether or not the account exists, so the answer reveals nothing. */
 export async function requestPasswordReset(deps: AuthServiceDeps, email: string) {
-  const [user] = await deps.db
-    .select({ id: schema.users.id, email: schema.users.email, displayName: schema.users.displayName })
-    .from(schema.users)
-    .where(eq(schema.users.email, email));
-  if (!user) return;
   const token = newEmailToken();
-  await deps.db.transaction(async (tx) => {
-    await tx.insert(schema.passwordResetTokens).values({
-      tokenHash: hashToken(token),
-      userId: user.id,
-      expiresAt: new Date(deps.clock().getTime() + RESET_LIFETIME_MS),
-    });
-    await enqueueEmail(tx, user.email, {
-      template: "password-reset",
-      data: { displayName: user.displayName, url: `${deps.publicOrigin}/reset-password?token=${token}` },
-    });
-  });
+  await insertResetRequest.run(deps.db, [
+    email,
+    hashToken(token),
+    new Date(deps.clock().getTime() + RESET_LIFETIME_MS).toISOString(),
+    `${deps.publicOrigin}/reset-password?token=${token}`,
+    DEFAULT_MAX_ATTEMPTS,
+    RESET_TEMPLATE,
+  ]);
 }
 
-export async function resetPassword(deps: AuthServiceDeps, token: string, password: string) {
+export async function resetPassword(
+  deps: AuthServiceDeps,
+  token: string,
+  password: string,
+  meta: ClientMeta = {},
+) {
   const [found] = await deps.db
     .select({ userId: schema.passwordResetTokens.userId, email: schema.users.email })
     .from(schema.passwordResetTokens)
@@ -233,8 +271,8 @@ export async function resetPassword(deps: AuthServiceDeps, token: string, passwo
   if (password.trim().toLowerCase() === found.email) {
     throw new AuthError("password-is-email", "Must not be your email address", "password");
   }
-  const passwordHash = await deps.passwords.hash(password);
-  const done = await deps.db.transaction(async (tx) => {
+  const passwordHash = await deps.passwords.hash(password, hashKeys(found.email, meta));
+  const revoked = await deps.db.transaction(async (tx) => {
     // Every reset token of the user goes: the one used, and any older ones.
     const used = await tx
       .delete(schema.passwordResetTokens)
@@ -245,16 +283,17 @@ export async function resetPassword(deps: AuthServiceDeps, token: string, passwo
         ),
       )
       .returning({ userId: schema.passwordResetTokens.userId });
-    if (used.length === 0) return false;
+    if (used.length === 0) return null;
     await tx.delete(schema.passwordResetTokens).where(eq(schema.passwordResetTokens.userId, found.userId));
     await tx
       .update(schema.users)
       .set({ passwordHash, updatedAt: deps.clock() })
       .where(eq(schema.users.id, found.userId));
-    return true;
+    // After the update, in its transaction: see changePassword.
+    return deps.sessions.invalidateAll(found.userId, undefined, tx);
   });
-  if (!done) throw new AuthError("invalid-token", "This reset link is invalid or has expired");
-  await publishRevoked(deps, await deps.sessions.invalidateAll(found.userId));
+  if (!revoked) throw new AuthError("invalid-token", "This reset link is invalid or has expired");
+  await publishRevoked(deps, revoked);
 }
 
 export async function listSessions(deps: AuthServiceDeps, userId: string, currentSessionId: string) {
