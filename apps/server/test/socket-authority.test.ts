@@ -228,7 +228,8 @@ describe("a socket's session lifetime", () => {
     let now = Date.now();
     await using clocked = await startTestServer({
       clock: () => new Date(now),
-      limits: { sessionAbsoluteMs: HOUR, wsHeartbeatMs: 20 },
+      // Long enough that a loaded machine answers every ping in time (a missed one drops the socket).
+      limits: { sessionAbsoluteMs: HOUR, wsHeartbeatMs: 500 },
     });
     const early = await signedInUser(clocked);
     const earlySocket = await openRawSocket(clocked.url, { token: early.token });
