@@ -106,8 +106,8 @@ export function createRoomFanout(deps: ChatDeps) {
 
   /**
    * Access checks by room: at most one snapshot query in flight per room; subscribers opening
-   * on the room meanwhile wait and share the next one, so a crowd reconnecting costs a query
-   * or two, not one each.
+   * on the room in the same turn of the event loop, or while it runs, share one, so a crowd
+   * reconnecting costs a few queries, not one each.
    */
   const accessChecks = new Map<string, { waiting: AccessRequest[] }>();
 
@@ -121,7 +121,8 @@ export function createRoomFanout(deps: ChatDeps) {
       }
       const checks = { waiting: [request] };
       accessChecks.set(roomId, checks);
-      void readAccess(roomId, checks);
+      // After this turn of the event loop: the frames of a crowd read in one go share the query.
+      setImmediate(() => void readAccess(roomId, checks));
     });
   }
 
