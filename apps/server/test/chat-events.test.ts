@@ -1,6 +1,7 @@
-import type { RoomEvent } from "@parley/client";
+import { createParleyClient, type RoomEvent } from "@parley/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { roomWith, signUp } from "./support/chat-fixtures.ts";
+import WebSocket from "ws";
+import { roomWith, send, signUp } from "./support/chat-fixtures.ts";
 import { collectPresence, collectRoomEvents } from "./support/event-collector.ts";
 import { startTestServer, type TestServer } from "./support/test-server.ts";
 
@@ -117,6 +118,87 @@ describe("chat.events", () => {
     expect(privateMiss?.[0].error()?.message).toBe(nonexistent?.[0].error()?.message);
   });
 
+  it("refuses a lastEventId past the room's newest event with BAD_REQUEST naming that seq; at the newest it streams what follows", async () => {
+    const { owner, room } = await roomWith(t, false);
+    const ahead = collectRoomEvents(owner.api, room.id, String(room.lastSeq + 5));
+    await ahead.until(() => ahead.error() !== undefined);
+    expect(ahead.error()?.data?.code).toBe("BAD_REQUEST");
+    expect(ahead.error()?.message).toBe(
+      `lastEventId: ${room.lastSeq + 5} is past this room's newest event (${room.lastSeq})`,
+    );
+    expect(ahead.items).toEqual([]);
+
+    // Access is decided first: an outsider learns nothing of a private room's seq.
+    const { room: secret } = await roomWith(t, true);
+    const probe = collectRoomEvents(owner.api, secret.id, "1000");
+    await probe.until(() => probe.error() !== undefined);
+    expect(probe.error()?.data?.code).toBe("NOT_FOUND");
+
+    const atNewest = collectRoomEvents(owner.api, room.id, String(room.lastSeq));
+    await atNewest.started();
+    const message = await send(owner.api, room.id, "next");
+    await atNewest.until(() => atNewest.items.length === 1);
+    expect(atNewest.items[0]).toMatchObject({ type: "message.created", seq: message.seq });
+    atNewest.unsubscribe();
+  });
+
+  it("a client resuming on an instance whose room stream is behind it gets each later event once", async () => {
+    // A second instance on the same database with its own in-process bus: it hears nothing
+    // the first publishes, as when a Redis publish is lost, and fills the gap from room_events
+    // when its own next event shows one.
+    await using other = await startTestServer({ databaseUrl: t.databaseUrl });
+    const { owner, room } = await roomWith(t, false);
+    const ownerOnOther = other.client(owner.token);
+    const watcher = collectRoomEvents(ownerOnOther, room.id, String(room.lastSeq));
+    await watcher.started();
+    const missed = await send(owner.api, room.id, "sent on the first instance");
+    // A client that received `missed` from the first instance resumes on the second, whose
+    // stream has not seen it yet.
+    const resumed = collectRoomEvents(ownerOnOther, room.id, String(missed.seq));
+    await resumed.started();
+    const next = await send(ownerOnOther, room.id, "sent on the second instance");
+    await watcher.until(() => watcher.items.some((e) => e.seq === next.seq));
+    await resumed.until(() => resumed.items.some((e) => e.seq === next.seq));
+    expect(watcher.items.map((e) => e.seq)).toEqual([missed.seq, next.seq]);
+    expect(resumed.items.map((e) => e.seq)).toEqual([next.seq]);
+    watcher.unsubscribe();
+    resumed.unsubscribe();
+  });
+
+  it("ends a non-member's subscription with FORBIDDEN when the room turns private: nothing after the change reaches them", async () => {
+    const { owner, room } = await roomWith(t, false);
+    const outsider = await signUp(t, "Outsider");
+    const theirs = collectRoomEvents(outsider.api, room.id);
+    const ours = collectRoomEvents(owner.api, room.id);
+    await Promise.all([theirs.started(), ours.started()]);
+    await owner.api.chat.rooms.update.mutate({ roomId: room.id, isPrivate: true });
+    const secret = await send(owner.api, room.id, "secret");
+    await theirs.until(() => theirs.error() !== undefined);
+    await ours.until(() => ours.items.some((e) => e.seq === secret.seq));
+    expect(theirs.error()?.data?.code).toBe("FORBIDDEN");
+    expect(types(theirs.items)).toEqual(["room.updated"]);
+    expect(theirs.items[0]).toMatchObject({ isPrivate: true });
+    ours.unsubscribe();
+  });
+
+  it("ends a member's subscription to a private room with FORBIDDEN when they leave on their own", async () => {
+    const { owner, room } = await roomWith(t, true);
+    const bob = await signUp(t, "Bob");
+    await owner.api.chat.rooms.invite.mutate({ roomId: room.id, userId: bob.user.id });
+    const bobs = collectRoomEvents(bob.api, room.id);
+    const ours = collectRoomEvents(owner.api, room.id);
+    await Promise.all([bobs.started(), ours.started()]);
+    await bob.api.chat.rooms.leave.mutate({ roomId: room.id });
+    const secret = await send(owner.api, room.id, "secret");
+    await bobs.until(() => bobs.error() !== undefined);
+    await ours.until(() => ours.items.some((e) => e.seq === secret.seq));
+    expect(bobs.error()?.data?.code).toBe("FORBIDDEN");
+    expect(bobs.items).toEqual([
+      expect.objectContaining({ type: "member.left", userId: bob.user.id, kicked: false }),
+    ]);
+    ours.unsubscribe();
+  });
+
   it("ends a kicked member's subscription with FORBIDDEN after telling them", async () => {
     const { owner, room } = await roomWith(t, true);
     const bob = await signUp(t, "Bob");
@@ -148,7 +230,31 @@ describe("chat.events", () => {
     const { owner, room } = await roomWith(t, false);
     const senders = await Promise.all(Array.from({ length: 20 }, (_, i) => signUp(t, `Sender ${i}`)));
     await Promise.all(senders.map((s) => s.api.chat.rooms.join.mutate({ roomId: room.id })));
-    const subscriber = collectRoomEvents(owner.api, room.id, "0");
+    // A cut waits until the client's socket from the previous cut has opened: a replay burst
+    // can pass the next count first, and cutting a socket still opening would be no cut of an
+    // open stream (wsLink then retries with a longer backoff).
+    let opens = 0;
+    const waiting = new Set<() => void>();
+    const reopened = (count: number) =>
+      new Promise<void>((resolve) => {
+        const check = () => {
+          if (opens < count) return;
+          waiting.delete(check);
+          resolve();
+        };
+        waiting.add(check);
+        check();
+      });
+    const api = createParleyClient({
+      url: t.url,
+      token: owner.token,
+      WebSocket,
+      onSocketOpen: () => {
+        opens++;
+        for (const listener of [...waiting]) listener();
+      },
+    });
+    const subscriber = collectRoomEvents(api, room.id, "0");
     await subscriber.until(() => subscriber.items.length === 21);
 
     let reconnections = 0;
@@ -166,16 +272,22 @@ describe("chat.events", () => {
       }),
     );
     // Cut the connection from the server side after every 150 messages received: wsLink
-    // reconnects by itself and resumes with the last tracked id it saw.
+    // reconnects by itself and resumes with the last tracked id it saw. Each cut waits for the
+    // reconnection after the previous one: a replay burst can pass the next count first, and
+    // a cut with no socket to cut would be lost.
     for (let cut = 1; cut <= 4; cut++) {
       await subscriber.until(() => subscriber.items.length >= 21 + cut * 150);
+      await reopened(cut);
       for (const socket of t.server.webSocketServer.clients) socket.terminate();
     }
     await sending;
     await subscriber.until(() => subscriber.items.length >= 1021);
+    // The last cut may come after the last event: its reconnection resumes at the end.
+    await reopened(5);
 
     t.server.webSocketServer.off("connection", countConnection);
     expect(reconnections).toBeGreaterThanOrEqual(4);
+    expect(opens).toBeGreaterThanOrEqual(5);
     const created = subscriber.items.filter((e) => e.type === "message.created");
     expect(created).toHaveLength(1000);
     expect(new Set(created.map((e) => e.message.id)).size).toBe(1000);
@@ -213,6 +325,23 @@ describe("chat.presence and chat.typing", () => {
 
     bobs.unsubscribe();
     await watcher.until(() => !(watcher.items.at(-1)?.online.some((u) => u.userId === bob.user.id) ?? true));
+    watcher.unsubscribe();
+  });
+
+  it("ends a kicked member's presence stream with FORBIDDEN and drops them from the others' presence", async () => {
+    const { owner, room } = await roomWith(t, false);
+    const bob = await signUp(t, "Bob");
+    await bob.api.chat.rooms.join.mutate({ roomId: room.id });
+    const watcher = collectPresence(owner.api, room.id);
+    const bobs = collectPresence(bob.api, room.id);
+    await watcher.until(() => watcher.items.at(-1)?.online.some((u) => u.userId === bob.user.id) ?? false);
+
+    await owner.api.chat.rooms.kick.mutate({ roomId: room.id, userId: bob.user.id });
+    await bobs.until(() => bobs.error() !== undefined);
+    expect(bobs.error()?.data?.code).toBe("FORBIDDEN");
+    await watcher.until(() => !(watcher.items.at(-1)?.online.some((u) => u.userId === bob.user.id) ?? true));
+    const members = await owner.api.chat.rooms.members.query({ roomId: room.id });
+    expect(members.items.map((m) => m.userId)).toEqual([owner.user.id]);
     watcher.unsubscribe();
   });
 

@@ -55,7 +55,12 @@ function viewSql(row: string, authorName: string): string {
  * otherwise the room's next seq, taken by the UPDATE, whose row lock is held until the
  * statement commits (commit order is seq order), the message, and its message.created event.
  * A concurrent send of the same clientMessageId fails on the unique index and the whole
- * statement rolls back, as the transaction did. $1 room, $2 caller, $3 content,
+ * statement rolls back, as the transaction did. Membership holds where the message is written:
+ * the sender's member row is locked (FOR KEY SHARE, which a kick's or a leave's DELETE waits
+ * for) before the seq is taken, so a send either commits before the sender leaves (its seq
+ * before the member.left event) or finds no row once the removal committed and writes nothing.
+ * A plain subquery would read the statement's snapshot and miss a removal committed while it
+ * waited for the room row. $1 room, $2 caller, $3 content,
  * $4 clientMessageId, $5 the caller's display name.
  */
 const sendStatement = defineStatement<{ created: boolean; message: MessageView }>(
@@ -66,6 +71,8 @@ const sendStatement = defineStatement<{ created: boolean; message: MessageView }
    ), room as (
      update rooms set last_seq = last_seq + 1
       where id = $1::uuid and not exists (select 1 from existing)
+        and exists (select 1 from room_members
+                     where room_id = $1::uuid and user_id = $2::text for key share)
      returning last_seq
    ), created as (
      insert into messages (room_id, seq, user_id, content, client_message_id)
@@ -103,6 +110,20 @@ function sameSend(message: MessageView, roomId: string): MessageView {
 }
 
 /**
+ * Why a write that requires membership found none: the room is gone or private (NOT_FOUND, as
+ * for any outsider), or public and the caller must join first. Read afresh, not from the
+ * membership cache, which may not have heard of the removal yet.
+ */
+async function sendRefusal(deps: ChatDeps, roomId: string): Promise<ChatError> {
+  const [room] = await deps.db
+    .select({ isPrivate: schema.rooms.isPrivate })
+    .from(schema.rooms)
+    .where(eq(schema.rooms.id, roomId));
+  if (!room || room.isPrivate) return roomNotFound();
+  return new ChatError("forbidden", "Join the room first");
+}
+
+/**
  * Sends a message. Idempotent: a retry with the same clientMessageId returns the first
  * message, even when both attempts race (the unique index decides, the loser reads the winner).
  */
@@ -123,7 +144,7 @@ export async function sendMessage(
     if (!winner) throw error;
     return sameSend(winner.message, input.roomId);
   }
-  if (!row) throw new ChatError("not-found", "No such room");
+  if (!row) throw await sendRefusal(deps, input.roomId);
   if (!row.created) return sameSend(row.message, input.roomId);
   const message = markPlainJson(row.message);
   const event: RoomEvent = { type: "message.created", roomId: message.roomId, seq: message.seq, message };
@@ -226,6 +247,34 @@ async function messageInReadableRoom(deps: ChatDeps, caller: Caller, messageId: 
   }
 }
 
+/**
+ * The caller holds a membership row in the room (with a moderator's role when `moderating`),
+ * locked FOR KEY SHARE until the write commits: a kick's or a leave's DELETE waits for the
+ * write, or the write waits for it and then finds no row. Membership is decided where the
+ * write commits, not at an earlier check.
+ */
+function memberNow(roomId: string, userId: string, moderating: boolean) {
+  return sql`exists (select 1 from room_members rm
+    where rm.room_id = ${roomId} and rm.user_id = ${userId}
+    ${moderating ? sql`and rm.role in ('owner', 'moderator')` : sql``}
+    for key share)`;
+}
+
+/** Why a write to a message that requires membership found none (the message is not deleted). */
+async function membershipRefusal(deps: ChatDeps, roomId: string): Promise<ChatError> {
+  const refusal = await sendRefusal(deps, roomId);
+  // A message in a room the caller cannot see does not exist for them either.
+  return refusal.reason === "not-found" ? messageNotFound() : refusal;
+}
+
+async function isDeleted(deps: ChatDeps, messageId: string): Promise<boolean> {
+  const [message] = await deps.db
+    .select({ deletedAt: schema.messages.deletedAt })
+    .from(schema.messages)
+    .where(eq(schema.messages.id, messageId));
+  return message?.deletedAt != null;
+}
+
 export async function editMessage(
   deps: ChatDeps,
   caller: Caller,
@@ -239,9 +288,15 @@ export async function editMessage(
     const updated = await tx
       .update(schema.messages)
       .set({ content: input.content, editedAt })
-      .where(and(eq(schema.messages.id, row.id), isNull(schema.messages.deletedAt)))
+      .where(
+        and(
+          eq(schema.messages.id, row.id),
+          isNull(schema.messages.deletedAt),
+          memberNow(row.roomId, caller.id, false),
+        ),
+      )
       .returning({ id: schema.messages.id });
-    if (updated.length === 0) throw messageNotFound();
+    if (updated.length === 0) return null;
     return appendRoomEvent(tx, row.roomId, caller.id, {
       type: "message.updated",
       messageId: row.id,
@@ -249,6 +304,10 @@ export async function editMessage(
       editedAt: editedAt.toISOString(),
     });
   });
+  if (!event) {
+    if (await isDeleted(deps, row.id)) throw messageNotFound();
+    throw await membershipRefusal(deps, row.roomId);
+  }
   await publishRoomEvents(deps.bus, [event]);
   return {
     id: row.id,
@@ -257,29 +316,44 @@ export async function editMessage(
   };
 }
 
+/** The author (still a member) or a moderator of the room deletes; an admin deletes anything. */
 export async function deleteMessage(deps: ChatDeps, caller: Caller, messageId: string) {
   const { row, access } = await messageInReadableRoom(deps, caller, messageId);
-  const moderator = caller.role === "admin" || access.myRole === "owner" || access.myRole === "moderator";
-  if (row.userId !== caller.id && !moderator) {
+  const admin = caller.role === "admin";
+  const author = row.userId === caller.id;
+  const moderator = admin || access.myRole === "owner" || access.myRole === "moderator";
+  if (!author && !moderator) {
     throw new ChatError("forbidden", "Only the author or a moderator can delete a message");
   }
   if (row.deletedAt) return { id: row.id };
-  const event = await deps.db.transaction(async (tx) => {
+  const result = await deps.db.transaction(async (tx) => {
     const deletedAt = deps.clock();
     const updated = await tx
       .update(schema.messages)
       .set({ content: "", deletedAt })
-      .where(and(eq(schema.messages.id, row.id), isNull(schema.messages.deletedAt)))
+      .where(
+        and(
+          eq(schema.messages.id, row.id),
+          isNull(schema.messages.deletedAt),
+          admin ? undefined : memberNow(row.roomId, caller.id, !author),
+        ),
+      )
       .returning({ id: schema.messages.id });
-    if (updated.length === 0) return null;
-    return appendRoomEvent(tx, row.roomId, caller.id, {
+    if (updated.length === 0) return { event: null };
+    const event = await appendRoomEvent(tx, row.roomId, caller.id, {
       type: "message.deleted",
       messageId: row.id,
       deletedAt: deletedAt.toISOString(),
     });
+    return { event };
   });
-  if (event) await publishRoomEvents(deps.bus, [event]);
-  return { id: row.id };
+  if (result.event) {
+    await publishRoomEvents(deps.bus, [result.event]);
+    return { id: row.id };
+  }
+  // Deleted meanwhile by someone else: deleting is idempotent.
+  if (await isDeleted(deps, row.id)) return { id: row.id };
+  throw await membershipRefusal(deps, row.roomId);
 }
 
 async function changeReaction(
@@ -292,6 +366,16 @@ async function changeReaction(
   await requireMember(deps, caller, row.roomId);
   if (row.deletedAt) throw messageNotFound();
   const event = await deps.db.transaction(async (tx) => {
+    if (add) {
+      // FOR SHARE conflicts with the delete's UPDATE (the foreign key check's KEY SHARE does
+      // not): a reaction commits before the delete, or sees the tombstone and is refused.
+      const [live] = await tx
+        .select({ id: schema.messages.id })
+        .from(schema.messages)
+        .where(and(eq(schema.messages.id, row.id), isNull(schema.messages.deletedAt)))
+        .for("share");
+      if (!live) throw messageNotFound();
+    }
     const changed = add
       ? await tx
           .insert(schema.reactions)

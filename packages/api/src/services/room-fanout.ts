@@ -4,11 +4,12 @@ import { markPlainJson } from "../wire-encoding.ts";
 import type { Caller, ChatDeps, RoomRole } from "./chat-deps.ts";
 import { ChatError, roomNotFound } from "./chat-error.ts";
 import { type RoomDeletedSignal, type RoomEvent, readRoomEvents, roomTopic } from "./room-events.ts";
-import { readableRoom } from "./rooms-service.ts";
 
 /** Events a room keeps in memory, so that resuming after a short drop (or a restart) needs no query. */
 const RECENT_EVENTS = 256;
 const REPLAY_PAGE = 500;
+/** Users whose access one snapshot query decides at most. */
+const MAX_ACCESS_BATCH = 1000;
 
 /**
  * Where a room's events go, in seq order, each once. Called synchronously (no buffering here)
@@ -30,9 +31,52 @@ interface Subscriber {
   last: number;
   /** Replayed up to the room's live point: receives events as they arrive. */
   live: boolean;
+  /** The seq access was decided at: events after it are checked as they pass, replayed or live. */
+  readonly decidedAt: number;
+  /** Membership and visibility as of `last` (exact at `decidedAt`, then kept by the events). */
   isMember: boolean;
+  roomIsPrivate: boolean;
   closed: boolean;
   stop(): void;
+}
+
+interface AccessSnapshot {
+  lastSeq: number;
+  isPrivate: boolean;
+  role: RoomRole | null;
+}
+
+interface AccessRequest {
+  userId: string;
+  resolve(snapshot: AccessSnapshot): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * One statement, one snapshot: the room's last seq, its visibility and these users' roles
+ * agree, because every change of membership or visibility appends its event (taking the next
+ * seq under the room row's lock) in the transaction that makes it. Null: no such room.
+ */
+async function readAccessSnapshot(deps: ChatDeps, roomId: string, userIds: string[]) {
+  const result = (await deps.db.execute(sql`
+    select r.last_seq, r.is_private,
+           (select coalesce(json_object_agg(m.user_id, m.role), '{}'::json)
+              from room_members m
+             where m.room_id = r.id and m.user_id in (${sql.join(
+               userIds.map((id) => sql`${id}`),
+               sql`, `,
+             )})) as roles
+      from rooms r
+     where r.id = ${roomId}`)) as unknown as {
+    rows: { last_seq: number | string; is_private: boolean; roles: Record<string, RoomRole> }[];
+  };
+  const row = result.rows[0];
+  if (!row) return null;
+  return {
+    lastSeq: Number(row.last_seq),
+    isPrivate: row.is_private,
+    roles: new Map(Object.entries(row.roles)),
+  };
 }
 
 const lostAccess = () => new ChatError("forbidden", "You no longer have access to this room");
@@ -61,23 +105,54 @@ export function createRoomFanout(deps: ChatDeps) {
   }
 
   /**
-   * The caller's role (null: not a member) in a room they may read; NOT_FOUND otherwise. A room
-   * already streaming here knows whether it is private (room.updated keeps it current), which
-   * spares a query per subscriber when a crowd reconnects.
+   * Access checks by room: at most one snapshot query in flight per room; subscribers opening
+   * on the room in the same turn of the event loop, or while it runs, share one, so a crowd
+   * reconnecting costs a few queries, not one each.
    */
-  async function readableBy(caller: Caller, roomId: string): Promise<RoomRole | null> {
-    const isPrivate = channels.get(roomId)?.privacy();
-    if (isPrivate === undefined) return (await readableRoom(deps, caller, roomId)).myRole;
-    const myRole = await deps.membership.role(roomId, caller.id);
-    if (isPrivate && !myRole && caller.role !== "admin") throw roomNotFound();
-    return myRole;
+  const accessChecks = new Map<string, { waiting: AccessRequest[] }>();
+
+  function accessAt(roomId: string, userId: string): Promise<AccessSnapshot> {
+    return new Promise((resolve, reject) => {
+      const request = { userId, resolve, reject };
+      const running = accessChecks.get(roomId);
+      if (running) {
+        running.waiting.push(request);
+        return;
+      }
+      const checks = { waiting: [request] };
+      accessChecks.set(roomId, checks);
+      // After this turn of the event loop: the frames of a crowd read in one go share the query.
+      setImmediate(() => void readAccess(roomId, checks));
+    });
+  }
+
+  async function readAccess(roomId: string, checks: { waiting: AccessRequest[] }) {
+    while (checks.waiting.length > 0) {
+      const batch = checks.waiting.splice(0, MAX_ACCESS_BATCH);
+      try {
+        const snapshot = await readAccessSnapshot(deps, roomId, [...new Set(batch.map((r) => r.userId))]);
+        for (const request of batch) {
+          if (!snapshot) request.reject(roomNotFound());
+          else {
+            const role = snapshot.roles.get(request.userId) ?? null;
+            request.resolve({ lastSeq: snapshot.lastSeq, isPrivate: snapshot.isPrivate, role });
+          }
+        }
+      } catch (error) {
+        for (const request of batch) request.reject(error);
+      }
+    }
+    accessChecks.delete(roomId);
   }
 
   return {
     /**
-     * Checks that `caller` may read the room (NOT_FOUND otherwise, before anything is sent),
-     * replays what followed `afterSeq` (or starts from now when null), then streams live.
-     * Resolves with the function that stops the stream.
+     * Decides access at one exact seq L, the room's last seq in a snapshot that also holds the
+     * caller's membership: NOT_FOUND if the room is private to them then (before anything is
+     * sent). Replays what followed `afterSeq` (or starts at L when null), then streams live.
+     * History up to L is governed by access at L, as chat.messages.list is; every event after
+     * L, replayed or live, is checked as it passes, so no change of access can fall between
+     * the decision and the stream. Resolves with the function that stops the stream.
      */
     async open(
       caller: Caller,
@@ -85,7 +160,17 @@ export function createRoomFanout(deps: ChatDeps) {
       afterSeq: number | null,
       sink: RoomEventSink,
     ): Promise<() => void> {
-      const myRole = await readableBy(caller, roomId);
+      const access = await accessAt(roomId, caller.id);
+      if (access.isPrivate && !access.role && caller.role !== "admin") throw roomNotFound();
+      if (afterSeq !== null && afterSeq > access.lastSeq) {
+        // Resuming past the newest event would silently skip every event up to afterSeq.
+        throw new ChatError(
+          "invalid",
+          `${afterSeq} is past this room's newest event (${access.lastSeq})`,
+          "lastEventId",
+        );
+      }
+      const myRole = access.role;
       const channel = channelOf(roomId);
       const leavePresence = myRole
         ? deps.presence.join(roomId, { userId: caller.id, displayName: caller.displayName })
@@ -95,7 +180,9 @@ export function createRoomFanout(deps: ChatDeps) {
         sink,
         last: 0,
         live: false,
+        decidedAt: access.lastSeq,
         isMember: myRole !== null,
+        roomIsPrivate: access.isPrivate,
         closed: false,
         stop() {
           if (subscriber.closed) return;
@@ -106,7 +193,7 @@ export function createRoomFanout(deps: ChatDeps) {
       };
       channel.add(subscriber);
       try {
-        await channel.catchUp(subscriber, afterSeq);
+        await channel.catchUp(subscriber, afterSeq ?? access.lastSeq);
       } catch (error) {
         subscriber.stop();
         throw error;
@@ -123,7 +210,6 @@ export type RoomFanout = ReturnType<typeof createRoomFanout>;
 
 /** pg and PGlite both answer `execute` with `{ rows }`. */
 interface LoadedRow {
-  is_private: boolean;
   last_seq: number;
   payload: unknown;
 }
@@ -132,13 +218,11 @@ class RoomChannel {
   private readonly subscribers = new Set<Subscriber>();
   /** The last seq handed to live subscribers: every event up to it is in `recent` or stored. */
   private seq = 0;
-  private isPrivate = false;
   /** The newest events, oldest first, contiguous, ending at `seq`. */
   private recent: RoomEvent[] = [];
   /** What the bus delivered while the channel was loading or filling a gap. */
   private inbox: BusMessage[] = [];
   private busy = true;
-  private loaded = false;
   private closed = false;
   /** Why the channel closed with subscribers still on it. */
   private failure: unknown = null;
@@ -159,11 +243,6 @@ class RoomChannel {
     this.ready.catch(() => {});
   }
 
-  /** Whether the room is private, once loaded and while streaming; undefined otherwise. */
-  privacy(): boolean | undefined {
-    return this.loaded && !this.closed ? this.isPrivate : undefined;
-  }
-
   add(subscriber: Subscriber) {
     this.subscribers.add(subscriber);
   }
@@ -173,11 +252,16 @@ class RoomChannel {
     if (this.subscribers.size === 0) this.close();
   }
 
-  /** Replays what `subscriber` missed after `afterSeq`, then makes it live. */
-  async catchUp(subscriber: Subscriber, afterSeq: number | null): Promise<void> {
+  /**
+   * Replays what `subscriber` missed after `afterSeq`, then makes it live. A channel behind the
+   * subscriber (afterSeq past its seq: the subscriber's access snapshot, or the instance it
+   * resumed from, saw newer events than this channel has yet) replays nothing; `deliver` then
+   * skips what the subscriber already has.
+   */
+  async catchUp(subscriber: Subscriber, afterSeq: number): Promise<void> {
     await this.ready;
     this.throwIfFailed();
-    let last = afterSeq ?? this.seq;
+    let last = afterSeq;
     while (last < this.seq && !subscriber.closed) {
       const first = this.recent[0];
       if (first && first.seq <= last + 1) {
@@ -185,7 +269,7 @@ class RoomChannel {
         for (const event of this.recent) {
           if (event.seq <= last) continue;
           last = event.seq;
-          replayTo(subscriber, event);
+          if (!replayTo(subscriber, event)) return;
         }
         break;
       }
@@ -196,7 +280,7 @@ class RoomChannel {
       for (const event of page) {
         if (event.seq <= last) continue;
         last = event.seq;
-        replayTo(subscriber, event);
+        if (!replayTo(subscriber, event)) return;
       }
     }
     subscriber.last = last;
@@ -212,7 +296,7 @@ class RoomChannel {
     try {
       // One statement, one snapshot: the room's last seq and its newest events agree.
       const result = (await this.deps.db.execute(sql`
-        select r.is_private, r.last_seq, e.payload
+        select r.last_seq, e.payload
           from rooms r
           left join lateral (
             select payload, seq from room_events where room_id = r.id order by seq desc limit ${RECENT_EVENTS}
@@ -222,7 +306,6 @@ class RoomChannel {
       const rows = result.rows;
       const room = rows[0];
       if (!room) throw roomNotFound();
-      this.isPrivate = room.is_private;
       this.seq = Number(room.last_seq);
       this.recent = rows.flatMap((row) => (row.payload ? [markPlainJson(row.payload as RoomEvent)] : []));
     } catch (error) {
@@ -230,7 +313,6 @@ class RoomChannel {
       this.close();
       throw error;
     }
-    this.loaded = true;
     this.busy = false;
     this.drainInbox();
   }
@@ -277,7 +359,6 @@ class RoomChannel {
     this.seq = event.seq;
     this.recent.push(event);
     if (this.recent.length >= 2 * RECENT_EVENTS) this.recent = this.recent.slice(-RECENT_EVENTS);
-    if (event.type === "room.updated") this.isPrivate = event.isPrivate;
     // Once per event, not per subscriber: this loop runs for every subscriber of the room.
     const id = String(event.seq);
     const mayEndAccess = changesMembership(event);
@@ -285,19 +366,10 @@ class RoomChannel {
       if (!subscriber.live || event.seq <= subscriber.last) continue;
       subscriber.last = event.seq;
       subscriber.sink.push(id, event);
-      if (mayEndAccess && this.accessEndedFor(subscriber, event)) fail(subscriber, lostAccess());
+      if (mayEndAccess && event.seq > subscriber.decidedAt && accessEndedFor(subscriber, event)) {
+        fail(subscriber, lostAccess());
+      }
     }
-  }
-
-  /** Kicked, or no longer a member of a room that is (or became) private. Tracks membership as it goes. */
-  private accessEndedFor(subscriber: Subscriber, event: RoomEvent): boolean {
-    trackMembership(subscriber, event);
-    if (subscriber.caller.role === "admin") return false;
-    if (event.type === "member.left" && event.userId === subscriber.caller.id) {
-      return event.kicked || this.isPrivate;
-    }
-    if (event.type === "room.updated" && event.isPrivate) return !subscriber.isMember;
-    return false;
   }
 
   private failAll(error: unknown) {
@@ -316,18 +388,34 @@ class RoomChannel {
   }
 }
 
-function replayTo(subscriber: Subscriber, event: RoomEvent) {
-  trackMembership(subscriber, event);
+/** Pushes a replayed event; false when it ended the subscriber's access (the stream has failed). */
+function replayTo(subscriber: Subscriber, event: RoomEvent): boolean {
   subscriber.sink.push(String(event.seq), event);
+  if (event.seq > subscriber.decidedAt && changesMembership(event) && accessEndedFor(subscriber, event)) {
+    fail(subscriber, lostAccess());
+    return false;
+  }
+  return true;
 }
 
 function changesMembership(event: RoomEvent): boolean {
   return event.type === "member.joined" || event.type === "member.left" || event.type === "room.updated";
 }
 
-function trackMembership(subscriber: Subscriber, event: RoomEvent) {
-  if (event.type === "member.joined" && event.userId === subscriber.caller.id) subscriber.isMember = true;
-  if (event.type === "member.left" && event.userId === subscriber.caller.id) subscriber.isMember = false;
+/**
+ * Kicked, or no longer a member of a room that is (or became) private, as of this event.
+ * Tracks the subscriber's membership and the room's visibility as it goes: only for events
+ * after the access decision, whose snapshot is exact before them.
+ */
+function accessEndedFor(subscriber: Subscriber, event: RoomEvent): boolean {
+  const mine = "userId" in event && event.userId === subscriber.caller.id;
+  if (event.type === "member.joined" && mine) subscriber.isMember = true;
+  if (event.type === "member.left" && mine) subscriber.isMember = false;
+  if (event.type === "room.updated") subscriber.roomIsPrivate = event.isPrivate;
+  if (subscriber.caller.role === "admin") return false;
+  if (event.type === "member.left" && mine) return event.kicked || subscriber.roomIsPrivate;
+  if (event.type === "room.updated") return event.isPrivate && !subscriber.isMember;
+  return false;
 }
 
 function fail(subscriber: Subscriber, error: unknown) {
