@@ -167,6 +167,49 @@ describe("writes hold membership where they commit", () => {
     expect(outcomesSeen).toEqual(new Set(["ok", "NOT_FOUND"]));
   });
 
+  it("reactions in flight when the reactor is kicked from a private room land before the kick or are NOT_FOUND (30 rounds × 5 emoji)", async () => {
+    const { owner, room } = await roomWith(t, true);
+    const bob = await signUp(t, "Bob");
+    const emoji = ["👍", "🎉", "❤️", "👀", "🚀"];
+    const seen = new Set<string>();
+    for (let round = 0; round < 30; round++) {
+      await owner.api.chat.rooms.invite.mutate({ roomId: room.id, userId: bob.user.id });
+      const message = await send(owner.api, room.id, `round ${round}`);
+      const reacting = emoji.map((e) =>
+        outcomes({ react: () => bob.api.chat.messages.react.mutate({ messageId: message.id, emoji: e }) }),
+      );
+      const [results] = await Promise.all([
+        Promise.all(reacting),
+        owner.api.chat.rooms.kick.mutate({ roomId: room.id, userId: bob.user.id }),
+      ]);
+      const kickSeq = (await storedEvents(room.id, "member.left")).at(-1)?.seq ?? 0;
+      const reactions = (await storedEvents(room.id, "reaction.added")).filter(
+        (e) => (e.payload as { messageId: string }).messageId === message.id,
+      );
+      for (const result of results) {
+        expect(["ok", "NOT_FOUND"]).toContain(result.react);
+        seen.add(String(result.react));
+      }
+      for (const reaction of reactions) expect(reaction.seq).toBeLessThan(kickSeq);
+      expect(reactions).toHaveLength(results.filter((r) => r.react === "ok").length);
+    }
+    expect(seen).toEqual(new Set(["ok", "NOT_FOUND"]));
+  });
+
+  it("a reaction made before its message was deleted can still be removed from the tombstone", async () => {
+    const { owner, room } = await roomWith(t, false);
+    const message = await send(owner.api, room.id, "soon gone");
+    await owner.api.chat.messages.react.mutate({ messageId: message.id, emoji: "👍" });
+    await owner.api.chat.messages.delete.mutate({ messageId: message.id });
+
+    expect(await codeOf(owner.api.chat.messages.react.mutate({ messageId: message.id, emoji: "🎉" }))).toBe(
+      "NOT_FOUND",
+    );
+    await owner.api.chat.messages.unreact.mutate({ messageId: message.id, emoji: "👍" });
+    const { items } = await owner.api.chat.messages.list.query({ roomId: room.id });
+    expect(items.find((m) => m.id === message.id)?.reactions).toEqual([]);
+  });
+
   it("a user kicked from a public room can no longer edit or delete their messages there (FORBIDDEN); a moderator still deletes them", async () => {
     const { owner, room } = await roomWith(t, false);
     const bob = await signUp(t, "Bob");

@@ -170,7 +170,7 @@ export const chatRouter = {
   events: authedProcedure
     .meta({
       summary:
-        "Every change to a room as `tracked(seq, event)`. With `lastEventId`, replays what was missed first; no event lost or repeated.",
+        "Every change to a room as `tracked(seq, event)`. With `lastEventId`, replays what was missed first; no event lost or repeated. A `lastEventId` past the room's newest event is `BAD_REQUEST`.",
     })
     .input(roomEventsInput)
     .subscription(({ ctx, input }) => {

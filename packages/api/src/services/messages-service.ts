@@ -364,8 +364,17 @@ async function changeReaction(
 ) {
   const { row } = await messageInReadableRoom(deps, caller, input.messageId);
   await requireMember(deps, caller, row.roomId);
-  if (row.deletedAt) throw messageNotFound();
-  const event = await deps.db.transaction(async (tx) => {
+  // Removing one's own reaction stays possible on a tombstone: it is all it can still carry.
+  if (add && row.deletedAt) throw messageNotFound();
+  const outcome = await deps.db.transaction(async (tx) => {
+    // Membership holds where the reaction is written: a kick's DELETE waits for this lock, or
+    // this finds no row once the removal committed (see memberNow).
+    const [member] = await tx
+      .select({ userId: schema.roomMembers.userId })
+      .from(schema.roomMembers)
+      .where(and(eq(schema.roomMembers.roomId, row.roomId), eq(schema.roomMembers.userId, caller.id)))
+      .for("key share");
+    if (!member) return { refused: true as const };
     if (add) {
       // FOR SHARE conflicts with the delete's UPDATE (the foreign key check's KEY SHARE does
       // not): a reaction commits before the delete, or sees the tombstone and is refused.
@@ -393,15 +402,17 @@ async function changeReaction(
           )
           .returning({ emoji: schema.reactions.emoji });
     // Reacting twice, or removing what is not there, changes nothing and tells no one.
-    if (changed.length === 0) return null;
-    return appendRoomEvent(tx, row.roomId, caller.id, {
+    if (changed.length === 0) return { refused: false as const, event: null };
+    const event = await appendRoomEvent(tx, row.roomId, caller.id, {
       type: add ? "reaction.added" : "reaction.removed",
       messageId: row.id,
       userId: caller.id,
       emoji: input.emoji,
     });
+    return { refused: false as const, event };
   });
-  if (event) await publishRoomEvents(deps.bus, [event]);
+  if (outcome.refused) throw await membershipRefusal(deps, row.roomId);
+  if (outcome.event) await publishRoomEvents(deps.bus, [outcome.event]);
   return { ok: true as const };
 }
 
