@@ -1,10 +1,10 @@
 import { fileURLToPath } from "node:url";
 import { pino } from "pino";
-import { loadConfig } from "./config.ts";
+import { loadConfigOrExit } from "./config.ts";
 import { startParleyServer } from "./parley-server.ts";
 
 // The entry points (this, worker-main.ts, admin-create.ts) are the only places that read process.env.
-const config = loadConfig(process.env);
+const config = loadConfigOrExit(process.env);
 const log = pino({ level: config.logLevel });
 const migrateOnly = process.argv.includes("--migrate-only");
 // Made by the build (build.mjs); src/ and dist/ are siblings, so this holds from either.
@@ -26,10 +26,8 @@ try {
     publicOrigin: config.publicOrigin,
     allowedOrigins: config.allowedOrigins,
     production: config.production,
-    // In development Vite serves the web app (`pnpm --filter @parley/web dev`).
-    webDistDir: config.production
-      ? (config.webDistDir ?? fileURLToPath(new URL("../../web/dist", import.meta.url)))
-      : undefined,
+    // In every mode: start.mjs builds it when missing or stale (`pnpm dev` serves it through Vite).
+    webDistDir: config.webDistDir ?? fileURLToPath(new URL("../../web/dist", import.meta.url)),
     logger: log,
   });
   if (migrateOnly) {
@@ -42,7 +40,7 @@ try {
         database: server.db.kind,
         dataDir: server.db.kind === "pglite" ? config.dataDir : undefined,
       },
-      "Parley is listening",
+      `Parley is listening: open ${config.publicOrigin}/ in a browser`,
     );
     let stopping = false;
     const stop = async (signal: string) => {

@@ -176,6 +176,8 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
   };
   const router = options.router ?? appRouter;
   const originPolicy = createOriginPolicy(publicOrigin, options.allowedOrigins ?? []);
+  // Development without SMTP: emails stay on the machine, browsable at /dev/mailbox.
+  const devMailbox = !options.production && !options.mail?.smtpUrl;
 
   const app = createHttpApp({
     deps,
@@ -184,6 +186,7 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
     maxBodyBytes: limits.bodyBytes,
     maxBatchSize: limits.batchSize,
     webDistDir: options.webDistDir,
+    devMailbox,
     isReady: async () => {
       try {
         await db.ping();
@@ -223,7 +226,14 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
   const email =
     options.emailWorker?.enabled === false
       ? null
-      : startEmailDelivery({ db: db.db, log, publicOrigin, mail: options.mail, worker: options.emailWorker });
+      : startEmailDelivery({
+          db: db.db,
+          log,
+          publicOrigin,
+          mail: options.mail,
+          worker: options.emailWorker,
+          devMailbox,
+        });
 
   let closing: Promise<void> | undefined;
   async function close() {
