@@ -22,7 +22,12 @@ function hasProtocol(value: string, protocols: RegExp): boolean {
 
 const configSchema = z
   .object({
-    PORT: z.coerce.number({ error: "must be a number" }).int().min(0).max(65_535).default(3000),
+    PORT: z.coerce
+      .number({ error: (issue) => (issue.code === "invalid_type" ? "must be a number" : undefined) })
+      .int()
+      .min(0)
+      .max(65_535)
+      .default(3000),
     HOST: z.string().min(1).default("127.0.0.1"),
     DATABASE_URL: z
       .url()
