@@ -22,6 +22,8 @@ export interface HttpAppOptions {
   isReady: () => Promise<boolean>;
   /** The built web app (apps/web/dist) to serve from this origin; the API only without it. */
   webDistDir?: string;
+  /** Serves the web app in place of webDistDir (`pnpm dev`: Vite's middlewares). */
+  webDev?: RequestHandler;
   /** Serve the recorded emails at /dev/mailbox (development without SMTP only). */
   devMailbox?: boolean;
 }
@@ -106,7 +108,8 @@ export function createHttpApp(options: HttpAppOptions) {
   app.use("/api", createRestApi({ deps, router: options.router, maxBodyBytes: options.maxBodyBytes }));
 
   if (options.devMailbox) app.use(DEV_MAILBOX_PATH, devMailbox(deps.db));
-  if (options.webDistDir) app.use(serveWebApp(options.webDistDir, deps.log));
+  if (options.webDev) app.use(options.webDev);
+  else if (options.webDistDir) app.use(serveWebApp(options.webDistDir, deps.log));
 
   app.use((_req, res) => {
     res.status(404).json(errorBody("NOT_FOUND", 404, "Not found"));

@@ -7,6 +7,8 @@ import { startParleyServer } from "./parley-server.ts";
 const config = loadConfigOrExit(process.env);
 const log = pino({ level: config.logLevel });
 const migrateOnly = process.argv.includes("--migrate-only");
+// `pnpm dev` (tsx watch src/main.ts --dev): the web app from Vite on this server, reloading on change.
+const dev = process.argv.includes("--dev");
 // Made by the build (build.mjs); src/ and dist/ are siblings, so this holds from either.
 const pgliteTemplate = fileURLToPath(new URL("../dist/pglite-template", import.meta.url));
 
@@ -28,6 +30,10 @@ try {
     production: config.production,
     // In every mode: start.mjs builds it when missing or stale (`pnpm dev` serves it through Vite).
     webDistDir: config.webDistDir ?? fileURLToPath(new URL("../../web/dist", import.meta.url)),
+    webDev:
+      dev && !migrateOnly
+        ? (httpServer) => import("./dev-web.ts").then((m) => m.startWebDevServer(httpServer))
+        : undefined,
     logger: log,
   });
   if (migrateOnly) {
