@@ -3,6 +3,7 @@
 // Builds dist/ first when it is missing or older than the sources (see build.mjs), and for the
 // server the web app it serves at / (see web-build.mjs), both at once; then runs the bundled entry
 // in this same process: signals (SIGTERM, SIGINT) reach the server directly.
+import module from "node:module";
 import { ensureBuilt } from "./build.mjs";
 import { ensureWebBuilt } from "./web-build.mjs";
 
@@ -16,4 +17,6 @@ if (!entries.has(entry)) {
 process.argv.splice(2, 1);
 const migrateOnly = process.argv.includes("--migrate-only");
 await Promise.all([ensureBuilt(), entry === "main" && !migrateOnly ? ensureWebBuilt() : undefined]);
+// Node 22.1+: V8 keeps the bundle's compiled code on disk, so a later start parses ~2.5 MB less.
+module.enableCompileCache?.();
 await import(`./dist/${entry}.mjs`);
