@@ -46,8 +46,9 @@ try {
         database: server.db.kind,
         dataDir: server.db.kind === "pglite" ? config.dataDir : undefined,
       },
-      `Parley is listening: open ${config.publicOrigin}/ in a browser`,
+      "Parley is listening",
     );
+    log.info(`Open ${config.publicOrigin}/ in a browser`);
     let stopping = false;
     const stop = async (signal: string) => {
       if (stopping) return;

@@ -100,7 +100,7 @@ describe("the first hour", () => {
       .toBe(200);
     const readyMs = performance.now() - started;
     // It says where to go.
-    expect(output).toContain(`Parley is listening: open ${url}/ in a browser`);
+    expect(output).toContain(`"msg":"Open ${url}/ in a browser"`);
 
     const page = await newPerson(browser);
     await page.goto(`${url}/`);
