@@ -92,7 +92,8 @@ describe("the first hour", () => {
     await expect
       .poll(
         async () => {
-          if (child.exitCode !== null) throw new Error(`the command exited with ${child.exitCode}:\n${output}`);
+          if (child.exitCode !== null)
+            throw new Error(`the command exited with ${child.exitCode}:\n${output}`);
           return (await fetch(`${url}/readyz`).catch(() => undefined))?.status;
         },
         { timeout: 100_000, interval: 100 },
