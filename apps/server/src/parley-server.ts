@@ -122,6 +122,10 @@ export interface ParleyServer {
   close(): Promise<void>;
 }
 
+function isLocalOrigin(origin: string): boolean {
+  return ["localhost", "127.0.0.1", "[::1]"].includes(new URL(origin).hostname);
+}
+
 /** Builds the whole service (database, migrations, HTTP and WebSocket on one port) and listens. */
 export async function startParleyServer(options: ParleyServerOptions): Promise<ParleyServer> {
   const limits = { ...defaultLimits, ...options.limits };
@@ -179,8 +183,10 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
   };
   const router = options.router ?? appRouter;
   const originPolicy = createOriginPolicy(publicOrigin, options.allowedOrigins ?? []);
-  // Development without SMTP: emails stay on the machine, browsable at /dev/mailbox.
-  const devMailbox = !options.production && !options.mail?.smtpUrl;
+  // Development without SMTP: emails stay on the machine, browsable at /dev/mailbox. Only for a
+  // site on this machine: a deployment left without NODE_ENV=production must not show anyone
+  // the reset links of other people's accounts.
+  const devMailbox = !options.production && !options.mail?.smtpUrl && isLocalOrigin(publicOrigin);
 
   // Node's defaults (60 s / 300 s, checked every 30 s) let slow clients hold sockets open: slowloris.
   const server = createServer({ connectionsCheckingInterval: 1_000 });

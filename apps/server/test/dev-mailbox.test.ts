@@ -69,6 +69,11 @@ describe("the development mailbox (/dev/mailbox)", () => {
     expect(JSON.stringify(lines)).not.toMatch(/token=/);
   });
 
+  it("is not served for a public origin off this machine, even outside production", async () => {
+    await using t = await startTestServer({ publicOrigin: "https://chat.example.com" });
+    expect((await fetch(`${t.url}/dev/mailbox`)).status).toBe(404);
+  });
+
   it("is not served when SMTP_URL sends the emails out (nothing is recorded to show)", async () => {
     await using t = await startTestServer({
       mail: { smtpUrl: "smtp://127.0.0.1:9" },
