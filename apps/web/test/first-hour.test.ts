@@ -11,7 +11,8 @@ import { launchChromium, newPerson, pageErrorsOf, screenshot } from "./support/b
 
 // A new user's first hour, as issue 11 lived it: a fresh clone of this repository, the README's
 // first command exactly as the README writes it, the page in a browser, a sign-up, the
-// verification email from the development mailbox, verified; the server never stopped.
+// verification email from the development mailbox, verified; the server never stopped. The clone
+// holds what is committed (HEAD), as CI's checkout does.
 
 const repository = execFileSync("git", ["rev-parse", "--show-toplevel"], {
   cwd: fileURLToPath(new URL(".", import.meta.url)),
