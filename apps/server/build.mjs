@@ -14,7 +14,7 @@
 // Not bundled (resolved from apps/server/node_modules at run time): @node-rs/argon2 (a native
 // addon), @electric-sql/pglite (it loads its .wasm and .data files beside its own modules) and
 // pg-native (pg's optional native binding, never installed here).
-import { execFileSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
   closeSync,
@@ -27,9 +27,12 @@ import {
   renameSync,
   rmSync,
   statSync,
+  utimesSync,
   writeFileSync,
   writeSync,
 } from "node:fs";
+import { createRequire } from "node:module";
+import { homedir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -55,6 +58,13 @@ const bundleInputs = [
 ];
 /** What the PGlite template is made of: its initdb (the PGlite version, in the lockfile) and migrations. */
 const templateInputs = ["packages/db/drizzle", "packages/db/src/pglite-template.ts", "pnpm-lock.yaml"];
+/** The same by content, for the machine's cache (see machineCacheEntry); PGlite's version is added. */
+const templateSources = [
+  "packages/db/drizzle",
+  "packages/db/src/pglite-template.ts",
+  "packages/db/src/create-db.ts",
+  "packages/db/src/migrate.ts",
+];
 
 function listFiles(path, out) {
   const stat = statSync(path, { throwIfNoEntry: false });
@@ -104,10 +114,23 @@ function isAlive(pid) {
   }
 }
 
+/** Runs a Node script to its end; stdout and stderr go to this process's stderr (stdout is the log's). */
+export function runNode(args, options = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { ...options, stdio: ["ignore", 2, 2] });
+    child.once("error", reject);
+    child.once("exit", (code, signal) =>
+      code === 0
+        ? resolve()
+        : reject(new Error(`node ${args.join(" ")} failed (${signal ?? `exit ${code}`})`)),
+    );
+  });
+}
+
 /** One build at a time (two `pnpm start` at once, parallel test files): the others wait for it. */
-async function withBuildLock(fn) {
-  mkdirSync(workDir, { recursive: true });
-  const lockPath = join(workDir, "lock");
+export async function withBuildLock(fn, dir = workDir) {
+  mkdirSync(dir, { recursive: true });
+  const lockPath = join(dir, "lock");
   for (;;) {
     try {
       const fd = openSync(lockPath, "wx");
@@ -128,6 +151,66 @@ async function withBuildLock(fn) {
     return await fn();
   } finally {
     rmSync(lockPath, { force: true });
+  }
+}
+
+/**
+ * Where this machine keeps the template for what it is made of (PGlite's version, the migrations,
+ * the code that makes it), by content: every clone and worktree with the same migrations reuses
+ * one template, as they reuse pnpm's package store, instead of spending PGlite's initdb (10-30 s
+ * on a busy 2-core machine) once per checkout. undefined without a home directory to cache in.
+ */
+function machineCacheEntry() {
+  const base = process.env.XDG_CACHE_HOME || (homedir() ? join(homedir(), ".cache") : "");
+  if (!base) return undefined;
+  const hash = createHash("sha256");
+  const pglitePackage = join(
+    dirname(createRequire(join(serverDir, "package.json")).resolve("@electric-sql/pglite")),
+    "..",
+    "package.json",
+  );
+  hash.update(`pglite ${JSON.parse(readFileSync(pglitePackage, "utf8")).version}\n`);
+  const files = [];
+  for (const input of templateSources) listFiles(join(root, input), files);
+  for (const file of files) {
+    const path = file.slice(0, file.indexOf(":"));
+    hash.update(`${path}\n`).update(readFileSync(join(root, path)));
+  }
+  return join(base, "parley", "pglite-template", hash.digest("hex").slice(0, 16));
+}
+
+function copyFromMachineCache(entry, template) {
+  if (!existsSync(join(entry, "pgdata", "PG_VERSION"))) return false;
+  try {
+    cpSync(entry, template, { recursive: true });
+    // Its age is its last use: see storeInMachineCache.
+    const now = new Date();
+    utimesSync(entry, now, now);
+    return true;
+  } catch {
+    rmSync(template, { recursive: true, force: true });
+    return false;
+  }
+}
+
+/** Best effort: a machine whose cache cannot be written still has the template in dist/. */
+function storeInMachineCache(template, entry) {
+  const partial = `${entry}.partial-${process.pid}`;
+  try {
+    // Entries unused for a month (other migrations) are 40 MB each that nobody will read again;
+    // newer ones may be another checkout's, in use.
+    const parent = dirname(entry);
+    mkdirSync(parent, { recursive: true });
+    for (const name of readdirSync(parent)) {
+      const path = join(parent, name);
+      if (Date.now() - statSync(path).mtimeMs > 30 * 24 * 3600 * 1000)
+        rmSync(path, { recursive: true, force: true });
+    }
+    cpSync(template, partial, { recursive: true });
+    renameSync(partial, entry);
+  } catch (error) {
+    rmSync(partial, { recursive: true, force: true });
+    log(`could not keep the PGlite template in ${entry}: ${error.message}`);
   }
 }
 
@@ -171,10 +254,14 @@ async function build() {
     renameSync(previous, join(next, "pglite-template"));
   } else {
     const templateStarted = performance.now();
-    execFileSync(process.execPath, [join(next, "make-pglite-template.mjs"), join(next, "pglite-template")], {
-      stdio: ["ignore", "inherit", "inherit"],
-    });
-    log(`PGlite template (initdb + migrations) in ${Math.round(performance.now() - templateStarted)} ms`);
+    const cached = machineCacheEntry();
+    if (cached && copyFromMachineCache(cached, join(next, "pglite-template"))) {
+      log(`PGlite template copied from ${cached} in ${Math.round(performance.now() - templateStarted)} ms`);
+    } else {
+      await runNode([join(next, "make-pglite-template.mjs"), join(next, "pglite-template")]);
+      log(`PGlite template (initdb + migrations) in ${Math.round(performance.now() - templateStarted)} ms`);
+      if (cached) storeInMachineCache(join(next, "pglite-template"), cached);
+    }
   }
   writeFileSync(
     join(next, "build-info.json"),

@@ -1,8 +1,11 @@
 // The production start: `node start.mjs <entry> [args]` (what `pnpm start`, `pnpm worker`,
 // `pnpm admin:create` and `pnpm db:migrate` run), entry one of main, worker-main, admin-create.
-// Builds dist/ first when it is missing or older than the sources (see build.mjs), then runs the
-// bundled entry in this same process: signals (SIGTERM, SIGINT) reach the server directly.
+// Builds dist/ first when it is missing or older than the sources (see build.mjs), and for the
+// server the web app it serves at / (see web-build.mjs), both at once; then runs the bundled entry
+// in this same process: signals (SIGTERM, SIGINT) reach the server directly.
+import module from "node:module";
 import { ensureBuilt } from "./build.mjs";
+import { ensureWebBuilt } from "./web-build.mjs";
 
 const entries = new Set(["main", "worker-main", "admin-create"]);
 const entry = process.argv[2] ?? "";
@@ -12,5 +15,8 @@ if (!entries.has(entry)) {
 }
 // The entry sees its own arguments where it would without this launcher.
 process.argv.splice(2, 1);
-await ensureBuilt();
+const migrateOnly = process.argv.includes("--migrate-only");
+await Promise.all([ensureBuilt(), entry === "main" && !migrateOnly ? ensureWebBuilt() : undefined]);
+// Node 22.1+: V8 keeps the bundle's compiled code on disk, so a later start parses ~2.5 MB less.
+module.enableCompileCache?.();
 await import(`./dist/${entry}.mjs`);

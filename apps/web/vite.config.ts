@@ -1,8 +1,9 @@
 import { defineConfig } from "vite";
 
-// In production apps/server serves dist/ from the same origin as /trpc. In development Vite
-// proxies /trpc (HTTP and WebSocket) to the server, keeping the Host header so that the
-// server's same-origin check sees the page's own origin.
+// apps/server serves dist/ from the same origin as /trpc (`pnpm start`), or runs this config in
+// middleware mode inside itself (`pnpm dev`), where the proxy below is not used. The proxy serves
+// Vite on a port of its own (`pnpm dev:web`), keeping the Host header so that the server's
+// same-origin check sees the page's own origin.
 const api = process.env.PARLEY_URL ?? "http://127.0.0.1:3000";
 
 export default defineConfig({

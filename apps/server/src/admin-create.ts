@@ -11,7 +11,7 @@ import {
 import { registerInput } from "@parley/api/schemas";
 import { createDb, migrate } from "@parley/db";
 import { pino } from "pino";
-import { loadConfig } from "./config.ts";
+import { loadConfigOrExit } from "./config.ts";
 
 // `pnpm --filter @parley/server admin:create --email ada@example.com --name "Ada Lovelace"`
 // (or `pnpm admin:create …` from the root): makes that account an admin, creating it when it
@@ -20,7 +20,7 @@ import { loadConfig } from "./config.ts";
 const USAGE =
   'usage: admin:create --email <address> [--name "<display name>"]   (password on standard input)';
 
-const config = loadConfig(process.env);
+const config = loadConfigOrExit(process.env);
 const { values } = parseArgs({
   options: { email: { type: "string" }, name: { type: "string" }, help: { type: "boolean" } },
   allowPositionals: false,

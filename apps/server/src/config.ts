@@ -15,16 +15,29 @@ const rateLimitRule = z
   })
   .optional();
 
+/** Whether a string is a URL with one of these protocols (false, not a throw, for a non-URL). */
+function hasProtocol(value: string, protocols: RegExp): boolean {
+  return URL.canParse(value) && protocols.test(new URL(value).protocol);
+}
+
 const configSchema = z
   .object({
-    PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+    PORT: z.coerce
+      .number({ error: (issue) => (issue.code === "invalid_type" ? "must be a number" : undefined) })
+      .int()
+      .min(0)
+      .max(65_535)
+      .default(3000),
     HOST: z.string().min(1).default("127.0.0.1"),
-    DATABASE_URL: z.string().min(1).optional(),
+    DATABASE_URL: z
+      .url()
+      .refine((value) => hasProtocol(value, /^postgres(ql)?:$/), "must be a postgres:// URL")
+      .optional(),
     DATA_DIR: z.string().min(1).default("./.data"),
     REDIS_URL: z.string().min(1).optional(),
     SMTP_URL: z
       .url()
-      .refine((value) => /^smtps?:$/.test(new URL(value).protocol), "must be an smtp:// or smtps:// URL")
+      .refine((value) => hasProtocol(value, /^smtps?:$/), "must be an smtp:// or smtps:// URL")
       .optional(),
     MAIL_FROM: z.string().min(3).max(320).optional(),
     TEAM_EMAIL: z.email().optional(),
@@ -90,12 +103,69 @@ const configSchema = z
 
 export type Config = z.infer<typeof configSchema>;
 
-/** Validates the environment once; a bad variable stops the start with a message naming it. */
+/** An example of a good value of each variable, for the message that refuses a bad one. */
+const examples: Record<string, string> = {
+  PORT: "3000",
+  HOST: "127.0.0.1",
+  DATABASE_URL: "postgres://parley:secret@localhost:5432/parley",
+  DATA_DIR: "./.data",
+  REDIS_URL: "redis://localhost:6379",
+  SMTP_URL: "smtp://user:secret@smtp.example.com:587",
+  MAIL_FROM: "Parley <no-reply@example.com>",
+  TEAM_EMAIL: "team@example.com",
+  EMAIL_WORKER: "off",
+  EMAIL_WORKER_POLL_MS: "1000",
+  EMAIL_LEASE_MS: "60000",
+  EMAIL_BACKOFF_MS: "30000",
+  PUBLIC_ORIGIN: "https://chat.example.com",
+  ALLOWED_ORIGINS: "https://www.example.com,https://example.com",
+  NODE_ENV: "production",
+  WEB_DIST_DIR: "apps/web/dist",
+  LOG_LEVEL: "debug",
+  SEND_RATE_LIMIT: "20/10",
+  AUTH_RATE_LIMIT: "20/60",
+  FORMS_RATE_LIMIT: "5/60",
+  WS_CONNECTIONS_PER_USER: "20",
+};
+
+/** A refused environment: its message is one line meant for the person starting the process. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/**
+ * Validates the environment once. An empty variable counts as unset (`DATABASE_URL=` in a shell
+ * or an .env file means "no value", never a value that fails validation or, for PORT, becomes 0).
+ * A bad variable throws a ConfigError naming it, what is wrong and an example of a good value.
+ */
 export function loadConfig(env: Record<string, string | undefined>): Config {
-  const parsed = configSchema.safeParse(env);
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value?.trim()));
+  const parsed = configSchema.safeParse(present);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`).join("\n");
-    throw new Error(`Invalid configuration:\n${problems}`);
+    // The first problem of each variable: "Invalid URL" and "must be a postgres:// URL" say one thing.
+    const problems = new Map<string, string>();
+    for (const issue of parsed.error.issues) {
+      const name = String(issue.path[0] ?? "");
+      const example = examples[name];
+      // The value is not echoed: it may hold a password (DATABASE_URL, SMTP_URL).
+      const hint = example && !issue.message.includes("e.g.") ? ` (e.g. ${name}=${example})` : "";
+      if (!problems.has(name)) problems.set(name, `${name}: ${issue.message}${hint}`);
+    }
+    throw new ConfigError(`Invalid configuration: ${[...problems.values()].join("; ")}`);
   }
   return parsed.data;
+}
+
+/**
+ * For the entry points: the configuration, or one line on stderr and exit code 2 when the
+ * environment is refused (no stack trace: nothing in the code is wrong, the environment is).
+ */
+export function loadConfigOrExit(env: Record<string, string | undefined>): Config {
+  try {
+    return loadConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(2);
+  }
 }

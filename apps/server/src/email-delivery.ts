@@ -9,6 +9,7 @@ import {
 } from "@parley/api";
 import type { Database } from "@parley/db";
 import type { Logger } from "pino";
+import { DEV_MAILBOX_PATH, linksIn } from "./dev-mailbox.ts";
 
 export interface MailOptions {
   /** smtp:// or smtps:// with credentials; without it, emails are recorded in recorded_emails. */
@@ -52,13 +53,30 @@ export function startEmailDelivery(options: {
   publicOrigin: string;
   mail?: MailOptions;
   worker?: EmailWorkerOptions;
+  /** The server shows recorded emails at /dev/mailbox: log each one's links and where to read it. */
+  devMailbox?: boolean;
 }): EmailDelivery {
   const { enabled: _enabled, ...overrides } = options.worker ?? {};
   const settings: EmailWorkerSettings = { ...defaultEmailWorkerSettings, ...overrides };
   const log = options.log.child({ component: "email-worker" });
   const transport = options.mail?.smtpUrl
     ? createSmtpTransport(options.mail.smtpUrl, { timeoutMs: Math.floor(settings.leaseMs / 2) })
-    : createRecordingTransport(options.db);
+    : createRecordingTransport(options.db, {
+        onRecorded(email) {
+          // The links carry sign-in tokens: written to the log in development only.
+          if (!options.devMailbox)
+            return log.info({ to: email.to, subject: email.subject }, "email recorded");
+          log.info(
+            {
+              to: email.to,
+              subject: email.subject,
+              links: linksIn(email.text),
+              mailbox: `${options.publicOrigin}${DEV_MAILBOX_PATH}/${email.id}`,
+            },
+            "email recorded: read it in the development mailbox",
+          );
+        },
+      });
   const worker = createEmailWorker({
     ...settings,
     db: options.db,
@@ -72,7 +90,9 @@ export function startEmailDelivery(options: {
     {
       transport: options.mail?.smtpUrl
         ? describeSmtpUrl(options.mail.smtpUrl)
-        : "recording (recorded_emails)",
+        : options.devMailbox
+          ? `recording: read the emails at ${options.publicOrigin}${DEV_MAILBOX_PATH}`
+          : "recording (recorded_emails)",
       pollMs: settings.pollMs,
       leaseMs: settings.leaseMs,
     },

@@ -7,6 +7,7 @@ import cors from "cors";
 import express, { type ErrorRequestHandler, type RequestHandler } from "express";
 import helmet from "helmet";
 import { pinoHttp } from "pino-http";
+import { DEV_MAILBOX_PATH, devMailbox } from "./dev-mailbox.ts";
 import type { OriginPolicy } from "./origin-policy.ts";
 import { createRestApi } from "./rest-api.ts";
 import { serveWebApp } from "./web-app.ts";
@@ -21,6 +22,10 @@ export interface HttpAppOptions {
   isReady: () => Promise<boolean>;
   /** The built web app (apps/web/dist) to serve from this origin; the API only without it. */
   webDistDir?: string;
+  /** Serves the web app in place of webDistDir (`pnpm dev`: Vite's middlewares). */
+  webDev?: RequestHandler;
+  /** Serve the recorded emails at /dev/mailbox (development without SMTP only). */
+  devMailbox?: boolean;
 }
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -104,7 +109,9 @@ export function createHttpApp(options: HttpAppOptions) {
   // JSON only there too: trpc-to-openapi refuses other bodies with 415 in the REST error shape.
   app.use("/api", createRestApi({ deps, router: options.router, maxBodyBytes: options.maxBodyBytes }));
 
-  if (options.webDistDir) app.use(serveWebApp(options.webDistDir, deps.log));
+  if (options.devMailbox) app.use(DEV_MAILBOX_PATH, devMailbox(deps.db));
+  if (options.webDev) app.use(options.webDev);
+  else if (options.webDistDir) app.use(serveWebApp(options.webDistDir, deps.log));
 
   app.use((_req, res) => {
     res.status(404).json(errorBody("NOT_FOUND", 404, "Not found"));

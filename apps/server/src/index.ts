@@ -1,4 +1,4 @@
-export { type Config, loadConfig } from "./config.ts";
+export { type Config, ConfigError, loadConfig } from "./config.ts";
 export {
   defaultLimits,
   type ParleyServer,

@@ -1,12 +1,14 @@
 import { fileURLToPath } from "node:url";
 import { pino } from "pino";
-import { loadConfig } from "./config.ts";
+import { loadConfigOrExit } from "./config.ts";
 import { startParleyServer } from "./parley-server.ts";
 
 // The entry points (this, worker-main.ts, admin-create.ts) are the only places that read process.env.
-const config = loadConfig(process.env);
+const config = loadConfigOrExit(process.env);
 const log = pino({ level: config.logLevel });
 const migrateOnly = process.argv.includes("--migrate-only");
+// `pnpm dev` (tsx watch src/main.ts --dev): the web app from Vite on this server, reloading on change.
+const dev = process.argv.includes("--dev");
 // Made by the build (build.mjs); src/ and dist/ are siblings, so this holds from either.
 const pgliteTemplate = fileURLToPath(new URL("../dist/pglite-template", import.meta.url));
 
@@ -26,10 +28,12 @@ try {
     publicOrigin: config.publicOrigin,
     allowedOrigins: config.allowedOrigins,
     production: config.production,
-    // In development Vite serves the web app (`pnpm --filter @parley/web dev`).
-    webDistDir: config.production
-      ? (config.webDistDir ?? fileURLToPath(new URL("../../web/dist", import.meta.url)))
-      : undefined,
+    // In every mode: start.mjs builds it when missing or stale (`pnpm dev` serves it through Vite).
+    webDistDir: config.webDistDir ?? fileURLToPath(new URL("../../web/dist", import.meta.url)),
+    webDev:
+      dev && !migrateOnly
+        ? (httpServer) => import("./dev-web.ts").then((m) => m.startWebDevServer(httpServer))
+        : undefined,
     logger: log,
   });
   if (migrateOnly) {
@@ -44,6 +48,7 @@ try {
       },
       "Parley is listening",
     );
+    log.info(`Open ${config.publicOrigin}/ in a browser`);
     let stopping = false;
     const stop = async (signal: string) => {
       if (stopping) return;

@@ -1,4 +1,4 @@
-import { createServer } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import {
   type ApiDeps,
@@ -21,6 +21,7 @@ import { createDb, type DbHandle, migrate } from "@parley/db";
 import type { AnyRouter } from "@trpc/server";
 import { type Logger, pino } from "pino";
 import type { WebSocketServer } from "ws";
+import type { WebDevServer } from "./dev-web.ts";
 import {
   defaultTeamAddress,
   type EmailDelivery,
@@ -56,8 +57,10 @@ export interface ParleyServerOptions {
   clock?: () => Date;
   /** Replaces the app router: transport tests mount fixtures beside it. */
   router?: AnyRouter;
-  /** The built web app to serve beside the API (main.ts passes apps/web/dist in production). */
+  /** The built web app to serve beside the API (main.ts passes apps/web/dist). */
   webDistDir?: string;
+  /** Serves the web app instead of webDistDir (`pnpm dev`: Vite on this server, see dev-web.ts). */
+  webDev?: (server: Server) => Promise<WebDevServer>;
   /** Outgoing mail: SMTP with `smtpUrl`, else the recording transport; sender and team addresses. */
   mail?: MailOptions;
   /** The email worker of this process: on by default; `enabled: false` when `pnpm worker` runs apart. */
@@ -122,6 +125,10 @@ export interface ParleyServer {
   close(): Promise<void>;
 }
 
+function isLocalOrigin(origin: string): boolean {
+  return ["localhost", "127.0.0.1", "[::1]"].includes(new URL(origin).hostname);
+}
+
 /** Builds the whole service (database, migrations, HTTP and WebSocket on one port) and listens. */
 export async function startParleyServer(options: ParleyServerOptions): Promise<ParleyServer> {
   const limits = { ...defaultLimits, ...options.limits };
@@ -183,7 +190,17 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
   };
   const router = options.router ?? appRouter;
   const originPolicy = createOriginPolicy(publicOrigin, options.allowedOrigins ?? []);
+  // Development without SMTP: emails stay on the machine, browsable at /dev/mailbox. Only for a
+  // site on this machine: a deployment left without NODE_ENV=production must not show anyone
+  // the reset links of other people's accounts.
+  const devMailbox = !options.production && !options.mail?.smtpUrl && isLocalOrigin(publicOrigin);
 
+  // Node's defaults (60 s / 300 s, checked every 30 s) let slow clients hold sockets open: slowloris.
+  const server = createServer({ connectionsCheckingInterval: 1_000 });
+  server.headersTimeout = limits.headersTimeoutMs;
+  server.requestTimeout = limits.requestTimeoutMs;
+  // Before the app: Vite's HMR socket is attached to the HTTP server it is made with.
+  const webDev = options.webDev ? await options.webDev(server) : undefined;
   const app = createHttpApp({
     deps,
     router,
@@ -191,6 +208,8 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
     maxBodyBytes: limits.bodyBytes,
     maxBatchSize: limits.batchSize,
     webDistDir: options.webDistDir,
+    webDev: webDev?.handle,
+    devMailbox,
     isReady: async () => {
       try {
         await db.ping();
@@ -200,10 +219,7 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
       return bus.ready();
     },
   });
-  // Node's defaults (60 s / 300 s, checked every 30 s) let slow clients hold sockets open: slowloris.
-  const server = createServer({ connectionsCheckingInterval: 1_000 }, app);
-  server.headersTimeout = limits.headersTimeoutMs;
-  server.requestTimeout = limits.requestTimeoutMs;
+  server.on("request", app);
   const ws = attachWsServer({
     server,
     deps,
@@ -216,6 +232,7 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
     maxBatchSize: limits.batchSize,
     heartbeatMs: limits.wsHeartbeatMs,
     sessionAbsoluteMs: limits.sessionAbsoluteMs,
+    leaveUpgrade: webDev?.ownsUpgrade,
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -230,7 +247,14 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
   const email =
     options.emailWorker?.enabled === false
       ? null
-      : startEmailDelivery({ db: db.db, log, publicOrigin, mail: options.mail, worker: options.emailWorker });
+      : startEmailDelivery({
+          db: db.db,
+          log,
+          publicOrigin,
+          mail: options.mail,
+          worker: options.emailWorker,
+          devMailbox,
+        });
 
   let closing: Promise<void> | undefined;
   async function close() {
@@ -247,6 +271,7 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
     deps.membership.close();
     deps.presence.close();
     await bus.close();
+    await webDev?.close();
     await db.close();
   }
 

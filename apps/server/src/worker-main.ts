@@ -1,14 +1,14 @@
 import { fileURLToPath } from "node:url";
 import { createDb, migrate } from "@parley/db";
 import { pino } from "pino";
-import { loadConfig } from "./config.ts";
+import { loadConfigOrExit } from "./config.ts";
 import { startEmailDelivery } from "./email-delivery.ts";
 
 // `pnpm worker`: the email worker alone, for running it apart from the servers (set
 // EMAIL_WORKER=off on those). Any number may run against one PostgreSQL: jobs are claimed with
 // SKIP LOCKED. With embedded PGlite the data directory is locked by one process, so the server
 // and a separate worker cannot share it.
-const config = loadConfig(process.env);
+const config = loadConfigOrExit(process.env);
 const log = pino({ level: config.logLevel });
 
 try {

@@ -22,6 +22,8 @@ export interface WsServerOptions {
   heartbeatMs: number;
   /** Sessions end this long after they were created, however they are used (as over HTTP). */
   sessionAbsoluteMs: number;
+  /** Upgrades another listener of the server answers (`pnpm dev`: Vite's HMR socket), left alone. */
+  leaveUpgrade?: (req: IncomingMessage) => boolean;
 }
 
 /** Subscriptions served by push-subscriptions.ts rather than tRPC's adapter. */
@@ -90,6 +92,7 @@ export function attachWsServer(options: WsServerOptions) {
   });
 
   options.server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (options.leaveUpgrade?.(req)) return;
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
     if (path !== options.path) return refuseUpgrade(socket, 404, "Not Found");
     // Browsers send Origin on every WebSocket handshake and no CORS protects it: check it here.

@@ -44,6 +44,7 @@ export {
   createSmtpTransport,
   type MailTransport,
   type OutgoingEmail,
+  type RecordedEmail,
 } from "./email/mail-transport.ts";
 export { isPushStream, type PushStream, type TrackedSink } from "./push-stream.ts";
 export {

@@ -55,18 +55,30 @@ export function createSmtpTransport(url: string, options: { timeoutMs: number })
   };
 }
 
+/** A rendered email the recording transport stored, with the id of its recorded_emails row. */
+export interface RecordedEmail {
+  id: string;
+  to: string;
+  subject: string;
+  text: string;
+}
+
 /**
  * Without SMTP: nodemailer builds the message (so it fails where SMTP would, on a malformed
- * address) and the rendered email goes into recorded_emails, where tests and the CLI read it.
+ * address) and the rendered email goes into recorded_emails. The server shows that table as the
+ * development mailbox (/dev/mailbox) and tests read it; `onRecorded` hears of each new row.
  * Idempotent on the job: a re-send of a job already recorded records nothing.
  */
-export function createRecordingTransport(db: Database): MailTransport {
+export function createRecordingTransport(
+  db: Database,
+  options: { onRecorded?: (email: RecordedEmail) => void } = {},
+): MailTransport {
   const composer = createTransport({ jsonTransport: true });
   return {
     kind: "recording",
     async send(email, { signal }) {
       await composer.sendMail(messageOptions(email, signal));
-      await db
+      const rows = await db
         .insert(schema.recordedEmails)
         .values({
           jobId: email.jobId,
@@ -75,7 +87,10 @@ export function createRecordingTransport(db: Database): MailTransport {
           text: email.text,
           html: email.html,
         })
-        .onConflictDoNothing({ target: schema.recordedEmails.jobId });
+        .onConflictDoNothing({ target: schema.recordedEmails.jobId })
+        .returning({ id: schema.recordedEmails.id });
+      const id = rows[0]?.id;
+      if (id) options.onRecorded?.({ id, to: email.to, subject: email.subject, text: email.text });
     },
     close() {
       composer.close();

@@ -1,0 +1,129 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../src/config.ts";
+
+const serverDir = fileURLToPath(new URL("..", import.meta.url));
+const dataDir = mkdtempSync(join(tmpdir(), "parley-config-"));
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+function refusal(env: Record<string, string>): string {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.message;
+    throw error;
+  }
+  throw new Error(`accepted ${JSON.stringify(env)}`);
+}
+
+/** Runs `node start.mjs <entry>` (what `pnpm start`, `pnpm worker`, `pnpm admin:create` run) to its end. */
+function runEntry(entry: string, env: Record<string, string>, args: string[] = []) {
+  const child = spawn(process.execPath, ["start.mjs", entry, ...args], {
+    cwd: serverDir,
+    env: { PATH: process.env.PATH ?? "", DATA_DIR: join(dataDir, "data"), ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.once("exit", (code) => resolve({ code, stdout, stderr })),
+  );
+}
+
+/** What the entry itself wrote to stderr: the build's own progress lines ("[build] …") left out. */
+const entryLines = (stderr: string) =>
+  stderr
+    .split("\n")
+    .filter((line) => line !== "" && !line.startsWith("[build]") && !line.startsWith("vite "));
+
+describe("configuration: an empty variable counts as unset", () => {
+  it("takes the default for an empty PORT, DATA_DIR, NODE_ENV and LOG_LEVEL, and PGlite for an empty DATABASE_URL", () => {
+    const config = loadConfig({
+      PORT: "",
+      DATA_DIR: "",
+      NODE_ENV: "",
+      LOG_LEVEL: " ",
+      DATABASE_URL: "",
+      REDIS_URL: "",
+      SMTP_URL: "",
+      PUBLIC_ORIGIN: "",
+      SEND_RATE_LIMIT: "",
+    });
+    expect(config).toMatchObject({
+      port: 3000,
+      dataDir: "./.data",
+      production: false,
+      logLevel: "info",
+      databaseUrl: undefined,
+      redisUrl: undefined,
+      smtpUrl: undefined,
+      publicOrigin: "http://localhost:3000",
+      rateLimits: {},
+    });
+  });
+});
+
+describe("configuration: a bad variable is refused in one line naming it, what is wrong and an example", () => {
+  it.each([
+    [{ PORT: "abc" }, "PORT: must be a number (e.g. PORT=3000)"],
+    [{ PORT: "70000" }, "PORT: Too big: expected number to be <=65535 (e.g. PORT=3000)"],
+    [{ DATABASE_URL: "localhost" }, "DATABASE_URL: Invalid URL (e.g. DATABASE_URL=postgres://"],
+    [
+      { DATABASE_URL: "mysql://db/parley" },
+      "DATABASE_URL: must be a postgres:// URL (e.g. DATABASE_URL=postgres://",
+    ],
+    [{ SMTP_URL: "http://mail" }, "SMTP_URL: must be an smtp:// or smtps:// URL (e.g. SMTP_URL=smtp://"],
+    [
+      { NODE_ENV: "prod" },
+      'NODE_ENV: Invalid option: expected one of "development"|"production"|"test" (e.g. NODE_ENV=production)',
+    ],
+    [{ SEND_RATE_LIMIT: "5" }, 'SEND_RATE_LIMIT: must be "points/seconds", e.g. "20/10"'],
+  ])("%o", (env, expected) => {
+    const message = refusal(env);
+    expect(message).toContain(`Invalid configuration: ${expected}`);
+    expect(message).not.toContain("\n");
+  });
+
+  it("does not echo the refused value, which may hold a password", () => {
+    expect(refusal({ SMTP_URL: "http://user:hunter2@mail" })).not.toContain("hunter2");
+  });
+
+  it("names every bad variable, once each, on the same line", () => {
+    const message = refusal({ PORT: "x", DATABASE_URL: "nope", EMAIL_WORKER: "yes" });
+    expect(message.match(/DATABASE_URL/g)).toHaveLength(2); // its name, and its example
+    expect(message).toContain("PORT: must be a number");
+    expect(message).toContain("EMAIL_WORKER: Invalid option");
+    expect(message).not.toContain("\n");
+  });
+});
+
+describe("the entry points stop on a bad variable with that one line and no stack trace", () => {
+  it.each([
+    ["main", []],
+    ["worker-main", []],
+    ["admin-create", ["--email", "ada@example.com"]],
+  ])("%s", async (entry, args) => {
+    const { code, stdout, stderr } = await runEntry(entry, { PORT: "abc" }, args);
+    expect(code).toBe(2);
+    expect(stdout).toBe("");
+    expect(entryLines(stderr)).toEqual(["Invalid configuration: PORT: must be a number (e.g. PORT=3000)"]);
+  });
+
+  it("main starts with DATABASE_URL= (empty) on PGlite, as if it were unset", async () => {
+    const { code, stdout } = await runEntry("main", { DATABASE_URL: "", PORT: "", LOG_LEVEL: "info" }, [
+      "--migrate-only",
+    ]);
+    expect(code).toBe(0);
+    expect(stdout).toContain('"msg":"migrations applied"');
+  });
+});
