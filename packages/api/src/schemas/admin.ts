@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { adminPageSize, keysetCursor } from "./forms.ts";
-import { CONTROL_CHARACTER_MESSAGE, noControlCharacters } from "./text.ts";
+import { CONTROL_CHARACTER_MESSAGE, noControlCharacters, text, uuid } from "./text.ts";
 
 export const userRoles = ["user", "admin"] as const;
 export const jobStatuses = ["pending", "sending", "sent", "dead"] as const;
@@ -9,8 +9,7 @@ export const listUsersInput = z
   .object({
     cursor: keysetCursor.optional(),
     // Matched as a substring of the email or the display name; any text is a valid search.
-    search: z
-      .string()
+    search: text()
       .max(200, "Must be at most 200 characters")
       .refine(noControlCharacters, CONTROL_CHARACTER_MESSAGE)
       .transform((value) => value.trim())
@@ -20,7 +19,7 @@ export const listUsersInput = z
   .optional();
 
 export const setUserRoleInput = z.object({
-  userId: z.string().min(1, "Required").max(100, "Is not a user id"),
+  userId: text().min(1, "Required").max(100, "Is not a user id"),
   role: z.enum(userRoles),
 });
 
@@ -32,7 +31,7 @@ export const listJobsInput = z
   })
   .optional();
 
-export const jobIdInput = z.object({ id: z.uuid("Is not a job id") });
+export const jobIdInput = z.object({ id: uuid("Is not a job id") });
 
 export type ListUsersInput = z.infer<typeof listUsersInput>;
 export type ListJobsInput = z.infer<typeof listJobsInput>;
