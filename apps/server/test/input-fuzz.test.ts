@@ -1,3 +1,4 @@
+import { appendFileSync } from "node:fs";
 import fc from "fast-check";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -18,9 +19,11 @@ import { tableFingerprint } from "./support/table-fingerprint.ts";
 import { startTestServer, type TestServer } from "./support/test-server.ts";
 import { type CallOutcome, callHttp, WsLane } from "./support/wire-calls.ts";
 
-// Test knobs: FUZZ_RUNS inputs per procedure (CI: the default), FUZZ_SEED to replay a run.
+// Test knobs: FUZZ_RUNS inputs per procedure (CI: the default), FUZZ_SEED to replay a run,
+// FUZZ_REPORT a file that gets a line per procedure as it finishes (long runs).
 const RUNS = Number(process.env.FUZZ_RUNS ?? 100);
 const SEED = Number(process.env.FUZZ_SEED ?? 20261130);
+const REPORT = process.env.FUZZ_REPORT;
 // Calls per property run: one fingerprint pair per batch, so long runs take larger batches.
 const BATCH = Math.min(RUNS, RUNS >= 1000 ? 100 : 25);
 const CONCURRENCY = 8;
@@ -57,7 +60,6 @@ afterAll(async () => {
       (Date.now() - startedAt) / 1000
     } s`,
   );
-  for (const [path, c] of counts) console.log(`[fuzz] ${path} ${JSON.stringify(c)}`);
   await t?.close();
 });
 
@@ -82,11 +84,11 @@ const callArbitrary = (inputs: fc.Arbitrary<FuzzInput>) =>
   });
 
 /** WebSocket lanes by worker and token, kept open across the batches of one procedure. */
-type Lanes = Map<string, WsLane>[];
+type Lanes = Map<number, Map<string, WsLane>>;
 
 function laneFor(lanes: Lanes, worker: number, token: string | undefined): WsLane {
-  const own = lanes[worker] ?? new Map<string, WsLane>();
-  lanes[worker] = own;
+  const own = lanes.get(worker) ?? new Map<string, WsLane>();
+  lanes.set(worker, own);
   const key = token ?? "anonymous";
   let lane = own.get(key);
   if (!lane) {
@@ -97,7 +99,7 @@ function laneFor(lanes: Lanes, worker: number, token: string | undefined): WsLan
 }
 
 function closeLanes(lanes: Lanes) {
-  for (const own of lanes) for (const lane of own.values()) lane.close();
+  for (const own of lanes.values()) for (const lane of own.values()) lane.close();
 }
 
 /** Runs the calls, CONCURRENCY at a time, each WebSocket lane carrying one call at a time. */
@@ -185,8 +187,9 @@ describe("input fuzzing: every procedure, both transports, signed in and anonymo
     }, async () => {
       const { caller } = fixtureOf(procedure.path);
       const calls = callArbitrary(fuzzInputs(procedure, validInput(procedure, world)));
-      const lanes: Lanes = [];
+      const lanes: Lanes = new Map();
       const started = Date.now();
+      let passed = false;
       try {
         await fc.assert(
           fc.asyncProperty(fc.array(calls, { minLength: BATCH, maxLength: BATCH }), async (batch) => {
@@ -225,11 +228,13 @@ describe("input fuzzing: every procedure, both transports, signed in and anonymo
           // No shrinking: each failure message names the call, and shrinking would replay hundreds of them.
           { seed: SEED + index, numRuns: Math.ceil(RUNS / BATCH), endOnFailure: true },
         );
+        passed = true;
       } finally {
         closeLanes(lanes);
-        console.log(
-          `[fuzz] ${procedure.path}: ${counts.get(procedure.path)?.total} inputs in ${(Date.now() - started) / 1000} s`,
-        );
+        const seconds = (Date.now() - started) / 1000;
+        const line = `[fuzz] ${procedure.path} ${passed ? "passed" : "FAILED"}, seed ${SEED + index}, ${seconds} s: ${JSON.stringify(counts.get(procedure.path))}`;
+        console.log(line);
+        if (REPORT) appendFileSync(REPORT, `${line}\n`);
       }
       await checkServerHealthy(procedure);
     });
