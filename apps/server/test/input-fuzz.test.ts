@@ -190,6 +190,7 @@ describe("input fuzzing: every procedure, both transports, signed in and anonymo
       const lanes: Lanes = new Map();
       const started = Date.now();
       let passed = false;
+      errorLogs.length = 0;
       try {
         await fc.assert(
           fc.asyncProperty(fc.array(calls, { minLength: BATCH, maxLength: BATCH }), async (batch) => {

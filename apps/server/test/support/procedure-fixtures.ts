@@ -129,8 +129,9 @@ const aRandomString = fc.string({ maxLength: 40 });
  */
 export const procedureFixtures: Record<string, ProcedureFixture> = {
   "auth.register": { caller: "member" },
+  // A login ends the session it was called with (no fixation): never the member's.
   "auth.login": {
-    caller: "member",
+    caller: "fresh",
     overrides: (world) => ({
       email: fc.oneof(fc.constantFrom(...world.emails), aRandomString),
       password: fc.oneof(fc.constant(GOOD_PASSWORD), aRandomString),
