@@ -16,8 +16,10 @@ export async function tableFingerprint(t: TestServer): Promise<() => Promise<str
         `select '${tablename}' as t, count(*)::text as n, coalesce(max(xmin::text::bigint), 0)::text as x from "${tablename}"`,
     )
     .join(" union all ");
+  // Ordered: once tables grow, PostgreSQL may run a union's branches in parallel, in any order.
+  const ordered = `select * from (${query}) as counts order by t`;
   return async () => {
-    const result = (await db.execute(sql.raw(query))) as unknown as { rows: unknown[] };
+    const result = (await db.execute(sql.raw(ordered))) as unknown as { rows: unknown[] };
     return JSON.stringify(result.rows);
   };
 }
