@@ -26,6 +26,11 @@ export interface WsServerOptions {
   leaveUpgrade?: (req: IncomingMessage) => boolean;
 }
 
+/** `ws` marks the errors a peer's frames cause with a WS_ERR_ code (see ws/lib/receiver.js). */
+function isClientProtocolError(cause: unknown): cause is Error {
+  return cause instanceof Error && String((cause as { code?: unknown }).code).startsWith("WS_ERR_");
+}
+
 /** Subscriptions served by push-subscriptions.ts rather than tRPC's adapter. */
 const PUSH_SUBSCRIPTION_PATHS: ReadonlySet<string> = new Set(["chat.events"]);
 
@@ -101,8 +106,14 @@ export function attachWsServer(options: WsServerOptions) {
   });
 
   const logInternal = (error: TRPCError, path: string | undefined) => {
-    if (error.code === "INTERNAL_SERVER_ERROR")
-      deps.log.error({ err: error.cause ?? error, path }, "ws procedure failed");
+    if (error.code !== "INTERNAL_SERVER_ERROR") return;
+    // tRPC's adapter reports a socket's `error` event as an internal error, but `ws` raises it
+    // for the client's protocol violations (a frame over maxPayload: it closes with 1009).
+    if (isClientProtocolError(error.cause)) {
+      deps.log.info({ reason: error.cause.message }, "closed a WebSocket that broke the protocol");
+      return;
+    }
+    deps.log.error({ err: error.cause ?? error, path }, "ws procedure failed");
   };
   const createContext = createWsContextFactory(deps, options.sessionSockets);
   const contexts = new WeakMap<WebSocket, Promise<Context>>();

@@ -1,6 +1,7 @@
 import { z } from "zod";
+import { userId } from "./chat.ts";
 import { adminPageSize, keysetCursor } from "./forms.ts";
-import { CONTROL_CHARACTER_MESSAGE, noControlCharacters } from "./text.ts";
+import { CONTROL_CHARACTER_MESSAGE, noControlCharacters, text, uuid } from "./text.ts";
 
 export const userRoles = ["user", "admin"] as const;
 export const jobStatuses = ["pending", "sending", "sent", "dead"] as const;
@@ -9,8 +10,7 @@ export const listUsersInput = z
   .object({
     cursor: keysetCursor.optional(),
     // Matched as a substring of the email or the display name; any text is a valid search.
-    search: z
-      .string()
+    search: text()
       .max(200, "Must be at most 200 characters")
       .refine(noControlCharacters, CONTROL_CHARACTER_MESSAGE)
       .transform((value) => value.trim())
@@ -19,10 +19,8 @@ export const listUsersInput = z
   })
   .optional();
 
-export const setUserRoleInput = z.object({
-  userId: z.string().min(1, "Required").max(100, "Is not a user id"),
-  role: z.enum(userRoles),
-});
+// The id's own format: free text here reached PostgreSQL, which refuses a NUL with a 500.
+export const setUserRoleInput = z.object({ userId, role: z.enum(userRoles) });
 
 export const listJobsInput = z
   .object({
@@ -32,7 +30,7 @@ export const listJobsInput = z
   })
   .optional();
 
-export const jobIdInput = z.object({ id: z.uuid("Is not a job id") });
+export const jobIdInput = z.object({ id: uuid("Is not a job id") });
 
 export type ListUsersInput = z.infer<typeof listUsersInput>;
 export type ListJobsInput = z.infer<typeof listJobsInput>;

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { givenPassword, newPassword } from "./password.ts";
-import { emailAddress, opaqueToken, singleLine } from "./text.ts";
+import { emailAddress, opaqueToken, singleLine, text } from "./text.ts";
 
 const passwordIsNotEmail = (password: string, email: string) =>
   password.trim().toLowerCase() !== email.trim().toLowerCase();
@@ -34,7 +34,7 @@ export const changePasswordInput = z
   });
 
 export const revokeSessionInput = z.object({
-  sessionId: z.string().regex(/^[0-9a-f]{32}$/, "Is not a session id"),
+  sessionId: text().regex(/^[0-9a-f]{32}$/, "Is not a session id"),
 });
 
 export type RegisterInput = z.infer<typeof registerInput>;

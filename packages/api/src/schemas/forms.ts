@@ -5,6 +5,8 @@ import {
   multiLine,
   noControlCharacters,
   singleLine,
+  text,
+  uuid,
 } from "./text.ts";
 
 /** An optional single-line field: an HTML form sends "" for a field left blank, which means absent. */
@@ -18,7 +20,7 @@ function optionalSingleLine(max: number) {
  * The honeypot: a field people never see (hidden by CSS in the form) and bots fill in. Any
  * value is accepted, so a bot learns nothing from the answer; a filled one drops the submission.
  */
-const honeypot = z.string().max(2000, "Must be at most 2000 characters").optional();
+const honeypot = text().max(2000, "Must be at most 2000 characters").optional();
 
 // Addresses anyone can create for free: a demo request must come from a work address.
 // Small on purpose: this file ships to browsers with the rest of the schemas.
@@ -94,23 +96,20 @@ export const demoSubmitInput = z.object({
   role: optionalSingleLine(100),
   useCase: multiLine(10, 5000),
   // An instant with its offset ("2030-05-01T14:00:00+02:00" or "…Z"): unambiguous wherever it is read.
-  preferredDate: z
-    .string()
+  preferredDate: text()
     .max(64, "Must be a date and time")
     .pipe(z.iso.datetime({ offset: true, message: "Must be an ISO 8601 date and time with an offset" }))
     .refine((value) => Date.parse(value) > Date.now(), "Must be in the future")
     .transform((value) => new Date(value).toISOString())
     .optional(),
-  timezone: z
-    .string()
+  timezone: text()
     .max(64, "Must be an IANA time zone such as Europe/Paris")
     .refine(noControlCharacters, CONTROL_CHARACTER_MESSAGE)
     .transform((value) => value.trim())
     .refine((value) => value === "" || isTimeZone(value), "Must be an IANA time zone such as Europe/Paris")
     .transform((value) => (value ? value : undefined))
     .optional(),
-  phone: z
-    .string()
+  phone: text()
     .max(40, "Must be at most 40 characters")
     .transform((value) => value.trim().replace(/\s+/g, " "))
     .refine(
@@ -129,8 +128,7 @@ export const submissionKinds = ["contact", "demo"] as const;
 export const submissionStatuses = ["new", "contacted", "qualified", "closed"] as const;
 
 /** Opaque keyset cursors handed out by list procedures. */
-export const keysetCursor = z
-  .string()
+export const keysetCursor = text()
   .max(200, "Is not a valid cursor")
   .regex(/^[A-Za-z0-9_-]+$/, "Is not a valid cursor");
 
@@ -145,11 +143,11 @@ export const listSubmissionsInput = z
   })
   .optional();
 
-export const submissionIdInput = z.object({ id: z.uuid("Is not a submission id") });
+export const submissionIdInput = z.object({ id: uuid("Is not a submission id") });
 
 export const updateSubmissionInput = z
   .object({
-    id: z.uuid("Is not a submission id"),
+    id: uuid("Is not a submission id"),
     status: z.enum(submissionStatuses).optional(),
     note: multiLine(1, 2000).optional(),
   })

@@ -4,4 +4,11 @@ export * from "./auth.ts";
 export * from "./chat.ts";
 export * from "./forms.ts";
 export { isCommonPassword, newPassword } from "./password.ts";
-export { emailAddress, multiLine, noControlCharacters, singleLine } from "./text.ts";
+export {
+  emailAddress,
+  isWellFormedText,
+  LONE_SURROGATE_MESSAGE,
+  multiLine,
+  noControlCharacters,
+  singleLine,
+} from "./text.ts";

@@ -1,5 +1,4 @@
-import { z } from "zod";
-import { CONTROL_CHARACTER_MESSAGE, noControlCharacters } from "./text.ts";
+import { CONTROL_CHARACTER_MESSAGE, noControlCharacters, text } from "./text.ts";
 
 // The most common passwords that pass the length rule; checked case-insensitively.
 // Small on purpose: this file ships to browsers with the rest of the schemas.
@@ -59,16 +58,14 @@ const COMMON_PASSWORDS = new Set([
 export const isCommonPassword = (password: string) => COMMON_PASSWORDS.has(password.toLowerCase());
 
 /** A new password: 10–256 characters, not a common one. "Not the email" is checked where both are known. */
-export const newPassword = z
-  .string()
+export const newPassword = text()
   .min(10, "Must be at least 10 characters")
   .max(256, "Must be at most 256 characters")
   .refine(noControlCharacters, CONTROL_CHARACTER_MESSAGE)
   .refine((value) => !isCommonPassword(value), "Is too common: choose another password");
 
 /** A password being checked, not set: only bounded, so old passwords still work if rules tighten. */
-export const givenPassword = z
-  .string()
+export const givenPassword = text()
   .min(1, "Required")
   .max(256, "Must be at most 256 characters")
   .refine(noControlCharacters, CONTROL_CHARACTER_MESSAGE);

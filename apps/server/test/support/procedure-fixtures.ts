@@ -1,0 +1,252 @@
+import { appRouter } from "@parley/api";
+import { contactSubmitInput, demoSubmitInput, emoji } from "@parley/api/schemas";
+import { schema } from "@parley/db";
+import fc from "fast-check";
+import superjson from "superjson";
+import type { z } from "zod";
+import { type Account, makeAdmin, roomWith, send, signUp } from "./chat-fixtures.ts";
+import { GOOD_PASSWORD, type TestServer } from "./test-server.ts";
+import type { ProcedureType } from "./wire-calls.ts";
+import { type ArbitraryOptions, validArbitrary } from "./zod-arbitraries.ts";
+
+type Schema = z.core.$ZodType;
+
+export interface ProcedureInfo {
+  path: string;
+  type: ProcedureType;
+  /** The procedure's input parsers, in order: tRPC runs each on the raw input and merges what they return. */
+  inputs: Schema[];
+}
+
+/** Every procedure of the app router, read from the router itself, so none can be left out. */
+export function listProcedures(): ProcedureInfo[] {
+  const procedures = appRouter._def.procedures as unknown as Record<
+    string,
+    { _def: { type: ProcedureType; inputs?: unknown[] } }
+  >;
+  return Object.entries(procedures).map(([path, procedure]) => {
+    const inputs = (procedure._def.inputs ?? []).map((parser) => {
+      if (typeof parser !== "object" || parser === null || !("_zod" in parser)) {
+        throw new Error(`${path}: an input parser that is not a zod 4 schema`);
+      }
+      return parser as Schema;
+    });
+    return { path, type: procedure._def.type, inputs };
+  });
+}
+
+/** Accounts, rooms, messages and records the fixtures hand out as real ids. */
+export interface FuzzWorld {
+  /** Owns the rooms and writes the messages. */
+  member: Account;
+  /** Signed in, in no room: joins and leaves. */
+  other: Account;
+  admin: Account;
+  /** Users anyone may invite, kick or change the role of; never the three above. */
+  bystanders: string[];
+  emails: string[];
+  rooms: string[];
+  /** Rooms rooms.delete may delete. */
+  disposableRooms: string[];
+  messages: string[];
+  /** Messages messages.delete may delete. */
+  disposableMessages: string[];
+  submissions: string[];
+  jobs: string[];
+  /** A new session of a throwaway user, for calls that end the caller's session. */
+  freshToken(): Promise<string>;
+}
+
+export async function createFuzzWorld(t: TestServer): Promise<FuzzWorld> {
+  const { owner: member, room } = await roomWith(t, false, "Fuzz public");
+  const other = await signUp(t, "Other");
+  const admin = await signUp(t, "Admin");
+  await makeAdmin(t, admin.user.id);
+  const bystanderAccounts = [await signUp(t, "Bystander"), await signUp(t, "Bystander")];
+  const privateRoom = await member.api.chat.rooms.create.mutate({ name: "Fuzz private", isPrivate: true });
+  const disposableRooms = [];
+  for (let i = 0; i < 4; i++) {
+    disposableRooms.push(
+      (await member.api.chat.rooms.create.mutate({ name: `Disposable ${i}`, isPrivate: false })).id,
+    );
+  }
+  const messages = [];
+  const disposableMessages = [];
+  for (let i = 0; i < 4; i++) {
+    messages.push((await send(member.api, room.id, `Message ${i}`)).id);
+    disposableMessages.push((await send(member.api, privateRoom.id, `Disposable ${i}`)).id);
+  }
+  for (let i = 0; i < 2; i++) {
+    await t.client().forms.contact.submit.mutate({
+      name: "Fuzz",
+      email: `fuzz${i}@example.com`,
+      subject: "Hello",
+      message: "A message long enough to pass.",
+    });
+  }
+  const db = t.server.deps.db;
+  const submissions = (await db.select({ id: schema.formSubmissions.id }).from(schema.formSubmissions)).map(
+    (row) => row.id,
+  );
+  const jobs = (await db.select({ id: schema.emailOutbox.id }).from(schema.emailOutbox)).map((row) => row.id);
+  const users = (await db.select({ email: schema.users.email }).from(schema.users)).map((row) => row.email);
+  const throwaway = await signUp(t, "Throwaway");
+  return {
+    member,
+    other,
+    admin,
+    bystanders: bystanderAccounts.map((account) => account.user.id),
+    emails: users,
+    rooms: [room.id, privateRoom.id],
+    disposableRooms,
+    messages,
+    disposableMessages,
+    submissions,
+    jobs,
+    freshToken: async () => (await t.server.deps.sessions.create(throwaway.user.id)).id,
+  };
+}
+
+export type Caller = "member" | "other" | "admin" | "fresh";
+
+export interface ProcedureFixture {
+  /** Who calls when signed in (the fuzz also calls anonymously). */
+  caller: Caller;
+  /** Real ids (mostly) for positions that name a row, so valid input reaches the services. */
+  overrides?: (world: FuzzWorld) => Record<string, fc.Arbitrary<unknown>>;
+}
+
+/** Mostly one of the given ids, sometimes a random one (NOT_FOUND paths). */
+const oneOf = (ids: string[]) =>
+  fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...ids) }, { weight: 1, arbitrary: fc.uuid() });
+const inRooms = (world: FuzzWorld) => ({ roomId: oneOf(world.rooms) });
+const onMessages = (world: FuzzWorld) => ({ messageId: oneOf(world.messages) });
+const aRandomString = fc.string({ maxLength: 40 });
+
+/**
+ * One entry per procedure of the app router: the fuzz test fails for a procedure without one, so
+ * a procedure cannot be added without fuzz coverage.
+ */
+export const procedureFixtures: Record<string, ProcedureFixture> = {
+  "auth.register": { caller: "member" },
+  // A login ends the session it was called with (no fixation): never the member's.
+  "auth.login": {
+    caller: "fresh",
+    overrides: (world) => ({
+      email: fc.oneof(fc.constantFrom(...world.emails), aRandomString),
+      password: fc.oneof(fc.constant(GOOD_PASSWORD), aRandomString),
+    }),
+  },
+  "auth.logout": { caller: "fresh" },
+  "auth.me": { caller: "member" },
+  "auth.verifyEmail": { caller: "member" },
+  "auth.resendVerification": { caller: "member" },
+  "auth.requestPasswordReset": {
+    caller: "member",
+    overrides: (world) => ({ email: fc.constantFrom(...world.emails) }),
+  },
+  "auth.resetPassword": { caller: "member" },
+  // A random current password: refused (FORBIDDEN), so the member's sessions survive.
+  "auth.changePassword": { caller: "member" },
+  "auth.sessions.list": { caller: "member" },
+  "auth.sessions.revoke": { caller: "member" },
+  "chat.rooms.create": { caller: "member" },
+  "chat.rooms.list": { caller: "member" },
+  "chat.rooms.get": { caller: "member", overrides: inRooms },
+  "chat.rooms.update": { caller: "member", overrides: inRooms },
+  "chat.rooms.delete": { caller: "member", overrides: (world) => ({ roomId: oneOf(world.disposableRooms) }) },
+  "chat.rooms.join": { caller: "other", overrides: inRooms },
+  "chat.rooms.leave": { caller: "other", overrides: inRooms },
+  "chat.rooms.invite": {
+    caller: "member",
+    overrides: (world) => ({
+      ...inRooms(world),
+      userId: fc.oneof(fc.constantFrom(...world.bystanders), aRandomString),
+    }),
+  },
+  "chat.rooms.kick": {
+    caller: "member",
+    overrides: (world) => ({
+      ...inRooms(world),
+      userId: fc.oneof(fc.constantFrom(...world.bystanders), aRandomString),
+    }),
+  },
+  "chat.rooms.members": { caller: "member", overrides: inRooms },
+  "chat.rooms.markRead": { caller: "member", overrides: inRooms },
+  "chat.messages.send": { caller: "member", overrides: inRooms },
+  "chat.messages.list": { caller: "member", overrides: inRooms },
+  "chat.messages.edit": { caller: "member", overrides: onMessages },
+  "chat.messages.delete": {
+    caller: "member",
+    overrides: (world) => ({ messageId: oneOf(world.disposableMessages) }),
+  },
+  "chat.messages.react": { caller: "member", overrides: onMessages },
+  "chat.messages.unreact": { caller: "member", overrides: onMessages },
+  "chat.messages.search": { caller: "member", overrides: inRooms },
+  "chat.events": { caller: "member", overrides: inRooms },
+  "chat.typing": { caller: "member", overrides: inRooms },
+  "chat.presence": { caller: "member", overrides: inRooms },
+  "forms.contact.submit": { caller: "member" },
+  "forms.demo.submit": { caller: "member" },
+  "forms.submissions.list": { caller: "admin" },
+  "forms.submissions.get": { caller: "admin", overrides: (world) => ({ id: oneOf(world.submissions) }) },
+  "forms.submissions.update": { caller: "admin", overrides: (world) => ({ id: oneOf(world.submissions) }) },
+  "admin.users.list": { caller: "admin" },
+  "admin.users.setRole": {
+    caller: "admin",
+    overrides: (world) => ({ userId: fc.oneof(fc.constantFrom(...world.bystanders), aRandomString) }),
+  },
+  "admin.jobs.list": { caller: "admin" },
+  "admin.jobs.retry": { caller: "admin", overrides: (world) => ({ id: oneOf(world.jobs) }) },
+};
+
+export function fixtureOf(path: string): ProcedureFixture {
+  const fixture = procedureFixtures[path];
+  if (!fixture) throw new Error(`${path} has no entry in procedureFixtures: add one so the fuzz covers it`);
+  return fixture;
+}
+
+// Values whose refinements a schema walk cannot see.
+const known = new Map<Schema, fc.Arbitrary<unknown>>([
+  [emoji, fc.constantFrom("👍", "🎉", "❤️", "😀", "👨‍👩‍👧", "🏳️‍🌈", "👍🏽")],
+  [
+    demoSubmitInput.shape.timezone,
+    fc.option(fc.constantFrom("Europe/Paris", "UTC", "America/New_York", "Asia/Kolkata", ""), {
+      nil: undefined,
+    }),
+  ],
+  [demoSubmitInput.shape.phone, fc.option(fc.stringMatching(/^\+?[0-9]{6,15}$/), { nil: undefined })],
+  // A filled honeypot drops the submission: mostly left empty, so valid input gets stored.
+  [contactSubmitInput.shape.website, fc.option(aRandomString, { nil: undefined, freq: 5 })],
+]);
+
+/** Inputs a procedure is meant to accept: its parsers' arbitraries, merged, ids from the world. */
+export function validInput(procedure: ProcedureInfo, world: FuzzWorld): fc.Arbitrary<unknown> {
+  const options: ArbitraryOptions = { known, overrides: fixtureOf(procedure.path).overrides?.(world) ?? {} };
+  if (procedure.inputs.length === 0) return fc.constant(undefined);
+  return fc.tuple(...procedure.inputs.map((input) => validArbitrary(input, options))).map((parts) => {
+    const objects = parts.filter((part): part is object => typeof part === "object" && part !== null);
+    return objects.length === 0 ? parts[0] : Object.assign({}, ...objects);
+  });
+}
+
+/**
+ * What the server must do with this wire input, judged by the procedure's own schemas (and the
+ * same superjson): true when every parser accepts it, false when tRPC must refuse it.
+ */
+export function acceptsWireInput(procedure: ProcedureInfo, body: string | undefined): boolean {
+  if (procedure.inputs.length === 0) return true;
+  let input: unknown;
+  try {
+    input = body === undefined ? undefined : superjson.deserialize(JSON.parse(body));
+  } catch {
+    return false;
+  }
+  return procedure.inputs.every((parser) => (parser as z.ZodType).safeParse(input).success);
+}
+
+/** The token the fixture's caller signs in with. */
+export async function tokenOf(world: FuzzWorld, caller: Caller): Promise<string> {
+  if (caller === "fresh") return world.freshToken();
+  return world[caller].token;
+}
