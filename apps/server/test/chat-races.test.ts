@@ -196,20 +196,6 @@ describe("writes hold membership where they commit", () => {
     expect(seen).toEqual(new Set(["ok", "NOT_FOUND"]));
   });
 
-  it("a reaction made before its message was deleted can still be removed from the tombstone", async () => {
-    const { owner, room } = await roomWith(t, false);
-    const message = await send(owner.api, room.id, "soon gone");
-    await owner.api.chat.messages.react.mutate({ messageId: message.id, emoji: "👍" });
-    await owner.api.chat.messages.delete.mutate({ messageId: message.id });
-
-    expect(await codeOf(owner.api.chat.messages.react.mutate({ messageId: message.id, emoji: "🎉" }))).toBe(
-      "NOT_FOUND",
-    );
-    await owner.api.chat.messages.unreact.mutate({ messageId: message.id, emoji: "👍" });
-    const { items } = await owner.api.chat.messages.list.query({ roomId: room.id });
-    expect(items.find((m) => m.id === message.id)?.reactions).toEqual([]);
-  });
-
   it("a user kicked from a public room can no longer edit or delete their messages there (FORBIDDEN); a moderator still deletes them", async () => {
     const { owner, room } = await roomWith(t, false);
     const bob = await signUp(t, "Bob");

@@ -364,8 +364,7 @@ async function changeReaction(
 ) {
   const { row } = await messageInReadableRoom(deps, caller, input.messageId);
   await requireMember(deps, caller, row.roomId);
-  // Removing one's own reaction stays possible on a tombstone: it is all it can still carry.
-  if (add && row.deletedAt) throw messageNotFound();
+  if (row.deletedAt) throw messageNotFound();
   const outcome = await deps.db.transaction(async (tx) => {
     // Membership holds where the reaction is written: a kick's DELETE waits for this lock, or
     // this finds no row once the removal committed (see memberNow).
