@@ -15,7 +15,9 @@ afterEach(async () => {
 });
 
 /** A migrated PGlite in a temp directory, shared on its socket, as the server runs it. */
-async function sharedDatabase(): Promise<{ host: DbHandle; share: DataDirShare; dataDir: string }> {
+async function sharedDatabase(
+  options: { idleTurnMs?: number } = {},
+): Promise<{ host: DbHandle; share: DataDirShare; dataDir: string }> {
   const dataDir = mkdtempSync(join(tmpdir(), "parley-share-"));
   cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
   const host = await createDb({ dataDir });
@@ -23,7 +25,7 @@ async function sharedDatabase(): Promise<{ host: DbHandle; share: DataDirShare; 
   await migrate(host);
   const pglite = host.pglite;
   if (!pglite) throw new Error("expected PGlite");
-  const share = await shareDataDir(pglite, dataDir);
+  const share = await shareDataDir(pglite, dataDir, options);
   cleanups.push(() => share.close());
   return { host, share, dataDir };
 }
@@ -105,6 +107,21 @@ describe("a PGlite data directory shared on its socket", () => {
     await host.db.insert(users).values(user("after"));
     const ids = (await host.db.select({ id: users.id }).from(users)).map((r) => r.id);
     expect(ids).toEqual(["after"]);
+  });
+
+  it("disconnects a client that holds a transaction open and idle, so the host's queries go on", async () => {
+    const { host, dataDir } = await sharedDatabase({ idleTurnMs: 300 });
+    const client = await connect(dataDir);
+    const ended = new Promise((resolve) => client.once("error", resolve));
+    await client.query("begin");
+    await client.query(
+      "insert into users (id, email, display_name, password_hash) values ('idle', 'idle@example.com', 'x', 'x')",
+    );
+    // Waits for the client's turn, which ends only when the idle client is cut off.
+    await host.db.insert(users).values(user("host"));
+    await ended;
+    const ids = (await host.db.select({ id: users.id }).from(users)).map((r) => r.id);
+    expect(ids).toEqual(["host"]);
   });
 
   it("lets createDb join the process that holds the directory, and names the holder that does not share it", async () => {

@@ -89,13 +89,18 @@ export interface DataDirShare {
  * Serves `pglite` on `<dataDir>/.s.PGSQL.5432` (mode 0600: only this OS user connects; PGlite
  * accepts any user name and password). Call it while holding the data directory's lock.
  */
-export async function shareDataDir(pglite: PGlite, dataDir: string): Promise<DataDirShare> {
+export async function shareDataDir(
+  pglite: PGlite,
+  dataDir: string,
+  options: { idleTurnMs?: number } = {},
+): Promise<DataDirShare> {
+  const idleTurnMs = options.idleTurnMs ?? IDLE_TURN_MS;
   const path = dataDirSocketPath(dataDir);
   // Left by a process that was killed: the lock is ours now, so the file is stale.
   rmSync(path, { force: true });
   const connections = new Map<Socket, Promise<void>>();
   const server = createServer((socket) => {
-    const finished = serveConnection(pglite, socket);
+    const finished = serveConnection(pglite, socket, idleTurnMs);
     connections.set(socket, finished);
     void finished.then(() => connections.delete(socket));
   });
@@ -127,7 +132,7 @@ export async function shareDataDir(pglite: PGlite, dataDir: string): Promise<Dat
  * One client connection: its messages run in order, each turn under PGlite's transaction lock.
  * Resolves once the connection closed and its turn, if any, was given back.
  */
-function serveConnection(pglite: PGlite, socket: Socket): Promise<void> {
+function serveConnection(pglite: PGlite, socket: Socket, idleTurnMs: number): Promise<void> {
   let buffer = Buffer.alloc(0);
   let started = false;
   let closed = false;
@@ -165,7 +170,7 @@ function serveConnection(pglite: PGlite, socket: Socket): Promise<void> {
     if (scanner.lastStatus === STATUS_IDLE) {
       endTurn();
     } else {
-      idleTimer = setTimeout(() => socket.destroy(), IDLE_TURN_MS);
+      idleTimer = setTimeout(() => socket.destroy(), idleTurnMs);
     }
     scanner.lastStatus = null;
   }
