@@ -106,10 +106,17 @@ export async function shareDataDir(
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(path, () => {
-      server.off("error", reject);
-      resolve();
-    });
+    // The socket file is made by listen() itself, before it returns: under this umask it is never
+    // open to other users, not even for the moment before the chmod below.
+    const umask = process.umask(0o177);
+    try {
+      server.listen(path, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    } finally {
+      process.umask(umask);
+    }
   });
   chmodSync(path, 0o600);
   let closing: Promise<void> | undefined;
@@ -145,7 +152,9 @@ function serveConnection(pglite: PGlite, socket: Socket, idleTurnMs: number): Pr
   async function takeTurn() {
     if (releaseTurn) return;
     releaseTurn = await new Promise<() => void>((acquired) => {
-      void pglite._runExclusiveTransaction(() => new Promise<void>((release) => acquired(release)));
+      pglite
+        ._runExclusiveTransaction(() => new Promise<void>((release) => acquired(release)))
+        .catch(() => socket.destroy());
     });
   }
 
