@@ -61,6 +61,16 @@ function whyNoApt() {
   return "not root, and no sudo without a password";
 }
 
+function hasPackageLists() {
+  try {
+    return readdirSync("/var/lib/apt/lists").some(
+      (name) => name.endsWith("_Packages") || name.endsWith("_Packages.lz4"),
+    );
+  } catch {
+    return false;
+  }
+}
+
 /**
  * apt-get install with a policy-rc.d that denies service starts, so that Debian's own PostgreSQL
  * (port 5432) and redis (6379) do not start: the tests start their own on free ports.
@@ -70,12 +80,14 @@ function aptInstall(packages) {
   const policy = "/usr/sbin/policy-rc.d";
   const ownPolicy = !existsSync(policy);
   if (ownPolicy) asRoot(["sh", "-c", `printf '#!/bin/sh\\nexit 101\\n' > ${policy} && chmod 755 ${policy}`]);
+  const install = () =>
+    asRoot(["apt-get", "install", "-y", "--no-install-recommends", ...packages], { env: aptEnv }).status ===
+    0;
   try {
+    // With package lists already here (most machines), no apt-get update: seconds instead of a minute.
+    if (hasPackageLists() && install()) return true;
     if (asRoot(["apt-get", "update"], { env: aptEnv }).status !== 0) return false;
-    return (
-      asRoot(["apt-get", "install", "-y", "--no-install-recommends", ...packages], { env: aptEnv }).status ===
-      0
-    );
+    return install();
   } finally {
     if (ownPolicy) asRoot(["rm", "-f", policy]);
   }
