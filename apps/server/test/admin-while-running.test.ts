@@ -144,6 +144,28 @@ describe("administration while the server runs on PGlite", () => {
   });
 });
 
+describe("administration with no server running", () => {
+  it("opens the data directory itself, and leaves it to the server that starts next", async () => {
+    const alone = join(root, "alone");
+    const email = uniqueEmail("alone");
+    const created = await runStartScript(["admin-create", "--email", email], `${GOOD_PASSWORD}\n`, {
+      DATA_DIR: alone,
+    });
+    expect(created.out).toContain(`created admin ${email}`);
+    expect(created.code).toBe(0);
+    const next = await spawnServer({ DATA_DIR: alone }, { bundle: true });
+    try {
+      const login = await createParleyClient({ url: next.url }).auth.login.mutate({
+        email,
+        password: GOOD_PASSWORD,
+      });
+      expect(login.user.role).toBe("admin");
+    } finally {
+      expect(await next.stop()).toBe(0);
+    }
+  });
+});
+
 describe("admin:create's expected failures are one line that says what to do", () => {
   it("names the process that holds a data directory without sharing it", async () => {
     const held = join(root, "held");
