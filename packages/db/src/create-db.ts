@@ -5,7 +5,7 @@ import { sql } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import type pg from "pg";
 import { DataDirLockedError, lockDataDir } from "./data-dir-lock.ts";
-import { DATA_DIR_SOCKET_PORT, dataDirIsShared } from "./data-dir-socket.ts";
+import { DATA_DIR_SOCKET_PORT, waitForDataDirShare } from "./data-dir-socket.ts";
 import { copyPgliteTemplate } from "./pglite-template.ts";
 import * as schema from "./schema.ts";
 
@@ -110,7 +110,7 @@ async function createPglite(options: CreateDbOptions): Promise<DbHandle> {
       release = lockDataDir(dataDir);
     } catch (error) {
       if (!(error instanceof DataDirLockedError) || !options.joinRunningServer) throw error;
-      if (!dataDirIsShared(dataDir)) {
+      if (!(await waitForDataDirShare(dataDir))) {
         throw new DataDirLockedError(
           dataDir,
           error.pid,

@@ -5,7 +5,13 @@ import { eq, sql } from "drizzle-orm";
 import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 import { createDb, type DbHandle } from "./create-db.ts";
-import { type DataDirShare, dataDirIsShared, dataDirSocketPath, shareDataDir } from "./data-dir-socket.ts";
+import {
+  type DataDirShare,
+  dataDirIsShared,
+  dataDirSocketPath,
+  shareDataDir,
+  waitForDataDirShare,
+} from "./data-dir-socket.ts";
 import { migrate } from "./migrate.ts";
 import { users } from "./schema.ts";
 
@@ -122,6 +128,22 @@ describe("a PGlite data directory shared on its socket", () => {
     await ended;
     const ids = (await host.db.select({ id: users.id }).from(users)).map((r) => r.id);
     expect(ids).toEqual(["host"]);
+  });
+
+  it("waits for a server that holds the directory but has not opened its socket yet", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "parley-share-"));
+    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const host = await createDb({ dataDir });
+    cleanups.push(() => host.close());
+    const pglite = host.pglite;
+    if (!pglite) throw new Error("expected PGlite");
+    expect(await waitForDataDirShare(dataDir, 200)).toBe(false);
+    // Its first look is synchronous, so this one starts before the socket exists, as when
+    // admin:create follows pnpm start at once.
+    const waiting = waitForDataDirShare(dataDir);
+    const share = await shareDataDir(pglite, dataDir);
+    cleanups.push(() => share.close());
+    expect(await waiting).toBe(true);
   });
 
   it("lets createDb join the process that holds the directory, and names the holder that does not share it", async () => {

@@ -1,6 +1,7 @@
 import { chmodSync, existsSync, rmSync } from "node:fs";
 import { createServer, type Socket } from "node:net";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { PGlite } from "@electric-sql/pglite";
 
 // The running server shares its embedded database with the other entry points (`pnpm worker`,
@@ -25,6 +26,20 @@ export function dataDirSocketPath(dataDir: string): string {
 /** Whether a server shares `dataDir` (its socket file exists). */
 export function dataDirIsShared(dataDir: string): boolean {
   return existsSync(dataDirSocketPath(dataDir));
+}
+
+/**
+ * Whether `dataDir` is shared, or comes to be within `ms`: a server takes the lock a second or two
+ * before it opens the socket (PGlite's start, the migrations), and an operator who runs
+ * `pnpm admin:create` just after `pnpm start` should not be told it shares nothing.
+ */
+export async function waitForDataDirShare(dataDir: string, ms = 5_000): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (!dataDirIsShared(dataDir)) {
+    if (Date.now() >= deadline) return false;
+    await sleep(100);
+  }
+  return true;
 }
 
 /**
