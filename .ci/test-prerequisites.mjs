@@ -35,10 +35,11 @@ const requirements = [
       }
     : { what: "psql", found: () => postgresHas("psql"), packages: ["postgresql-client"] },
   { what: "redis-server", found: () => onPath("redis-server"), packages: ["redis-server"] },
+  { what: "chromium", found: () => existsSync("/usr/bin/chromium"), packages: ["chromium"] },
   {
-    what: "chromium (/usr/bin/chromium) and a font",
-    found: () => existsSync("/usr/bin/chromium") && existsSync("/usr/share/fonts/truetype/dejavu"),
-    packages: ["chromium", "fonts-dejavu-core"],
+    what: "a font (for the browser tests' screenshots)",
+    found: () => existsSync("/usr/share/fonts/truetype/dejavu"),
+    packages: ["fonts-dejavu-core"],
   },
 ];
 

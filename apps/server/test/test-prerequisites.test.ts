@@ -37,6 +37,6 @@ describe("the test prerequisites check", () => {
   it("says in one line that everything was found on this machine, which has it all", async () => {
     const result = await runPrerequisites({ PATH: process.env.PATH ?? "" });
     expect(result).toMatchObject({ code: 0 });
-    expect(result.stderr).toMatch(/^pnpm test: .*redis-server, chromium: found\n$/);
+    expect(result.stderr).toMatch(/^pnpm test: .*redis-server, chromium, a font: found\n$/);
   });
 });
