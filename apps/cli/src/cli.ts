@@ -70,7 +70,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<ExitCodeValue> 
     return ExitCode.ok;
   } catch (error) {
     const failure = describeFailure(error, url);
-    io.stderr.write(`parley: ${failure.message}\n`);
+    if (failure.message) io.stderr.write(`parley: ${failure.message}\n`);
     return failure.exitCode;
   }
 }

@@ -20,12 +20,6 @@ import { loadConfigOrExit } from "./config.ts";
 const USAGE =
   'usage: admin:create --email <address> [--name "<display name>"]   (password on standard input)';
 
-const config = loadConfigOrExit(process.env);
-const { values } = parseArgs({
-  options: { email: { type: "string" }, name: { type: "string" }, help: { type: "boolean" } },
-  allowPositionals: false,
-});
-
 function fail(message: string): never {
   process.stderr.write(`${message}\n`);
   process.exit(1);
@@ -62,52 +56,61 @@ async function readPassword(): Promise<string> {
   });
 }
 
-if (values.help || !values.email) fail(USAGE);
-const email = values.email.trim().toLowerCase();
+async function main() {
+  const config = loadConfigOrExit(process.env);
+  const { values } = parseArgs({
+    options: { email: { type: "string" }, name: { type: "string" }, help: { type: "boolean" } },
+    allowPositionals: false,
+  });
+  if (values.help || !values.email) fail(USAGE);
+  const email = values.email.trim().toLowerCase();
 
-const db = await createDb({
-  url: config.databaseUrl,
-  dataDir: config.dataDir,
-  // Made by the build (build.mjs): a new data directory starts as a copy of it.
-  pgliteTemplate: fileURLToPath(new URL("../dist/pglite-template", import.meta.url)),
-});
-let problem: string | null = null;
-let promotedId: string | null = null;
-try {
-  await migrate(db);
-  const clock = () => new Date();
-  const promoted = await promoteToAdmin({ db: db.db, clock }, email);
-  promotedId = promoted;
-  if (promoted) {
-    process.stdout.write(`${email} is now an admin (existing account ${promoted})\n`);
-  } else {
-    const parsed = registerInput.safeParse({
-      email,
-      displayName: values.name ?? email.split("@")[0],
-      password: await readPassword(),
-    });
-    if (parsed.success) {
-      const passwords = createPasswordHasher({ concurrency: 1, maxQueue: 1 });
-      const id = await createAdmin({ db: db.db, passwords, clock }, parsed.data);
-      promotedId = id;
-      process.stdout.write(`created admin ${parsed.data.email} (${id})\n`);
+  const db = await createDb({
+    url: config.databaseUrl,
+    dataDir: config.dataDir,
+    // Made by the build (build.mjs): a new data directory starts as a copy of it.
+    pgliteTemplate: fileURLToPath(new URL("../dist/pglite-template", import.meta.url)),
+    // While the server runs, through the socket it shares its data directory on.
+    joinRunningServer: true,
+  });
+  let problem: string | null = null;
+  let promotedId: string | null = null;
+  try {
+    await migrate(db);
+    const clock = () => new Date();
+    const promoted = await promoteToAdmin({ db: db.db, clock }, email);
+    promotedId = promoted;
+    if (promoted) {
+      process.stdout.write(`${email} is now an admin (existing account ${promoted})\n`);
     } else {
-      problem = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("\n");
+      const parsed = registerInput.safeParse({
+        email,
+        displayName: values.name ?? email.split("@")[0],
+        password: await readPassword(),
+      });
+      if (parsed.success) {
+        const passwords = createPasswordHasher({ concurrency: 1, maxQueue: 1 });
+        const id = await createAdmin({ db: db.db, passwords, clock }, parsed.data);
+        promotedId = id;
+        process.stdout.write(`created admin ${parsed.data.email} (${id})\n`);
+      } else {
+        problem = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ");
+      }
     }
+  } finally {
+    // Closed before exiting: PGlite's data directory stays locked until then.
+    await db.close();
   }
-} finally {
-  // Closed before exiting: PGlite's data directory stays locked until then.
-  await db.close();
+  if (problem) fail(problem);
+  if (promotedId && config.redisUrl) await announcePromotion(config.redisUrl, promotedId, config.logLevel);
 }
-if (problem) fail(problem);
-if (promotedId && config.redisUrl) await announcePromotion(config.redisUrl, promotedId);
 
 /**
  * Servers sharing Redis close the promoted user's open sockets, which reconnect as admin. With
  * no Redis the servers' bus is in their own process: the user's next connection is admin.
  */
-async function announcePromotion(redisUrl: string, userId: string) {
-  const bus = createRedisBus(redisUrl, pino({ level: config.logLevel }));
+async function announcePromotion(redisUrl: string, userId: string, logLevel: string) {
+  const bus = createRedisBus(redisUrl, pino({ level: logLevel }));
   try {
     if (bus.redis.status !== "ready") await once(bus.redis, "ready", { signal: AbortSignal.timeout(10_000) });
     await publishUsersChanged(bus, [userId]);
@@ -117,3 +120,9 @@ async function announcePromotion(redisUrl: string, userId: string) {
     await bus.close();
   }
 }
+
+// Whatever goes wrong is one line: an uncaught error would print the line of the minified bundle
+// it was thrown from (the whole file) and a stack.
+main().catch((error: unknown) => {
+  fail(`admin:create: ${error instanceof Error ? error.message : String(error)}`);
+});

@@ -1,4 +1,5 @@
 import { fileURLToPath } from "node:url";
+import { createDb, DataDirLockedError, migrate } from "@parley/db";
 import { pino } from "pino";
 import { loadConfigOrExit } from "./config.ts";
 import { startParleyServer } from "./parley-server.ts";
@@ -12,7 +13,27 @@ const dev = process.argv.includes("--dev");
 // Made by the build (build.mjs); src/ and dist/ are siblings, so this holds from either.
 const pgliteTemplate = fileURLToPath(new URL("../dist/pglite-template", import.meta.url));
 
+/** `pnpm db:migrate`: the database alone (through a running server's socket on PGlite), no listener. */
+async function migrateOnlyAndExit() {
+  const db = await createDb({
+    url: config.databaseUrl,
+    dataDir: config.dataDir,
+    pgliteTemplate,
+    joinRunningServer: true,
+  });
+  try {
+    await migrate(db);
+  } finally {
+    await db.close();
+  }
+  log.info("migrations applied");
+}
+
 try {
+  if (migrateOnly) {
+    await migrateOnlyAndExit();
+    process.exit(0);
+  }
   const server = await startParleyServer({
     port: config.port,
     host: config.host,
@@ -21,8 +42,7 @@ try {
     rateLimits: config.rateLimits,
     limits: config.limits,
     mail: { smtpUrl: config.smtpUrl, from: config.mailFrom, teamAddress: config.teamEmail },
-    // Migrating only: no emails leave from a process about to exit.
-    emailWorker: migrateOnly ? { enabled: false } : config.emailWorker,
+    emailWorker: config.emailWorker,
     dataDir: config.dataDir,
     pgliteTemplate,
     publicOrigin: config.publicOrigin,
@@ -36,32 +56,29 @@ try {
         : undefined,
     logger: log,
   });
-  if (migrateOnly) {
+  log.info(
+    {
+      url: server.url,
+      database: server.db.kind,
+      dataDir: server.db.kind === "pglite" ? config.dataDir : undefined,
+    },
+    "Parley is listening",
+  );
+  log.info(`Open ${config.publicOrigin}/ in a browser`);
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "shutting down");
     await server.close();
-    log.info("migrations applied");
-  } else {
-    log.info(
-      {
-        url: server.url,
-        database: server.db.kind,
-        dataDir: server.db.kind === "pglite" ? config.dataDir : undefined,
-      },
-      "Parley is listening",
-    );
-    log.info(`Open ${config.publicOrigin}/ in a browser`);
-    let stopping = false;
-    const stop = async (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      log.info({ signal }, "shutting down");
-      await server.close();
-      log.info("stopped");
-      process.exit(0);
-    };
-    process.on("SIGTERM", () => void stop("SIGTERM"));
-    process.on("SIGINT", () => void stop("SIGINT"));
-  }
+    log.info("stopped");
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", () => void stop("SIGINT"));
 } catch (error) {
-  log.fatal({ err: error }, error instanceof Error ? error.message : "failed to start");
+  // An expected refusal is its message alone: a stack would only bury what to do.
+  if (error instanceof DataDirLockedError) log.fatal(error.message);
+  else log.fatal({ err: error }, error instanceof Error ? error.message : "failed to start");
   process.exit(1);
 }

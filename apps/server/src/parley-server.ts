@@ -17,7 +17,7 @@ import {
   defaultRateLimits,
   type RateLimitRules,
 } from "@parley/api";
-import { createDb, type DbHandle, migrate } from "@parley/db";
+import { createDb, type DataDirShare, type DbHandle, migrate, shareDataDir } from "@parley/db";
 import type { AnyRouter } from "@trpc/server";
 import { type Logger, pino } from "pino";
 import type { WebSocketServer } from "ws";
@@ -146,6 +146,15 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
     await db.close();
     throw error;
   }
+  // The worker, admin:create, db:migrate and psql reach PGlite through this process while it runs.
+  let share: DataDirShare | null = null;
+  if (db.pglite && db.dataDir) {
+    try {
+      share = await shareDataDir(db.pglite, db.dataDir);
+    } catch (error) {
+      log.warn({ err: error }, "could not share the data directory: other processes cannot reach it");
+    }
+  }
 
   const redisBus = options.redisUrl ? createRedisBus(options.redisUrl, log) : null;
   const bus = redisBus ?? createInProcessBus(log);
@@ -272,6 +281,7 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
     deps.presence.close();
     await bus.close();
     await webDev?.close();
+    await share?.close();
     await db.close();
   }
 

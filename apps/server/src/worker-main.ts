@@ -1,13 +1,13 @@
 import { fileURLToPath } from "node:url";
-import { createDb, migrate } from "@parley/db";
+import { createDb, DataDirLockedError, migrate } from "@parley/db";
 import { pino } from "pino";
 import { loadConfigOrExit } from "./config.ts";
 import { startEmailDelivery } from "./email-delivery.ts";
 
 // `pnpm worker`: the email worker alone, for running it apart from the servers (set
 // EMAIL_WORKER=off on those). Any number may run against one PostgreSQL: jobs are claimed with
-// SKIP LOCKED. With embedded PGlite the data directory is locked by one process, so the server
-// and a separate worker cannot share it.
+// SKIP LOCKED. With embedded PGlite, a worker started while the server runs reaches the database
+// through the socket the server shares its data directory on.
 const config = loadConfigOrExit(process.env);
 const log = pino({ level: config.logLevel });
 
@@ -17,6 +17,7 @@ try {
     dataDir: config.dataDir,
     // Made by the build (build.mjs): a new data directory starts as a copy of it.
     pgliteTemplate: fileURLToPath(new URL("../dist/pglite-template", import.meta.url)),
+    joinRunningServer: true,
     onPoolError: (error) => log.warn({ err: error }, "database connection lost; the pool will reconnect"),
   });
   try {
@@ -45,6 +46,8 @@ try {
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
 } catch (error) {
-  log.fatal({ err: error }, error instanceof Error ? error.message : "the email worker failed to start");
+  // An expected refusal is its message alone: a stack would only bury what to do.
+  if (error instanceof DataDirLockedError) log.fatal(error.message);
+  else log.fatal({ err: error }, error instanceof Error ? error.message : "the email worker failed to start");
   process.exit(1);
 }

@@ -10,7 +10,7 @@ import { type ServerProcess, spawnServer } from "./support/server-process.ts";
 const dataDir = mkdtempSync(join(tmpdir(), "parley-dev-"));
 let server: ServerProcess;
 beforeAll(async () => {
-  server = await spawnServer({ DATA_DIR: join(dataDir, "data") }, ["--dev"]);
+  server = await spawnServer({ DATA_DIR: join(dataDir, "data") }, { args: ["--dev"] });
 }, 120_000);
 afterAll(async () => {
   await server?.stop();

@@ -4,7 +4,8 @@ import type { PGlite } from "@electric-sql/pglite";
 import { sql } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import type pg from "pg";
-import { lockDataDir } from "./data-dir-lock.ts";
+import { DataDirLockedError, lockDataDir } from "./data-dir-lock.ts";
+import { DATA_DIR_SOCKET_PORT, waitForDataDirShare } from "./data-dir-socket.ts";
 import { copyPgliteTemplate } from "./pglite-template.ts";
 import * as schema from "./schema.ts";
 
@@ -24,6 +25,8 @@ export interface DbHandle {
   /** The pg Pool, when kind is "postgres" (migrations take an advisory lock on one client). */
   pool?: pg.Pool;
   pglite?: PGlite;
+  /** PGlite's directory (absolute), when this handle opened it or reached it through its server. */
+  dataDir?: string;
 }
 
 export interface CreateDbOptions {
@@ -33,6 +36,12 @@ export interface CreateDbOptions {
   dataDir?: string;
   /** PGlite in memory (tests). */
   memory?: boolean;
+  /**
+   * When another process holds `dataDir` and shares it (a running server, see shareDataDir):
+   * connect to that process over the directory's socket instead of failing. For the tools that
+   * run beside a server (`pnpm worker`, `admin:create`, `db:migrate`); a second server still fails.
+   */
+  joinRunningServer?: boolean;
   /**
    * A PGlite template (see createPgliteTemplate): a data directory already through initdb and the
    * migrations. A data directory that has no database yet starts as a copy of it, which takes a
@@ -52,13 +61,19 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
   return createPglite(options);
 }
 
-async function createPostgres(url: string, options: CreateDbOptions): Promise<DbHandle> {
+/** pg's settings for a server's data directory socket: pg reads a host that is a path as a socket's directory. */
+type SocketConnection = { host: string; port: number; user: string; database: string };
+
+async function createPostgres(
+  connection: string | SocketConnection,
+  options: CreateDbOptions,
+): Promise<DbHandle> {
   const [{ default: pg }, { drizzle: drizzlePg }] = await Promise.all([
     import("pg"),
     import("drizzle-orm/node-postgres"),
   ]);
   const pool = new pg.Pool({
-    connectionString: url,
+    ...(typeof connection === "string" ? { connectionString: connection } : connection),
     max: options.poolSize ?? 10,
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
@@ -91,7 +106,20 @@ async function createPglite(options: CreateDbOptions): Promise<DbHandle> {
     client = new PGlite();
   } else {
     const dataDir = resolve(options.dataDir ?? ".data");
-    release = lockDataDir(dataDir);
+    try {
+      release = lockDataDir(dataDir);
+    } catch (error) {
+      if (!(error instanceof DataDirLockedError) || !options.joinRunningServer) throw error;
+      if (!(await waitForDataDirShare(dataDir))) {
+        throw new DataDirLockedError(
+          dataDir,
+          error.pid,
+          "does not share it (a server started with `pnpm start` does)",
+        );
+      }
+      const socket = { host: dataDir, port: DATA_DIR_SOCKET_PORT, user: "postgres", database: "postgres" };
+      return { ...(await createPostgres(socket, { ...options, poolSize: options.poolSize ?? 4 })), dataDir };
+    }
     try {
       const pgdata = join(dataDir, "pgdata");
       // Under the lock: no other process is using pgdata while it is filled from the template.
@@ -116,6 +144,7 @@ async function createPglite(options: CreateDbOptions): Promise<DbHandle> {
     db,
     kind: "pglite",
     pglite: client,
+    dataDir: options.memory ? undefined : resolve(options.dataDir ?? ".data"),
     async ping() {
       await db.execute(sql`select 1`);
     },

@@ -5,10 +5,16 @@ export class DataDirLockedError extends Error {
   constructor(
     readonly dataDir: string,
     readonly pid: number,
+    /** Why the caller cannot join that process, when it tried. */
+    reason?: string,
   ) {
     super(
-      `The data directory ${dataDir} is in use by another Parley process (pid ${pid}). ` +
-        "PGlite allows one process per directory: stop that process, or set DATA_DIR to another directory.",
+      reason
+        ? `The data directory ${dataDir} is in use by another Parley process (pid ${pid}), which ${reason}: ` +
+            "stop that process and try again, or set DATA_DIR to another directory."
+        : `The data directory ${dataDir} is in use by another Parley process (pid ${pid}). ` +
+            "PGlite allows one process per directory: stop that process, or set DATA_DIR to another directory " +
+            "(the worker, admin:create and db:migrate reach a running server's database by themselves).",
     );
     this.name = "DataDirLockedError";
   }

@@ -9,6 +9,13 @@ export {
   type Transaction,
 } from "./create-db.ts";
 export { DataDirLockedError, lockDataDir } from "./data-dir-lock.ts";
+export {
+  type DataDirShare,
+  dataDirIsShared,
+  dataDirSocketPath,
+  IDLE_TURN_MS,
+  shareDataDir,
+} from "./data-dir-socket.ts";
 export { migrate } from "./migrate.ts";
 export { copyPgliteTemplate, createPgliteTemplate, pgliteVersion } from "./pglite-template.ts";
 export * as schema from "./schema.ts";

@@ -17,9 +17,10 @@ export const adminCreate = defineCommand({
   details: [
     "For the first admin, when nobody can call users set-role yet. Talks to the database, not",
     "to the server's API: it reads DATABASE_URL (PostgreSQL) or DATA_DIR (the embedded",
-    "database; stop the server first, it holds that directory's lock) from the environment,",
-    "like the server, and ignores --url. An existing account is promoted; a new one asks for",
-    "a password on standard input (typed without echo, or piped).",
+    "database, reached through the running server's socket in that directory, or opened",
+    "directly when no server runs) from the environment, like the server, and ignores --url.",
+    "An existing account is promoted; a new one asks for a password on standard input (typed",
+    "without echo, or piped).",
   ].join("\n"),
   options: {
     email: { type: "string", description: "the admin's email", valueName: "ADDRESS" },
@@ -51,6 +52,7 @@ export const adminCreate = defineCommand({
       child.once("error", reject);
       child.once("exit", resolve);
     });
-    if (code !== 0) throw new CliError("admin create failed (see above)");
+    // The script already said why, in one line: nothing to add to it.
+    if (code !== 0) throw new CliError("");
   },
 });

@@ -22,7 +22,8 @@ export interface RestartableServer extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
+/** A port nobody listens on now (for a server that must know its own origin before it starts). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.once("error", reject);

@@ -13,11 +13,16 @@ export interface ServerProcess {
 }
 
 /**
- * Runs src/main.ts in its own Node process (what `pnpm start` runs), resolving with its URL
- * once it logs that it listens, or rejecting with its output if it exits first.
+ * Runs src/main.ts in its own Node process (with `bundle`, `node start.mjs main`: exactly what
+ * `pnpm start` runs), resolving with its URL once it logs that it listens, or rejecting with its
+ * output if it exits first.
  */
-export function spawnServer(env: Record<string, string>, args: string[] = []): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", ...args], {
+export function spawnServer(
+  env: Record<string, string>,
+  options: { bundle?: boolean; args?: string[] } = {},
+): Promise<ServerProcess> {
+  const entry = options.bundle ? ["start.mjs", "main"] : ["--import", "tsx", "src/main.ts"];
+  const child = spawn(process.execPath, [...entry, ...(options.args ?? [])], {
     cwd: serverDir,
     env: { PATH: process.env.PATH ?? "", PORT: "0", LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],

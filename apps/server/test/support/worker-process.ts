@@ -16,8 +16,13 @@ export interface WorkerProcess {
  * Runs src/worker-main.ts (what `pnpm worker` runs) in its own Node process, resolving once it
  * logs that it started, or rejecting with its output if it exits first.
  */
-export function spawnWorker(env: Record<string, string>): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/worker-main.ts"], {
+export function spawnWorker(
+  env: Record<string, string>,
+  options: { bundle?: boolean } = {},
+): Promise<WorkerProcess> {
+  // bundle: `node start.mjs worker-main`, exactly what `pnpm worker` runs.
+  const args = options.bundle ? ["start.mjs", "worker-main"] : ["--import", "tsx", "src/worker-main.ts"];
+  const child = spawn(process.execPath, args, {
     cwd: serverDir,
     env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],
