@@ -113,6 +113,28 @@ function flakyTransport(
   });
 }
 
+/** A transport whose one send waits until the test finishes it, with success or the given error. */
+function heldTransport() {
+  let begin = () => {};
+  const started = new Promise<void>((resolve) => {
+    begin = resolve;
+  });
+  let finish: (error?: Error) => void = () => {};
+  const finished = new Promise<Error | undefined>((resolve) => {
+    finish = resolve;
+  });
+  const transport: MailTransport = {
+    kind: "recording",
+    async send() {
+      begin();
+      const error = await finished;
+      if (error) throw error;
+    },
+    close() {},
+  };
+  return { transport, started, finish: (error?: Error) => finish(error) };
+}
+
 function workerOn(db: Database, transport: MailTransport, clock: () => Date, batchSize = 5): EmailWorker {
   return createEmailWorker({
     db,
@@ -302,6 +324,34 @@ describe("the email worker", () => {
     expect(await firstPass).toMatchObject({ claimed: 3 });
     for (const job of await jobs(ids)) expect(job).toMatchObject({ status: "sent", attempts: 2 });
     expect(await recordingsPerJob(ids)).toHaveLength(3);
+  });
+  it("a worker whose lease ran out reports after another worker took its job over: the report changes nothing, the other's outcome stands", async () => {
+    const [id] = await enqueueReceipts("overtaken", 1);
+    if (!id) throw new Error("no job queued");
+    const clock = manualClock();
+    const late = heldTransport();
+    const rescuing = heldTransport();
+    const overtaken = workerOn(first.db, late.transport, clock.now);
+    const rescuer = workerOn(second.db, rescuing.transport, clock.now);
+
+    const latePass = overtaken.runOnce();
+    await late.started;
+    clock.advance(60_000);
+    const rescuePass = rescuer.runOnce();
+    await rescuing.started;
+    // The rescuer's attempt fails: the job waits for a retry, a state the late success must not overwrite.
+    rescuing.finish(new Error("simulated outage"));
+    expect(await rescuePass).toMatchObject({ claimed: 1, retried: 1 });
+    const [retrying] = await jobs([id]);
+    expect(retrying).toMatchObject({ status: "pending", attempts: 2, leaseId: null, sentAt: null });
+    expect(retrying?.lastError).toMatch(/simulated outage/);
+
+    late.finish();
+    await latePass;
+    expect((await jobs([id]))[0]).toEqual(retrying);
+    const attempts = await attemptsOf([id]);
+    expect(attempts.map((row) => row.attempt)).toEqual([1, 2]);
+    expect(attempts[1]?.error).toMatch(/simulated outage/);
   });
 });
 
