@@ -25,6 +25,21 @@ async function userCount() {
   return row?.n ?? 0;
 }
 
+async function roomCount() {
+  const [row] = await t.server.deps.db.select({ n: count() }).from(schema.rooms);
+  return row?.n ?? 0;
+}
+
+const roomBody = () => ({ json: { name: "Forged", isPrivate: false } });
+
+/** What an HTML form posting to chat.rooms.create with enctype="multipart/form-data" sends. */
+function roomForm() {
+  const form = new FormData();
+  form.append("name", "Forged");
+  form.append("isPrivate", "false");
+  return form;
+}
+
 const registerBody = () => ({ json: { email: uniqueEmail(), password: GOOD_PASSWORD, displayName: "CSRF" } });
 
 describe("state-changing HTTP calls from a foreign Origin", () => {
@@ -85,15 +100,60 @@ describe("state-changing HTTP calls from a foreign Origin", () => {
     expect(response.status).toBe(403);
   });
 
-  it("refuses a same-origin multipart or text/plain mutation with 415: only JSON is taken", async () => {
-    for (const type of ["text/plain", "application/x-www-form-urlencoded"]) {
-      const response = await fetch(`${t.url}/trpc/auth.register`, {
-        method: "POST",
-        headers: { origin: new URL(t.url).origin, "content-type": type },
-        body: JSON.stringify(registerBody()),
-      });
-      expect(response.status).toBe(415);
+  it("refuses a multipart/form-data, text/plain or form-encoded mutation carrying the session cookie, cross-site or same-origin, and writes nothing", async () => {
+    const forms = [
+      ["multipart/form-data", roomForm()],
+      ["text/plain", JSON.stringify(roomBody())],
+      ["application/x-www-form-urlencoded", `json=${encodeURIComponent(JSON.stringify(roomBody().json))}`],
+    ] as const;
+    const before = await roomCount();
+    for (const [type, body] of forms) {
+      // A cross-site HTML form: its Origin is the attacker's. The body's type alone is refused too,
+      // in case a browser sends no Origin and a Referer the policy lets through.
+      for (const [origin, status] of [
+        [FOREIGN, 403],
+        [new URL(t.url).origin, 415],
+      ] as const) {
+        const response = await fetch(`${t.url}/trpc/chat.rooms.create`, {
+          method: "POST",
+          // fetch sets multipart/form-data with its boundary for a FormData body.
+          headers: {
+            origin,
+            cookie: sessionCookie,
+            ...(typeof body === "string" ? { "content-type": type } : {}),
+          },
+          body,
+        });
+        expect({ type, origin, status: response.status }).toEqual({ type, origin, status });
+      }
     }
+    expect(await roomCount()).toBe(before);
+  });
+
+  it("refuses a cookie-carrying mutation without Origin whose Referer is foreign or malformed, and writes nothing", async () => {
+    const before = await roomCount();
+    for (const referer of [`${FOREIGN}/page`, `${FOREIGN.replace("https", "http")}/`, "not a url"]) {
+      const response = await fetch(`${t.url}/trpc/chat.rooms.create`, {
+        method: "POST",
+        headers: { referer, cookie: sessionCookie, "content-type": "application/json" },
+        body: JSON.stringify(roomBody()),
+      });
+      expect({ referer, status: response.status }).toEqual({ referer, status: 403 });
+    }
+    expect(await roomCount()).toBe(before);
+  });
+
+  it("admits a cookie-carrying mutation without Origin whose Referer is the allowed or the same origin", async () => {
+    const before = await roomCount();
+    for (const referer of [`${ALLOWED}/rooms`, `${new URL(t.url).origin}/rooms/1?x=1`]) {
+      const response = await fetch(`${t.url}/trpc/chat.rooms.create`, {
+        method: "POST",
+        headers: { referer, cookie: sessionCookie, "content-type": "application/json" },
+        body: JSON.stringify(roomBody()),
+      });
+      expect({ referer, status: response.status }).toEqual({ referer, status: 200 });
+    }
+    expect(await roomCount()).toBe(before + 2);
   });
 
   it("accepts the same call from the allowed and the same origin, and from a tool without Origin", async () => {
@@ -131,6 +191,23 @@ describe("WebSocket upgrades", () => {
     await expect(
       openRawSocket(t.url, { origin: FOREIGN, headers: { cookie: sessionCookie } }),
     ).rejects.toThrow(/403/);
+  });
+
+  it("refuses a cookie-carrying upgrade without Origin whose Referer is foreign or malformed", async () => {
+    for (const referer of [`${FOREIGN}/page`, "not a url"]) {
+      await expect(openRawSocket(t.url, { headers: { cookie: sessionCookie, referer } })).rejects.toThrow(
+        /403/,
+      );
+    }
+  });
+
+  it("admits a cookie-carrying upgrade without Origin whose Referer is the allowed or the same origin, signed in", async () => {
+    for (const referer of [`${ALLOWED}/rooms`, `${new URL(t.url).origin}/`]) {
+      const socket = await openRawSocket(t.url, { headers: { cookie: sessionCookie, referer } });
+      const me = await socket.call("query", "auth.me");
+      expect(JSON.stringify(me.result?.data?.json)).toContain("Victim");
+      socket.close();
+    }
   });
 
   it("accepts upgrades from the allowed origin, the same origin, and tools without Origin", async () => {
