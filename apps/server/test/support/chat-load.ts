@@ -146,11 +146,12 @@ export async function startChatLoad(options: ChatLoadOptions) {
     });
 
   /** Every message stored in the room, in seq order, read through the API's history. */
-  const history = async () => {
+  const history = async (url = options.url) => {
+    const reader = url === options.url ? owner : createParleyClient({ url, token: ownerToken });
     const stored: { seq: number; clientMessageId: string }[] = [];
     for (let after = 0; ; ) {
       // Pages with `after` come newest first, like every page.
-      const page = await owner.chat.messages.list.query({ roomId: room.id, after, limit: 100 });
+      const page = await reader.chat.messages.list.query({ roomId: room.id, after, limit: 100 });
       for (const item of page.items) stored.push({ seq: item.seq, clientMessageId: item.clientMessageId });
       if (!page.hasMore || page.items.length === 0) return stored.sort((a, b) => a.seq - b.seq);
       after = Math.max(...page.items.map((item) => item.seq));
@@ -237,9 +238,9 @@ export async function startChatLoad(options: ChatLoadOptions) {
         longestStallMs,
       };
     },
-    /** Acknowledged sends that are not in the room's history (should be none). */
-    async ackedMissingFromHistory(): Promise<SendRecord[]> {
-      const stored = new Set((await history()).map((m) => m.clientMessageId));
+    /** Acknowledged sends that are not in the room's history (should be none), read from `url`. */
+    async ackedMissingFromHistory(url?: string): Promise<SendRecord[]> {
+      const stored = new Set((await history(url)).map((m) => m.clientMessageId));
       return sends.filter((send) => send.outcome === "ok" && !stored.has(send.clientMessageId));
     },
     close() {

@@ -9,6 +9,8 @@ export interface ServerProcess {
   output(): string;
   /** SIGTERM, then the exit code. */
   stop(): Promise<number | null>;
+  /** SIGKILL: a crash, no shutdown code runs. Resolves once the process is gone. */
+  kill(): Promise<void>;
   exited: Promise<number | null>;
 }
 
@@ -37,6 +39,10 @@ export function spawnServer(env: Record<string, string>): Promise<ServerProcess>
           async stop() {
             if (child.exitCode === null) child.kill("SIGTERM");
             return exited;
+          },
+          async kill() {
+            if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+            await exited;
           },
         });
       }
