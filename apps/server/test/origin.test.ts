@@ -1,6 +1,8 @@
+import type { IncomingMessage } from "node:http";
 import { schema } from "@parley/db";
 import { count } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createOriginPolicy } from "../src/origin-policy.ts";
 import { openRawSocket } from "./support/raw-socket.ts";
 import { GOOD_PASSWORD, startTestServer, type TestServer, uniqueEmail } from "./support/test-server.ts";
 
@@ -226,5 +228,41 @@ describe("WebSocket upgrades", () => {
       socket.once("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0)),
     );
     expect(status).toBe(404);
+  });
+});
+
+describe("the origin policy on its own", () => {
+  const policy = createOriginPolicy("https://parley.example", [ALLOWED]);
+  const request = (headers: Record<string, string>) => ({ headers }) as unknown as IncomingMessage;
+
+  it("takes an Origin equal to the Host only over http or https", () => {
+    expect(policy.isAllowed("http://chat.local:8080", "chat.local:8080")).toBe(true);
+    expect(policy.isAllowed("https://chat.local:8080", "chat.local:8080")).toBe(true);
+    expect(policy.isAllowed("ftp://chat.local:8080", "chat.local:8080")).toBe(false);
+    expect(policy.isAllowed("http://chat.local:8081", "chat.local:8080")).toBe(false);
+  });
+
+  it('refuses an opaque Origin ("null", sent by sandboxed frames and file: pages) and a request without Host', () => {
+    expect(policy.isAllowed("null", "chat.local:8080")).toBe(false);
+    expect(policy.isAllowed("http://chat.local:8080", undefined)).toBe(false);
+    expect(policy.admits(request({ origin: "null", cookie: "parley_session=x" }), "parley_session")).toBe(
+      false,
+    );
+    expect(policy.admits(request({ origin: FOREIGN }), "parley_session")).toBe(false);
+  });
+
+  it("judges a request without Origin by its Referer only when it carries the session cookie", () => {
+    const admits = (headers: Record<string, string>) => policy.admits(request(headers), "parley_session");
+    expect(admits({ host: "chat.local" })).toBe(true);
+    expect(admits({ host: "chat.local", cookie: "theme=dark" })).toBe(true);
+    expect(admits({ host: "chat.local", cookie: "theme=dark; parley_session=x" })).toBe(false);
+    expect(admits({ host: "chat.local", cookie: "parley_session=x", referer: `${FOREIGN}/` })).toBe(false);
+    expect(admits({ host: "chat.local", cookie: "parley_session=x", referer: "http://chat.local/r" })).toBe(
+      true,
+    );
+    expect(admits({ host: "chat.local", cookie: "parley_session=x", referer: `${ALLOWED}/r` })).toBe(true);
+    expect(
+      admits({ host: "chat.local", cookie: "parley_session=x", referer: "https://parley.example/" }),
+    ).toBe(true);
   });
 });
