@@ -98,6 +98,10 @@ describe("a connection lost in the middle of a transaction", () => {
   it("fails the transaction with a connection error; the process and the pool live on", async () => {
     const database = await createFreshDatabase(inject("databaseUrl"));
     const handle = await createDb({ url: database.url, poolSize: 2 });
+    // What would end the server process: an 'error' event nobody listens to.
+    const uncaught: unknown[] = [];
+    const recordUncaught = (error: unknown) => uncaught.push(error);
+    process.on("uncaughtException", recordUncaught);
     try {
       const outcome = await handle.db
         .transaction(async (tx) => {
@@ -115,7 +119,9 @@ describe("a connection lost in the middle of a transaction", () => {
       expect(isConnectionError(outcome), String(outcome)).toBe(true);
       const { rows } = (await handle.db.execute(sql`select 1 as one`)) as unknown as { rows: unknown[] };
       expect(rows).toEqual([{ one: 1 }]);
+      expect(uncaught).toEqual([]);
     } finally {
+      process.off("uncaughtException", recordUncaught);
       await handle.close();
       await database.drop();
     }
