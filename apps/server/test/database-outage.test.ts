@@ -1,5 +1,8 @@
 import { createParleyClient, TRPCClientError } from "@parley/client";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createDb, isConnectionError } from "@parley/db";
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { createFreshDatabase } from "./support/fresh-database.ts";
 import { type PgCluster, startPgCluster } from "./support/pg-cluster.ts";
 import { type ServerProcess, spawnServer } from "./support/server-process.ts";
 import { GOOD_PASSWORD, uniqueEmail } from "./support/test-server.ts";
@@ -86,5 +89,41 @@ describe("PostgreSQL restarting under load", () => {
     expect(server.child.exitCode).toBeNull();
     expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
     expect(server.output()).not.toMatch(/"level":60/);
+  });
+});
+
+describe("a connection lost in the middle of a transaction", () => {
+  // Seen under load: PostgreSQL stopping or crashing while a transaction held a pool client
+  // killed the server with an unhandled 'error' event of that client.
+  it("fails the transaction with a connection error; the process and the pool live on", async () => {
+    const database = await createFreshDatabase(inject("databaseUrl"));
+    const handle = await createDb({ url: database.url, poolSize: 2 });
+    // What would end the server process: an 'error' event nobody listens to.
+    const uncaught: unknown[] = [];
+    const recordUncaught = (error: unknown) => uncaught.push(error);
+    process.on("uncaughtException", recordUncaught);
+    try {
+      const outcome = await handle.db
+        .transaction(async (tx) => {
+          const { rows } = (await tx.execute(sql`select pg_backend_pid() as pid`)) as unknown as {
+            rows: { pid: number }[];
+          };
+          // From another connection of the pool, as PostgreSQL's shutdown or a crash would.
+          await handle.db.execute(sql`select pg_terminate_backend(${rows[0]?.pid ?? 0})`);
+          await tx.execute(sql`select 1`);
+        })
+        .then(
+          () => "committed",
+          (error: unknown) => error,
+        );
+      expect(isConnectionError(outcome), String(outcome)).toBe(true);
+      const { rows } = (await handle.db.execute(sql`select 1 as one`)) as unknown as { rows: unknown[] };
+      expect(rows).toEqual([{ one: 1 }]);
+      expect(uncaught).toEqual([]);
+    } finally {
+      process.off("uncaughtException", recordUncaught);
+      await handle.close();
+      await database.drop();
+    }
   });
 });

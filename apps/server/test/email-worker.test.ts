@@ -113,6 +113,28 @@ function flakyTransport(
   });
 }
 
+/** A transport whose one send waits until the test finishes it, with success or the given error. */
+function heldTransport() {
+  let begin = () => {};
+  const started = new Promise<void>((resolve) => {
+    begin = resolve;
+  });
+  let finish: (error?: Error) => void = () => {};
+  const finished = new Promise<Error | undefined>((resolve) => {
+    finish = resolve;
+  });
+  const transport: MailTransport = {
+    kind: "recording",
+    async send() {
+      begin();
+      const error = await finished;
+      if (error) throw error;
+    },
+    close() {},
+  };
+  return { transport, started, finish: (error?: Error) => finish(error) };
+}
+
 function workerOn(db: Database, transport: MailTransport, clock: () => Date, batchSize = 5): EmailWorker {
   return createEmailWorker({
     db,
@@ -302,6 +324,110 @@ describe("the email worker", () => {
     expect(await firstPass).toMatchObject({ claimed: 3 });
     for (const job of await jobs(ids)) expect(job).toMatchObject({ status: "sent", attempts: 2 });
     expect(await recordingsPerJob(ids)).toHaveLength(3);
+  });
+  it("a worker whose lease ran out reports after another worker took its job over: the report changes nothing, the other's outcome stands", async () => {
+    const [id] = await enqueueReceipts("overtaken", 1);
+    if (!id) throw new Error("no job queued");
+    const clock = manualClock();
+    const late = heldTransport();
+    const rescuing = heldTransport();
+    const overtaken = workerOn(first.db, late.transport, clock.now);
+    const rescuer = workerOn(second.db, rescuing.transport, clock.now);
+
+    const latePass = overtaken.runOnce();
+    await late.started;
+    clock.advance(60_000);
+    const rescuePass = rescuer.runOnce();
+    await rescuing.started;
+    // The rescuer's attempt fails: the job waits for a retry, a state the late success must not overwrite.
+    rescuing.finish(new Error("simulated outage"));
+    expect(await rescuePass).toMatchObject({ claimed: 1, retried: 1 });
+    const [retrying] = await jobs([id]);
+    expect(retrying).toMatchObject({ status: "pending", attempts: 2, leaseId: null, sentAt: null });
+    expect(retrying?.lastError).toMatch(/simulated outage/);
+
+    late.finish();
+    await latePass;
+    expect((await jobs([id]))[0]).toEqual(retrying);
+    const attempts = await attemptsOf([id]);
+    expect(attempts.map((row) => row.attempt)).toEqual([1, 2]);
+    expect(attempts[1]?.error).toMatch(/simulated outage/);
+  });
+  it("buries a job whose lease ran out during its last allowed attempt: dead, its attempt closed as abandoned, counted once", async () => {
+    const [id] = await enqueueReceipts("last-try", 1, 1);
+    if (!id) throw new Error("no job queued");
+    const clock = manualClock();
+    const stalled = heldTransport();
+    const dying = workerOn(first.db, stalled.transport, clock.now);
+    const dyingPass = dying.runOnce();
+    await stalled.started;
+    const survivor = workerOn(second.db, heldTransport().transport, clock.now);
+    // Within the lease the job still belongs to the first worker.
+    expect(await survivor.runOnce()).toEqual({ claimed: 0, sent: 0, retried: 0, dead: 0 });
+    clock.advance(60_000);
+    expect(await survivor.runOnce()).toEqual({ claimed: 0, sent: 0, retried: 0, dead: 1 });
+    expect((await jobs([id]))[0]).toMatchObject({
+      status: "dead",
+      attempts: 1,
+      leaseId: null,
+      lockedUntil: null,
+    });
+    expect((await jobs([id]))[0]?.lastError).toMatch(/abandoned/);
+    const [attempt] = await attemptsOf([id]);
+    expect(attempt?.error).toMatch(/abandoned/);
+    expect(attempt?.finishedAt).toEqual(clock.now());
+    // Buried once: the next pass finds nothing to bury.
+    expect((await survivor.runOnce()).dead).toBe(0);
+    stalled.finish();
+    await dyingPass;
+    expect((await jobs([id]))[0]?.status).toBe("dead");
+  });
+
+  it("retries on a temporary SMTP refusal (4xx), unlike a permanent one (5xx)", async () => {
+    const [id] = await enqueueReceipts("greylisted", 1);
+    if (!id) throw new Error("no job queued");
+    const greylisting: MailTransport = {
+      kind: "smtp",
+      async send() {
+        throw Object.assign(new Error("450 4.2.0 greylisted, try later"), { responseCode: 450 });
+      },
+      close() {},
+    };
+    const worker = workerOn(first.db, greylisting, manualClock().now);
+    expect(await worker.runOnce()).toMatchObject({ claimed: 1, retried: 1, dead: 0 });
+    expect((await jobs([id]))[0]).toMatchObject({ status: "pending", attempts: 1 });
+  });
+
+  it("gives up a send at half its lease, before another worker may take the job over, and retries it", async () => {
+    const [id] = await enqueueReceipts("slow-smtp", 1);
+    if (!id) throw new Error("no job queued");
+    let abortedAfterMs = Number.NaN;
+    const hanging: MailTransport = {
+      kind: "smtp",
+      send(_email, { signal }) {
+        const started = Date.now();
+        return new Promise((_resolve, reject) => {
+          signal.addEventListener("abort", () => {
+            abortedAfterMs = Date.now() - started;
+            reject(signal.reason);
+          });
+        });
+      },
+      close() {},
+    };
+    const worker = createEmailWorker({
+      db: first.db,
+      transport: hanging,
+      log,
+      from: "Parley <no-reply@example.com>",
+      publicOrigin: "http://localhost:3000",
+      clock: manualClock().now,
+      leaseMs: 400,
+    });
+    expect(await worker.runOnce()).toMatchObject({ claimed: 1, retried: 1 });
+    expect(abortedAfterMs).toBeGreaterThanOrEqual(150);
+    expect(abortedAfterMs).toBeLessThan(400);
+    expect((await jobs([id]))[0]).toMatchObject({ status: "pending", attempts: 1 });
   });
 });
 

@@ -80,7 +80,18 @@ async function createPostgres(
   });
   // Without a listener, an idle client's error (e.g. PostgreSQL restarting) is an
   // unhandled 'error' event and kills the process. The pool drops that client itself.
-  pool.on("error", (error) => options.onPoolError?.(error));
+  pool.on("error", (error) => {
+    // pg-pool hangs the whole client (statements, buffers) on the error: not for the log.
+    Reflect.deleteProperty(error, "client");
+    options.onPoolError?.(error);
+  });
+  // A checked-out client has no pool listener: one whose connection drops mid-transaction
+  // (PostgreSQL stopped or crashed between two statements) emits an 'error' nobody handles,
+  // which kills the process. The statement in flight, or the next one, fails with that error
+  // anyway (a 503), and the pool discards the client when it is released: nothing else to do.
+  pool.on("connect", (client) => {
+    client.on("error", () => {});
+  });
   const db = drizzlePg(pool, { schema }) as unknown as Database;
   return {
     db,

@@ -1,8 +1,10 @@
 import type { AppRouter, ParleyClient, RoomEvent } from "@parley/client";
-import { TRPCClientError } from "@parley/client";
+import { reconnectDelayMs, TRPCClientError } from "@parley/client";
 
 export interface Collector<T> {
   items: T[];
+  /** When each item arrived (Date.now()), index for index. */
+  receivedAt: number[];
   lastId(): string | undefined;
   error(): TRPCClientError<AppRouter> | undefined;
   /** Resolves once the predicate holds (checked after every item, error and start). */
@@ -13,6 +15,7 @@ export interface Collector<T> {
 
 function createCollector<T>() {
   const items: T[] = [];
+  const receivedAt: number[] = [];
   const listeners = new Set<() => void>();
   const state = {
     lastId: undefined as string | undefined,
@@ -33,7 +36,21 @@ function createCollector<T>() {
       listeners.add(check);
       check();
     });
-  return { items, state, notify, until };
+  const add = (item: T) => {
+    items.push(item);
+    receivedAt.push(Date.now());
+    notify();
+  };
+  return { items, receivedAt, state, notify, until, add };
+}
+
+export interface RoomEventsOptions {
+  /**
+   * Resubscribes from the last event id, after the client's own jittered backoff, when the
+   * server ends the stream with SERVICE_UNAVAILABLE ("retry in a moment"), as a client that
+   * keeps a room open must. Other errors still end the collection.
+   */
+  resumeWhenUnavailable?: boolean;
 }
 
 /** Subscribes to chat.events and records what arrives, tracked id included. */
@@ -41,33 +58,54 @@ export function collectRoomEvents(
   api: ParleyClient,
   roomId: string,
   lastEventId?: string,
-): Collector<RoomEvent> {
+  options: RoomEventsOptions = {},
+): Collector<RoomEvent> & { resumes(): number } {
   const c = createCollector<RoomEvent>();
-  const subscription = api.chat.events.subscribe(
-    { roomId, lastEventId },
-    {
-      onStarted: () => {
-        c.state.started = true;
-        c.notify();
+  let resumes = 0;
+  let attempt = 0;
+  let stopped = false;
+  let retry: ReturnType<typeof setTimeout> | undefined;
+  const subscribe = (from: string | undefined) =>
+    api.chat.events.subscribe(
+      { roomId, lastEventId: from },
+      {
+        onStarted: () => {
+          c.state.started = true;
+          c.notify();
+        },
+        onData: ({ id, data }) => {
+          attempt = 0;
+          c.state.lastId = id;
+          c.add(data);
+        },
+        onError: (error) => {
+          const typed = error instanceof TRPCClientError ? (error as TRPCClientError<AppRouter>) : undefined;
+          if (options.resumeWhenUnavailable && typed?.data?.code === "SERVICE_UNAVAILABLE" && !stopped) {
+            resumes++;
+            retry = setTimeout(() => {
+              subscription = subscribe(c.state.lastId ?? from);
+            }, reconnectDelayMs(attempt++));
+            return;
+          }
+          c.state.error = typed;
+          c.notify();
+        },
       },
-      onData: ({ id, data }) => {
-        c.state.lastId = id;
-        c.items.push(data);
-        c.notify();
-      },
-      onError: (error) => {
-        c.state.error = error instanceof TRPCClientError ? error : undefined;
-        c.notify();
-      },
-    },
-  );
+    );
+  let subscription = subscribe(lastEventId);
   return {
     items: c.items,
+    receivedAt: c.receivedAt,
     lastId: () => c.state.lastId,
     error: () => c.state.error,
     until: c.until,
     started: () => c.until(() => c.state.started || c.state.error !== undefined),
-    unsubscribe: () => subscription.unsubscribe(),
+    unsubscribe: () => {
+      stopped = true;
+      clearTimeout(retry);
+      subscription.unsubscribe();
+    },
+    resumes: () => resumes,
   };
 }
 
@@ -83,10 +121,7 @@ export function collectPresence(api: ParleyClient, roomId: string): Collector<Sn
         c.state.started = true;
         c.notify();
       },
-      onData: (snapshot) => {
-        c.items.push(snapshot);
-        c.notify();
-      },
+      onData: (snapshot) => c.add(snapshot),
       onError: (error) => {
         c.state.error = error instanceof TRPCClientError ? error : undefined;
         c.notify();
@@ -95,6 +130,7 @@ export function collectPresence(api: ParleyClient, roomId: string): Collector<Sn
   );
   return {
     items: c.items,
+    receivedAt: c.receivedAt,
     lastId: () => undefined,
     error: () => c.state.error,
     until: c.until,

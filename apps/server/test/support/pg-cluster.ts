@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from "node:child_process";
-import { accessSync, constants, existsSync, readdirSync, realpathSync, rmSync } from "node:fs";
+import { accessSync, constants, existsSync, readdirSync, readFileSync, realpathSync, rmSync } from "node:fs";
 import { chown, mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -16,6 +16,11 @@ export interface PgCluster {
   dataDir: string;
   /** `pg_ctl stop -m fast`; the data is kept. Does nothing when already stopped. */
   stop(): Promise<void>;
+  /**
+   * A crash: SIGKILL to the postmaster and every process it started, at once, as an OOM kill or a
+   * lost machine would leave it. `start()` then runs crash recovery from the WAL.
+   */
+  kill(): Promise<void>;
   /** Starts it again on the same port. Does nothing when already running. */
   start(): Promise<void>;
   restart(): Promise<void>;
@@ -25,6 +30,11 @@ export interface PgCluster {
 
 export interface PgClusterOptions {
   log?: (line: string) => void;
+  /**
+   * Keeps synchronous_commit on. Off by default, for speed; but then a commit PostgreSQL has
+   * acknowledged can be lost when it crashes, which crash tests must not count against us.
+   */
+  synchronousCommit?: boolean;
 }
 
 const INSTALL_HINT =
@@ -82,6 +92,41 @@ export function findPsql(): string {
     );
   }
   return found;
+}
+
+/** The pids whose parent is `pid` (Linux /proc). */
+function childrenOf(pid: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // Field 4 of /proc/PID/stat, after the parenthesised command name (which may hold spaces).
+      const stat = readFileSync(join("/proc", entry, "stat"), "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (ppid === pid) children.push(Number(entry));
+    } catch {
+      // The process ended while the directory was read.
+    }
+  }
+  return children;
+}
+
+function signal(pid: number, name: NodeJS.Signals) {
+  try {
+    process.kill(pid, name);
+  } catch {
+    // Already gone.
+  }
+}
+
+/** Alive and not a zombie waiting to be reaped (a killed backend's parent is gone too). */
+function isRunning(pid: number): boolean {
+  try {
+    const stat = readFileSync(join("/proc", String(pid), "stat"), "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return false;
+  }
 }
 
 /** A TCP port that was free on 127.0.0.1 a moment ago. */
@@ -182,7 +227,7 @@ export async function startPgCluster(opts: PgClusterOptions = {}): Promise<PgClu
       `-k '${socketDir}'`,
       "-c listen_addresses=127.0.0.1",
       "-c fsync=off",
-      "-c synchronous_commit=off",
+      ...(opts.synchronousCommit ? [] : ["-c synchronous_commit=off"]),
       "-c full_page_writes=off",
       "-c max_connections=200",
     ].join(" ");
@@ -226,6 +271,27 @@ export async function startPgCluster(opts: PgClusterOptions = {}): Promise<PgClu
     if (running) return;
     await pgCtlStart();
     log(`PostgreSQL on port ${port} started again`);
+  };
+
+  const kill = async () => {
+    if (destroyed) throw new Error("this PostgreSQL cluster was destroyed");
+    if (!running) return;
+    const postmaster = Number.parseInt(
+      (await readFile(join(dataDir, "postmaster.pid"), "utf8")).split("\n")[0] ?? "",
+      10,
+    );
+    if (!Number.isInteger(postmaster)) throw new Error("postmaster.pid holds no pid");
+    const family = [postmaster, ...childrenOf(postmaster)];
+    for (const pid of family) signal(pid, "SIGKILL");
+    // start() must not find a backend of the old postmaster still holding its shared memory.
+    while (family.some(isRunning)) await new Promise((resolve) => setTimeout(resolve, 20));
+    // The killed postmaster may linger as a zombie nobody reaps (pg_ctl's shell is gone), and a
+    // new postmaster refuses to start while the pid in its lock files exists. After a real crash
+    // that pid is gone: remove the stale lock files, as the restart after a crash would find them.
+    await rm(join(dataDir, "postmaster.pid"), { force: true });
+    await rm(join(socketDir, `.s.PGSQL.${port}.lock`), { force: true });
+    running = false;
+    log(`PostgreSQL on port ${port} killed (${family.length} processes)`);
   };
 
   const destroy = () => {
@@ -284,6 +350,7 @@ export async function startPgCluster(opts: PgClusterOptions = {}): Promise<PgClu
     port,
     dataDir,
     stop,
+    kill,
     start,
     async restart() {
       await stop();

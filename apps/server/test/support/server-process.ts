@@ -9,6 +9,8 @@ export interface ServerProcess {
   output(): string;
   /** SIGTERM, then the exit code. */
   stop(): Promise<number | null>;
+  /** SIGKILL: a crash, no shutdown code runs. Resolves once the process is gone. */
+  kill(): Promise<void>;
   exited: Promise<number | null>;
 }
 
@@ -42,6 +44,10 @@ export function spawnServer(
           async stop() {
             if (child.exitCode === null) child.kill("SIGTERM");
             return exited;
+          },
+          async kill() {
+            if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+            await exited;
           },
         });
       }

@@ -1,0 +1,40 @@
+/**
+ * The security- and delivery-critical modules under mutation testing, each with the test files
+ * that are meant to pin its behaviour. Only tests that run the module in the test process count:
+ * a mutant is switched on in Vitest's worker, not in a server spawned as a child process.
+ */
+export const mutationModules = {
+  "origin-policy": {
+    mutate: "apps/server/src/origin-policy.ts",
+    tests: ["apps/server/test/origin.test.ts"],
+  },
+  "rate-limits": {
+    mutate: "packages/api/src/rate-limits.ts",
+    tests: [
+      "apps/server/test/chat-messages.test.ts",
+      "apps/server/test/forms.test.ts",
+      "apps/server/test/rest-forms.test.ts",
+      "apps/server/test/account-email-flow.test.ts",
+    ],
+  },
+  "email-worker": {
+    mutate: "packages/api/src/email/email-worker.ts",
+    tests: ["apps/server/test/email-worker.test.ts"],
+  },
+  "session-module": {
+    mutate: "packages/api/src/auth/session-module.ts",
+    tests: ["apps/server/test/auth.test.ts", "apps/server/test/hardening.test.ts"],
+  },
+  "push-subscriptions": {
+    mutate: "apps/server/src/push-subscriptions.ts",
+    tests: [
+      "apps/server/test/push-subscriptions.test.ts",
+      "apps/server/test/chat-events.test.ts",
+      "apps/server/test/websocket-limits.test.ts",
+    ],
+  },
+  "room-fanout": {
+    mutate: "packages/api/src/services/room-fanout.ts",
+    tests: ["apps/server/test/chat-events.test.ts", "apps/server/test/push-subscriptions.test.ts"],
+  },
+};
