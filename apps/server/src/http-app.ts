@@ -66,6 +66,17 @@ export function createHttpApp(options: HttpAppOptions) {
         return id;
       },
       customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? "error" : "debug"),
+      // What identifies the request, never its headers: they carry the session (Authorization,
+      // Cookie, Set-Cookie), and a 5xx logged at error level would write the token to the logs.
+      serializers: {
+        req: (req: { id?: unknown; method?: string; url?: string; remoteAddress?: string }) => ({
+          id: req.id,
+          method: req.method,
+          url: req.url,
+          remoteAddress: req.remoteAddress,
+        }),
+        res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
+      },
     }),
   );
   app.use(helmet());

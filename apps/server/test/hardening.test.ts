@@ -1,14 +1,27 @@
 import { connect } from "node:net";
+import { Writable } from "node:stream";
 import { schema } from "@parley/db";
 import { eq, sql } from "drizzle-orm";
+import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createFixtureRouter } from "./support/fixture-router.ts";
 import { openRawSocket, parseServerMessage } from "./support/raw-socket.ts";
 import { GOOD_PASSWORD, startTestServer, type TestServer, uniqueEmail } from "./support/test-server.ts";
 
 let t: TestServer;
+/** Every line the server logs, at every level. */
+const logged: string[] = [];
 beforeAll(async () => {
   t = await startTestServer({
+    logger: pino(
+      { level: "trace" },
+      new Writable({
+        write(chunk, _encoding, done) {
+          logged.push(String(chunk));
+          done();
+        },
+      }),
+    ),
     router: createFixtureRouter().router,
     limits: { headersTimeoutMs: 1_000, requestTimeoutMs: 2_000, concurrentHashes: 1, queuedHashes: 2 },
   });
@@ -25,6 +38,18 @@ async function post(path: string, json: unknown, headers: Record<string, string>
 }
 
 describe("hardening", () => {
+  it("logs a failing request without its headers: no session token or cookie reaches the log", async () => {
+    const token = "t0ken-that-must-not-be-logged";
+    const response = await fetch(`${t.url}/trpc/fixture.explode`, {
+      headers: { authorization: `Bearer ${token}`, cookie: `parley_session=${token}` },
+    });
+    expect(response.status).toBe(500);
+    const lines = logged.filter((line) => line.includes("fixture.explode"));
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.some((line) => line.includes('"level":50'))).toBe(true);
+    expect(logged.filter((line) => line.includes(token))).toEqual([]);
+  });
+
   it("cuts off a client that sends its headers too slowly (slowloris)", async () => {
     const socket = connect(Number(new URL(t.url).port), "127.0.0.1");
     await new Promise((resolve) => socket.once("connect", resolve));
