@@ -15,6 +15,7 @@ export const mutationModules = {
       "apps/server/test/forms.test.ts",
       "apps/server/test/rest-forms.test.ts",
       "apps/server/test/account-email-flow.test.ts",
+      "apps/server/test/rate-limits.test.ts",
     ],
   },
   "email-worker": {
@@ -23,7 +24,12 @@ export const mutationModules = {
   },
   "session-module": {
     mutate: "packages/api/src/auth/session-module.ts",
-    tests: ["apps/server/test/auth.test.ts", "apps/server/test/hardening.test.ts"],
+    tests: [
+      "apps/server/test/auth.test.ts",
+      "apps/server/test/hardening.test.ts",
+      "apps/server/test/auth-time-and-cost.test.ts",
+      "apps/server/test/password-change-races.test.ts",
+    ],
   },
   "push-subscriptions": {
     mutate: "apps/server/src/push-subscriptions.ts",
@@ -35,6 +41,10 @@ export const mutationModules = {
   },
   "room-fanout": {
     mutate: "packages/api/src/services/room-fanout.ts",
-    tests: ["apps/server/test/chat-events.test.ts", "apps/server/test/push-subscriptions.test.ts"],
+    tests: [
+      "apps/server/test/chat-events.test.ts",
+      "apps/server/test/chat-races.test.ts",
+      "apps/server/test/push-subscriptions.test.ts",
+    ],
   },
 };
