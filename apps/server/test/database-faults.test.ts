@@ -18,6 +18,8 @@ beforeAll(async () => {
     DATABASE_URL: cluster.url,
     SEND_RATE_LIMIT: GENEROUS,
     AUTH_RATE_LIMIT: GENEROUS,
+    // The 200 subscribers share one reader account, one socket each: above the per-user cap.
+    WS_CONNECTIONS_PER_USER: "1000",
   });
 });
 afterAll(async () => {
