@@ -1,9 +1,13 @@
 import { useMutation } from "@tanstack/react-query";
 import type { ReactNode } from "react";
+import { AdminNav } from "./admin/admin-nav.tsx";
+import { ForbiddenPage } from "./admin/forbidden-page.tsx";
+import { JobsPage } from "./admin/jobs-page.tsx";
 import { SubmissionPage } from "./admin/submission-page.tsx";
 import { SubmissionsPage } from "./admin/submissions-page.tsx";
+import { UsersPage } from "./admin/users-page.tsx";
 import { ConnectionIndicator } from "./connection-indicator.tsx";
-import { Link, matchPath, navigate, useLocation } from "./navigation.tsx";
+import { Link, matchPath, NavLink, navigate, useLocation } from "./navigation.tsx";
 import { Page } from "./page.tsx";
 import { ContactPage } from "./pages/contact-page.tsx";
 import { DemoPage } from "./pages/demo-page.tsx";
@@ -24,43 +28,49 @@ export function App() {
       <a href="#main" className="skip-link">
         Skip to content
       </a>
-      <header className="site-header">
-        <Link to="/" className="brand">
-          Parley
-        </Link>
-        <nav aria-label="Main">
-          <ul>
-            {me && (
-              <>
-                <li>
-                  <Link to="/rooms">Rooms</Link>
-                </li>
-                <li>
-                  <Link to="/search">Search</Link>
-                </li>
-              </>
-            )}
-            <li>
-              <Link to="/contact">Contact</Link>
-            </li>
-            <li>
-              <Link to="/demo">Request a demo</Link>
-            </li>
-            {me?.role === "admin" && (
+      {/* The banner inside the header landmark: content outside every landmark is missed by
+          people who move through a page by its landmarks. */}
+      <header>
+        <div className="site-header">
+          <Link to="/" className="brand">
+            Parley
+          </Link>
+          <nav aria-label="Main">
+            <ul>
+              {me && (
+                <>
+                  <li>
+                    <NavLink to="/rooms">Rooms</NavLink>
+                  </li>
+                  <li>
+                    <NavLink to="/search">Search</NavLink>
+                  </li>
+                </>
+              )}
               <li>
-                <Link to="/admin/submissions">Submissions</Link>
+                <NavLink to="/contact">Contact</NavLink>
               </li>
-            )}
-          </ul>
-        </nav>
-        <ConnectionIndicator />
-        <Account me={me} />
+              <li>
+                <NavLink to="/demo">Request a demo</NavLink>
+              </li>
+              {me?.role === "admin" && (
+                <li>
+                  <NavLink to="/admin/submissions" section="/admin">
+                    Admin
+                  </NavLink>
+                </li>
+              )}
+            </ul>
+          </nav>
+          <ConnectionIndicator />
+          <Account me={me} />
+        </div>
+        {me && !me.emailVerified && (
+          <p className="banner">
+            Please verify your email address: <Link to="/verify-email">get a new link</Link>.
+          </p>
+        )}
       </header>
-      {me && !me.emailVerified && (
-        <p className="banner">
-          Please verify your email address: <Link to="/verify-email">get a new link</Link>.
-        </p>
-      )}
       <main id="main">
         <CurrentPage me={me} />
       </main>
@@ -117,9 +127,33 @@ function CurrentPage({ me }: { me: Me | null | undefined }) {
   const room = matchPath("/rooms/:roomId", path);
   // Keyed by room: each room's live state starts empty and its subscription is its own.
   if (room) return signedIn((me) => <RoomPage key={room.roomId} roomId={room.roomId} me={me} />);
-  if (path === "/admin/submissions") return signedIn(() => <SubmissionsPage />);
-  const submission = matchPath("/admin/submissions/:id", path);
-  if (submission) return signedIn(() => <SubmissionPage key={submission.id} id={submission.id} />);
+  // Every /admin address, even one that does not exist, is refused to a non-admin the same way.
+  if (path === "/admin" || path.startsWith("/admin/")) {
+    return signedIn((me) =>
+      me.role === "admin" ? <AdminPage path={path} query={query} /> : <ForbiddenPage />,
+    );
+  }
+  return <NotFoundPage />;
+}
+
+function AdminPage({ path, query }: { path: string; query: URLSearchParams }) {
+  const page = (() => {
+    if (path === "/admin/submissions") return <SubmissionsPage />;
+    const submission = matchPath("/admin/submissions/:id", path);
+    if (submission) return <SubmissionPage key={submission.id} id={submission.id} />;
+    if (path === "/admin/users") return <UsersPage search={query.get("search") ?? ""} />;
+    if (path === "/admin/jobs") return <JobsPage />;
+    return <NotFoundPage />;
+  })();
+  return (
+    <>
+      <AdminNav />
+      {page}
+    </>
+  );
+}
+
+function NotFoundPage() {
   return (
     <Page title="Page not found">
       <p>

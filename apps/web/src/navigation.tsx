@@ -63,3 +63,14 @@ export function matchPath<P extends string>(pattern: P, path: string): Record<Pa
   }
   return params as Record<ParamNames<P>, string>;
 }
+
+/**
+ * A link in a navigation bar: marked as the current page (aria-current, which the style shows)
+ * while the path is `section` or below it.
+ */
+export function NavLink({ section, ...rest }: Parameters<typeof Link>[0] & { section?: string }) {
+  const { path } = useLocation();
+  const prefix = section ?? rest.to;
+  const current = path === prefix || path.startsWith(`${prefix}/`);
+  return <Link aria-current={current ? "page" : undefined} {...rest} />;
+}

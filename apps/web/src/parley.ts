@@ -9,7 +9,8 @@ export const { TRPCProvider, useTRPC, useTRPCClient } = createTRPCContext<AppRou
 /** Codes that a retry cannot fix: the answer would be the same. */
 const FINAL_CODES = new Set(["BAD_REQUEST", "UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND", "CONFLICT"]);
 
-function errorCode(error: unknown): string | undefined {
+/** The tRPC error code of a failed call ("FORBIDDEN", …), if it is one. */
+export function errorCode(error: unknown): string | undefined {
   if (!(error instanceof TRPCClientError)) return undefined;
   const data: unknown = error.data;
   if (typeof data !== "object" || data === null || !("code" in data)) return undefined;

@@ -69,7 +69,7 @@ describe("the first admin on embedded PGlite", () => {
 
     const page = await newPerson(browser);
     await signIn(page, url, email, PASSWORD);
-    await page.getByRole("link", { name: "Submissions" }).click();
+    await page.getByRole("link", { name: "Admin" }).click();
     await page.getByRole("heading", { level: 1, name: "Form submissions" }).waitFor();
     // Listed by an admin procedure that answers only an admin's session.
     await page.getByRole("cell", { name: "Ada Lovelace" }).waitFor();

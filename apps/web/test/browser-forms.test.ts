@@ -133,7 +133,7 @@ describe("the forms", () => {
   it("lets an admin read the submissions and move one along", async () => {
     const page = await newPerson(browser);
     await signIn(page, server.url, admin.email, PASSWORD);
-    await page.getByRole("link", { name: "Submissions" }).click();
+    await page.getByRole("link", { name: "Admin" }).click();
     await page.getByRole("heading", { level: 1, name: "Form submissions" }).waitFor();
     await page.getByRole("cell", { name: "Grace Hopper" }).waitFor();
     await screenshot(page, "admin-submissions");

@@ -6,6 +6,7 @@ import { FormAlert, SelectField, TextAreaField } from "../forms/fields.tsx";
 import { Link } from "../navigation.tsx";
 import { Page } from "../page.tsx";
 import { useTRPC } from "../parley.ts";
+import { ForbiddenPage, isForbidden } from "./forbidden-page.tsx";
 import { dateTime, FIELD_LABELS } from "./labels.ts";
 
 const STATUS_OPTIONS = submissionStatuses.map((s) => ({ value: s, label: s }));
@@ -26,6 +27,7 @@ export function SubmissionPage({ id }: { id: string }) {
     }),
   );
 
+  if (isForbidden(submission.error)) return <ForbiddenPage />;
   if (submission.isError) {
     return (
       <Page title="Submission">

@@ -5,7 +5,9 @@ import { serverErrors } from "../forms/field-errors.ts";
 import { Link } from "../navigation.tsx";
 import { Page } from "../page.tsx";
 import { useTRPC } from "../parley.ts";
+import { ForbiddenPage, isForbidden } from "./forbidden-page.tsx";
 import { dateTime } from "./labels.ts";
+import { TableScroll } from "./table-scroll.tsx";
 
 type Kind = (typeof submissionKinds)[number];
 type Status = (typeof submissionStatuses)[number];
@@ -26,6 +28,8 @@ export function SubmissionsPage() {
     ),
   );
   const items = submissions.data?.pages.flatMap((page) => page.items) ?? [];
+
+  if (isForbidden(submissions.error)) return <ForbiddenPage />;
 
   return (
     <Page title="Form submissions">
@@ -61,35 +65,39 @@ export function SubmissionsPage() {
       {submissions.isError && <p className="form-error">{serverErrors(submissions.error)[""]}</p>}
       {submissions.isSuccess && items.length === 0 && <p>No submissions match.</p>}
       {items.length > 0 && (
-        <table>
-          <caption className="visually-hidden">Submissions, newest first</caption>
-          <thead>
-            <tr>
-              <th scope="col">Received</th>
-              <th scope="col">Kind</th>
-              <th scope="col">Name</th>
-              <th scope="col">Email</th>
-              <th scope="col">Company</th>
-              <th scope="col">Status</th>
-            </tr>
-          </thead>
-          <tbody>
-            {items.map((s) => (
-              <tr key={s.id}>
-                <td>
-                  <Link to={`/admin/submissions/${s.id}`}>{dateTime.format(new Date(s.createdAt))}</Link>
-                </td>
-                <td>{s.kind}</td>
-                <td>{s.name}</td>
-                <td>{s.email}</td>
-                <td>{s.company ?? ""}</td>
-                <td>
-                  <span className={`status status-${s.status}`}>{s.status}</span>
-                </td>
+        <TableScroll captionId="submissions-caption">
+          <table>
+            <caption id="submissions-caption" className="visually-hidden">
+              Submissions, newest first
+            </caption>
+            <thead>
+              <tr>
+                <th scope="col">Received</th>
+                <th scope="col">Kind</th>
+                <th scope="col">Name</th>
+                <th scope="col">Email</th>
+                <th scope="col">Company</th>
+                <th scope="col">Status</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {items.map((s) => (
+                <tr key={s.id}>
+                  <td>
+                    <Link to={`/admin/submissions/${s.id}`}>{dateTime.format(new Date(s.createdAt))}</Link>
+                  </td>
+                  <td>{s.kind}</td>
+                  <td>{s.name}</td>
+                  <td className="wrap">{s.email}</td>
+                  <td>{s.company ?? ""}</td>
+                  <td>
+                    <span className={`status status-${s.status}`}>{s.status}</span>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </TableScroll>
       )}
       {submissions.hasNextPage && (
         <button

@@ -62,54 +62,62 @@ export function RoomPage({ roomId, me }: { roomId: string; me: Me }) {
 
   return (
     <Page title={room.data?.name ?? "Room"}>
-      {room.data?.description && <p className="muted">{room.data.description}</p>}
-      <PresenceBar roomId={roomId} member={member} myId={me.id} spokeAt={spokeAt} />
-      <div className="timeline" ref={scroller.ref} onScroll={scroller.onScroll}>
-        <div ref={scroller.topRef} className="timeline-top">
-          {timeline.hasOlder ? (
-            <button
-              type="button"
-              className="link-button"
-              onClick={() => scroller.keepPosition(() => timeline.loadOlder())}
-              disabled={timeline.loadingOlder}
-            >
-              {timeline.loadingOlder ? "Loading older messages…" : "Load older messages"}
-            </button>
-          ) : (
-            !timeline.loading && <p className="muted">This is the start of the room.</p>
-          )}
+      {/* A column as tall as the screen: only the timeline scrolls, the composer stays in view. */}
+      <div className="room-layout">
+        {room.data?.description && <p className="muted">{room.data.description}</p>}
+        <PresenceBar roomId={roomId} member={member} myId={me.id} spokeAt={spokeAt} />
+        <div className="timeline" ref={scroller.ref} onScroll={scroller.onScroll}>
+          <div ref={scroller.topRef} className="timeline-top">
+            {timeline.hasOlder ? (
+              <button
+                type="button"
+                className="link-button"
+                onClick={() => scroller.keepPosition(() => timeline.loadOlder())}
+                disabled={timeline.loadingOlder}
+              >
+                {timeline.loadingOlder ? "Loading older messages…" : "Load older messages"}
+              </button>
+            ) : (
+              !timeline.loading && <p className="muted">This is the start of the room.</p>
+            )}
+          </div>
+          {/* role=log: screen readers announce messages as they are added, not the whole list. On
+            a wrapper, not the <ol>: a role there would take the list's role from it, and its
+            items would be list items outside any list. */}
+          <div role="log" aria-label="Messages">
+            <ol className="messages">
+              {timeline.messages.map((message) => (
+                <MessageItem
+                  key={message.id}
+                  message={message}
+                  mine={message.userId === me.id}
+                  canModerate={canModerate}
+                  canReact={member}
+                />
+              ))}
+            </ol>
+          </div>
         </div>
-        {/* role=log: screen readers announce messages as they are added, not the whole list. */}
-        <ol className="messages" role="log" aria-label="Messages" aria-live="polite">
-          {timeline.messages.map((message) => (
-            <MessageItem
-              key={message.id}
-              message={message}
-              mine={message.userId === me.id}
-              canModerate={canModerate}
-              canReact={member}
-            />
-          ))}
-        </ol>
+        {timeline.error && <p className="form-error">{serverErrors(timeline.error)[""]}</p>}
+        {room.data && !member && (
+          <p>
+            You are reading a public room.{" "}
+            <button type="button" onClick={() => join.mutate({ roomId })} disabled={join.isPending}>
+              Join to write
+            </button>
+          </p>
+        )}
+        {member && <Composer roomId={roomId} onSent={timeline.addSent} />}
+        {/* Loads older messages when the top of the list scrolls into view. */}
+        <AutoLoadOlder
+          target={scroller.topRef}
+          root={scroller.ref}
+          onVisible={() => {
+            if (timeline.hasOlder && !timeline.loadingOlder)
+              scroller.keepPosition(() => timeline.loadOlder());
+          }}
+        />
       </div>
-      {timeline.error && <p className="form-error">{serverErrors(timeline.error)[""]}</p>}
-      {room.data && !member && (
-        <p>
-          You are reading a public room.{" "}
-          <button type="button" onClick={() => join.mutate({ roomId })} disabled={join.isPending}>
-            Join to write
-          </button>
-        </p>
-      )}
-      {member && <Composer roomId={roomId} onSent={timeline.addSent} />}
-      {/* Loads older messages when the top of the list scrolls into view. */}
-      <AutoLoadOlder
-        target={scroller.topRef}
-        root={scroller.ref}
-        onVisible={() => {
-          if (timeline.hasOlder && !timeline.loadingOlder) scroller.keepPosition(() => timeline.loadOlder());
-        }}
-      />
     </Page>
   );
 }

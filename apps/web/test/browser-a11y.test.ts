@@ -1,0 +1,202 @@
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type RestartableServer,
+  startRestartableServer,
+} from "../../server/test/support/restartable-server.ts";
+import { type ApiUser, PASSWORD, signUpWithApi, uniqueEmail } from "./support/api-users.ts";
+import { type AxeReport, formatCounts, runAxe } from "./support/axe.ts";
+import { launchChromium, newPerson, pageErrorsOf, requireBuiltWebApp, signIn } from "./support/browser.ts";
+
+let server: RestartableServer;
+let browser: Browser;
+
+beforeAll(async () => {
+  requireBuiltWebApp();
+  [server, browser] = await Promise.all([startRestartableServer(), launchChromium()]);
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+type Who = "signed-out" | "user" | "admin";
+
+interface Visit {
+  name: string;
+  who: Who;
+  path: string;
+  /** What shows once the page has its content (axe must see the loaded page, not "Loading…"). */
+  ready: (page: Page) => Promise<void>;
+}
+
+const heading = (name: string | RegExp) => (page: Page) =>
+  page.getByRole("heading", { level: 1, name }).waitFor();
+
+/** The two ways people see the app: a desktop in the light scheme, a phone in the dark one. */
+const LOOKS = [
+  { name: "desktop light", viewport: { width: 1100, height: 800 }, colorScheme: "light" },
+  { name: "phone dark", viewport: { width: 390, height: 844 }, colorScheme: "dark" },
+] as const;
+
+async function fixtures() {
+  const adminEmail = uniqueEmail("axe-admin");
+  await server.createAdmin({ email: adminEmail, password: PASSWORD, displayName: "Axe Admin" });
+  const user: ApiUser = await signUpWithApi(server.url, "Rosalind");
+  const other = await signUpWithApi(server.url, "Maurice");
+  const room = await user.api.chat.rooms.create.mutate({ name: "Crystallography", isPrivate: false });
+  await other.api.chat.rooms.join.mutate({ roomId: room.id });
+  // Every kind of message the page draws: someone else's with a reaction, an edited one, a
+  // deleted one, and plain ones of one's own.
+  let sent = 0;
+  const send = (who: ApiUser, content: string) =>
+    who.api.chat.messages.send.mutate({ roomId: room.id, content, clientMessageId: `axe-${++sent}` });
+  const theirs = await send(other, "Photo 51 is ready");
+  await user.api.chat.messages.react.mutate({ messageId: theirs.id, emoji: "🎉" });
+  const edited = await send(user, "The helix is clear");
+  await user.api.chat.messages.edit.mutate({ messageId: edited.id, content: "The double helix is clear" });
+  const deleted = await send(user, "Wrong room, sorry");
+  await user.api.chat.messages.delete.mutate({ messageId: deleted.id });
+  await send(user, "Sending the notes");
+  const posted = await fetch(`${server.url}/api/forms/contact`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      name: "Lise Meitner",
+      email: uniqueEmail("lise"),
+      subject: "Pricing",
+      message: "What does a team plan cost?",
+    }),
+  });
+  expect(posted.status).toBe(200);
+  return { adminEmail, user, roomId: room.id };
+}
+
+describe("accessibility (axe-core)", () => {
+  it("finds no serious or critical violation on any page, signed out, as a user and as an admin", async () => {
+    const { adminEmail, user, roomId } = await fixtures();
+    const people: Record<Who, Page> = {
+      "signed-out": await newPerson(browser),
+      user: await newPerson(browser),
+      admin: await newPerson(browser),
+    };
+    await signIn(people.user, server.url, user.email, PASSWORD);
+    await signIn(people.admin, server.url, adminEmail, PASSWORD);
+
+    const visits: Visit[] = [
+      { name: "sign-in", who: "signed-out", path: "/sign-in", ready: heading("Sign in") },
+      { name: "sign-up", who: "signed-out", path: "/sign-up", ready: heading("Create an account") },
+      { name: "contact form", who: "signed-out", path: "/contact", ready: heading("Contact us") },
+      { name: "demo form", who: "signed-out", path: "/demo", ready: heading("Request a demo") },
+      {
+        name: "reset-password (ask for a link)",
+        who: "signed-out",
+        path: "/reset-password",
+        ready: heading("Reset your password"),
+      },
+      {
+        name: "reset-password (new password)",
+        who: "signed-out",
+        path: "/reset-password?token=from-the-email",
+        ready: heading("Choose a new password"),
+      },
+      {
+        name: "verify-email (bad link)",
+        who: "signed-out",
+        path: "/verify-email?token=not-a-real-token",
+        ready: async (page) => {
+          await heading("Verify your email")(page);
+          await page.locator("[role=status] .form-error").waitFor();
+        },
+      },
+      {
+        name: "rooms list",
+        who: "user",
+        path: "/rooms",
+        ready: (page) => page.getByRole("link", { name: "Crystallography" }).waitFor(),
+      },
+      {
+        name: "room with messages",
+        who: "user",
+        path: `/rooms/${roomId}`,
+        ready: async (page) => {
+          await page.getByText("Sending the notes").waitFor();
+          // The reaction picker open, so its buttons are checked too.
+          await page.locator(".react-picker summary").first().click();
+          await page.getByRole("button", { name: "👀" }).first().waitFor();
+        },
+      },
+      {
+        name: "search",
+        who: "user",
+        path: "/search?q=notes",
+        ready: (page) => page.locator(".search-results li").first().waitFor(),
+      },
+      {
+        name: "403 (user opens an admin page)",
+        who: "user",
+        path: "/admin/users",
+        ready: heading("Admins only"),
+      },
+      {
+        name: "admin submissions",
+        who: "admin",
+        path: "/admin/submissions",
+        ready: (page) => page.getByRole("cell", { name: "Lise Meitner" }).waitFor(),
+      },
+      {
+        name: "a submission",
+        who: "admin",
+        path: "/admin/submissions",
+        ready: async (page) => {
+          await page
+            .getByRole("row", { name: /Lise Meitner/ })
+            .getByRole("link")
+            .click();
+          await heading("Contact from Lise Meitner")(page);
+        },
+      },
+      {
+        name: "admin users",
+        who: "admin",
+        path: "/admin/users",
+        ready: (page) => page.getByRole("cell", { name: "Rosalind", exact: true }).waitFor(),
+      },
+      {
+        name: "admin email jobs",
+        who: "admin",
+        path: "/admin/jobs",
+        ready: (page) => page.getByRole("cell", { name: user.email }).first().waitFor(),
+      },
+    ];
+
+    const reports: { visit: string; look: string; report: AxeReport }[] = [];
+    for (const visit of visits) {
+      const page = people[visit.who];
+      for (const look of LOOKS) {
+        await page.setViewportSize(look.viewport);
+        await page.emulateMedia({ colorScheme: look.colorScheme });
+        await page.goto(`${server.url}${visit.path}`);
+        await visit.ready(page);
+        reports.push({ visit: visit.name, look: look.name, report: await runAxe(page) });
+      }
+    }
+
+    // Printed so that the counts can be quoted (and compared run to run).
+    console.log(
+      [
+        "axe-core violations (rules violated, by impact):",
+        ...reports.map(
+          ({ visit, look, report }) => `  ${`${visit} [${look}]`.padEnd(52)} ${formatCounts(report)}`,
+        ),
+      ].join("\n"),
+    );
+    const blocking = reports.flatMap(({ visit, look, report }) =>
+      report.violations
+        .filter((v) => v.impact === "serious" || v.impact === "critical")
+        .map((v) => `${visit} [${look}]: ${v.impact} ${v.id} (${v.help}) at ${v.targets.join(", ")}`),
+    );
+    expect(blocking).toEqual([]);
+    for (const page of Object.values(people)) expect(pageErrorsOf(page)).toEqual([]);
+  });
+});
