@@ -1,4 +1,4 @@
-import type { Browser, Page } from "playwright-core";
+import type { Browser, BrowserContextOptions, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type RestartableServer,
@@ -6,8 +6,10 @@ import {
 } from "../../server/test/support/restartable-server.ts";
 import { type ApiUser, PASSWORD, signUpWithApi } from "./support/api-users.ts";
 import {
+  expectNoSidewaysScroll,
   launchChromium,
   newPerson,
+  PHONE,
   pageErrorsOf,
   requireBuiltWebApp,
   screenshot,
@@ -26,8 +28,8 @@ afterAll(async () => {
   await server?.close();
 });
 
-async function personInRoom(user: ApiUser, roomId: string): Promise<Page> {
-  const page = await newPerson(browser);
+async function personInRoom(user: ApiUser, roomId: string, device?: BrowserContextOptions): Promise<Page> {
+  const page = await newPerson(browser, device);
   await signIn(page, server.url, user.email, PASSWORD);
   await page.goto(`${server.url}/rooms/${roomId}`);
   await expectConnection(page, "Live");
@@ -60,7 +62,76 @@ async function renderedSeqs(page: Page): Promise<number[]> {
   return seqs;
 }
 
+/** Where an element is on the screen (CSS pixels, relative to the viewport). */
+async function boxOf(page: Page, selector: string) {
+  return page
+    .locator(selector)
+    .last()
+    .evaluate((element) => {
+      const { top, bottom, left, right } = element.getBoundingClientRect();
+      return { top, bottom, left, right };
+    });
+}
+
 describe("the room page", () => {
+  it("on a 390 × 844 phone keeps the composer on screen and the newest message in view as messages come", async () => {
+    const ada = await signUpWithApi(server.url, "Ada");
+    const room = await ada.api.chat.rooms.create.mutate({ name: "Pocket", isPrivate: false });
+    // More than a phone's screen holds: the timeline has to scroll.
+    for (let i = 1; i <= 30; i++) {
+      await ada.api.chat.messages.send.mutate({
+        roomId: room.id,
+        content: `earlier message ${i}`,
+        clientMessageId: `pocket-${i}`,
+      });
+    }
+    const page = await personInRoom(ada, room.id, PHONE);
+    await expectMessages(
+      page,
+      Array.from({ length: 30 }, (_, i) => `earlier message ${i + 1}`),
+    );
+
+    const screen = { width: 390, height: 844 };
+    const expectOnScreen = async (selector: string) => {
+      const box = await boxOf(page, selector);
+      expect(box.top, `${selector} top`).toBeGreaterThanOrEqual(0);
+      expect(box.left, `${selector} left`).toBeGreaterThanOrEqual(0);
+      expect(box.bottom, `${selector} bottom`).toBeLessThanOrEqual(screen.height);
+      expect(box.right, `${selector} right`).toBeLessThanOrEqual(screen.width);
+    };
+    /** The newest message lies inside the timeline's visible part (and so on screen). */
+    const expectNewestInView = async () => {
+      await expect
+        .poll(async () => {
+          const [newest, timeline] = [
+            await boxOf(page, "[role=log] .message"),
+            await boxOf(page, ".timeline"),
+          ];
+          return newest.top >= timeline.top && newest.bottom <= timeline.bottom + 1;
+        })
+        .toBe(true);
+      await expectOnScreen("[role=log] .message");
+    };
+
+    await expectOnScreen(".composer");
+    await expectNewestInView();
+    for (let i = 1; i <= 5; i++) {
+      await say(page, `from my phone ${i}`);
+      await expect
+        .poll(() => page.locator("[role=log] .message-body").last().textContent())
+        .toBe(`from my phone ${i}`);
+      await expectNewestInView();
+      await expectOnScreen(".composer");
+    }
+    // The page itself does not scroll: the timeline does.
+    expect(await page.evaluate(() => document.scrollingElement?.scrollHeight)).toBeLessThanOrEqual(
+      screen.height,
+    );
+    await expectNoSidewaysScroll(page);
+    await screenshot(page, "room-phone");
+    expect(pageErrorsOf(page)).toEqual([]);
+  });
+
   it("shows two people each other's messages live, and loses or doubles none across a server restart", async () => {
     const ada = await signUpWithApi(server.url, "Ada");
     const bob = await signUpWithApi(server.url, "Bob");

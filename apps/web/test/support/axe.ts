@@ -29,14 +29,16 @@ export async function runAxe(page: Page): Promise<AxeReport> {
   const violations = await page.evaluate(async () => {
     const engine = (window as unknown as { axe: typeof axe }).axe;
     const result = await engine.run(document, { resultTypes: ["violations"] });
-    return result.violations.map((v) => ({
-      id: v.id,
-      impact: v.impact ?? "unknown",
-      help: v.help,
-      targets: v.nodes.map((node) => node.target.join(" ")),
-    }));
+    return result.violations.map(
+      (v): Violation => ({
+        id: v.id,
+        impact: v.impact ?? "unknown",
+        help: v.help,
+        targets: v.nodes.map((node) => node.target.join(" ")),
+      }),
+    );
   });
-  const counts = Object.fromEntries(IMPACTS.map((impact) => [impact, 0])) as Record<Impact, number>;
+  const counts: Record<Impact, number> = { critical: 0, serious: 0, moderate: 0, minor: 0 };
   for (const violation of violations) {
     if (violation.impact !== "unknown") counts[violation.impact]++;
   }

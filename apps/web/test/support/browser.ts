@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Browser, chromium, type Page } from "playwright-core";
+import { type Browser, type BrowserContextOptions, chromium, type Page } from "playwright-core";
+import { expect } from "vitest";
 
 // Debian's Chromium, never a browser downloaded by Playwright (this machine cannot fetch one).
 const CHROMIUM = "/usr/bin/chromium";
@@ -41,9 +42,19 @@ export async function launchChromium(): Promise<Browser> {
 
 const pageErrors = new WeakMap<Page, string[]>();
 
+const DESKTOP: BrowserContextOptions = { viewport: { width: 1100, height: 800 } };
+
+/** A 390 × 844 phone (an iPhone 12 to 14's CSS pixels), touch, honouring the viewport meta tag. */
+export const PHONE: BrowserContextOptions = {
+  viewport: { width: 390, height: 844 },
+  isMobile: true,
+  hasTouch: true,
+  deviceScaleFactor: 3,
+};
+
 /** A page in a browser context of its own: its own cookies, as another person's browser would be. */
-export async function newPerson(browser: Browser): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
+export async function newPerson(browser: Browser, device: BrowserContextOptions = DESKTOP): Promise<Page> {
+  const context = await browser.newContext(device);
   const page = await context.newPage();
   page.setDefaultTimeout(20_000);
   const errors: string[] = [];
@@ -72,4 +83,18 @@ export async function signIn(page: Page, baseUrl: string, email: string, passwor
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.getByRole("heading", { level: 1, name: "Rooms" }).waitFor();
+}
+
+/**
+ * The page does not scroll sideways: nothing is wider than the screen. Against the device's
+ * width, not only innerWidth: a mobile browser widens its layout viewport to fit wide content.
+ */
+export async function expectNoSidewaysScroll(page: Page) {
+  const width = page.viewportSize()?.width ?? 0;
+  const measured = await page.evaluate(() => ({
+    scrollWidth: document.scrollingElement?.scrollWidth ?? Number.POSITIVE_INFINITY,
+    innerWidth: window.innerWidth,
+  }));
+  expect(measured.innerWidth, "the layout viewport was widened").toBe(width);
+  expect(measured.scrollWidth, "the page scrolls sideways").toBeLessThanOrEqual(measured.innerWidth);
 }
