@@ -72,47 +72,45 @@ export function JobsPage() {
             <caption id="jobs-caption" className="visually-hidden">
               Email jobs, newest first
             </caption>
+            {/* Recipient and status (with Retry) first: on a phone they are in view without scrolling. */}
             <thead>
               <tr>
-                <th scope="col">Queued</th>
-                <th scope="col">Email</th>
                 <th scope="col">To</th>
                 <th scope="col">Status</th>
                 <th scope="col">Attempts</th>
                 <th scope="col">Last error</th>
-                <th scope="col">
-                  <span className="visually-hidden">Retry</span>
-                </th>
+                <th scope="col">Email</th>
+                <th scope="col">Queued</th>
               </tr>
             </thead>
             <tbody>
               {items.map((job) => (
                 <tr key={job.id}>
-                  <td>{dateTime.format(new Date(job.createdAt))}</td>
-                  <td>{job.template}</td>
                   <td className="wrap">{job.toAddress}</td>
                   <td>
-                    <span className={`status job-${job.status}`}>{job.status}</span>
+                    <div className="cell-actions">
+                      <span className={`status job-${job.status}`}>{job.status}</span>
+                      {canRetry(job) && (
+                        <button
+                          type="button"
+                          className="secondary"
+                          onClick={() => {
+                            setOutcome(null);
+                            retry.mutate({ id: job.id });
+                          }}
+                          disabled={retry.isPending}
+                        >
+                          Retry<span className="visually-hidden">: the email to {job.toAddress}</span>
+                        </button>
+                      )}
+                    </div>
                   </td>
                   <td>
                     {job.attempts} of {job.maxAttempts}
                   </td>
                   <td className="wrap">{job.lastError ?? ""}</td>
-                  <td>
-                    {canRetry(job) && (
-                      <button
-                        type="button"
-                        className="secondary"
-                        onClick={() => {
-                          setOutcome(null);
-                          retry.mutate({ id: job.id });
-                        }}
-                        disabled={retry.isPending}
-                      >
-                        Retry<span className="visually-hidden">: the email to {job.toAddress}</span>
-                      </button>
-                    )}
-                  </td>
+                  <td>{job.template}</td>
+                  <td>{dateTime.format(new Date(job.createdAt))}</td>
                 </tr>
               ))}
             </tbody>

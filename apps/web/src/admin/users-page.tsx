@@ -102,16 +102,14 @@ export function UsersPage({ search }: { search: string }) {
             <caption id="users-caption" className="visually-hidden">
               Users, newest first
             </caption>
+            {/* Name and role (with its button) first: on a phone they are in view without scrolling. */}
             <thead>
               <tr>
                 <th scope="col">Name</th>
-                <th scope="col">Email</th>
                 <th scope="col">Role</th>
+                <th scope="col">Email</th>
                 <th scope="col">Email verified</th>
                 <th scope="col">Joined</th>
-                <th scope="col">
-                  <span className="visually-hidden">Change the role</span>
-                </th>
               </tr>
             </thead>
             <tbody>
@@ -121,23 +119,23 @@ export function UsersPage({ search }: { search: string }) {
                     {user.displayName}
                     {user.id === me?.id && <span className="muted"> (you)</span>}
                   </td>
-                  <td className="wrap">{user.email}</td>
                   <td>
-                    <span className={`status role-${user.role}`}>{user.role}</span>
+                    <div className="cell-actions">
+                      <span className={`status role-${user.role}`}>{user.role}</span>
+                      <button
+                        type="button"
+                        className="secondary"
+                        onClick={() => change(user)}
+                        disabled={setRole.isPending}
+                      >
+                        {user.role === "admin" ? "Remove admin" : "Make admin"}
+                        <span className="visually-hidden">: {user.displayName}</span>
+                      </button>
+                    </div>
                   </td>
+                  <td className="wrap">{user.email}</td>
                   <td>{user.emailVerified ? "yes" : "no"}</td>
                   <td>{dateTime.format(new Date(user.createdAt))}</td>
-                  <td>
-                    <button
-                      type="button"
-                      className="secondary"
-                      onClick={() => change(user)}
-                      disabled={setRole.isPending}
-                    >
-                      {user.role === "admin" ? "Remove admin" : "Make admin"}
-                      <span className="visually-hidden">: {user.displayName}</span>
-                    </button>
-                  </td>
                 </tr>
               ))}
             </tbody>

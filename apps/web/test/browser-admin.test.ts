@@ -1,0 +1,190 @@
+import { createParleyClient, type ParleyClient } from "@parley/client";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type RestartableServer,
+  startRestartableServer,
+} from "../../server/test/support/restartable-server.ts";
+import { PASSWORD, signUpWithApi, uniqueEmail } from "./support/api-users.ts";
+import {
+  expectNoSidewaysScroll,
+  launchChromium,
+  newPerson,
+  PHONE,
+  pageErrorsOf,
+  requireBuiltWebApp,
+  screenshot,
+  signIn,
+} from "./support/browser.ts";
+import { insertDeadJob } from "./support/email-jobs.ts";
+import { recordedEmails } from "./support/recorded-emails.ts";
+
+let server: RestartableServer;
+let browser: Browser;
+/** The only admin on this server (the last-admin refusal depends on it). */
+let admin: { email: string; api: ParleyClient };
+
+beforeAll(async () => {
+  requireBuiltWebApp();
+  [server, browser] = await Promise.all([startRestartableServer(), launchChromium()]);
+  const email = uniqueEmail("admin");
+  await server.createAdmin({ email, password: PASSWORD, displayName: "Team Admin" });
+  const { token } = await createParleyClient({ url: server.url }).auth.login.mutate({
+    email,
+    password: PASSWORD,
+  });
+  if (!token) throw new Error("no token for the admin");
+  admin = { email, api: createParleyClient({ url: server.url, token }) };
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+const heading = (page: Page, name: string) => page.getByRole("heading", { level: 1, name }).waitFor();
+
+async function adminOnPhone(): Promise<Page> {
+  const page = await newPerson(browser, PHONE);
+  await signIn(page, server.url, admin.email, PASSWORD);
+  return page;
+}
+
+describe("the admin pages", () => {
+  it("show a non-admin the 403 page at every /admin address (no filters, no error), and send the signed-out to sign in", async () => {
+    const grace = await signUpWithApi(server.url, "Grace");
+    const page = await newPerson(browser);
+    await signIn(page, server.url, grace.email, PASSWORD);
+    expect(await page.getByRole("link", { name: "Admin" }).count()).toBe(0);
+    for (const path of [
+      "/admin/submissions",
+      "/admin/users",
+      "/admin/jobs",
+      "/admin/submissions/x",
+      "/admin",
+    ]) {
+      await page.goto(`${server.url}${path}`);
+      await heading(page, "Admins only");
+      expect(await page.getByRole("combobox").count(), path).toBe(0);
+      expect(await page.locator(".form-error, [role=alert]").count(), path).toBe(0);
+      expect(await page.getByRole("navigation", { name: "Admin" }).count(), path).toBe(0);
+    }
+    await screenshot(page, "admin-403");
+
+    // Signed out: the sign-in page, which comes back to the admin page once an admin signs in.
+    const stranger = await newPerson(browser);
+    await stranger.goto(`${server.url}/admin/jobs`);
+    await heading(stranger, "Sign in");
+    await stranger.getByLabel("Email").fill(admin.email);
+    await stranger.getByLabel("Password").fill(PASSWORD);
+    await stranger.getByRole("button", { name: "Sign in" }).click();
+    await heading(stranger, "Email jobs");
+    expect(new URL(stranger.url()).pathname).toBe("/admin/jobs");
+    expect([...pageErrorsOf(page), ...pageErrorsOf(stranger)]).toEqual([]);
+  });
+
+  it("on a phone: finds a user by name, refuses to demote the last admin in the server's words, and makes the user an admin", async () => {
+    const ada = await signUpWithApi(server.url, "Lovelace");
+    await signUpWithApi(server.url, "Babbage");
+    const page = await adminOnPhone();
+    await page.getByRole("link", { name: "Admin" }).click();
+    await heading(page, "Form submissions");
+    await page.getByRole("navigation", { name: "Admin" }).getByRole("link", { name: "Users" }).click();
+    await heading(page, "Users");
+    await page.getByRole("cell", { name: "Babbage", exact: true }).waitFor();
+    await expectNoSidewaysScroll(page);
+
+    await page.getByLabel("Name or email").fill("lovel");
+    await page.getByRole("button", { name: "Search", exact: true }).click();
+    await expect.poll(() => new URL(page.url()).searchParams.get("search")).toBe("lovel");
+    const rows = page.locator("tbody tr");
+    await expect.poll(() => rows.allTextContents()).toEqual([expect.stringContaining("Lovelace")]);
+    expect(await rows.first().textContent()).toContain(ada.email);
+
+    // The only admin removing their own role: asked to confirm, then refused by the server.
+    await page.getByLabel("Name or email").fill(admin.email);
+    await page.getByRole("button", { name: "Search", exact: true }).click();
+    await page.getByRole("cell", { name: "Team Admin (you)" }).waitFor();
+    page.once("dialog", (dialog) => void dialog.accept());
+    await page.getByRole("button", { name: /^Remove admin/ }).click();
+    await page.getByRole("alert").getByText("This is the only admin: promote someone else first").waitFor();
+    await screenshot(page, "admin-users-last-admin");
+    expect((await admin.api.auth.me.query())?.role).toBe("admin");
+
+    await page.getByLabel("Name or email").fill("Lovelace");
+    await page.getByRole("button", { name: "Search", exact: true }).click();
+    const adaRow = page.getByRole("row", { name: /Lovelace/ });
+    await adaRow.getByRole("button", { name: /^Make admin/ }).click();
+    await page.getByRole("status").getByText("Lovelace is now an admin.").waitFor();
+    await expect.poll(() => adaRow.locator(".status").textContent()).toBe("admin");
+    await adaRow.getByRole("button", { name: /^Remove admin/ }).waitFor();
+    expect((await ada.api.auth.me.query())?.role).toBe("admin");
+    await expectNoSidewaysScroll(page);
+    await screenshot(page, "admin-users");
+    expect(pageErrorsOf(page)).toEqual([]);
+  });
+
+  it("on a phone: filters the email jobs by status and retries a dead one, which is then sent", async () => {
+    const to = uniqueEmail("dead-letter");
+    const jobId = await insertDeadJob(server.databaseUrl, to);
+    const page = await adminOnPhone();
+    await page.goto(`${server.url}/admin/jobs`);
+    await heading(page, "Email jobs");
+    await page.getByRole("cell", { name: to, exact: true }).waitFor();
+    await expectNoSidewaysScroll(page);
+
+    await page.getByLabel("Status").selectOption("dead");
+    const statuses = page.locator("tbody tr .status");
+    await expect.poll(() => statuses.allTextContents()).toEqual(["dead"]);
+    const row = page.getByRole("row", { name: new RegExp(to) });
+    await row.getByText("Error: simulated outage").waitFor();
+    await screenshot(page, "admin-jobs-dead");
+    await row.getByRole("button", { name: /^Retry/ }).click();
+    await page.getByRole("status").getByText(`The email to ${to} will be sent again now.`).waitFor();
+
+    // The worker takes it again and sends it: it leaves the dead filter and appears under sent.
+    await expect
+      .poll(
+        async () => (await admin.api.admin.jobs.list.query({})).items.find((j) => j.id === jobId)?.status,
+        {
+          timeout: 20_000,
+        },
+      )
+      .toBe("sent");
+    expect(await recordedEmails(server.databaseUrl, to)).toHaveLength(1);
+    await page.getByLabel("Status").selectOption("sent");
+    await expect.poll(() => row.locator(".status").textContent()).toBe("sent");
+    expect(await row.getByRole("button", { name: /^Retry/ }).count()).toBe(0);
+    await page.getByLabel("Status").selectOption("dead");
+    await page.getByText("No email jobs match.").waitFor();
+    await expectNoSidewaysScroll(page);
+    await screenshot(page, "admin-jobs-sent");
+    expect(pageErrorsOf(page)).toEqual([]);
+  });
+
+  it("on a phone: the submissions table and a submission with long text fit the screen", async () => {
+    const longEmail = uniqueEmail(`a-very-long-local-part-for-a-narrow-screen-${"x".repeat(30)}`);
+    const posted = await fetch(`${server.url}/api/forms/contact`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        name: "Katherine Johnson",
+        email: longEmail,
+        subject: "Orbital mechanics for the whole support team",
+        message: `A message with a long word: ${"trajectory".repeat(12)}`,
+      }),
+    });
+    expect(posted.status).toBe(200);
+    const page = await adminOnPhone();
+    await page.goto(`${server.url}/admin/submissions`);
+    await page.getByRole("cell", { name: "Katherine Johnson" }).waitFor();
+    await expectNoSidewaysScroll(page);
+    await page
+      .getByRole("row", { name: /Katherine Johnson/ })
+      .getByRole("link")
+      .click();
+    await heading(page, "Contact from Katherine Johnson");
+    await expectNoSidewaysScroll(page);
+    await screenshot(page, "admin-submission-phone");
+    expect(pageErrorsOf(page)).toEqual([]);
+  });
+});
