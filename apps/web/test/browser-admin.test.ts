@@ -156,8 +156,49 @@ describe("the admin pages", () => {
     expect(await row.getByRole("button", { name: /^Retry/ }).count()).toBe(0);
     await page.getByLabel("Status").selectOption("dead");
     await page.getByText("No email jobs match.").waitFor();
+
+    // A stale row: another admin retried this job and it went out meanwhile. The server's
+    // refusal is shown in its own words, and nothing is sent twice.
+    const other = uniqueEmail("stale-row");
+    const otherId = await insertDeadJob(server.databaseUrl, other);
+    await page.reload();
+    await heading(page, "Email jobs");
+    await page.getByLabel("Status").selectOption("dead");
+    const staleRow = page.getByRole("row", { name: new RegExp(other) });
+    await staleRow.waitFor();
+    await admin.api.admin.jobs.retry.mutate({ id: otherId });
+    await expect
+      .poll(
+        async () => (await admin.api.admin.jobs.list.query({})).items.find((j) => j.id === otherId)?.status,
+        {
+          timeout: 20_000,
+        },
+      )
+      .toBe("sent");
+    await staleRow.getByRole("button", { name: /^Retry/ }).click();
+    await page.getByRole("alert").getByText("This email was already sent").waitFor();
+    expect(await recordedEmails(server.databaseUrl, other)).toHaveLength(1);
     await expectNoSidewaysScroll(page);
     await screenshot(page, "admin-jobs-sent");
+    expect(pageErrorsOf(page)).toEqual([]);
+  });
+
+  it("shows an admin demoted while the page is open the 403 page, not an error, and drops the Admin link", async () => {
+    const demoted = await signUpWithApi(server.url, "Demoted");
+    const me = await demoted.api.auth.me.query();
+    if (!me) throw new Error("signed up without a session");
+    await admin.api.admin.users.setRole.mutate({ userId: me.id, role: "admin" });
+    const page = await newPerson(browser);
+    await signIn(page, server.url, demoted.email, PASSWORD);
+    await page.getByRole("link", { name: "Admin" }).click();
+    await heading(page, "Form submissions");
+
+    await admin.api.admin.users.setRole.mutate({ userId: me.id, role: "user" });
+    await page.getByRole("navigation", { name: "Admin" }).getByRole("link", { name: "Email jobs" }).click();
+    await heading(page, "Admins only");
+    await expect.poll(() => page.getByRole("link", { name: "Admin" }).count()).toBe(0);
+    expect(await page.getByRole("navigation", { name: "Admin" }).count()).toBe(0);
+    expect(await page.locator(".form-error, [role=alert]:not(:empty)").count()).toBe(0);
     expect(pageErrorsOf(page)).toEqual([]);
   });
 
