@@ -89,6 +89,21 @@ describe("parley --help", () => {
     for (const entry of commands) expect(run.stdout).toContain(`  ${entry.name}`);
   });
 
+  it("lists the same exit codes in the README's CLI section as in `parley --help`", async () => {
+    const readme = await readFile(join(cliDir, "..", "..", "README.md"), "utf8");
+    const section = readme.slice(
+      readme.indexOf("## The CLI"),
+      readme.indexOf("\n## ", readme.indexOf("## The CLI") + 1),
+    );
+    const rows = [...section.matchAll(/^\| (\d+) \| (.+) \|$/gm)].map(([, code, text]) => [
+      Number(code),
+      text,
+    ]);
+    expect(rows).toEqual(
+      (Object.keys(ExitCode) as ExitCodeName[]).map((name) => [ExitCode[name], EXIT_CODE_HELP[name]]),
+    );
+  });
+
   it("exits 2 for a bare `parley`, a group without its command, and an unknown command", async () => {
     const configHome = await freshConfigHome();
     expect(await runParley([], { configHome })).toMatchObject({ code: 2 });

@@ -1,4 +1,3 @@
-import { loginInput } from "@parley/api/schemas";
 import { CliError, describeFailure, ExitCode, usageError } from "../cli-error.ts";
 import { defineCommand } from "../command.ts";
 import { configFile, forgetCredentials, saveCredentials } from "../config-store.ts";
@@ -25,7 +24,10 @@ export const login = defineCommand({
       if (!ctx.io.stdin.isTTY) throw usageError("--email is required when standard input is not a terminal");
       email = await prompt(ctx.io, "Email: ");
     }
-    const parsed = loginInput.safeParse({ email, password: await readSecret(ctx.io, "Password: ") });
+    const password = await readSecret(ctx.io, "Password: ");
+    // Imported here: the schemas bring zod (0.1-0.3 s to load), which whoami and logout do not need.
+    const { loginInput } = await import("@parley/api/schemas");
+    const parsed = loginInput.safeParse({ email, password });
     if (!parsed.success) {
       const problems = parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
       throw usageError(`Invalid input:\n${problems.join("\n")}`);
