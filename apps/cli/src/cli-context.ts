@@ -1,5 +1,4 @@
-import { createParleyClient, type ParleyClient } from "@parley/client";
-import WebSocket from "ws";
+import type { ParleyClient, ParleyClientOptions } from "@parley/client";
 import { CliError, ExitCode } from "./cli-error.ts";
 import { type Credentials, readConfig, serverKey } from "./config-store.ts";
 
@@ -18,14 +17,19 @@ export interface CommandContext {
   /** The server's base URL (--url, $PARLEY_URL, the last one used, or localhost:3000). */
   url: string;
   configDir: string;
+  /** --json was given: results as JSON on stdout, notices and errors as JSON lines on stderr. */
+  json: boolean;
   /** A client for `url` without credentials (login). */
-  anonymous(): ParleyClient;
+  anonymous(): Promise<ParleyClient>;
   /** A client with the token stored for `url`; fails with exit code 3 when there is none. */
   signedIn(options?: { onSocketOpen?: () => void; onSocketClose?: () => void }): Promise<{
     api: ParleyClient;
     credentials: Credentials;
   }>;
   print(line: string): void;
+  /** One JSON value on a line of its own (a whole listing, or one event of a stream). */
+  printJson(value: unknown): void;
+  /** A notice for the person watching, on stderr (with --json, as {"notice": line}). */
   warn(line: string): void;
 }
 
@@ -46,12 +50,30 @@ export async function resolveUrl(flag: string | undefined, io: CliIo, configDir:
   }
 }
 
-export function createCommandContext(io: CliIo, url: string, configDir: string): CommandContext {
+/**
+ * The tRPC client and ws, imported on first use: most of what the CLI loads, and nothing that
+ * `--help` or a usage error needs.
+ */
+async function loadClient(options: ParleyClientOptions): Promise<ParleyClient> {
+  const [{ createParleyClient }, { default: WebSocket }] = await Promise.all([
+    import("@parley/client"),
+    import("ws"),
+  ]);
+  return createParleyClient({ ...options, WebSocket });
+}
+
+export function createCommandContext(
+  io: CliIo,
+  url: string,
+  configDir: string,
+  json: boolean,
+): CommandContext {
   return {
     io,
     url,
     configDir,
-    anonymous: () => createParleyClient({ url, WebSocket }),
+    json,
+    anonymous: () => loadClient({ url }),
     async signedIn(options = {}) {
       const credentials = (await readConfig(configDir)).servers[serverKey(url)];
       if (!credentials) {
@@ -60,10 +82,11 @@ export function createCommandContext(io: CliIo, url: string, configDir: string):
           ExitCode.auth,
         );
       }
-      const api = createParleyClient({ url, token: credentials.token, WebSocket, ...options });
+      const api = await loadClient({ url, token: credentials.token, ...options });
       return { api, credentials };
     },
     print: (line) => io.stdout.write(`${line}\n`),
-    warn: (line) => io.stderr.write(`${line}\n`),
+    printJson: (value) => io.stdout.write(`${JSON.stringify(value)}\n`),
+    warn: (line) => io.stderr.write(`${json ? JSON.stringify({ notice: line }) : line}\n`),
   };
 }

@@ -1,17 +1,36 @@
-import { TRPCClientError } from "@parley/client";
-
-/** The CLI's exit codes: part of its interface, for scripts that call it. */
+/**
+ * The CLI's exit codes: part of its interface, for scripts that call it. `parley --help` and
+ * apps/cli/README.md list them from EXIT_CODE_HELP; a test holds the two to this table.
+ */
 export const ExitCode = {
   ok: 0,
-  /** The server refused, or could not be reached. */
+  /** The server refused (not allowed, a conflict, its own error), or a local step failed. */
   failed: 1,
   /** Bad usage: unknown command or option, missing or invalid argument. */
   usage: 2,
   /** Not signed in, session expired, or wrong email or password. */
   auth: 3,
+  /** No such room, user or other thing, or none that you may see. */
+  notFound: 4,
+  /** The server could not be reached (not running, wrong --url, network down). */
+  unreachable: 5,
 } as const;
 
-export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+export type ExitCodeName = keyof typeof ExitCode;
+export type ExitCodeValue = (typeof ExitCode)[ExitCodeName];
+
+/** One line per code, for --help. */
+export const EXIT_CODE_HELP: Record<ExitCodeName, string> = {
+  ok: "done",
+  failed: "the server refused (not allowed, a conflict, its own error)",
+  usage: "bad usage: unknown command or option, missing or invalid argument",
+  auth: "not signed in, session ended, or wrong email or password",
+  notFound: "no such room or user (or none you may see)",
+  unreachable: "cannot reach the server (not running? wrong --url?)",
+};
+
+export const exitCodeName = (code: ExitCodeValue): ExitCodeName =>
+  (Object.keys(ExitCode) as ExitCodeName[]).find((name) => ExitCode[name] === code) ?? "failed";
 
 /** A failure with the message a person should read and the exit code a script should see. */
 export class CliError extends Error {
@@ -48,10 +67,13 @@ function fieldErrorLines(data: unknown): string[] {
 /** Why a call failed, in words, with the exit code it maps to. */
 export function describeFailure(error: unknown, url: string): CliError {
   if (error instanceof CliError) return error;
-  if (error instanceof TRPCClientError) {
+  // By name, not instanceof: importing the class would load the tRPC client for every command,
+  // `parley --help` included.
+  if (error instanceof Error && error.name === "TRPCClientError" && "data" in error) {
     const data: unknown = error.data;
     const code = isRecord(data) && typeof data.code === "string" ? data.code : null;
     if (code === "UNAUTHORIZED") return new CliError(error.message, ExitCode.auth);
+    if (code === "NOT_FOUND") return new CliError(error.message, ExitCode.notFound);
     if (code === "BAD_REQUEST") {
       const lines = fieldErrorLines(data);
       return new CliError(
@@ -64,6 +86,7 @@ export function describeFailure(error: unknown, url: string): CliError {
     // No tRPC code: the request never got an answer.
     return new CliError(
       `Cannot reach the Parley server at ${url} (${error.message}). Is it running? Try --url.`,
+      ExitCode.unreachable,
     );
   }
   return new CliError(error instanceof Error ? error.message : String(error));

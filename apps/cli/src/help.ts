@@ -1,11 +1,9 @@
-import { type Command, commonOptions } from "./command.ts";
+import { EXIT_CODE_HELP, ExitCode, type ExitCodeName } from "./cli-error.ts";
+import { type Command, type CommandEntry, commonOptions } from "./command.ts";
 
 const EXIT_CODES = [
   "Exit codes:",
-  "  0  done",
-  "  1  failed: the server refused, or could not be reached",
-  "  2  bad usage: unknown command or option, missing or invalid argument",
-  "  3  not signed in, session ended, or wrong email or password",
+  ...(Object.keys(ExitCode) as ExitCodeName[]).map((name) => `  ${ExitCode[name]}  ${EXIT_CODE_HELP[name]}`),
 ].join("\n");
 
 const ENVIRONMENT = [
@@ -15,7 +13,17 @@ const ENVIRONMENT = [
   "  XDG_CONFIG_HOME   where the parley/ config directory is (default: ~/.config)",
 ].join("\n");
 
-function optionLines(options: Command["options"]): string[] {
+const OUTPUT = [
+  "Output:",
+  "  Results go to standard output; errors and notices to standard error, as `parley: MESSAGE`.",
+  "  The listings take --json (their help says how they print with it); with --json, errors and",
+  "  notices are JSON lines on standard error too:",
+  '  {"error":{"code":"notFound","exitCode":4,"message":"…"}} or {"notice":"…"}.',
+].join("\n");
+
+type OptionEntries = Command["options"];
+
+function optionLines(options: OptionEntries): string[] {
   const entries = Object.entries({ ...options, ...commonOptions }).map(([name, option]) => {
     const flag = `${"short" in option && option.short ? `-${option.short}, ` : ""}--${name}`;
     const value = option.type === "string" ? ` ${"valueName" in option ? option.valueName : "VALUE"}` : "";
@@ -25,21 +33,27 @@ function optionLines(options: Command["options"]): string[] {
   return entries.map(([flag, description]) => `  ${flag.padEnd(width)}  ${description}`);
 }
 
-export function mainHelp(commands: Command[]): string {
+function commandList(commands: CommandEntry[]): string[] {
   const usages = commands.map((c) => [`${c.name}${c.synopsis ? ` ${c.synopsis}` : ""}`, c.summary] as const);
   const width = Math.max(...usages.map(([usage]) => usage.length));
+  return usages.map(([usage, summary]) => `  ${usage.padEnd(width)}  ${summary}`);
+}
+
+export function mainHelp(commands: CommandEntry[]): string {
   return [
     "parley: the Parley command line, for the people who run a Parley service",
     "",
     "Usage: parley COMMAND [OPTIONS]",
     "",
     "Commands:",
-    ...usages.map(([usage, summary]) => `  ${usage.padEnd(width)}  ${summary}`),
+    ...commandList(commands),
     "",
     "Options every command takes:",
-    ...optionLines({}),
+    ...optionLines({ version: { type: "boolean", short: "V", description: "print the version of parley" } }),
     "",
     "Run `parley COMMAND --help` for a command's options.",
+    "",
+    OUTPUT,
     "",
     ENVIRONMENT,
     "",
@@ -48,11 +62,26 @@ export function mainHelp(commands: Command[]): string {
   ].join("\n");
 }
 
-export function commandHelp(command: Command): string {
+/** `parley rooms --help`: the commands of one group ("rooms list", "rooms create"). */
+export function groupHelp(group: string, commands: CommandEntry[]): string {
   return [
-    `parley ${command.name}: ${command.summary}`,
+    `parley ${group}: ${commands.map((c) => c.name.slice(group.length + 1)).join(", ")}`,
     "",
-    `Usage: parley ${command.name}${command.synopsis ? ` ${command.synopsis}` : ""} [OPTIONS]`,
+    `Usage: parley ${group} COMMAND [OPTIONS]`,
+    "",
+    "Commands:",
+    ...commandList(commands),
+    "",
+    `Run \`parley ${group} COMMAND --help\` for a command's options.`,
+    "",
+  ].join("\n");
+}
+
+export function commandHelp(entry: CommandEntry, command: Command): string {
+  return [
+    `parley ${entry.name}: ${entry.summary}`,
+    "",
+    `Usage: parley ${entry.name}${entry.synopsis ? ` ${entry.synopsis}` : ""} [OPTIONS]`,
     "",
     command.details,
     "",

@@ -1,3 +1,4 @@
+import cliPackage from "../package.json" with { type: "json" };
 import { runCli } from "./cli.ts";
 
 // The CLI's entry point, and the one place it touches the process: environment, streams,
@@ -13,13 +14,17 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   });
 }
 
-const code = await runCli(process.argv.slice(2), {
-  // biome-ignore lint/style/noProcessEnv: the CLI's entry point reads the environment here, once.
-  env: { ...process.env },
-  stdin: process.stdin,
-  stdout: process.stdout,
-  stderr: process.stderr,
-  signal: abort.signal,
-});
+const code = await runCli(
+  process.argv.slice(2),
+  {
+    // biome-ignore lint/style/noProcessEnv: the CLI's entry point reads the environment here, once.
+    env: { ...process.env },
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    signal: abort.signal,
+  },
+  cliPackage.version,
+);
 // Exits now rather than when the event loop drains: a closing WebSocket would hold it a second.
 process.exit(code);

@@ -17,7 +17,7 @@ export async function findRoom(api: ParleyClient, nameOrId: string): Promise<{ i
   if (matches.length === 0) {
     throw new CliError(
       `No room named "${nameOrId}" that you can see (try: parley rooms list)`,
-      ExitCode.usage,
+      ExitCode.notFound,
     );
   }
   throw new CliError(

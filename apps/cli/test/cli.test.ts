@@ -1,11 +1,15 @@
-import { stat } from "node:fs/promises";
+import { randomUUID } from "node:crypto";
+import { mkdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createParleyClient, type ParleyClient } from "@parley/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  freePort,
   type RestartableServer,
   startRestartableServer,
 } from "../../server/test/support/restartable-server.ts";
+import { ExitCode } from "../src/cli-error.ts";
+import { commands } from "../src/commands/index.ts";
 import { freshConfigHome, runParley, startParley } from "./cli-process.ts";
 import { parseCsv } from "./parse-csv.ts";
 
@@ -242,5 +246,259 @@ describe("parley admin and submissions", () => {
     const run = await runParley(["submissions", "list"], { configHome: await loggedIn(email) });
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^parley: Not allowed: /);
+  });
+});
+
+/** A config home signed in as a new admin (made in the database, as an operator would). */
+async function adminHome(): Promise<{ email: string; configHome: string }> {
+  const email = uniqueEmail("admin");
+  await server.createAdmin({ email, password: PASSWORD, displayName: "Operator" });
+  return { email, configHome: await loggedIn(email) };
+}
+
+const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
+/** Parses JSON, failing the test with the text when it is not JSON. */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error(`not JSON:\n${text}`);
+  }
+}
+
+/**
+ * One check per listing: each runs it with --json against real data and checks the fields. A
+ * listing added to the command table without an entry here fails the first test below.
+ */
+const jsonListingChecks: Record<string, () => Promise<void>> = {
+  async "rooms list"() {
+    const { email, api } = await signUp("Lister");
+    const room = await api.chat.rooms.create.mutate({ name: `JSON room ${randomUUID()}`, isPrivate: true });
+    const run = await runParley(["rooms", "list", "--json", "--search", room.name], {
+      configHome: await loggedIn(email),
+    });
+    expect(run).toMatchObject({ code: 0, stderr: "" });
+    const rooms = parseJson(run.stdout);
+    expect(rooms).toEqual([
+      {
+        id: room.id,
+        name: room.name,
+        description: null,
+        isPrivate: true,
+        memberCount: 1,
+        myRole: "owner",
+        unreadCount: 0,
+        lastSeq: expect.any(Number),
+        createdAt: expect.stringMatching(ISO_TIME),
+      },
+    ]);
+  },
+
+  async "users list"() {
+    const admin = await adminHome();
+    const bob = await signUp("Bob");
+    const run = await runParley(["users", "list", "--json", "--search", bob.email], {
+      configHome: admin.configHome,
+    });
+    expect(run).toMatchObject({ code: 0, stderr: "" });
+    expect(parseJson(run.stdout)).toEqual([
+      {
+        id: expect.any(String),
+        email: bob.email,
+        displayName: "Bob",
+        role: "user",
+        emailVerified: false,
+        createdAt: expect.stringMatching(ISO_TIME),
+      },
+    ]);
+  },
+
+  async "submissions list"() {
+    const admin = await adminHome();
+    const email = uniqueEmail("lead");
+    await createParleyClient({ url: server.url }).forms.contact.submit.mutate({
+      name: "Ada Lovelace",
+      email,
+      subject: "A quote",
+      message: "For 12 people,\nplease.",
+      website: "",
+    });
+    const run = await runParley(["submissions", "list", "--json", "--kind", "contact"], {
+      configHome: admin.configHome,
+    });
+    expect(run).toMatchObject({ code: 0, stderr: "" });
+    const submissions = parseJson(run.stdout);
+    expect(Array.isArray(submissions)).toBe(true);
+    expect((submissions as { email: string }[]).filter((s) => s.email === email)).toEqual([
+      {
+        id: expect.any(String),
+        createdAt: expect.stringMatching(ISO_TIME),
+        kind: "contact",
+        status: "new",
+        name: "Ada Lovelace",
+        email,
+        company: null,
+        fields: {
+          subject: "A quote",
+          message: "For 12 people,\nplease.",
+          companySize: null,
+          role: null,
+          useCase: null,
+          preferredDate: null,
+          timezone: null,
+          phone: null,
+        },
+      },
+    ]);
+    const both = await runParley(["submissions", "list", "--json", "--csv"], {
+      configHome: admin.configHome,
+    });
+    expect(both.code).toBe(ExitCode.usage);
+  },
+
+  async tail() {
+    const ada = await signUp("Ada");
+    const room = await ada.api.chat.rooms.create.mutate({ name: `Tail ${randomUUID()}`, isPrivate: false });
+    await ada.api.chat.messages.send.mutate({ roomId: room.id, content: "before", clientMessageId: "b" });
+    const { email } = await signUp("Watcher");
+    const tail = startParley(["tail", room.id, "--json"], { configHome: await loggedIn(email) });
+    const lines = () => tail.stdout().split("\n").filter(Boolean).map(parseJson);
+    try {
+      await tail.until(({ stderr }) => stderr.includes("tailing"));
+      const sent = await ada.api.chat.messages.send.mutate({
+        roomId: room.id,
+        content: "after",
+        clientMessageId: "a",
+      });
+      await ada.api.chat.messages.edit.mutate({ messageId: sent.id, content: "after, edited" });
+      await ada.api.chat.messages.delete.mutate({ messageId: sent.id });
+      await tail.until(({ stdout }) => stdout.includes("message.deleted"));
+    } finally {
+      tail.child.kill("SIGINT");
+    }
+    expect(await tail.exited).toBe(0);
+    // Notices are JSON lines too.
+    expect(tail.stderr().split("\n").filter(Boolean).map(parseJson)).toContainEqual({
+      notice: `tailing ${room.name} (Ctrl-C to stop)`,
+    });
+    const message = (content: string, seq: number) => ({
+      id: expect.any(String),
+      seq,
+      userId: expect.any(String),
+      authorName: "Ada",
+      content,
+      createdAt: expect.stringMatching(ISO_TIME),
+      editedAt: null,
+      deletedAt: null,
+    });
+    const [before, after, edited, deleted] = lines();
+    expect(before).toEqual({
+      type: "message.created",
+      roomId: room.id,
+      seq: 2,
+      message: message("before", 2),
+    });
+    expect(after).toEqual({ type: "message.created", roomId: room.id, seq: 3, message: message("after", 3) });
+    expect(edited).toEqual({
+      type: "message.updated",
+      roomId: room.id,
+      seq: 4,
+      messageId: expect.any(String),
+      content: "after, edited",
+      editedAt: expect.stringMatching(ISO_TIME),
+    });
+    expect(deleted).toEqual({
+      type: "message.deleted",
+      roomId: room.id,
+      seq: 5,
+      messageId: expect.any(String),
+      deletedAt: expect.stringMatching(ISO_TIME),
+    });
+    expect(lines()).toHaveLength(4);
+  },
+};
+
+describe("parley --json", () => {
+  it("has a check below for every listing in the command table (each command that takes --json)", async () => {
+    const listings: string[] = [];
+    for (const entry of commands) if ((await entry.load()).json) listings.push(entry.name);
+    expect(Object.keys(jsonListingChecks).sort()).toEqual(listings.sort());
+  });
+
+  for (const [name, check] of Object.entries(jsonListingChecks)) {
+    it(`${name} --json prints the documented fields, times in ISO 8601`, check);
+  }
+
+  it("prints an error as one JSON line on stderr, with the exit code's name and number", async () => {
+    const run = await runParley(["rooms", "list", "--json"], {
+      configHome: await freshConfigHome(),
+      url: server.url,
+    });
+    expect(run).toMatchObject({ code: ExitCode.auth, stdout: "" });
+    expect(run.stderr.endsWith("}\n")).toBe(true);
+    expect(run.stderr.trimEnd().split("\n")).toHaveLength(1);
+    expect(parseJson(run.stderr)).toEqual({
+      error: {
+        code: "auth",
+        exitCode: 3,
+        message: `Not signed in to ${server.url}: run \`parley login --url ${server.url}\` first.`,
+      },
+    });
+  });
+});
+
+describe("parley exit codes", () => {
+  it("exits 2 for a usage error: a missing argument", async () => {
+    const run = await runParley(["rooms", "create"], {
+      configHome: await freshConfigHome(),
+      url: server.url,
+    });
+    expect(run).toMatchObject({ code: ExitCode.usage, stdout: "" });
+    expect(run.stderr).toContain("usage: parley rooms create NAME");
+  });
+
+  it("exits 4 for a room that does not exist, by name or by id, and for an unknown user's email", async () => {
+    const { email } = await signUp("Seeker");
+    const configHome = await loggedIn(email);
+    const byName = await runParley(["send", "No such room", "hello"], { configHome });
+    expect(byName).toMatchObject({ code: ExitCode.notFound, stdout: "" });
+    expect(byName.stderr).toContain('No room named "No such room"');
+    const byId = await runParley(["tail", randomUUID()], { configHome });
+    expect(byId).toMatchObject({ code: ExitCode.notFound, stdout: "" });
+    const admin = await adminHome();
+    const user = await runParley(["users", "set-role", uniqueEmail("nobody"), "admin"], {
+      configHome: admin.configHome,
+    });
+    expect(user).toMatchObject({ code: ExitCode.notFound, stdout: "" });
+    expect(user.stderr).toContain("No user with the email");
+  });
+
+  it("exits 5 when nobody listens at the server's URL, with and without --json", async () => {
+    const url = `http://127.0.0.1:${await freePort()}`;
+    const run = await runParley(["login", "--email", uniqueEmail("early")], {
+      configHome: await freshConfigHome(),
+      url,
+      stdin: `${PASSWORD}\n`,
+    });
+    expect(run).toMatchObject({ code: ExitCode.unreachable, stdout: "" });
+    expect(run.stderr).toMatch(
+      new RegExp(`^parley: Cannot reach the Parley server at ${url} .*Try --url\\.\n$`),
+    );
+
+    // A session kept for that server from before it went away.
+    const configHome = await freshConfigHome();
+    await mkdir(join(configHome, "parley"), { recursive: true });
+    const config = { lastUrl: url, servers: { [url]: { token: "a-token", email: "gone@example.com" } } };
+    await writeFile(join(configHome, "parley", "config.json"), JSON.stringify(config));
+    const json = await runParley(["rooms", "list", "--json"], { configHome });
+    expect(json).toMatchObject({ code: ExitCode.unreachable, stdout: "" });
+    expect(parseJson(json.stderr)).toEqual({
+      error: {
+        code: "unreachable",
+        exitCode: 5,
+        message: expect.stringContaining(`Cannot reach the Parley server at ${url}`),
+      },
+    });
   });
 });

@@ -4,16 +4,14 @@ import { fileURLToPath } from "node:url";
 import { CliError, ExitCode } from "../cli-error.ts";
 import { defineCommand } from "../command.ts";
 
-// The server's own operator script: it opens the database as the server does (DATABASE_URL,
-// or PGlite in DATA_DIR), migrates, and creates or promotes the account. One implementation,
-// run here from the same checkout.
-const ADMIN_CREATE = fileURLToPath(new URL("../../../server/src/admin-create.ts", import.meta.url));
-// tsx as this package resolves it: `--import tsx` would look for it in the caller's directory.
-const TSX = import.meta.resolve("tsx");
+// The server's own operator script, as `pnpm admin:create` runs it: it opens the database as the
+// server does (DATABASE_URL, or PGlite in DATA_DIR), migrates, and creates or promotes the
+// account. One implementation, run from the server's bundle (start.mjs builds it when missing
+// or stale), so the CLI needs no TypeScript loader. The path is relative to the CLI's bundle
+// in apps/cli/dist, the only place this module runs from.
+const START_SCRIPT = fileURLToPath(new URL("../../server/start.mjs", import.meta.url));
 
 export const adminCreate = defineCommand({
-  name: "admin create",
-  summary: "create or promote an admin, in the database itself (operators)",
   details: [
     "For the first admin, when nobody can call users set-role yet. Talks to the database, not",
     "to the server's API: it reads DATABASE_URL (PostgreSQL) or DATA_DIR (the embedded",
@@ -34,12 +32,10 @@ export const adminCreate = defineCommand({
   async run(ctx, values) {
     if (!values.email)
       throw new CliError("--email is required (see parley admin create --help)", ExitCode.usage);
-    if (!existsSync(ADMIN_CREATE)) {
-      throw new CliError(
-        `admin create needs the server's source beside the CLI (${ADMIN_CREATE} is missing)`,
-      );
+    if (!existsSync(START_SCRIPT)) {
+      throw new CliError(`admin create needs the server beside the CLI (${START_SCRIPT} is missing)`);
     }
-    const args = ["--import", TSX, ADMIN_CREATE, "--email", values.email];
+    const args = [START_SCRIPT, "admin-create", "--email", values.email];
     if (values.name) args.push("--name", values.name);
     // In the caller's directory, like `pnpm start`: a relative DATA_DIR means the same place.
     const child = spawn(process.execPath, args, {

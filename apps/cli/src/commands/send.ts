@@ -9,9 +9,6 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
 }
 
 export const send = defineCommand({
-  name: "send",
-  synopsis: "ROOM TEXT…",
-  summary: "send a message to a room",
   details: [
     "ROOM is a room's id or its exact name. The words after it are the message; a single `-`",
     "reads the message from standard input (e.g. `git log -1 | parley send ops -`).",

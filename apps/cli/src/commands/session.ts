@@ -1,12 +1,9 @@
-import { loginInput } from "@parley/api/schemas";
 import { CliError, describeFailure, ExitCode, usageError } from "../cli-error.ts";
 import { defineCommand } from "../command.ts";
 import { configFile, forgetCredentials, saveCredentials } from "../config-store.ts";
 import { prompt, readSecret } from "../read-input.ts";
 
 export const login = defineCommand({
-  name: "login",
-  summary: "sign in and keep the session token for later commands",
   details: [
     "The password is read from standard input: typed without echo at a terminal, or the first",
     "line of piped input (e.g. from a password manager). It is never an argument, which `ps`",
@@ -27,19 +24,20 @@ export const login = defineCommand({
       if (!ctx.io.stdin.isTTY) throw usageError("--email is required when standard input is not a terminal");
       email = await prompt(ctx.io, "Email: ");
     }
-    const parsed = loginInput.safeParse({ email, password: await readSecret(ctx.io, "Password: ") });
+    const password = await readSecret(ctx.io, "Password: ");
+    // Imported here: the schemas bring zod (0.1-0.3 s to load), which whoami and logout do not need.
+    const { loginInput } = await import("@parley/api/schemas");
+    const parsed = loginInput.safeParse({ email, password });
     if (!parsed.success) {
       const problems = parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
       throw usageError(`Invalid input:\n${problems.join("\n")}`);
     }
-    const result = await ctx
-      .anonymous()
-      .auth.login.mutate(parsed.data)
-      .catch((error: unknown) => {
-        throw describeFailure(error, ctx.url).exitCode === ExitCode.auth
-          ? new CliError(`Wrong email or password for ${ctx.url}.`, ExitCode.auth)
-          : error;
-      });
+    const anonymous = await ctx.anonymous();
+    const result = await anonymous.auth.login.mutate(parsed.data).catch((error: unknown) => {
+      throw describeFailure(error, ctx.url).exitCode === ExitCode.auth
+        ? new CliError(`Wrong email or password for ${ctx.url}.`, ExitCode.auth)
+        : error;
+    });
     if (!result.token) throw new CliError("The server returned no token: is --url a Parley server?");
     await saveCredentials(ctx.configDir, ctx.url, { token: result.token, email: result.user.email });
     ctx.print(`Signed in to ${ctx.url} as ${result.user.displayName} <${result.user.email}>.`);
@@ -48,8 +46,6 @@ export const login = defineCommand({
 });
 
 export const logout = defineCommand({
-  name: "logout",
-  summary: "end the session on the server and forget its token",
   details: "Ends the session server-side (its sockets close) and removes the token from the config file.",
   options: {},
   positionals: { min: 0, max: 0 },
@@ -66,8 +62,6 @@ export const logout = defineCommand({
 });
 
 export const whoami = defineCommand({
-  name: "whoami",
-  summary: "show who you are signed in as",
   details: "Asks the server whose session the stored token is, and prints it.",
   options: {},
   positionals: { min: 0, max: 0 },

@@ -3,6 +3,7 @@ import type { RouterOutputs } from "@parley/client";
 import { usageError } from "../cli-error.ts";
 import { defineCommand } from "../command.ts";
 import { toCsv } from "../csv.ts";
+import { isoTime } from "../iso-time.ts";
 import { cell, formatTable } from "../output-table.ts";
 
 type Submission = RouterOutputs["forms"]["submissions"]["list"]["items"][number];
@@ -32,12 +33,12 @@ function oneOf<T extends string>(
 }
 
 export const submissionsList = defineCommand({
-  name: "submissions list",
-  summary: "list contact and demo requests, newest first (admins)",
   details: [
     "Every submission matching the filters, newest first, as a table or (--csv) as RFC 4180",
     "CSV with a header row, for a spreadsheet or a script. Cells starting with = + - @ get a",
     "leading ' so a spreadsheet does not run them as formulas.",
+    "JSON fields: id, createdAt, kind, status, name, email, company, and fields (the form's own:",
+    `${FIELD_COLUMNS.map(([field]) => field).join(", ")}; null when the form has none).`,
   ].join("\n"),
   options: {
     status: {
@@ -49,8 +50,10 @@ export const submissionsList = defineCommand({
     limit: { type: "string", description: "at most N (default: all)", valueName: "N" },
     csv: { type: "boolean", description: "print CSV instead of a table" },
   },
+  json: "array",
   positionals: { min: 0, max: 0 },
   async run(ctx, values) {
+    if (values.csv && values.json) throw usageError("--csv and --json: choose one");
     const status = oneOf<Status>(submissionStatuses, values.status, "status");
     const kind = oneOf<Kind>(submissionKinds, values.kind, "kind");
     const limit = values.limit === undefined ? Number.POSITIVE_INFINITY : Number(values.limit);
@@ -71,11 +74,26 @@ export const submissionsList = defineCommand({
       cursor = page.nextCursor ?? undefined;
     } while (cursor !== undefined && submissions.length < limit);
 
+    if (values.json) {
+      ctx.printJson(
+        submissions.map((s) => ({
+          id: s.id,
+          createdAt: isoTime(s.createdAt),
+          kind: s.kind,
+          status: s.status,
+          name: s.name,
+          email: s.email,
+          company: s.company ?? null,
+          fields: Object.fromEntries(FIELD_COLUMNS.map(([field]) => [field, s.fields[field] ?? null])),
+        })),
+      );
+      return;
+    }
     if (values.csv) {
       const header = ["id", "created_at", "kind", "status", "name", "email", "company"];
       const rows = submissions.map((s) => [
         s.id,
-        new Date(s.createdAt).toISOString(),
+        isoTime(s.createdAt),
         s.kind,
         s.status,
         s.name,
@@ -91,7 +109,7 @@ export const submissionsList = defineCommand({
       return;
     }
     const rows = submissions.map((s) => [
-      new Date(s.createdAt).toISOString().slice(0, 16).replace("T", " "),
+      isoTime(s.createdAt).slice(0, 16).replace("T", " "),
       s.kind,
       s.status,
       cell(s.name, 30),

@@ -1,7 +1,7 @@
 import type { MessageView, RoomEvent } from "@parley/client";
-import { TRPCClientError } from "@parley/client";
 import { describeFailure, usageError } from "../cli-error.ts";
 import { defineCommand } from "../command.ts";
+import { isoTime, isoTimeOrNull } from "../iso-time.ts";
 import { findRoom } from "../room-lookup.ts";
 
 const time = (iso: string) => new Date(iso).toTimeString().slice(0, 8);
@@ -12,15 +12,56 @@ function formatMessage(message: Pick<MessageView, "createdAt" | "authorName" | "
   return `[${time(message.createdAt)}] ${message.authorName}: ${text}`;
 }
 
+/** A message as --json prints it: the API's own field names, times in ISO 8601 UTC. */
+function messageJson(message: MessageView) {
+  return {
+    id: message.id,
+    seq: message.seq,
+    userId: message.userId,
+    authorName: message.authorName,
+    content: message.content,
+    createdAt: isoTime(message.createdAt),
+    editedAt: isoTimeOrNull(message.editedAt),
+    deletedAt: isoTimeOrNull(message.deletedAt),
+  };
+}
+
+type TailedEvent = Extract<RoomEvent, { type: "message.created" | "message.updated" | "message.deleted" }>;
+
+/** One line of `tail --json`: the event as chat.events names it; the history comes as message.created. */
+function eventJson(event: TailedEvent) {
+  switch (event.type) {
+    case "message.created":
+      return { type: event.type, roomId: event.roomId, seq: event.seq, message: messageJson(event.message) };
+    case "message.updated":
+      return {
+        type: event.type,
+        roomId: event.roomId,
+        seq: event.seq,
+        messageId: event.messageId,
+        content: event.content,
+        editedAt: isoTime(event.editedAt),
+      };
+    case "message.deleted":
+      return {
+        type: event.type,
+        roomId: event.roomId,
+        seq: event.seq,
+        messageId: event.messageId,
+        deletedAt: isoTime(event.deletedAt),
+      };
+  }
+}
+
 export const tail = defineCommand({
-  name: "tail",
-  synopsis: "ROOM",
-  summary: "print a room's messages as they arrive, until Ctrl-C",
   details: [
     "Prints the last few messages, then every new one, edit and deletion, live. When the",
     "connection drops (the server restarts, the network blinks) it reconnects by itself and",
     "the server replays what was missed: no message is skipped or printed twice. Connection",
     "notices go to standard error, messages to standard output.",
+    "JSON lines: {type, roomId, seq, ...} with type message.created (and message: id, seq, userId,",
+    "authorName, content, createdAt, editedAt, deletedAt; the history comes first, the same way),",
+    "message.updated (messageId, content, editedAt) or message.deleted (messageId, deletedAt).",
   ].join("\n"),
   options: {
     history: {
@@ -29,6 +70,7 @@ export const tail = defineCommand({
       valueName: "N",
     },
   },
+  json: "lines",
   positionals: { min: 1, max: 1 },
   async run(ctx, values, [roomArg = ""]) {
     const history = Number(values.history ?? "10");
@@ -56,11 +98,25 @@ export const tail = defineCommand({
         before: lastSeq + 1,
         limit: history,
       });
-      for (const message of page.items.reverse()) ctx.print(formatMessage(message));
+      for (const message of page.items.reverse()) {
+        if (values.json) {
+          ctx.printJson(eventJson({ type: "message.created", roomId: room.id, seq: message.seq, message }));
+        } else ctx.print(formatMessage(message));
+      }
     }
 
     const authors = new Map<string, string>();
     const onEvent = (event: RoomEvent) => {
+      if (values.json) {
+        if (
+          event.type === "message.created" ||
+          event.type === "message.updated" ||
+          event.type === "message.deleted"
+        ) {
+          ctx.printJson(eventJson(event));
+        }
+        return;
+      }
       if (event.type === "message.created") {
         authors.set(event.message.id, event.message.authorName);
         ctx.print(formatMessage(event.message));
@@ -80,8 +136,7 @@ export const tail = defineCommand({
         {
           onStarted: () => ctx.warn(`tailing ${room.name} (Ctrl-C to stop)`),
           onData: ({ data }) => onEvent(data),
-          onError: (error) =>
-            reject(error instanceof TRPCClientError ? describeFailure(error, ctx.url) : error),
+          onError: (error) => reject(describeFailure(error, ctx.url)),
           onComplete: () => resolve(),
         },
       );

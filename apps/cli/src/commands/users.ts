@@ -1,7 +1,9 @@
 import { userRoles } from "@parley/api/schemas";
-import type { ParleyClient } from "@parley/client";
+import type { ParleyClient, RouterOutputs } from "@parley/client";
 import { CliError, ExitCode, usageError } from "../cli-error.ts";
 import { defineCommand } from "../command.ts";
+import { isoTime } from "../iso-time.ts";
+import { formatTable } from "../output-table.ts";
 
 type Role = (typeof userRoles)[number];
 
@@ -11,14 +13,66 @@ async function userIdOf(api: ParleyClient, userOrEmail: string): Promise<string>
   const email = userOrEmail.trim().toLowerCase();
   const { items } = await api.admin.users.list.query({ search: email, limit: 100 });
   const user = items.find((u) => u.email.toLowerCase() === email);
-  if (!user) throw new CliError(`No user with the email ${email}`, ExitCode.usage);
+  if (!user) throw new CliError(`No user with the email ${email}`, ExitCode.notFound);
   return user.id;
 }
 
+type User = RouterOutputs["admin"]["users"]["list"]["items"][number];
+
+export const usersList = defineCommand({
+  details: [
+    "Every account (or those matching --search), newest first.",
+    "JSON fields: id, email, displayName, role, emailVerified, createdAt.",
+  ].join("\n"),
+  options: {
+    search: {
+      type: "string",
+      description: "only accounts whose email or name contains TEXT",
+      valueName: "TEXT",
+    },
+  },
+  json: "array",
+  positionals: { min: 0, max: 0 },
+  async run(ctx, values) {
+    const { api } = await ctx.signedIn();
+    const users: User[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await api.admin.users.list.query({ search: values.search, cursor, limit: 100 });
+      users.push(...page.items);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor !== undefined);
+    if (values.json) {
+      ctx.printJson(
+        users.map((user) => ({
+          id: user.id,
+          email: user.email,
+          displayName: user.displayName,
+          role: user.role,
+          emailVerified: user.emailVerified,
+          createdAt: isoTime(user.createdAt),
+        })),
+      );
+      return;
+    }
+    if (users.length === 0) {
+      ctx.print("No accounts match.");
+      return;
+    }
+    const rows = users.map((user) => [
+      isoTime(user.createdAt).slice(0, 16).replace("T", " "),
+      user.role,
+      user.emailVerified ? "yes" : "no",
+      user.email,
+      user.displayName,
+    ]);
+    for (const line of formatTable(["CREATED (UTC)", "ROLE", "VERIFIED", "EMAIL", "NAME"], rows)) {
+      ctx.print(line);
+    }
+  },
+});
+
 export const usersSetRole = defineCommand({
-  name: "users set-role",
-  synopsis: "USER ROLE",
-  summary: "make a user an admin, or a plain user again (admins)",
   details: [
     `USER is a user id or an email address; ROLE is ${userRoles.join(" or ")}. The last admin`,
     "cannot be demoted: the server refuses, so that somebody can always manage the others.",
