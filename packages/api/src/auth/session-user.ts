@@ -1,7 +1,7 @@
-/**
- * The signed-in user as the API returns it. In a file of its own, apart from the session module's
- * lucia declarations, so that @parley/client's bundled types take this and not lucia's.
- */
+// In a file of its own, apart from session-module.ts and its `declare module "lucia"`: the router's
+// output types reach this one, and @parley/client's bundled declarations take this file only.
+
+/** The signed-in user as the API returns it. */
 export interface SessionUser {
   id: string;
   email: string;
