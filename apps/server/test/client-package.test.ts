@@ -113,6 +113,40 @@ export const body = (message: Message): string => message.body; // ERROR: messag
 export const when: number = (await api.auth.me.query())?.createdAt ?? 0; // ERROR: createdAt is a Date
 `;
 
+// A page's use: the DOM's fetch and WebSocket, no Node types, no ws, no token (the session cookie).
+const browserPage = `import { createParleyClient } from "@parley/client";
+
+const api = createParleyClient({ url: window.location.origin });
+await api.auth.login.mutate({ email: "reader@example.com", password: "correct horse battery staple" });
+const { items } = await api.chat.rooms.list.query();
+const room = items[0];
+if (room) {
+  api.chat.events.subscribe(
+    { roomId: room.id },
+    {
+      onData({ data }) {
+        if (data.type === "message.created") document.title = \`\${data.message.authorName} wrote\`;
+      },
+    },
+  );
+}
+`;
+
+const browserTsconfig = {
+  compilerOptions: {
+    target: "es2022",
+    module: "esnext",
+    moduleResolution: "bundler",
+    strict: true,
+    // tRPC's own declarations name Disposable and AsyncDisposable.
+    lib: ["es2022", "esnext.disposable", "dom"],
+    types: [],
+    skipLibCheck: false,
+    noEmit: true,
+  },
+  files: ["browser/page.ts"],
+};
+
 /** Resolves with the output so far once a line of the child's stdout matches, rejects if it exits first. */
 function lineMatching(child: ChildProcess, pattern: RegExp, output: { text: string }): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -163,6 +197,9 @@ beforeAll(async () => {
   writeFileSync(join(projectDir, "tsconfig.build.json"), JSON.stringify(buildTsconfig, null, 2));
   writeFileSync(join(projectDir, "src", "tail-room.ts"), tailRoom);
   writeFileSync(join(projectDir, "src", "wrong-types.ts"), wrongTypes);
+  mkdirSync(join(projectDir, "browser"));
+  writeFileSync(join(projectDir, "browser", "page.ts"), browserPage);
+  writeFileSync(join(projectDir, "tsconfig.browser.json"), JSON.stringify(browserTsconfig, null, 2));
   await timed("npm install", () =>
     inProject("npm", [
       "install",
@@ -228,6 +265,10 @@ describe("@parley/client as a package installed outside the workspace", () => {
     expect(marked).toHaveLength(3);
     // Nothing in tail-room.ts, nor in the package's .d.ts (skipLibCheck is off).
     expect(errors).toEqual([`${marked[0]} TS2322`, `${marked[1]} TS2339`, `${marked[2]} TS2322`]);
+  });
+
+  it("type-checks a browser page that uses the client without Node's types or ws", async () => {
+    expect(await typeCheck(["-p", "tsconfig.browser.json"])).toEqual({ code: 0, output: "" });
   });
 
   it("runs a script that signs up, signs in, tails a room and prints the message another client sends", async () => {
