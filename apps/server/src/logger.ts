@@ -2,6 +2,11 @@ import { type Logger, pino } from "pino";
 import pretty from "pino-pretty";
 import type { Config } from "./config.ts";
 
+/** Whether to write pino-pretty's lines: asked for, or development with a person at the terminal. */
+export function readableLogs(format: Config["logFormat"], isTerminal: boolean): boolean {
+  return format === "pretty" || (format === "pretty on a terminal" && isTerminal);
+}
+
 /**
  * The process's logger: JSON lines (one object per line, for log collectors) or, for a person
  * at a terminal in development, pino-pretty's readable lines. pino-pretty runs as a stream in
@@ -15,6 +20,6 @@ export function createLogger(config: Pick<Config, "logLevel" | "logFormat">, isT
   // Synchronous: the fatal line before process.exit is written, not lost in a buffer.
   return pino(
     { level: config.logLevel },
-    pretty({ sync: true, translateTime: "SYS:HH:MM:ss.l", ignore: "pid,hostname" }),
+    pretty({ sync: true, singleLine: true, translateTime: "SYS:HH:MM:ss.l", ignore: "pid,hostname" }),
   );
 }

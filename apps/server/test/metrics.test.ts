@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { codeOf, roomWith, send } from "./support/chat-fixtures.ts";
 import { openRawSocket } from "./support/raw-socket.ts";
@@ -112,6 +113,20 @@ describe("/metrics", () => {
 
     socket.close();
     await socket.closed;
+  });
+
+  it("the example Grafana dashboard (docs/grafana-dashboard.json) queries only metrics the server exposes", async () => {
+    const dashboard = readFileSync(new URL("../../../docs/grafana-dashboard.json", import.meta.url), "utf8");
+    const queried = new Set(dashboard.match(/\b(?:parley|process|nodejs)_\w+/g));
+    expect(queried.size).toBeGreaterThan(10);
+    const exposed = new Set(
+      (await scrape(t.url)).text
+        .split("\n")
+        .filter((line) => line.startsWith("# TYPE "))
+        .map((line) => line.split(" ")[2]),
+    );
+    const family = (name: string) => name.replace(/_(bucket|count|sum)$/, "");
+    expect([...queried].filter((name) => !exposed.has(name) && !exposed.has(family(name)))).toEqual([]);
   });
 
   it("refuses a scrape without the token, or with a wrong one, with 401 and no metrics", async () => {
