@@ -43,10 +43,11 @@ export interface RequestLogOptions {
 
 /**
  * One line per request when it ends: its id, method, path (never the query string: GET calls
- * carry their input there), the procedures it called, status, tRPC codes, duration and the
- * signed-in user. Never headers or bodies: they carry the session (Authorization, Cookie,
- * Set-Cookie) and the caller's data. Gives each request an id (an incoming X-Request-Id if
- * well-formed), returned in X-Request-Id and carried by the request's child logger.
+ * carry their input there), the procedures it called, status, tRPC codes, duration, the
+ * signed-in user and the client address. Never headers or bodies: they carry the session
+ * (Authorization, Cookie, Set-Cookie) and the caller's data. Gives each request an id (an
+ * incoming X-Request-Id if well-formed), returned in X-Request-Id and carried by the request's
+ * child logger.
  */
 export function requestLog(options: RequestLogOptions): RequestHandler {
   return function requestLog(req, res, next) {
@@ -76,6 +77,7 @@ export function requestLog(options: RequestLogOptions): RequestHandler {
         codes: record.codes.length > 0 ? record.codes : undefined,
         ms: Math.round(durationMs * 10) / 10,
         userId: record.userId ?? undefined,
+        ip: req.socket.remoteAddress,
         // The client went away before the response was complete.
         aborted: res.writableFinished ? undefined : true,
       };

@@ -111,8 +111,14 @@ describe("/metrics", () => {
     expect(sampleValue(samples, "nodejs_eventloop_lag_seconds")).toBeGreaterThanOrEqual(0);
     expect(sampleValue(samples, "process_resident_memory_bytes")).toBeGreaterThan(0);
 
+    // Closed: both gauges go back down (the server's side of the socket has closed too).
+    const [serverSide] = t.server.webSocketServer.clients;
+    const serverClosed = new Promise((resolve) => serverSide?.once("close", resolve));
     socket.close();
-    await socket.closed;
+    await serverClosed;
+    const after = parseMetrics((await scrape(t.url)).text);
+    expect(sampleValue(after, "parley_websockets_open")).toBe(0);
+    expect(sampleValue(after, "parley_subscriptions_open")).toBe(0);
   });
 
   it("the example Grafana dashboard (docs/grafana-dashboard.json) queries only metrics the server exposes", async () => {
