@@ -136,7 +136,14 @@ describe("/metrics", () => {
   });
 
   it("refuses a scrape without the token, or with a wrong one, with 401 and no metrics", async () => {
-    for (const headers of [{}, { authorization: "Bearer wrong-token" }, { authorization: TOKEN }]) {
+    const attempts: Record<string, string>[] = [
+      {},
+      { authorization: "Bearer wrong-token" },
+      { authorization: `Bearer ${TOKEN}x` },
+      // The right token without the scheme.
+      { authorization: TOKEN },
+    ];
+    for (const headers of attempts) {
       const { status, response, text } = await scrape(t.url, headers);
       expect(status).toBe(401);
       expect(response.headers.get("www-authenticate")).toMatch(/^Bearer/);
