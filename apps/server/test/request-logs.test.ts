@@ -132,7 +132,24 @@ describe("request logs", () => {
     expect(response.status).toBe(403);
     const line = await log.next((l) => l.msg === "cross-origin request refused");
     expect(line).toMatchObject({ level: WARN, origin: evil, method: "POST", path: "/trpc/auth.logout" });
-    expect(log.raw.filter((raw) => raw.includes(token))).toEqual([]);
+
+    // Without Origin, a cookie-carrying request is judged by its Referer: only that origin is logged.
+    const refererPath = `/reset-password?token=${randomUUID()}`;
+    const refused = await fetch(`${t.url}/trpc/auth.logout`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        referer: `${evil}${refererPath}`,
+        cookie: `parley_session=${token}`,
+      },
+      body: "{}",
+    });
+    expect(refused.status).toBe(403);
+    const refererLine = await log.next(
+      (l) => l.msg === "cross-origin request refused" && l.origin === undefined,
+    );
+    expect(refererLine).toMatchObject({ level: WARN, refererOrigin: evil });
+    expect(log.raw.filter((raw) => raw.includes(token) || raw.includes(refererPath))).toEqual([]);
   });
 
   it("writes a warn line for a cross-origin WebSocket upgrade it refuses", async () => {
