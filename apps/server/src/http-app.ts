@@ -38,6 +38,10 @@ function errorBody(code: string, httpStatus: number, message: string) {
   return { error: { message, code: -32600, data: { code, httpStatus } } };
 }
 
+const notFound: RequestHandler = (_req, res) => {
+  res.status(404).json(errorBody("NOT_FOUND", 404, "Not found"));
+};
+
 /** Refuses cross-site state-changing requests (see OriginPolicy.admits). */
 function checkOrigin(policy: OriginPolicy, deps: ApiDeps): RequestHandler {
   return function checkOrigin(req, res, next) {
@@ -83,7 +87,12 @@ export function createHttpApp(options: HttpAppOptions) {
   });
   app.get(
     "/metrics",
-    metricsRoute({ metrics: options.metrics, token: options.metricsToken, production: options.production }),
+    metricsRoute({
+      metrics: options.metrics,
+      token: options.metricsToken,
+      production: options.production,
+      notFound,
+    }),
   );
 
   app.use(checkOrigin(originPolicy, deps));
@@ -119,9 +128,7 @@ export function createHttpApp(options: HttpAppOptions) {
   if (options.webDev) app.use(options.webDev);
   else if (options.webDistDir) app.use(serveWebApp(options.webDistDir, deps.log));
 
-  app.use((_req, res) => {
-    res.status(404).json(errorBody("NOT_FOUND", 404, "Not found"));
-  });
+  app.use(notFound);
   const handleError: ErrorRequestHandler = (error, req, res, _next) => {
     const status =
       typeof error?.status === "number" && error.status >= 400 && error.status < 500 ? error.status : 500;

@@ -87,7 +87,6 @@ export function createServerMetrics() {
       subscriptionsOpen.inc(delta);
     },
     delivered(event, subscribers) {
-      if (subscribers === 0) return;
       eventsFannedOut.inc();
       eventDeliveries.inc(subscribers);
       // Wall-clock time against the database's: both are the real time (tests' clocks do not
@@ -175,7 +174,8 @@ function sha256(value: string): Buffer {
   return createHash("sha256").update(value).digest();
 }
 
-function isLoopback(address: string | undefined): boolean {
+/** Whether a peer address is this machine: IPv4 or IPv6 loopback, or IPv4 loopback mapped to IPv6. */
+export function isLoopback(address: string | undefined): boolean {
   return address === "127.0.0.1" || address === "::1" || address === "::ffff:127.0.0.1";
 }
 
@@ -184,6 +184,8 @@ export interface MetricsRouteOptions {
   /** Required as a bearer token when set. */
   token: string | undefined;
   production: boolean;
+  /** The app's own 404 (not `next()`: the web app answers unknown GETs with its index.html). */
+  notFound: RequestHandler;
 }
 
 /**
@@ -196,8 +198,8 @@ export function metricsRoute(options: MetricsRouteOptions): RequestHandler {
   const expected = options.token ? sha256(options.token) : null;
   return async function metrics(req, res, next) {
     if (!expected) {
-      // On to the app's 404, as for any path it does not serve.
-      if (options.production || !isLoopback(req.socket.remoteAddress)) return next();
+      if (options.production || !isLoopback(req.socket.remoteAddress))
+        return options.notFound(req, res, next);
     } else {
       const header = req.headers.authorization ?? "";
       const presented = header.startsWith("Bearer ") ? header.slice("Bearer ".length) : "";

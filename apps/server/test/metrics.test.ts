@@ -1,6 +1,9 @@
 import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isLoopback } from "../src/metrics.ts";
 import { codeOf, roomWith, send } from "./support/chat-fixtures.ts";
 import { openRawSocket } from "./support/raw-socket.ts";
 import { startTestServer, type TestServer } from "./support/test-server.ts";
@@ -62,8 +65,13 @@ describe("/metrics", () => {
     expect((await socket.call("query", "auth.me")).result?.type).toBe("data");
     const subscription = await socket.call("subscription", "chat.events", { roomId: room.id });
     expect(subscription.result?.type).toBe("started");
-    await send(owner.api, room.id, "counted once");
-    await socket.next((m) => m.id === subscription.id && m.result?.type === "data");
+    const message = await send(owner.api, room.id, "counted once");
+    await owner.api.chat.messages.react.mutate({ messageId: message.id, emoji: "👍" });
+    const eventsReceived = () =>
+      socket.received.filter((m) => m.id === subscription.id && m.result?.type === "data").length;
+    await socket.next(() => eventsReceived() === 2);
+    expect((await fetch(`${t.url}/api/openapi.json`)).status).toBe(200);
+    expect((await fetch(`${t.url}/healthz`)).status).toBe(200);
 
     const { status, response, text } = await scrape(t.url);
     expect(status).toBe(200);
@@ -92,13 +100,33 @@ describe("/metrics", () => {
         route: "/trpc",
         status: "200",
       }),
-    ).toBe(3);
+    ).toBe(4);
 
     expect(sampleValue(samples, "parley_websockets_open")).toBe(1);
     expect(sampleValue(samples, "parley_subscriptions_open")).toBe(1);
-    expect(sampleValue(samples, "parley_events_fanned_out_total")).toBe(1);
-    expect(sampleValue(samples, "parley_event_deliveries_total")).toBe(1);
+    expect(sampleValue(samples, "parley_http_request_duration_seconds_count", { route: "/api" })).toBe(1);
+    expect(sampleValue(samples, "parley_http_request_duration_seconds_count", { route: "/healthz" })).toBe(1);
+    // Seconds, not milliseconds: a few fast calls sum to well under a second each.
+    const callSeconds = sampleValue(samples, "parley_rpc_duration_seconds_sum", {
+      transport: "ws",
+      procedure: "auth.me",
+      code: "OK",
+    });
+    expect(callSeconds).toBeGreaterThan(0);
+    expect(callSeconds).toBeLessThan(5);
+    const httpSeconds = sampleValue(samples, "parley_http_request_duration_seconds_sum", {
+      route: "/healthz",
+    });
+    expect(httpSeconds).toBeGreaterThan(0);
+    expect(httpSeconds).toBeLessThan(5);
+
+    // The message and the reaction, each fanned out once to the one subscriber; only the message has a lag.
+    expect(sampleValue(samples, "parley_events_fanned_out_total")).toBe(2);
+    expect(sampleValue(samples, "parley_event_deliveries_total")).toBe(2);
     expect(sampleValue(samples, "parley_message_deliver_lag_seconds_count")).toBe(1);
+    const lagSeconds = sampleValue(samples, "parley_message_deliver_lag_seconds_sum") ?? -1;
+    expect(lagSeconds).toBeGreaterThanOrEqual(0);
+    expect(lagSeconds).toBeLessThan(5);
 
     // One account registered: its verification email waits in the outbox.
     expect(sampleValue(samples, "parley_email_outbox_jobs", { status: "pending" })).toBe(1);
@@ -154,11 +182,27 @@ describe("/metrics", () => {
 });
 
 describe("/metrics without a token", () => {
-  it("is not found in production", async () => {
-    await using t = await startTestServer({ production: true });
-    const { status, text } = await scrape(t.url, {});
-    expect(status).toBe(404);
-    expect(text).not.toContain("parley_");
+  it("counts as this machine only the loopback addresses", () => {
+    for (const address of ["127.0.0.1", "::1", "::ffff:127.0.0.1"]) expect(isLoopback(address)).toBe(true);
+    for (const address of ["192.0.2.1", "::ffff:192.0.2.1", "2001:db8::1", "", undefined]) {
+      expect(isLoopback(address)).toBe(false);
+    }
+  });
+
+  it("is not found in production, even for a browser beside the web app (whose pages answer any GET)", async () => {
+    const webDistDir = mkdtempSync(join(tmpdir(), "parley-web-"));
+    writeFileSync(join(webDistDir, "index.html"), "<!doctype html><title>Parley</title>");
+    try {
+      await using t = await startTestServer({ production: true, webDistDir });
+      for (const accept of ["text/plain", "text/html", "*/*"]) {
+        const { status, text } = await scrape(t.url, { accept });
+        expect(status).toBe(404);
+        expect(text).not.toContain("parley_");
+        expect(text).not.toContain("<title>");
+      }
+    } finally {
+      rmSync(webDistDir, { recursive: true, force: true });
+    }
   });
 
   it("answers this machine (loopback) in development", async () => {
