@@ -6,7 +6,7 @@
 export const mutationModules = {
   "origin-policy": {
     mutate: "apps/server/src/origin-policy.ts",
-    tests: ["apps/server/test/origin.test.ts"],
+    tests: ["apps/server/test/origin.test.ts", "apps/server/test/request-logs.test.ts"],
   },
   "rate-limits": {
     mutate: "packages/api/src/rate-limits.ts",
@@ -16,6 +16,7 @@ export const mutationModules = {
       "apps/server/test/rest-forms.test.ts",
       "apps/server/test/account-email-flow.test.ts",
       "apps/server/test/rate-limits.test.ts",
+      "apps/server/test/request-logs.test.ts",
     ],
   },
   "email-worker": {
@@ -37,6 +38,8 @@ export const mutationModules = {
       "apps/server/test/push-subscriptions.test.ts",
       "apps/server/test/chat-events.test.ts",
       "apps/server/test/websocket-limits.test.ts",
+      "apps/server/test/request-logs.test.ts",
+      "apps/server/test/metrics.test.ts",
     ],
   },
   "room-fanout": {
@@ -45,6 +48,11 @@ export const mutationModules = {
       "apps/server/test/chat-events.test.ts",
       "apps/server/test/chat-races.test.ts",
       "apps/server/test/push-subscriptions.test.ts",
+      "apps/server/test/metrics.test.ts",
     ],
+  },
+  metrics: {
+    mutate: "apps/server/src/metrics.ts",
+    tests: ["apps/server/test/metrics.test.ts"],
   },
 };

@@ -60,6 +60,10 @@ const configSchema = z
     // Where the built web app is; unset: apps/web/dist. Served in production only.
     WEB_DIST_DIR: z.string().min(1).optional(),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    // Unset: readable lines in development on a terminal, JSON otherwise (production, tests, pipes).
+    LOG_FORMAT: z.enum(["pretty", "json"]).optional(),
+    // Bearer token for GET /metrics; without it, /metrics is 404 in production and loopback-only otherwise.
+    METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").max(256).optional(),
     SEND_RATE_LIMIT: rateLimitRule,
     AUTH_RATE_LIMIT: rateLimitRule,
     FORMS_RATE_LIMIT: rateLimitRule,
@@ -89,6 +93,9 @@ const configSchema = z
     production: env.NODE_ENV === "production",
     webDistDir: env.WEB_DIST_DIR,
     logLevel: env.LOG_LEVEL,
+    logFormat:
+      env.LOG_FORMAT ?? (env.NODE_ENV === "development" ? ("pretty on a terminal" as const) : "json"),
+    metricsToken: env.METRICS_TOKEN,
     limits: { wsConnectionsPerUser: env.WS_CONNECTIONS_PER_USER },
     rateLimits: {
       ...(env.SEND_RATE_LIMIT ? { send: env.SEND_RATE_LIMIT } : {}),
@@ -122,6 +129,8 @@ const examples: Record<string, string> = {
   NODE_ENV: "production",
   WEB_DIST_DIR: "apps/web/dist",
   LOG_LEVEL: "debug",
+  LOG_FORMAT: "json",
+  METRICS_TOKEN: "a-long-random-string-from-your-secret-store",
   SEND_RATE_LIMIT: "20/10",
   AUTH_RATE_LIMIT: "20/60",
   FORMS_RATE_LIMIT: "5/60",

@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import type { ApiDeps } from "@parley/api";
 import { createHttpContextFactory, retryAfterHeader, SESSION_COOKIE_NAME } from "@parley/api";
 import type { AnyRouter } from "@trpc/server";
@@ -6,9 +5,10 @@ import { createExpressMiddleware } from "@trpc/server/adapters/express";
 import cors from "cors";
 import express, { type ErrorRequestHandler, type RequestHandler } from "express";
 import helmet from "helmet";
-import { pinoHttp } from "pino-http";
 import { DEV_MAILBOX_PATH, devMailbox } from "./dev-mailbox.ts";
-import type { OriginPolicy } from "./origin-policy.ts";
+import { metricsRoute, type ServerMetrics } from "./metrics.ts";
+import { type OriginPolicy, refusedOriginFields } from "./origin-policy.ts";
+import { noteCaller, noteErrorCode, requestLog, requestRecordOf } from "./request-log.ts";
 import { createRestApi } from "./rest-api.ts";
 import { serveWebApp } from "./web-app.ts";
 
@@ -26,19 +26,31 @@ export interface HttpAppOptions {
   webDev?: RequestHandler;
   /** Serve the recorded emails at /dev/mailbox (development without SMTP only). */
   devMailbox?: boolean;
+  metrics: ServerMetrics;
+  /** The bearer token GET /metrics requires (see metricsRoute for what happens without). */
+  metricsToken?: string;
+  production: boolean;
 }
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
-const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 function errorBody(code: string, httpStatus: number, message: string) {
   return { error: { message, code: -32600, data: { code, httpStatus } } };
 }
 
+const notFound: RequestHandler = (_req, res) => {
+  res.status(404).json(errorBody("NOT_FOUND", 404, "Not found"));
+};
+
 /** Refuses cross-site state-changing requests (see OriginPolicy.admits). */
-function checkOrigin(policy: OriginPolicy): RequestHandler {
+function checkOrigin(policy: OriginPolicy, deps: ApiDeps): RequestHandler {
   return function checkOrigin(req, res, next) {
     if (SAFE_METHODS.has(req.method) || policy.admits(req, SESSION_COOKIE_NAME)) return next();
+    const log = requestRecordOf(req)?.log ?? deps.log;
+    log.warn(
+      { method: req.method, path: req.path, ...refusedOriginFields(req.headers) },
+      "cross-origin request refused",
+    );
     res.status(403).json(errorBody("FORBIDDEN", 403, "Cross-origin request refused"));
   };
 }
@@ -56,29 +68,7 @@ export function createHttpApp(options: HttpAppOptions) {
   const { deps, originPolicy } = options;
   const app = express();
   app.disable("x-powered-by");
-  app.use(
-    pinoHttp({
-      logger: deps.log,
-      genReqId(req, res) {
-        const incoming = req.headers["x-request-id"];
-        const id = typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-        res.setHeader("x-request-id", id);
-        return id;
-      },
-      customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? "error" : "debug"),
-      // What identifies the request, never its headers: they carry the session (Authorization,
-      // Cookie, Set-Cookie), and a 5xx logged at error level would write the token to the logs.
-      serializers: {
-        req: (req: { id?: unknown; method?: string; url?: string; remoteAddress?: string }) => ({
-          id: req.id,
-          method: req.method,
-          url: req.url,
-          remoteAddress: req.remoteAddress,
-        }),
-        res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
-      },
-    }),
-  );
+  app.use(requestLog({ log: deps.log, onFinished: options.metrics.observeHttp }));
   app.use(helmet());
   app.use(
     cors({
@@ -95,19 +85,30 @@ export function createHttpApp(options: HttpAppOptions) {
     const ready = await options.isReady();
     res.status(ready ? 200 : 503).json({ ok: ready });
   });
+  app.get(
+    "/metrics",
+    metricsRoute({
+      metrics: options.metrics,
+      token: options.metricsToken,
+      production: options.production,
+      notFound,
+    }),
+  );
 
-  app.use(checkOrigin(originPolicy));
+  app.use(checkOrigin(originPolicy, deps));
+  const createContext = noteCaller(createHttpContextFactory(deps));
   app.use(
     "/trpc",
     requireJson,
     createExpressMiddleware({
       router: options.router,
-      createContext: createHttpContextFactory(deps),
+      createContext,
       maxBodySize: options.maxBodyBytes,
       maxBatchSize: options.maxBatchSize,
       // A rate-limited call says when to come back, in the standard header as well as the body.
       responseMeta: ({ errors }) => ({ headers: retryAfterHeader(errors) }),
-      onError({ error, path, ctx }) {
+      onError({ error, path, ctx, req }) {
+        noteErrorCode(req, error.code);
         const log = ctx?.log ?? deps.log;
         if (error.code === "INTERNAL_SERVER_ERROR")
           log.error({ err: error.cause ?? error, path }, "procedure failed");
@@ -118,19 +119,20 @@ export function createHttpApp(options: HttpAppOptions) {
 
   // Plain JSON doors (and their OpenAPI document) for sites without the TypeScript client.
   // JSON only there too: trpc-to-openapi refuses other bodies with 415 in the REST error shape.
-  app.use("/api", createRestApi({ deps, router: options.router, maxBodyBytes: options.maxBodyBytes }));
+  app.use(
+    "/api",
+    createRestApi({ deps, router: options.router, maxBodyBytes: options.maxBodyBytes, createContext }),
+  );
 
   if (options.devMailbox) app.use(DEV_MAILBOX_PATH, devMailbox(deps.db));
   if (options.webDev) app.use(options.webDev);
   else if (options.webDistDir) app.use(serveWebApp(options.webDistDir, deps.log));
 
-  app.use((_req, res) => {
-    res.status(404).json(errorBody("NOT_FOUND", 404, "Not found"));
-  });
+  app.use(notFound);
   const handleError: ErrorRequestHandler = (error, req, res, _next) => {
     const status =
       typeof error?.status === "number" && error.status >= 400 && error.status < 500 ? error.status : 500;
-    if (status === 500) req.log.error({ err: error }, "request failed");
+    if (status === 500) (requestRecordOf(req)?.log ?? deps.log).error({ err: error }, "request failed");
     res
       .status(status)
       .json(

@@ -1,12 +1,12 @@
 import { fileURLToPath } from "node:url";
 import { createDb, DataDirLockedError, migrate } from "@parley/db";
-import { pino } from "pino";
 import { loadConfigOrExit } from "./config.ts";
+import { createLogger } from "./logger.ts";
 import { startParleyServer } from "./parley-server.ts";
 
 // The entry points (this, worker-main.ts, admin-create.ts) are the only places that read process.env.
 const config = loadConfigOrExit(process.env);
-const log = pino({ level: config.logLevel });
+const log = createLogger(config, process.stdout.isTTY === true);
 const migrateOnly = process.argv.includes("--migrate-only");
 // `pnpm dev` (tsx watch src/main.ts --dev): the web app from Vite on this server, reloading on change.
 const dev = process.argv.includes("--dev");
@@ -55,6 +55,7 @@ try {
         ? (httpServer) => import("./dev-web.ts").then((m) => m.startWebDevServer(httpServer))
         : undefined,
     logger: log,
+    metricsToken: config.metricsToken,
   });
   log.info(
     {

@@ -40,3 +40,15 @@ export function createOriginPolicy(publicOrigin: string, allowedOrigins: string[
     },
   };
 }
+
+/**
+ * What a log line says about a refused Origin: the origin (or the Referer's, for a request
+ * without Origin), cut short; never the rest of the Referer (a path may hold a token) or the cookie.
+ */
+export function refusedOriginFields(headers: { origin?: string; referer?: string }) {
+  let refererOrigin: string | undefined;
+  if (headers.origin === undefined && headers.referer) {
+    refererOrigin = URL.canParse(headers.referer) ? new URL(headers.referer).origin : "(malformed)";
+  }
+  return { origin: headers.origin?.slice(0, 200), refererOrigin: refererOrigin?.slice(0, 200) };
+}

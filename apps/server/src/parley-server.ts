@@ -2,6 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import {
   type ApiDeps,
+  type ApiObserver,
   appRouter,
   createInProcessBus,
   createMembershipCache,
@@ -21,6 +22,7 @@ import { createDb, type DataDirShare, type DbHandle, migrate, shareDataDir } fro
 import type { AnyRouter } from "@trpc/server";
 import { type Logger, pino } from "pino";
 import type { WebSocketServer } from "ws";
+import { logCall } from "./call-log.ts";
 import type { WebDevServer } from "./dev-web.ts";
 import {
   defaultTeamAddress,
@@ -30,6 +32,7 @@ import {
   startEmailDelivery,
 } from "./email-delivery.ts";
 import { createHttpApp } from "./http-app.ts";
+import { createServerMetrics } from "./metrics.ts";
 import { createOriginPolicy } from "./origin-policy.ts";
 import { attachWsServer } from "./ws-server.ts";
 
@@ -65,6 +68,8 @@ export interface ParleyServerOptions {
   mail?: MailOptions;
   /** The email worker of this process: on by default; `enabled: false` when `pnpm worker` runs apart. */
   emailWorker?: EmailWorkerOptions;
+  /** Bearer token for GET /metrics; without it: 404 in production, this machine only otherwise. */
+  metricsToken?: string;
 }
 
 export interface ServerLimits {
@@ -168,6 +173,15 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
   const publicOrigin = options.publicOrigin ?? `http://localhost:${options.port}`;
   const clock = options.clock ?? (() => new Date());
   const membership = createMembershipCache(db.db, bus);
+  const metrics = createServerMetrics();
+  const observer: ApiObserver = {
+    call(call) {
+      metrics.observer.call(call);
+      logCall(call);
+    },
+    subscriptionsChanged: metrics.observer.subscriptionsChanged,
+    delivered: metrics.observer.delivered,
+  };
   const presence = createPresenceTracker(bus, {
     store: redisBus ? createRedisPresenceStore(redisBus.redis, log) : undefined,
   });
@@ -195,7 +209,8 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
       : createMemoryRateLimiters(rateLimitRules),
     membership,
     presence,
-    roomFanout: createRoomFanout({ db: db.db, bus, membership, presence, clock }),
+    roomFanout: createRoomFanout({ db: db.db, bus, membership, presence, clock, observer }),
+    observer,
   };
   const router = options.router ?? appRouter;
   const originPolicy = createOriginPolicy(publicOrigin, options.allowedOrigins ?? []);
@@ -219,6 +234,9 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
     webDistDir: options.webDistDir,
     webDev: webDev?.handle,
     devMailbox,
+    metrics,
+    metricsToken: options.metricsToken,
+    production: options.production ?? false,
     isReady: async () => {
       try {
         await db.ping();
@@ -243,6 +261,7 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
     sessionAbsoluteMs: limits.sessionAbsoluteMs,
     leaveUpgrade: webDev?.ownsUpgrade,
   });
+  metrics.watch({ wss: ws.wss, db, log });
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

@@ -8,6 +8,7 @@ import {
   transformTRPCResponse,
 } from "@trpc/server";
 import { parseTRPCMessage, type TRPCClientOutgoingMessage, type TRPCRequestMessage } from "@trpc/server/rpc";
+import type { Logger } from "pino";
 import type { WebSocket as WsWebSocket } from "ws";
 import type { GuardedSocket as WebSocket } from "./guarded-socket.ts";
 
@@ -19,6 +20,8 @@ interface ActiveSubscription {
   /** Set once the stream is open; null while its checks and replay run. */
   stop: (() => void) | null;
   ended: boolean;
+  /** Set once the stream is open: its end is logged (at debug) with how long it lived. */
+  opened: { log: Logger; path: string; id: RequestId; at: number } | null;
 }
 
 export interface PushSubscriptionsOptions {
@@ -65,7 +68,7 @@ export function createPushSubscriptions(options: PushSubscriptionsOptions) {
   // One function for every socket (`this` is the socket): no closure per connection.
   function endAllOf(this: WsWebSocket) {
     const active = bySocket.get(this as WebSocket);
-    for (const subscription of active?.values() ?? []) end(subscription);
+    for (const subscription of active?.values() ?? []) end(subscription, "socket closed");
     active?.clear();
   }
 
@@ -79,10 +82,18 @@ export function createPushSubscriptions(options: PushSubscriptionsOptions) {
     return active;
   }
 
-  function end(subscription: ActiveSubscription) {
+  function end(subscription: ActiveSubscription, reason: string) {
     if (subscription.ended) return false;
     subscription.ended = true;
     subscription.stop?.();
+    const opened = subscription.opened;
+    if (opened) {
+      const ms = Math.round(performance.now() - opened.at);
+      opened.log.debug(
+        { procedure: opened.path, subscriptionId: opened.id, reason, ms },
+        "subscription ended",
+      );
+    }
     return true;
   }
 
@@ -95,7 +106,7 @@ export function createPushSubscriptions(options: PushSubscriptionsOptions) {
     request: { id: RequestId; jsonrpc?: "2.0"; path: string; input: unknown },
     ctx: Context | undefined,
     cause: unknown,
-  ) {
+  ): TRPCError {
     const error = getTRPCErrorFromUnknown(cause);
     options.onError(error, request.path);
     const shape = getTRPCErrorShape({
@@ -110,6 +121,7 @@ export function createPushSubscriptions(options: PushSubscriptionsOptions) {
       socket,
       transformTRPCResponse(config, { id: request.id, jsonrpc: request.jsonrpc, error: shape }),
     );
+    return error;
   }
 
   async function start(socket: WebSocket, message: TRPCRequestMessage, contextPromise: Promise<Context>) {
@@ -133,7 +145,8 @@ export function createPushSubscriptions(options: PushSubscriptionsOptions) {
       );
       return;
     }
-    const subscription: ActiveSubscription = { stop: null, ended: false };
+    const subscription: ActiveSubscription = { stop: null, ended: false, opened: null };
+    const startedAt = performance.now();
     active.set(id, subscription);
 
     const prefix = Buffer.from(`{"id":${JSON.stringify(id)}${jsonrpc === "2.0" ? `,"jsonrpc":"2.0"` : ""}`);
@@ -151,12 +164,15 @@ export function createPushSubscriptions(options: PushSubscriptionsOptions) {
         socket.sendText(prefix, tailOf(trackedId, data));
       },
       fail(error) {
-        if (!end(subscription)) return;
+        if (!end(subscription, "ended by the server")) return;
         active.delete(id);
         respondError(socket, request, ctx, error);
       },
     };
 
+    // Refusals before the stream exists went through the procedure's middlewares, which report
+    // them; once it exists, its opening (access checks, replay) is reported here.
+    let streamReturned = false;
     try {
       // A failed context was already answered by tRPC's adapter, which closes the socket.
       ctx = await contextPromise.catch(() => undefined);
@@ -179,6 +195,7 @@ export function createPushSubscriptions(options: PushSubscriptionsOptions) {
           message: `${path} does not return a push stream`,
         });
       }
+      streamReturned = true;
       const stop = await stream.open(sink);
       if (subscription.ended) {
         // Stopped by the client, or the socket closed, while the stream was opening.
@@ -186,11 +203,19 @@ export function createPushSubscriptions(options: PushSubscriptionsOptions) {
         return;
       }
       subscription.stop = stop;
+      const durationMs = performance.now() - startedAt;
+      ctx.observer?.call({ transport: "ws", path, type: "subscription", error: null, durationMs, ctx });
+      subscription.opened = { log: ctx.log, path, id, at: performance.now() };
+      ctx.log.debug({ procedure: path, subscriptionId: id }, "subscription started");
       sendStarted();
     } catch (cause) {
-      if (!end(subscription)) return;
+      if (!end(subscription, "failed to open")) return;
       active.delete(id);
-      respondError(socket, request, ctx, cause);
+      const error = respondError(socket, request, ctx, cause);
+      if (streamReturned && ctx) {
+        const durationMs = performance.now() - startedAt;
+        ctx.observer?.call({ transport: "ws", path, type: "subscription", error, durationMs, ctx });
+      }
     }
   }
 
@@ -199,7 +224,8 @@ export function createPushSubscriptions(options: PushSubscriptionsOptions) {
     const subscription = active.get(id);
     if (!subscription) return;
     active.delete(id);
-    if (end(subscription)) sendJson(socket, { id, jsonrpc, result: { type: "stopped" } });
+    if (end(subscription, "stopped by the client"))
+      sendJson(socket, { id, jsonrpc, result: { type: "stopped" } });
   }
 
   function isOurs(raw: unknown, active: Map<RequestId, ActiveSubscription> | undefined): boolean {

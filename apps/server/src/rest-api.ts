@@ -1,4 +1,5 @@
-import { type ApiDeps, createHttpContextFactory, retryAfterHeader } from "@parley/api";
+import type { ApiDeps, createHttpContextFactory } from "@parley/api";
+import { retryAfterHeader } from "@parley/api";
 import type { AnyRouter } from "@trpc/server";
 import express, { type ErrorRequestHandler } from "express";
 import {
@@ -7,6 +8,7 @@ import {
   type OpenAPIObject,
   type OpenApiRouter,
 } from "trpc-to-openapi";
+import { noteErrorCode } from "./request-log.ts";
 
 type SchemaOrReference = NonNullable<NonNullable<OpenAPIObject["components"]>["schemas"]>[string];
 
@@ -90,7 +92,15 @@ export function createOpenApiDocument(router: AnyRouter): OpenAPIObject {
  * `GET /openapi.json` and the REST doors of the procedures that have `meta.openapi`, through
  * the same router (middleware, validation, rate limits) as /trpc. Mount under /api.
  */
-export function createRestApi(options: { deps: ApiDeps; router: AnyRouter; maxBodyBytes: number }) {
+export interface RestApiOptions {
+  deps: ApiDeps;
+  router: AnyRouter;
+  maxBodyBytes: number;
+  /** The same context factory as /trpc's (it notes the caller for the request's log line). */
+  createContext: ReturnType<typeof createHttpContextFactory>;
+}
+
+export function createRestApi(options: RestApiOptions) {
   const { deps, router } = options;
   const document = createOpenApiDocument(router);
   const rest = express.Router();
@@ -103,10 +113,11 @@ export function createRestApi(options: { deps: ApiDeps; router: AnyRouter; maxBo
   rest.use(
     createOpenApiExpressMiddleware({
       router: router as OpenApiRouter,
-      createContext: createHttpContextFactory(deps),
+      createContext: options.createContext,
       maxBodySize: options.maxBodyBytes,
       responseMeta: ({ errors }) => ({ headers: retryAfterHeader(errors) }),
-      onError({ error, path, ctx }) {
+      onError({ error, path, ctx, req }) {
+        noteErrorCode(req, error.code);
         const log = (ctx as { log?: ApiDeps["log"] } | undefined)?.log ?? deps.log;
         if (error.code === "INTERNAL_SERVER_ERROR") {
           log.error({ err: error.cause ?? error, path }, "REST procedure failed");

@@ -1,15 +1,15 @@
 import { fileURLToPath } from "node:url";
 import { createDb, DataDirLockedError, migrate } from "@parley/db";
-import { pino } from "pino";
 import { loadConfigOrExit } from "./config.ts";
 import { startEmailDelivery } from "./email-delivery.ts";
+import { createLogger } from "./logger.ts";
 
 // `pnpm worker`: the email worker alone, for running it apart from the servers (set
 // EMAIL_WORKER=off on those). Any number may run against one PostgreSQL: jobs are claimed with
 // SKIP LOCKED. With embedded PGlite, a worker started while the server runs reaches the database
 // through the socket the server shares its data directory on.
 const config = loadConfigOrExit(process.env);
-const log = pino({ level: config.logLevel });
+const log = createLogger(config, process.stdout.isTTY === true);
 
 try {
   const db = await createDb({

@@ -6,7 +6,7 @@ import type { AnyRouter, TRPCError } from "@trpc/server";
 import { applyWSSHandler } from "@trpc/server/adapters/ws";
 import { type WebSocket, WebSocketServer } from "ws";
 import { type GuardedSocket, guardedSocketClass } from "./guarded-socket.ts";
-import type { OriginPolicy } from "./origin-policy.ts";
+import { type OriginPolicy, refusedOriginFields } from "./origin-policy.ts";
 import { createPushSubscriptions } from "./push-subscriptions.ts";
 
 export interface WsServerOptions {
@@ -101,7 +101,13 @@ export function attachWsServer(options: WsServerOptions) {
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
     if (path !== options.path) return refuseUpgrade(socket, 404, "Not Found");
     // Browsers send Origin on every WebSocket handshake and no CORS protects it: check it here.
-    if (!originPolicy.admits(req, SESSION_COOKIE_NAME)) return refuseUpgrade(socket, 403, "Forbidden");
+    if (!originPolicy.admits(req, SESSION_COOKIE_NAME)) {
+      deps.log.warn(
+        { path, ip: req.socket.remoteAddress, ...refusedOriginFields(req.headers) },
+        "cross-origin WebSocket refused",
+      );
+      return refuseUpgrade(socket, 403, "Forbidden");
+    }
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, upgradeSummary(req)));
   });
 

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../src/config.ts";
+import { readableLogs } from "../src/logger.ts";
 
 const serverDir = fileURLToPath(new URL("..", import.meta.url));
 const dataDir = mkdtempSync(join(tmpdir(), "parley-config-"));
@@ -73,6 +74,18 @@ describe("configuration: an empty variable counts as unset", () => {
   });
 });
 
+describe("log format", () => {
+  it("is readable in development on a terminal, JSON in production, in tests and through a pipe", () => {
+    const format = (env: Record<string, string>) => loadConfig(env).logFormat;
+    expect(readableLogs(format({}), true)).toBe(true);
+    expect(readableLogs(format({}), false)).toBe(false);
+    expect(readableLogs(format({ NODE_ENV: "production" }), true)).toBe(false);
+    expect(readableLogs(format({ NODE_ENV: "test" }), true)).toBe(false);
+    expect(readableLogs(format({ NODE_ENV: "production", LOG_FORMAT: "pretty" }), false)).toBe(true);
+    expect(readableLogs(format({ LOG_FORMAT: "json" }), true)).toBe(false);
+  });
+});
+
 describe("configuration: a bad variable is refused in one line naming it, what is wrong and an example", () => {
   it.each([
     [{ PORT: "abc" }, "PORT: must be a number (e.g. PORT=3000)"],
@@ -88,10 +101,19 @@ describe("configuration: a bad variable is refused in one line naming it, what i
       'NODE_ENV: Invalid option: expected one of "development"|"production"|"test" (e.g. NODE_ENV=production)',
     ],
     [{ SEND_RATE_LIMIT: "5" }, 'SEND_RATE_LIMIT: must be "points/seconds", e.g. "20/10"'],
+    [{ METRICS_TOKEN: "short" }, "METRICS_TOKEN: must be at least 16 characters (e.g. METRICS_TOKEN="],
+    [
+      { LOG_FORMAT: "text" },
+      'LOG_FORMAT: Invalid option: expected one of "pretty"|"json" (e.g. LOG_FORMAT=json)',
+    ],
   ])("%o", (env, expected) => {
     const message = refusal(env);
     expect(message).toContain(`Invalid configuration: ${expected}`);
     expect(message).not.toContain("\n");
+  });
+
+  it("does not echo a refused METRICS_TOKEN, a secret", () => {
+    expect(refusal({ METRICS_TOKEN: "s3cr3t" })).not.toContain("s3cr3t");
   });
 
   it("does not echo the refused value, which may hold a password", () => {

@@ -10,6 +10,7 @@ import type { PasswordHasher } from "./auth/password-hasher.ts";
 import type { SessionModule, ValidatedSession } from "./auth/session-module.ts";
 import type { SessionSockets } from "./auth/session-sockets.ts";
 import type { EventBus } from "./bus/event-bus.ts";
+import type { ApiObserver } from "./call-observer.ts";
 import type { RateLimiters } from "./rate-limits.ts";
 import type { MembershipCache } from "./services/membership-cache.ts";
 import type { PresenceTracker } from "./services/presence-tracker.ts";
@@ -33,6 +34,8 @@ export interface ApiDeps {
   presence: PresenceTracker;
   /** `chat.events`: one stream per room, shared by its subscribers. */
   roomFanout: RoomFanout;
+  /** Calls, subscriptions and fan-out reported to the server's logs and metrics. */
+  observer?: ApiObserver;
 }
 
 /** Per-WebSocket state: tRPC builds a socket's context once, so what can change lives here. */

@@ -2,7 +2,7 @@ import { isConnectionError } from "@parley/db";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { HasherBusyError } from "./auth/password-hasher.ts";
-import { RateLimitedError } from "./rate-limits.ts";
+import { LimitReachedError, RateLimitedError } from "./rate-limits.ts";
 import { AuthError } from "./services/auth-service.ts";
 import { ChatError } from "./services/chat-error.ts";
 import { OutboxError } from "./services/email-outbox.ts";
@@ -95,7 +95,12 @@ export function toApiError(error: TRPCError): TRPCError {
     return new TRPCError({ code: "TOO_MANY_REQUESTS", message: cause.message, cause });
   }
   if (cause instanceof HasherBusyError) {
-    return new TRPCError({ code: "TOO_MANY_REQUESTS", message: "The server is busy: retry in a moment" });
+    const message = "The server is busy: retry in a moment";
+    return new TRPCError({
+      code: "TOO_MANY_REQUESTS",
+      message,
+      cause: new LimitReachedError("passwordHashQueue", message),
+    });
   }
   if (error.code === "INTERNAL_SERVER_ERROR" && isConnectionError(cause ?? error)) {
     return new TRPCError({

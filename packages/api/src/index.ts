@@ -24,6 +24,7 @@ export {
 export { type EventBus, publishUsersChanged } from "./bus/event-bus.ts";
 export { createInProcessBus } from "./bus/in-process-bus.ts";
 export { createRedisBus } from "./bus/redis-bus.ts";
+export type { ApiObserver, ObservedCall } from "./call-observer.ts";
 export {
   type ApiDeps,
   type Context,
@@ -51,6 +52,7 @@ export {
   createMemoryRateLimiters,
   createRedisRateLimiters,
   defaultRateLimits,
+  LimitReachedError,
   type RateLimiters,
   type RateLimitName,
   type RateLimitRule,
@@ -58,7 +60,7 @@ export {
   retryAfterHeader,
 } from "./rate-limits.ts";
 export { type AppRouter, appRouter } from "./root.ts";
-export { DEFAULT_MAX_ATTEMPTS, enqueueEmail } from "./services/email-outbox.ts";
+export { countJobsByStatus, DEFAULT_MAX_ATTEMPTS, enqueueEmail } from "./services/email-outbox.ts";
 export { createMembershipCache, type MembershipCache } from "./services/membership-cache.ts";
 export {
   createPresenceTracker,

@@ -50,9 +50,26 @@ export const defaultRateLimits: RateLimitRules = {
 
 const RATE_LIMIT_NAMES = Object.keys(defaultRateLimits) as RateLimitName[];
 
-export class RateLimitedError extends Error {
-  constructor(readonly retryAfterMs: number) {
-    super(`Too many requests: retry in ${retryAfterSeconds(retryAfterMs)} s`);
+/**
+ * Why a call was answered TOO_MANY_REQUESTS: the limit that refused it (a rate limiter's name,
+ * or a fixed cap), for the operator's log line; the caller sees only the message.
+ */
+export class LimitReachedError extends Error {
+  constructor(
+    readonly limit: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "LimitReachedError";
+  }
+}
+
+export class RateLimitedError extends LimitReachedError {
+  constructor(
+    readonly retryAfterMs: number,
+    limit: RateLimitName,
+  ) {
+    super(limit, `Too many requests: retry in ${retryAfterSeconds(retryAfterMs)} s`);
     this.name = "RateLimitedError";
   }
 }
@@ -87,13 +104,18 @@ export function createMemoryRateLimiters(rules: RateLimitRules): RateLimiters {
   );
 }
 
-/** Takes one point for each key; throws RateLimitedError when any has none left. */
-export async function consumePoint(limiter: RateLimiterAbstract, ...keys: string[]): Promise<void> {
+/** Takes one point for each key from the named limiter; throws RateLimitedError when any has none left. */
+export async function consumePoint(
+  limiters: RateLimiters,
+  name: RateLimitName,
+  ...keys: string[]
+): Promise<void> {
+  const limiter = limiters[name];
   for (const key of keys) {
     try {
       await limiter.consume(key);
     } catch (rejection) {
-      if (rejection instanceof RateLimiterRes) throw new RateLimitedError(rejection.msBeforeNext);
+      if (rejection instanceof RateLimiterRes) throw new RateLimitedError(rejection.msBeforeNext, name);
       throw rejection;
     }
   }

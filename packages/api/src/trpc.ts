@@ -4,7 +4,7 @@ import { z } from "zod";
 import type { Context } from "./context.ts";
 import { asZodError, summarizeZodError, toApiError } from "./errors.ts";
 import { isPushStream, supervisePushStream } from "./push-stream.ts";
-import { consumePoint, RateLimitedError, type RateLimitName } from "./rate-limits.ts";
+import { consumePoint, LimitReachedError, RateLimitedError, type RateLimitName } from "./rate-limits.ts";
 import { roomId } from "./schemas/chat.ts";
 import { requireMember } from "./services/rooms-service.ts";
 import { wireTransformer } from "./wire-encoding.ts";
@@ -81,14 +81,21 @@ const superviseSubscriptions = t.middleware(async function superviseSubscription
   if (type !== "subscription") return next();
   const connection = ctx.connection;
   if (connection && connection.activeSubscriptions >= ctx.limits.subscriptionsPerConnection) {
+    const message = `At most ${ctx.limits.subscriptionsPerConnection} subscriptions per connection`;
     throw new TRPCError({
       code: "TOO_MANY_REQUESTS",
-      message: `At most ${ctx.limits.subscriptionsPerConnection} subscriptions per connection`,
+      message,
+      cause: new LimitReachedError("subscriptionsPerConnection", message),
     });
   }
-  if (connection) connection.activeSubscriptions++;
+  if (connection) {
+    connection.activeSubscriptions++;
+    ctx.observer?.subscriptionsChanged(1);
+  }
   const release = () => {
-    if (connection) connection.activeSubscriptions--;
+    if (!connection) return;
+    connection.activeSubscriptions--;
+    ctx.observer?.subscriptionsChanged(-1);
   };
   const result = await next();
   const iterable = result.ok ? result.data : undefined;
@@ -136,7 +143,30 @@ const noteSocketCalls = t.middleware(async function noteSocketCalls({ ctx, type,
   }
 });
 
+/**
+ * Reports each call to the server's logs and metrics (outermost: it sees the API's error codes
+ * and every check's refusal). A push stream's outcome is known only once it opens, which
+ * push-subscriptions.ts reports itself.
+ */
+const observeCall = t.middleware(async function observeCall({ ctx, path, type, next }) {
+  const observer = ctx.observer;
+  if (!observer) return next();
+  const startedAt = performance.now();
+  const result = await next();
+  if (result.ok && type === "subscription" && isPushStream(result.data)) return result;
+  observer.call({
+    transport: ctx.transport,
+    path,
+    type,
+    error: result.ok ? null : result.error,
+    durationMs: performance.now() - startedAt,
+    ctx,
+  });
+  return result;
+});
+
 export const publicProcedure = t.procedure
+  .use(observeCall)
   .use(noteSocketCalls)
   .use(mapErrors)
   .use(superviseSubscriptions)
@@ -183,7 +213,7 @@ export const adminProcedure = authedProcedure
 export function rateLimit(name: RateLimitName, keyOf: (ctx: Context) => string | string[]) {
   return t.middleware(async function rateLimited({ ctx, next }) {
     const keys = keyOf(ctx);
-    await consumePoint(ctx.rateLimiters[name], ...(Array.isArray(keys) ? keys : [keys]));
+    await consumePoint(ctx.rateLimiters, name, ...(Array.isArray(keys) ? keys : [keys]));
     return next();
   });
 }

@@ -110,7 +110,7 @@ export const authRouter = {
     .input(requestPasswordResetInput)
     .mutation(async ({ ctx, input }) => {
       // Here, not in a middleware: the address is in the input.
-      await consumePoint(ctx.rateLimiters.email, emailsTo(input.email));
+      await consumePoint(ctx.rateLimiters, "email", emailsTo(input.email));
       await auth.requestPasswordReset(ctx, input.email);
       return { ok: true as const };
     }),

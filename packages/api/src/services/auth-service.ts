@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { type Database, defineStatement, schema } from "@parley/db";
 import { and, eq, gt } from "drizzle-orm";
+import type { Logger } from "pino";
 import type { HashKeys, PasswordHasher } from "../auth/password-hasher.ts";
 import type { SessionModule, SessionUser } from "../auth/session-module.ts";
 import { sessionHandle } from "../auth/session-module.ts";
@@ -17,6 +18,7 @@ export interface AuthServiceDeps {
   clock: () => Date;
   /** Base of the links in emails, e.g. https://chat.example.com */
   publicOrigin: string;
+  log: Logger;
 }
 
 export interface ClientMeta {
@@ -136,7 +138,12 @@ export async function login(
     input.password,
     hashKeys(input.email, meta),
   );
-  if (!row || !ok) throw new AuthError("bad-credentials", "Wrong email or password");
+  if (!row || !ok) {
+    // For whoever watches for password guessing: the account (never the email or the password)
+    // and the address. An unknown email has no account to name.
+    deps.log.warn({ userId: row?.id ?? null, ip: meta.ip ?? null }, "login failed: wrong email or password");
+    throw new AuthError("bad-credentials", "Wrong email or password");
+  }
   const { passwordHash, ...user } = row;
   // Never keep a session presented before login (fixation): end it, start a new one.
   if (presentedSessionId) {

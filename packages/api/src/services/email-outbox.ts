@@ -56,6 +56,15 @@ const DEFAULT_PAGE = 50;
  * Jobs, newest first. The data column is left out on purpose: it holds the links of
  * verification and reset emails, which would let an admin take over any account.
  */
+/** How many jobs the outbox holds in each status (absent: none); one grouped count, for metrics. */
+export async function countJobsByStatus(deps: { db: Database }): Promise<Map<JobStatus, number>> {
+  const rows = await deps.db
+    .select({ status: schema.emailOutbox.status, n: count() })
+    .from(schema.emailOutbox)
+    .groupBy(schema.emailOutbox.status);
+  return new Map(rows.map((row) => [row.status, row.n]));
+}
+
 export async function listJobs(deps: { db: Database }, input: ListJobsInput) {
   const limit = input?.limit ?? DEFAULT_PAGE;
   const after = input?.cursor ? decodeKeysetCursor(input.cursor) : null;

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { RESYNC_EVENT } from "../bus/event-bus.ts";
+import type { ApiObserver } from "../call-observer.ts";
 import { markPlainJson } from "../wire-encoding.ts";
 import type { Caller, ChatDeps, RoomRole } from "./chat-deps.ts";
 import { ChatError, roomNotFound } from "./chat-error.ts";
@@ -20,6 +21,11 @@ export interface RoomEventSink {
   push(id: string, event: RoomEvent): void;
   /** The stream ended (access lost, database failure): nothing follows. */
   fail(error: unknown): void;
+}
+
+export interface FanoutDeps extends ChatDeps {
+  /** Told once per live event per room, after it was handed to the room's subscribers. */
+  observer?: Pick<ApiObserver, "delivered">;
 }
 
 type BusMessage = RoomEvent | RoomDeletedSignal | typeof RESYNC_EVENT;
@@ -89,7 +95,7 @@ const lostAccess = () => new ChatError("forbidden", "You no longer have access t
  * one query, not one each. Loss-free as before: a gap in what the bus delivers (events published
  * out of order, a Redis outage) is filled from the database, where every event is stored.
  */
-export function createRoomFanout(deps: ChatDeps) {
+export function createRoomFanout(deps: FanoutDeps) {
   const channels = new Map<string, RoomChannel>();
 
   function channelOf(roomId: string): RoomChannel {
@@ -230,7 +236,7 @@ class RoomChannel {
   private readonly unsubscribe: () => void;
 
   constructor(
-    private readonly deps: ChatDeps,
+    private readonly deps: FanoutDeps,
     private readonly roomId: string,
     private readonly onClose: () => void,
   ) {
@@ -362,14 +368,17 @@ class RoomChannel {
     // Once per event, not per subscriber: this loop runs for every subscriber of the room.
     const id = String(event.seq);
     const mayEndAccess = changesMembership(event);
+    let delivered = 0;
     for (const subscriber of this.subscribers) {
       if (!subscriber.live || event.seq <= subscriber.last) continue;
       subscriber.last = event.seq;
       subscriber.sink.push(id, event);
+      delivered++;
       if (mayEndAccess && event.seq > subscriber.decidedAt && accessEndedFor(subscriber, event)) {
         fail(subscriber, lostAccess());
       }
     }
+    this.deps.observer?.delivered(event, delivered);
   }
 
   private failAll(error: unknown) {
