@@ -33,7 +33,7 @@ export const mutationModules = {
     ],
   },
   "push-subscriptions": {
-    mutate: "apps/server/src/push-subscriptions.ts",
+    mutate: "apps/server/src/realtime/push-subscriptions.ts",
     tests: [
       "apps/server/test/push-subscriptions.test.ts",
       "apps/server/test/chat-events.test.ts",

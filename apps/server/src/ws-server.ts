@@ -5,9 +5,10 @@ import { createWsContextFactory, SESSION_COOKIE_NAME } from "@parley/api";
 import type { AnyRouter, TRPCError } from "@trpc/server";
 import { applyWSSHandler } from "@trpc/server/adapters/ws";
 import { type WebSocket, WebSocketServer } from "ws";
-import { type GuardedSocket, guardedSocketClass } from "./guarded-socket.ts";
 import { type OriginPolicy, refusedOriginFields } from "./origin-policy.ts";
-import { createPushSubscriptions } from "./push-subscriptions.ts";
+import { type GuardedSocket, guardedSocketClass } from "./realtime/guarded-socket.ts";
+import { createPushSubscriptions } from "./realtime/push-subscriptions.ts";
+import { realtimeProcedures } from "./realtime/realtime-procedures.ts";
 
 export interface WsServerOptions {
   server: Server;
@@ -30,9 +31,6 @@ export interface WsServerOptions {
 function isClientProtocolError(cause: unknown): cause is Error {
   return cause instanceof Error && String((cause as { code?: unknown }).code).startsWith("WS_ERR_");
 }
-
-/** Subscriptions served by push-subscriptions.ts rather than tRPC's adapter. */
-const PUSH_SUBSCRIPTION_PATHS: ReadonlySet<string> = new Set(["chat.events"]);
 
 /**
  * Protocol-level pings on one timer for all sockets (browsers and `ws` answer them by
@@ -125,7 +123,8 @@ export function attachWsServer(options: WsServerOptions) {
   const contexts = new WeakMap<WebSocket, Promise<Context>>();
   const pushSubscriptions = createPushSubscriptions({
     router: options.router,
-    paths: PUSH_SUBSCRIPTION_PATHS,
+    // The subscriptions whose meta opts in (`realtime: { push: true }`): chat.events.
+    paths: realtimeProcedures(options.router).push,
     contextOf: (socket) => contexts.get(socket),
     maxBatchSize: options.maxBatchSize,
     onError: logInternal,

@@ -4,7 +4,7 @@ import WebSocket from "ws";
 import { roomWith, send, signUp } from "./support/chat-fixtures.ts";
 import { startTestServer, type TestServer } from "./support/test-server.ts";
 
-// chat.events is served by apps/server/src/push-subscriptions.ts, not tRPC's adapter: these
+// chat.events is served by apps/server/src/realtime/push-subscriptions.ts, not tRPC's adapter: these
 // tests read the frames themselves, to show the protocol is tRPC's and the checks still apply.
 
 let t: TestServer;

@@ -1,14 +1,8 @@
 import type { AnyTRPCRouter } from "@trpc/server";
 import { z } from "zod";
-import type { ProcedureMeta } from "./trpc.ts";
+import { procedureEntries } from "./trpc-internals.ts";
 
-interface ProcedureDef {
-  type: "query" | "mutation" | "subscription";
-  meta?: ProcedureMeta;
-  inputs: unknown[];
-}
-
-function inputSchema(inputs: unknown[]): string {
+function inputSchema(inputs: readonly unknown[]): string {
   const [input] = inputs;
   if (!(input instanceof z.ZodType)) return "none";
   const schema = z.toJSONSchema(input, { io: "input", unrepresentable: "any" });
@@ -18,12 +12,10 @@ function inputSchema(inputs: unknown[]): string {
 
 /** The API reference as Markdown, from the routers themselves: paths, kinds, access, inputs. */
 export function renderApiDocs(router: AnyTRPCRouter): string {
-  const procedures = router._def.procedures as Record<string, { _def: ProcedureDef }>;
   const groups = new Map<string, string[]>();
-  for (const [path, procedure] of Object.entries(procedures).sort(([a], [b]) => a.localeCompare(b))) {
-    const def = procedure._def;
+  for (const { path, type, meta, inputs } of procedureEntries(router)) {
     const group = path.split(".")[0] ?? path;
-    const row = `| \`${path}\` | ${def.type} | ${def.meta?.access ?? "anyone"} | ${def.meta?.summary ?? ""} | ${inputSchema(def.inputs)} |`;
+    const row = `| \`${path}\` | ${type} | ${meta.access ?? "anyone"} | ${meta.summary ?? ""} | ${inputSchema(inputs)} |`;
     groups.set(group, [...(groups.get(group) ?? []), row]);
   }
   const sections = [...groups].map(

@@ -47,6 +47,7 @@ export {
   type OutgoingEmail,
   type RecordedEmail,
 } from "./email/mail-transport.ts";
+export type { MutationPath, QueryPath, SubscriptionPath } from "./procedure-paths.ts";
 export { isPushStream, type PushStream, type TrackedSink } from "./push-stream.ts";
 export {
   createMemoryRateLimiters,
@@ -70,7 +71,8 @@ export {
 export type { MessageView, RoomEvent } from "./services/room-events.ts";
 export { createRoomFanout, type RoomFanout } from "./services/room-fanout.ts";
 export { createAdmin, promoteToAdmin } from "./services/user-admin-service.ts";
-export { mergeRouters, publicProcedure, router as createRouter } from "./trpc.ts";
+export { mergeRouters, type ProcedureMeta, publicProcedure, router as createRouter } from "./trpc.ts";
+export { type ProcedureEntry, procedureEntries, routerConfig } from "./trpc-internals.ts";
 
 export type RouterInputs = inferRouterInputs<AppRouter>;
 export type RouterOutputs = inferRouterOutputs<AppRouter>;

@@ -14,7 +14,7 @@ const PUSH_STREAM = Symbol("parley.pushStream");
  * A subscription's output that a transport may take by push instead of by pull. tRPC iterates
  * every subscription with one async generator per subscriber, so an event for 500 subscribers
  * wakes 500 generator chains; a push stream hands it to every subscriber in one synchronous
- * loop instead (the WebSocket server does this, see apps/server/src/push-subscriptions.ts).
+ * loop instead (the WebSocket server does this, see apps/server/src/realtime/push-subscriptions.ts).
  * It is still an AsyncIterable of `tracked()` items, so the procedure's type and any other
  * consumer (a server-side caller, a test) see an ordinary tRPC subscription.
  */

@@ -15,6 +15,13 @@ export interface ProcedureMeta {
   summary?: string;
   /** Also served as plain REST (trpc-to-openapi) and described in /api/openapi.json. */
   openapi?: OpenApiMeta["openapi"];
+  /** Opt-ins to the WebSocket fast path; read by apps/server/src/realtime/realtime-procedures.ts. */
+  realtime?: {
+    /** A subscription that returns a PushStream: the server's push path serves it, not tRPC's adapter. */
+    push?: true;
+    /** A mutation that @parley/client's `realtimeSends` sends over the WebSocket (its REALTIME_PATHS). */
+    send?: true;
+  };
 }
 
 const t = initTRPC

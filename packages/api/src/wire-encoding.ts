@@ -3,7 +3,7 @@ import superjson from "superjson";
 /**
  * Outputs without superjson's walk. Room events and the hot paths' outputs (history, send) are
  * plain JSON by construction: they are marked where they are made, and their superjson form is
- * simply `{ json: value }`. The room fan-out (apps/server/src/push-subscriptions.ts) serialises
+ * simply `{ json: value }`. The room fan-out (apps/server/src/realtime/push-subscriptions.ts) serialises
  * each event once this way for all of a room's subscribers.
  */
 const plainJson = new WeakSet<object>();

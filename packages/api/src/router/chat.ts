@@ -26,6 +26,8 @@ import { authedProcedure, memberProcedure, perUser, rateLimit } from "../trpc.ts
 const writeLimit = rateLimit("write", perUser);
 const typingLimit = rateLimit("typing", perUser);
 const sendLimit = rateLimit("send", perUser);
+// Frequent, small, and none sets a cookie: @parley/client's `realtimeSends` may send them on the socket.
+const sentOverTheSocket = { realtime: { send: true } } as const;
 
 const roomsRouter = {
   create: authedProcedure
@@ -107,6 +109,7 @@ const roomsRouter = {
 
   markRead: memberProcedure
     .meta({ summary: "Moves the caller's read marker forward to `seq` (never back)." })
+    .meta(sentOverTheSocket)
     .input(markReadInput)
     .use(writeLimit)
     .mutation(({ ctx, input }) => rooms.markRead(ctx, ctx.user, input.roomId, input.seq)),
@@ -118,6 +121,7 @@ const messagesRouter = {
       summary:
         "Sends a message (1–4000 characters after trimming). Idempotent on `clientMessageId`. Rate-limited per user.",
     })
+    .meta(sentOverTheSocket)
     .input(sendMessageInput)
     .use(sendLimit)
     .mutation(({ ctx, input }) => messages.sendMessage(ctx, ctx.user, input)),
@@ -129,6 +133,7 @@ const messagesRouter = {
 
   edit: authedProcedure
     .meta({ summary: "Replaces a message's text; sets `editedAt`. Author only." })
+    .meta(sentOverTheSocket)
     .input(editMessageInput)
     .use(writeLimit)
     .mutation(({ ctx, input }) => messages.editMessage(ctx, ctx.user, input)),
@@ -138,18 +143,21 @@ const messagesRouter = {
       summary:
         "Soft-deletes a message: the text goes, a tombstone stays. Author, room owner/moderator, admin.",
     })
+    .meta(sentOverTheSocket)
     .input(messageInput)
     .use(writeLimit)
     .mutation(({ ctx, input }) => messages.deleteMessage(ctx, ctx.user, input.messageId)),
 
   react: authedProcedure
     .meta({ summary: "Adds the caller's reaction (one per emoji per message). Members." })
+    .meta(sentOverTheSocket)
     .input(reactionInput)
     .use(writeLimit)
     .mutation(({ ctx, input }) => messages.react(ctx, ctx.user, input)),
 
   unreact: authedProcedure
     .meta({ summary: "Removes the caller's reaction. Members." })
+    .meta(sentOverTheSocket)
     .input(reactionInput)
     .use(writeLimit)
     .mutation(({ ctx, input }) => messages.unreact(ctx, ctx.user, input)),
@@ -172,6 +180,7 @@ export const chatRouter = {
       summary:
         "Every change to a room as `tracked(seq, event)`. With `lastEventId`, replays what was missed first; no event lost or repeated. A `lastEventId` past the room's newest event is `BAD_REQUEST`.",
     })
+    .meta({ realtime: { push: true } })
     .input(roomEventsInput)
     .subscription(({ ctx, input }) => {
       // Only these outlive the call: capturing `ctx` would keep a copy of the context per subscription.
@@ -183,6 +192,7 @@ export const chatRouter = {
 
   typing: memberProcedure
     .meta({ summary: "Says the caller is typing (for a few seconds). Ephemeral." })
+    .meta(sentOverTheSocket)
     .use(typingLimit)
     .mutation(({ ctx, input }) => typing(ctx, ctx.user, input.roomId)),
 

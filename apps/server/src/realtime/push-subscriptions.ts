@@ -1,4 +1,4 @@
-import { type Context, isPushStream, type TrackedSink } from "@parley/api";
+import { type Context, isPushStream, routerConfig, type TrackedSink } from "@parley/api";
 import {
   type AnyTRPCRouter,
   callTRPCProcedure,
@@ -26,7 +26,7 @@ interface ActiveSubscription {
 
 export interface PushSubscriptionsOptions {
   router: AnyTRPCRouter;
-  /** Subscription paths whose procedures return a PushStream (see @parley/api push-stream.ts). */
+  /** Subscription paths whose procedures return a PushStream (realtime-procedures.ts). */
   paths: ReadonlySet<string>;
   /** The socket's tRPC context, once tRPC's adapter has started creating it. */
   contextOf(socket: WebSocket): Promise<Context> | undefined;
@@ -45,7 +45,7 @@ export interface PushSubscriptionsOptions {
  */
 export function createPushSubscriptions(options: PushSubscriptionsOptions) {
   const { router, paths } = options;
-  const config = router._def._config;
+  const config = routerConfig(router);
   const bySocket = new WeakMap<WebSocket, Map<RequestId, ActiveSubscription>>();
   /** Per pushed item: the frame after `{"id":…`, the same bytes for every subscriber. */
   const tails = new WeakMap<object, Buffer>();

@@ -1,4 +1,5 @@
 import { WebSocket } from "ws";
+import { canWriteFramesDirectly, writeFrame } from "./ws-internals.ts";
 
 /** Close code for a socket whose reader stopped reading. */
 export const SLOW_CONSUMER_CLOSE_CODE = 4008;
@@ -6,13 +7,6 @@ export const SLOW_CONSUMER_CLOSE_CODE = 4008;
 type Data = Parameters<WebSocket["send"]>[0];
 type SendOptions = { mask?: boolean; binary?: boolean; compress?: boolean; fin?: boolean };
 type SendCallback = (err?: Error) => void;
-
-/** The parts of ws's WebSocket that sendText relies on (ws 8: not in its public types). */
-interface WsInternals {
-  _socket: { write(chunk: Buffer): boolean };
-  _sender: { _queue: unknown[] };
-  _extensions: Record<string, unknown>;
-}
 
 /**
  * A `ws` WebSocket that refuses to queue without bound: a client that stops reading while
@@ -56,8 +50,7 @@ export function guardedSocketClass(maxBufferedBytes: number, onSlowConsumer?: ()
      */
     sendText(head: Buffer, tail: Buffer): void {
       if (this.readyState !== WebSocket.OPEN) return;
-      const ws = this as unknown as WsInternals;
-      if (ws._sender._queue.length > 0 || ws._extensions["permessage-deflate"] !== undefined) {
+      if (!canWriteFramesDirectly(this)) {
         this.send(Buffer.concat([head, tail]), { binary: false });
         return;
       }
@@ -77,7 +70,7 @@ export function guardedSocketClass(maxBufferedBytes: number, onSlowConsumer?: ()
       }
       head.copy(frame, headerLength);
       tail.copy(frame, headerLength + head.length);
-      ws._socket.write(frame);
+      writeFrame(this, frame);
       this.dropIfNotReading();
     }
 

@@ -1,0 +1,47 @@
+import type { AnyTRPCRouter, TRPCProcedureType } from "@trpc/server";
+import type { ProcedureMeta } from "./trpc.ts";
+
+/*
+ * The one file that reads tRPC's private `_def` (tRPC 11 offers no public way to list a
+ * router's procedures, their meta and inputs, nor its transformer and error formatter). Both
+ * the docs generator and the server's realtime path (apps/server/src/realtime) need them, and
+ * a package cannot import an app, so it lives here. apps/server/test/realtime-containment.test.ts
+ * fails when another source file reads `_def`.
+ */
+
+/** What the code outside this file may know of a procedure. */
+export interface ProcedureEntry {
+  /** Dotted, as on the wire: `chat.events`. */
+  path: string;
+  type: TRPCProcedureType;
+  meta: ProcedureMeta;
+  /** The input parsers, outermost first (zod schemas here). */
+  inputs: readonly unknown[];
+}
+
+interface ProcedureDef {
+  type: TRPCProcedureType;
+  meta?: ProcedureMeta;
+  inputs?: unknown[];
+}
+
+/** Every procedure of the router (lazy routers not yet loaded aside), sorted by path. */
+export function procedureEntries(router: AnyTRPCRouter): ProcedureEntry[] {
+  const procedures = router._def.procedures as Record<string, { _def: ProcedureDef }>;
+  return Object.entries(procedures)
+    .map(([path, procedure]) => ({
+      path,
+      type: procedure._def.type,
+      meta: procedure._def.meta ?? {},
+      inputs: procedure._def.inputs ?? [],
+    }))
+    .sort((a, b) => a.path.localeCompare(b.path));
+}
+
+/**
+ * The router's root config (transformer, error formatter): what tRPC's own adapters pass to
+ * `getTRPCErrorShape` and `transformTRPCResponse`, which the push path calls the same way.
+ */
+export function routerConfig<TRouter extends AnyTRPCRouter>(router: TRouter): TRouter["_def"]["_config"] {
+  return router._def._config;
+}
