@@ -40,6 +40,21 @@ describe("push streams", () => {
     expect(stops()).toBe(1);
   });
 
+  it("stop at once when the consumer returns while waiting for an item, as tRPC's adapter does on a stop", async () => {
+    const { stream, emit, stops } = manualStream();
+    const iterator = stream[Symbol.asyncIterator]();
+    await iterator.next();
+    const waiting = iterator.next();
+    const returned = iterator.return?.();
+    // Not when the room's next event happens to come: that may be never.
+    expect(stops()).toBe(1);
+    await expect(waiting).resolves.toEqual({ done: true, value: undefined });
+    await expect(returned).resolves.toEqual({ done: true, value: undefined });
+    emit("2", "after the stop");
+    await expect(iterator.next()).resolves.toEqual({ done: true, value: undefined });
+    expect(stops()).toBe(1);
+  });
+
   it("end a pulling consumer with the producer's error", async () => {
     const { stream, fail } = manualStream();
     const iterator = stream[Symbol.asyncIterator]();

@@ -38,40 +38,64 @@ export function pushStream<T>(open: (sink: TrackedSink<T>) => Promise<() => void
   return {
     [PUSH_STREAM]: true,
     open,
-    async *[Symbol.asyncIterator]() {
+    // An iterator by hand, not an async generator: a generator waiting for the next item would
+    // queue `return()` behind it, so a consumer that stops (tRPC's adapter on `subscription.stop`)
+    // would hold the stream, and never hear back, until the room's next event.
+    [Symbol.asyncIterator](): AsyncIterator<TrackedEnvelope<T>> {
       const backlog: TrackedEnvelope<T>[] = [];
       let failure = null as { error: unknown } | null;
       let wake: (() => void) | null = null;
-      const stop = await open({
-        push(id, data) {
-          if (backlog.length >= MAX_PULL_BACKLOG) {
-            failure ??= { error: new Error("The subscriber fell too far behind") };
-          } else {
-            backlog.push(tracked(id, data));
+      let finished = false;
+      let stop: (() => void) | null = null;
+      let opening: Promise<void> | null = null;
+      const finish = () => {
+        if (finished) return;
+        finished = true;
+        stop?.();
+        wake?.();
+      };
+      const opened = () =>
+        (opening ??= open({
+          push(id, data) {
+            if (finished) return;
+            if (backlog.length >= MAX_PULL_BACKLOG) {
+              failure ??= { error: new Error("The subscriber fell too far behind") };
+            } else {
+              backlog.push(tracked(id, data));
+            }
+            wake?.();
+          },
+          fail(error) {
+            failure ??= { error };
+            wake?.();
+          },
+        }).then((stopStream) => {
+          stop = stopStream;
+          if (finished) stopStream(); // returned while it was opening
+        }));
+      const done = { done: true, value: undefined } as const;
+      return {
+        async next() {
+          await opened();
+          for (;;) {
+            if (finished) return done;
+            const item = backlog.shift();
+            if (item) return { done: false, value: item };
+            if (failure) {
+              finish();
+              throw failure.error;
+            }
+            await new Promise<void>((resolve) => {
+              wake = resolve;
+            });
+            wake = null;
           }
-          wake?.();
         },
-        fail(error) {
-          failure ??= { error };
-          wake?.();
+        async return() {
+          finish();
+          return done;
         },
-      });
-      try {
-        for (;;) {
-          const next = backlog.shift();
-          if (next) {
-            yield next;
-            continue;
-          }
-          if (failure) throw failure.error;
-          await new Promise<void>((resolve) => {
-            wake = resolve;
-          });
-          wake = null;
-        }
-      } finally {
-        stop();
-      }
+      };
     },
   };
 }
