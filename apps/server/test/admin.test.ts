@@ -1,4 +1,4 @@
-import { appRouter } from "@parley/api";
+import { appRouter, procedureEntries } from "@parley/api";
 import { schema } from "@parley/db";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -28,13 +28,9 @@ const adminCalls: Record<string, Record<string, unknown> | undefined> = {
 };
 
 function adminProcedures(): { path: string; type: string }[] {
-  const procedures = appRouter._def.procedures as unknown as Record<
-    string,
-    { _def: { type: string; meta?: { access?: string } } }
-  >;
-  return Object.entries(procedures)
-    .filter(([, procedure]) => procedure._def.meta?.access === "admin")
-    .map(([path, procedure]) => ({ path, type: procedure._def.type }));
+  return procedureEntries(appRouter)
+    .filter((procedure) => procedure.meta.access === "admin")
+    .map(({ path, type }) => ({ path, type }));
 }
 
 /** Calls a procedure over plain HTTP, as any client would, and returns the error code (or null). */

@@ -12,7 +12,7 @@ const root = fileURLToPath(new URL("../../..", import.meta.url));
 const TRPC_INTERNALS = "packages/api/src/trpc-internals.ts";
 const WS_INTERNALS = "apps/server/src/realtime/ws-internals.ts";
 
-/** The source files of every app and package, tests aside (they may inspect what they test). */
+/** The source files (unit tests beside them included) of every app and package. */
 function sourceFiles(): string[] {
   const files: string[] = [];
   const walk = (dir: string) => {
@@ -20,7 +20,7 @@ function sourceFiles(): string[] {
       const path = join(dir, entry.name);
       if (entry.isDirectory()) {
         if (entry.name !== "node_modules" && entry.name !== "dist") walk(path);
-      } else if (/\.(ts|tsx|mts)$/.test(entry.name) && !/\.test\.tsx?$/.test(entry.name)) {
+      } else if (/\.(ts|tsx|mts)$/.test(entry.name)) {
         files.push(relative(root, path));
       }
     }

@@ -17,12 +17,15 @@ export interface ProcedureEntry {
   meta: ProcedureMeta;
   /** The input parsers, outermost first (zod schemas here). */
   inputs: readonly unknown[];
+  /** The names of its middleware functions, outermost first (`rateLimited`, `isAuthed`…). */
+  middlewareNames: readonly string[];
 }
 
 interface ProcedureDef {
   type: TRPCProcedureType;
   meta?: ProcedureMeta;
   inputs?: unknown[];
+  middlewares?: { name: string }[];
 }
 
 /** Every procedure of the router (lazy routers not yet loaded aside), sorted by path. */
@@ -34,6 +37,7 @@ export function procedureEntries(router: AnyTRPCRouter): ProcedureEntry[] {
       type: procedure._def.type,
       meta: procedure._def.meta ?? {},
       inputs: procedure._def.inputs ?? [],
+      middlewareNames: (procedure._def.middlewares ?? []).map((middleware) => middleware.name),
     }))
     .sort((a, b) => a.path.localeCompare(b.path));
 }
