@@ -36,6 +36,7 @@ export const mutationModules = {
     mutate: "apps/server/src/realtime/push-subscriptions.ts",
     tests: [
       "apps/server/test/push-subscriptions.test.ts",
+      "apps/server/test/realtime-contract.test.ts",
       "apps/server/test/chat-events.test.ts",
       "apps/server/test/websocket-limits.test.ts",
       "apps/server/test/request-logs.test.ts",
