@@ -2,9 +2,9 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    // The server's setup: one throwaway PostgreSQL for the run (or DATABASE_URL); each file
+    // @parley/testing's setup: one throwaway PostgreSQL for the run (or DATABASE_URL); each file
     // makes a database of its own on it.
-    globalSetup: ["../server/test/global-setup.ts"],
+    globalSetup: ["@parley/testing/global-setup"],
     include: ["test/**/*.test.ts"],
     testTimeout: 90_000,
     hookTimeout: 120_000,

@@ -2,8 +2,8 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createDb, migrate } from "@parley/db";
+import { type PgCluster, startPgCluster } from "@parley/testing/pg-cluster";
 import pg from "pg";
-import { type PgCluster, startPgCluster } from "../../apps/server/test/support/pg-cluster.ts";
 
 /** The bench's PostgreSQL: one throwaway cluster (on the load generator's core), one database. */
 export interface BenchDatabase {

@@ -1,19 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { mkdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { createParleyClient, type ParleyClient } from "@parley/client";
+import { createParleyClient } from "@parley/client";
+import { GOOD_PASSWORD, signUpAt, uniqueEmail } from "@parley/testing/accounts";
+import { freePort, type RestartableServer, startRestartableServer } from "@parley/testing/restartable-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  freePort,
-  type RestartableServer,
-  startRestartableServer,
-} from "../../server/test/support/restartable-server.ts";
 import { ExitCode } from "../src/cli-error.ts";
 import { commands } from "../src/commands/index.ts";
 import { freshConfigHome, runParley, startParley } from "./cli-process.ts";
 import { parseCsv } from "./parse-csv.ts";
-
-const PASSWORD = "correct horse battery staple";
 
 let server: RestartableServer;
 beforeAll(async () => {
@@ -21,18 +16,8 @@ beforeAll(async () => {
 });
 afterAll(() => server?.close());
 
-let counter = 0;
-const uniqueEmail = (name: string) => `${name}-${process.pid}-${++counter}@example.com`;
-
-async function signUp(displayName: string): Promise<{ email: string; api: ParleyClient }> {
-  const email = uniqueEmail(displayName.toLowerCase());
-  const { token } = await createParleyClient({ url: server.url }).auth.register.mutate({
-    email,
-    password: PASSWORD,
-    displayName,
-  });
-  return { email, api: createParleyClient({ url: server.url, token: token ?? "" }) };
-}
+/** Someone signed up over the API (the test kit's one sign-up), for the CLI to log in as. */
+const signUp = (displayName: string) => signUpAt(server.url, displayName);
 
 /** A config home with a session for this account, made by `parley login`. */
 async function loggedIn(email: string): Promise<string> {
@@ -40,7 +25,7 @@ async function loggedIn(email: string): Promise<string> {
   const login = await runParley(["login", "--email", email], {
     configHome,
     url: server.url,
-    stdin: `${PASSWORD}\n`,
+    stdin: `${GOOD_PASSWORD}\n`,
   });
   expect(login).toMatchObject({ code: 0 });
   return configHome;
@@ -165,7 +150,7 @@ describe("parley admin and submissions", () => {
     const configHome = await freshConfigHome();
     const create = await runParley(["admin", "create", "--email", adminEmail, "--name", "Operator"], {
       configHome,
-      stdin: `${PASSWORD}\n`,
+      stdin: `${GOOD_PASSWORD}\n`,
       env: { DATABASE_URL: server.databaseUrl, LOG_LEVEL: "warn" },
     });
     expect(create.stderr).toBe("");
@@ -252,7 +237,7 @@ describe("parley admin and submissions", () => {
 /** A config home signed in as a new admin (made in the database, as an operator would). */
 async function adminHome(): Promise<{ email: string; configHome: string }> {
   const email = uniqueEmail("admin");
-  await server.createAdmin({ email, password: PASSWORD, displayName: "Operator" });
+  await server.createAdmin({ email, password: GOOD_PASSWORD, displayName: "Operator" });
   return { email, configHome: await loggedIn(email) };
 }
 
@@ -479,7 +464,7 @@ describe("parley exit codes", () => {
     const run = await runParley(["login", "--email", uniqueEmail("early")], {
       configHome: await freshConfigHome(),
       url,
-      stdin: `${PASSWORD}\n`,
+      stdin: `${GOOD_PASSWORD}\n`,
     });
     expect(run).toMatchObject({ code: ExitCode.unreachable, stdout: "" });
     expect(run.stderr).toMatch(

@@ -1,9 +1,10 @@
 import { schema } from "@parley/db";
+import { GOOD_PASSWORD, uniqueEmail } from "@parley/testing/accounts";
+import { codeOf } from "@parley/testing/api-errors";
+import { deliverQueuedEmail, recordedEmailsTo, tokenInLink } from "@parley/testing/mailbox";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { codeOf } from "./support/api-errors.ts";
-import { deliverQueuedEmail, recordedEmailsTo, tokenInLink } from "./support/mailbox.ts";
-import { GOOD_PASSWORD, startTestServer, type TestServer, uniqueEmail } from "./support/test-server.ts";
+import { startTestServer, type TestServer } from "./support/test-server.ts";
 
 let t: TestServer;
 beforeAll(async () => {

@@ -4,13 +4,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { createParleyClient } from "@parley/client";
+import { GOOD_PASSWORD, uniqueEmail } from "@parley/testing/accounts";
+import { runStartScript } from "@parley/testing/admin-create-process";
+import { codeOf } from "@parley/testing/api-errors";
+import { findPsql } from "@parley/testing/pg-cluster";
+import { type ServerProcess, spawnServer } from "@parley/testing/server-process";
+import { spawnWorker } from "@parley/testing/worker-process";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { runStartScript } from "./support/admin-create-process.ts";
-import { codeOf } from "./support/api-errors.ts";
-import { findPsql } from "./support/pg-cluster.ts";
-import { type ServerProcess, spawnServer } from "./support/server-process.ts";
-import { GOOD_PASSWORD, uniqueEmail } from "./support/test-server.ts";
-import { spawnWorker } from "./support/worker-process.ts";
 
 // The first hour on embedded PGlite: the server runs (started as `pnpm start` starts it, from the
 // bundle), and the operator's other commands reach its database without stopping it.

@@ -1,12 +1,12 @@
 import { appRouter, procedureEntries } from "@parley/api";
 import { schema } from "@parley/db";
+import { GOOD_PASSWORD, signedInAdmin, signedInUser, uniqueEmail } from "@parley/testing/accounts";
+import { runAdminCreate } from "@parley/testing/admin-create-process";
+import { codeOf, fieldErrorsOf } from "@parley/testing/api-errors";
+import { deliverQueuedEmail, recordedEmailsTo } from "@parley/testing/mailbox";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { signedInAdmin, signedInUser } from "./support/accounts.ts";
-import { runAdminCreate } from "./support/admin-create-process.ts";
-import { codeOf, fieldErrorsOf } from "./support/api-errors.ts";
-import { deliverQueuedEmail, recordedEmailsTo } from "./support/mailbox.ts";
-import { GOOD_PASSWORD, startTestServer, type TestServer, uniqueEmail } from "./support/test-server.ts";
+import { startTestServer, type TestServer } from "./support/test-server.ts";
 
 let t: TestServer;
 beforeAll(async () => {

@@ -1,8 +1,9 @@
 import { schema } from "@parley/db";
+import { GOOD_PASSWORD, uniqueEmail } from "@parley/testing/accounts";
+import { codeOf } from "@parley/testing/api-errors";
 import { and, desc, eq } from "drizzle-orm";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { codeOf } from "./support/api-errors.ts";
-import { GOOD_PASSWORD, startTestServer, type TestServer, uniqueEmail } from "./support/test-server.ts";
+import { startTestServer, type TestServer } from "./support/test-server.ts";
 
 const SECOND = 1_000;
 const HOUR = 60 * 60 * SECOND;

@@ -1,10 +1,11 @@
 import { SESSION_ENDED_CLOSE_CODE } from "@parley/api";
 import { type AppRouter, TRPCClientError } from "@parley/client";
 import { schema } from "@parley/db";
+import { GOOD_PASSWORD, uniqueEmail } from "@parley/testing/accounts";
+import { openRawSocket } from "@parley/testing/raw-socket";
 import { desc, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openRawSocket } from "./support/raw-socket.ts";
-import { GOOD_PASSWORD, startTestServer, type TestServer, uniqueEmail } from "./support/test-server.ts";
+import { startTestServer, type TestServer } from "./support/test-server.ts";
 
 let t: TestServer;
 beforeAll(async () => {

@@ -1,8 +1,8 @@
 import { createParleyClient, type RoomEvent } from "@parley/client";
+import { roomWith, send, signUp } from "@parley/testing/chat-fixtures";
+import { collectPresence, collectRoomEvents } from "@parley/testing/event-collector";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { roomWith, send, signUp } from "./support/chat-fixtures.ts";
-import { collectPresence, collectRoomEvents } from "./support/event-collector.ts";
 import { startTestServer, type TestServer } from "./support/test-server.ts";
 
 let t: TestServer;

@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
 import type { ParleyClient } from "@parley/client";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   codeOf,
   errorOf,
@@ -16,7 +15,8 @@ import {
   signUp,
   storedMessages,
   uniqueWord,
-} from "./support/chat-fixtures.ts";
+} from "@parley/testing/chat-fixtures";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "./support/test-server.ts";
 
 let t: TestServer;

@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
 import type { AppRouter, RoomEvent, TRPCClientError } from "@parley/client";
 import { schema } from "@parley/db";
+import { type Account, codeOf, outcomes, roomWith, send, signUp } from "@parley/testing/chat-fixtures";
+import { type Collector, collectRoomEvents } from "@parley/testing/event-collector";
 import { and, asc, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Account, codeOf, outcomes, roomWith, send, signUp } from "./support/chat-fixtures.ts";
-import { type Collector, collectRoomEvents } from "./support/event-collector.ts";
 import { startTestServer, type TestServer } from "./support/test-server.ts";
 
 // Issue 10: rights were checked before an operation, not where it commits. Each race runs

@@ -1,8 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { ParleyClient } from "@parley/client";
 import { schema } from "@parley/db";
-import { eq } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   codeOf,
   every,
@@ -17,7 +15,9 @@ import {
   signUp,
   storedMessages,
   uniqueWord,
-} from "./support/chat-fixtures.ts";
+} from "@parley/testing/chat-fixtures";
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "./support/test-server.ts";
 
 let t: TestServer;

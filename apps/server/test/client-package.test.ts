@@ -5,9 +5,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { GOOD_PASSWORD, uniqueEmail } from "@parley/testing/accounts";
+import { roomWith, send } from "@parley/testing/chat-fixtures";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { roomWith, send } from "./support/chat-fixtures.ts";
-import { GOOD_PASSWORD, startTestServer, type TestServer, uniqueEmail } from "./support/test-server.ts";
+import { startTestServer, type TestServer } from "./support/test-server.ts";
 
 // Here rather than in packages/client: the script needs a running server, and this suite already
 // has one (startTestServer, with its database on the run's PostgreSQL).

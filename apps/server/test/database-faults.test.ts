@@ -1,8 +1,13 @@
 import { mkdirSync, writeFileSync } from "node:fs";
+import {
+  type ChatLoad,
+  type DeliveryFigures,
+  type SendRecord,
+  startChatLoad,
+} from "@parley/testing/chat-load";
+import { type PgCluster, startPgCluster } from "@parley/testing/pg-cluster";
+import { type ServerProcess, spawnServer } from "@parley/testing/server-process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ChatLoad, type DeliveryFigures, type SendRecord, startChatLoad } from "./support/chat-load.ts";
-import { type PgCluster, startPgCluster } from "./support/pg-cluster.ts";
-import { type ServerProcess, spawnServer } from "./support/server-process.ts";
 
 const SEND_TIMEOUT_MS = 10_000;
 const GENEROUS = "100000/1";

@@ -1,11 +1,11 @@
 import { createParleyClient, TRPCClientError } from "@parley/client";
 import { createDb, isConnectionError } from "@parley/db";
+import { GOOD_PASSWORD, uniqueEmail } from "@parley/testing/accounts";
+import { createFreshDatabase } from "@parley/testing/fresh-database";
+import { type PgCluster, startPgCluster } from "@parley/testing/pg-cluster";
+import { type ServerProcess, spawnServer } from "@parley/testing/server-process";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { createFreshDatabase } from "./support/fresh-database.ts";
-import { type PgCluster, startPgCluster } from "./support/pg-cluster.ts";
-import { type ServerProcess, spawnServer } from "./support/server-process.ts";
-import { GOOD_PASSWORD, uniqueEmail } from "./support/test-server.ts";
 
 // Its own cluster: stopping the shared one would break every other test file.
 let cluster: PgCluster;

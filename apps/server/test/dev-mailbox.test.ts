@@ -1,7 +1,8 @@
+import { GOOD_PASSWORD, uniqueEmail } from "@parley/testing/accounts";
+import { deliverQueuedEmail } from "@parley/testing/mailbox";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
-import { deliverQueuedEmail } from "./support/mailbox.ts";
-import { GOOD_PASSWORD, startTestServer, uniqueEmail } from "./support/test-server.ts";
+import { startTestServer } from "./support/test-server.ts";
 
 /** A logger whose lines the test reads, as a person reads the terminal. */
 function recordingLogger() {

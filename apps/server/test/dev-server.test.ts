@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type ServerProcess, spawnServer } from "@parley/testing/server-process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { type ServerProcess, spawnServer } from "./support/server-process.ts";
 
 // `pnpm dev` runs src/main.ts --dev (under tsx watch, which restarts it on a change): the web app
 // from Vite's dev server inside the server, on the server's own origin.

@@ -6,12 +6,12 @@ import {
   type MailTransport,
 } from "@parley/api";
 import { createDb, type Database, type DbHandle, migrate, schema } from "@parley/db";
+import { createFreshDatabase, type FreshDatabase } from "@parley/testing/fresh-database";
+import { type SmtpSink, startSmtpSink } from "@parley/testing/smtp-sink";
+import { spawnWorker, type WorkerProcess } from "@parley/testing/worker-process";
 import { asc, count, eq, inArray } from "drizzle-orm";
 import { pino } from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
-import { createFreshDatabase, type FreshDatabase } from "./support/fresh-database.ts";
-import { type SmtpSink, startSmtpSink } from "./support/smtp-sink.ts";
-import { spawnWorker, type WorkerProcess } from "./support/worker-process.ts";
 
 const log = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
 const BASE_MS = 30_000;

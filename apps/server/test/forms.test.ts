@@ -1,10 +1,10 @@
 import { schema } from "@parley/db";
+import { signedInAdmin, signedInUser, uniqueEmail } from "@parley/testing/accounts";
+import { codeOf, fieldErrorsOf } from "@parley/testing/api-errors";
+import { deliverQueuedEmail, recordedEmailsTo } from "@parley/testing/mailbox";
 import { count, eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { signedInAdmin, signedInUser } from "./support/accounts.ts";
-import { codeOf, fieldErrorsOf } from "./support/api-errors.ts";
-import { deliverQueuedEmail, recordedEmailsTo } from "./support/mailbox.ts";
-import { startTestServer, type TestServer, uniqueEmail } from "./support/test-server.ts";
+import { startTestServer, type TestServer } from "./support/test-server.ts";
 
 let t: TestServer;
 beforeAll(async () => {

@@ -1,12 +1,13 @@
 import { connect } from "node:net";
 import { Writable } from "node:stream";
 import { schema } from "@parley/db";
+import { GOOD_PASSWORD, uniqueEmail } from "@parley/testing/accounts";
+import { createFixtureRouter } from "@parley/testing/fixture-router";
+import { openRawSocket, parseServerMessage } from "@parley/testing/raw-socket";
 import { eq, sql } from "drizzle-orm";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createFixtureRouter } from "./support/fixture-router.ts";
-import { openRawSocket, parseServerMessage } from "./support/raw-socket.ts";
-import { GOOD_PASSWORD, startTestServer, type TestServer, uniqueEmail } from "./support/test-server.ts";
+import { startTestServer, type TestServer } from "./support/test-server.ts";
 
 let t: TestServer;
 /** Every line the server logs, at every level. */

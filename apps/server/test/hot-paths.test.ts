@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { type Database, schema } from "@parley/db";
+import { GOOD_PASSWORD, uniqueEmail } from "@parley/testing/accounts";
+import { must, send, signUp } from "@parley/testing/chat-fixtures";
 import { and, asc, desc, eq, gt, inArray, lt, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { must, send, signUp } from "./support/chat-fixtures.ts";
-import { GOOD_PASSWORD, startTestServer, type TestServer, uniqueEmail } from "./support/test-server.ts";
+import { startTestServer, type TestServer } from "./support/test-server.ts";
 
 // chat.messages.list, chat.messages.send and session validation run as prepared SQL statements
 // (no Drizzle query builder) and their outputs skip superjson. These tests hold them to what the

@@ -1,9 +1,6 @@
 import { appendFileSync } from "node:fs";
-import fc from "fast-check";
-import { pino } from "pino";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { roomWith } from "./support/chat-fixtures.ts";
-import { encode, type FuzzInput, fuzzInputs } from "./support/fuzz-inputs.ts";
+import { roomWith } from "@parley/testing/chat-fixtures";
+import { encode, type FuzzInput, fuzzInputs } from "@parley/testing/fuzz-inputs";
 import {
   acceptsWireInput,
   createFuzzWorld,
@@ -14,10 +11,13 @@ import {
   procedureFixtures,
   tokenOf,
   validInput,
-} from "./support/procedure-fixtures.ts";
-import { tableFingerprint } from "./support/table-fingerprint.ts";
+} from "@parley/testing/procedure-fixtures";
+import { tableFingerprint } from "@parley/testing/table-fingerprint";
+import { type CallOutcome, callHttp, WsLane } from "@parley/testing/wire-calls";
+import fc from "fast-check";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "./support/test-server.ts";
-import { type CallOutcome, callHttp, WsLane } from "./support/wire-calls.ts";
 
 // Test knobs: FUZZ_RUNS inputs per procedure (CI: the default), FUZZ_SEED to replay a run,
 // FUZZ_REPORT a file that gets a line per procedure as it finishes (long runs).

@@ -1,7 +1,5 @@
 import { LONE_SURROGATE_MESSAGE } from "@parley/api/schemas";
-import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { encode } from "./support/fuzz-inputs.ts";
+import { encode } from "@parley/testing/fuzz-inputs";
 import {
   acceptsWireInput,
   createFuzzWorld,
@@ -11,11 +9,13 @@ import {
   type ProcedureInfo,
   tokenOf,
   validInput,
-} from "./support/procedure-fixtures.ts";
-import { tableFingerprint } from "./support/table-fingerprint.ts";
+} from "@parley/testing/procedure-fixtures";
+import { tableFingerprint } from "@parley/testing/table-fingerprint";
+import { callHttp, WsLane } from "@parley/testing/wire-calls";
+import { type Path, positions } from "@parley/testing/zod-arbitraries";
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "./support/test-server.ts";
-import { callHttp, WsLane } from "./support/wire-calls.ts";
-import { type Path, positions } from "./support/zod-arbitraries.ts";
 
 // JSON.stringify keeps it as the escape `\udfff`, which jsonb refuses (22P05).
 const LONE_SURROGATE = "x\udfff";

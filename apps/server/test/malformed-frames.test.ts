@@ -1,8 +1,8 @@
 import { schema } from "@parley/db";
+import { roomWith, send, signUp } from "@parley/testing/chat-fixtures";
+import { openRawSocket, type RawSocket, type TrpcWsMessage } from "@parley/testing/raw-socket";
 import { count } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { roomWith, send, signUp } from "./support/chat-fixtures.ts";
-import { openRawSocket, type RawSocket, type TrpcWsMessage } from "./support/raw-socket.ts";
 import { startTestServer, type TestServer } from "./support/test-server.ts";
 
 let t: TestServer;

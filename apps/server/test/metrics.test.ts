@@ -2,10 +2,10 @@ import { randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { codeOf, roomWith, send } from "@parley/testing/chat-fixtures";
+import { openRawSocket } from "@parley/testing/raw-socket";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isLoopback } from "../src/metrics.ts";
-import { codeOf, roomWith, send } from "./support/chat-fixtures.ts";
-import { openRawSocket } from "./support/raw-socket.ts";
 import { startTestServer, type TestServer } from "./support/test-server.ts";
 
 const TOKEN = "metrics-token-for-the-tests-0123456789";

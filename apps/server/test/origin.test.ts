@@ -1,10 +1,11 @@
 import type { IncomingMessage } from "node:http";
 import { schema } from "@parley/db";
+import { GOOD_PASSWORD, uniqueEmail } from "@parley/testing/accounts";
+import { openRawSocket } from "@parley/testing/raw-socket";
 import { count } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createOriginPolicy } from "../src/origin-policy.ts";
-import { openRawSocket } from "./support/raw-socket.ts";
-import { GOOD_PASSWORD, startTestServer, type TestServer, uniqueEmail } from "./support/test-server.ts";
+import { startTestServer, type TestServer } from "./support/test-server.ts";
 
 const FOREIGN = "https://evil.example";
 const ALLOWED = "https://app.example";

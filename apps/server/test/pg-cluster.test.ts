@@ -1,9 +1,9 @@
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { promisify } from "node:util";
+import { createFreshDatabase } from "@parley/testing/fresh-database";
+import { findPsql, type PgCluster, startPgCluster } from "@parley/testing/pg-cluster";
 import { afterAll, describe, expect, inject, it } from "vitest";
-import { createFreshDatabase } from "./support/fresh-database.ts";
-import { findPsql, type PgCluster, startPgCluster } from "./support/pg-cluster.ts";
 
 const run = promisify(execFile);
 

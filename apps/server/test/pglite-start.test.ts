@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createParleyClient } from "@parley/client";
+import { GOOD_PASSWORD, uniqueEmail } from "@parley/testing/accounts";
+import { startChatLoad } from "@parley/testing/chat-load";
+import { spawnServer } from "@parley/testing/server-process";
 import { afterAll, describe, expect, it } from "vitest";
-import { startChatLoad } from "./support/chat-load.ts";
-import { spawnServer } from "./support/server-process.ts";
-import { GOOD_PASSWORD, uniqueEmail } from "./support/test-server.ts";
 
 const dataDir = mkdtempSync(join(tmpdir(), "parley-pglite-"));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));

@@ -4,9 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createParleyClient } from "@parley/client";
+import { GOOD_PASSWORD, uniqueEmail } from "@parley/testing/accounts";
+import { createFreshDatabase } from "@parley/testing/fresh-database";
 import { afterAll, describe, expect, inject, it } from "vitest";
-import { createFreshDatabase } from "./support/fresh-database.ts";
-import { GOOD_PASSWORD, uniqueEmail } from "./support/test-server.ts";
 
 const serverDir = fileURLToPath(new URL("..", import.meta.url));
 const dataDir = mkdtempSync(join(tmpdir(), "parley-production-"));

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
+import { roomWith, send, signUp } from "@parley/testing/chat-fixtures";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { roomWith, send, signUp } from "./support/chat-fixtures.ts";
 import { startTestServer, type TestServer } from "./support/test-server.ts";
 
 // chat.events is served by apps/server/src/realtime/push-subscriptions.ts, not tRPC's adapter: these

@@ -2,11 +2,12 @@ import { randomUUID } from "node:crypto";
 import { request } from "node:http";
 import type { ParleyClient } from "@parley/client";
 import { schema } from "@parley/db";
+import { GOOD_PASSWORD, uniqueEmail } from "@parley/testing/accounts";
+import { codeOf, makeAdmin, signUp } from "@parley/testing/chat-fixtures";
+import { openRawSocket } from "@parley/testing/raw-socket";
 import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { codeOf, makeAdmin, signUp } from "./support/chat-fixtures.ts";
-import { openRawSocket } from "./support/raw-socket.ts";
-import { GOOD_PASSWORD, startTestServer, type TestServer, uniqueEmail } from "./support/test-server.ts";
+import { startTestServer, type TestServer } from "./support/test-server.ts";
 
 const ONCE_A_MINUTE = { points: 1, durationSeconds: 60 };
 

@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { createParleyClient, REALTIME_PATHS } from "@parley/client";
+import { codeOf, roomWith, signUp, storedMessages } from "@parley/testing/chat-fixtures";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { codeOf, roomWith, signUp, storedMessages } from "./support/chat-fixtures.ts";
 import { startTestServer, type TestServer } from "./support/test-server.ts";
 
 // @parley/client's `realtimeSends`: chat calls over the WebSocket. The same procedures, so the

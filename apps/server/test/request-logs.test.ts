@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
+import { GOOD_PASSWORD, uniqueEmail } from "@parley/testing/accounts";
+import { codeOf, roomWith, send, signUp } from "@parley/testing/chat-fixtures";
+import { INFO, type LogLine, recordingLogger, WARN } from "@parley/testing/log-recorder";
+import { openRawSocket } from "@parley/testing/raw-socket";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { codeOf, roomWith, send, signUp } from "./support/chat-fixtures.ts";
-import { INFO, type LogLine, recordingLogger, WARN } from "./support/log-recorder.ts";
-import { openRawSocket } from "./support/raw-socket.ts";
-import { GOOD_PASSWORD, startTestServer, type TestServer, uniqueEmail } from "./support/test-server.ts";
+import { startTestServer, type TestServer } from "./support/test-server.ts";
 
 const log = recordingLogger("debug");
 let t: TestServer;

@@ -1,11 +1,11 @@
 import { createParleyClient, type ParleyClient, type RoomEvent, TRPCClientError } from "@parley/client";
+import { GOOD_PASSWORD, uniqueEmail } from "@parley/testing/accounts";
+import { collectPresence, collectRoomEvents } from "@parley/testing/event-collector";
+import { createFreshDatabase } from "@parley/testing/fresh-database";
+import { type RedisServer, startRedisServer } from "@parley/testing/redis-server";
+import { type ServerProcess, spawnServer } from "@parley/testing/server-process";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import WebSocket from "ws";
-import { collectPresence, collectRoomEvents } from "./support/event-collector.ts";
-import { createFreshDatabase } from "./support/fresh-database.ts";
-import { type RedisServer, startRedisServer } from "./support/redis-server.ts";
-import { type ServerProcess, spawnServer } from "./support/server-process.ts";
-import { GOOD_PASSWORD, uniqueEmail } from "./support/test-server.ts";
 
 // Two real server processes sharing one PostgreSQL database and one Redis.
 let redis: RedisServer;

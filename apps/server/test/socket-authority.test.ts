@@ -6,25 +6,19 @@ import {
 } from "@parley/api";
 import { createParleyClient, type RoomEvent } from "@parley/client";
 import { schema } from "@parley/db";
+import { GOOD_PASSWORD, signedInAdmin, signedInUser, uniqueEmail } from "@parley/testing/accounts";
+import { runAdminCreate } from "@parley/testing/admin-create-process";
+import { roomWith, send, signUp } from "@parley/testing/chat-fixtures";
+import { collectRoomEvents } from "@parley/testing/event-collector";
+import { createFreshDatabase } from "@parley/testing/fresh-database";
+import { deliverQueuedEmail, recordedEmailsTo, tokenInLink } from "@parley/testing/mailbox";
+import { openRawSocket, type RawSocket, type TrpcWsMessage } from "@parley/testing/raw-socket";
+import { type RedisServer, startRedisServer } from "@parley/testing/redis-server";
 import { eq } from "drizzle-orm";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type ParleyServer, startParleyServer } from "../src/parley-server.ts";
-import { signedInAdmin, signedInUser } from "./support/accounts.ts";
-import { runAdminCreate } from "./support/admin-create-process.ts";
-import { roomWith, send, signUp } from "./support/chat-fixtures.ts";
-import { collectRoomEvents } from "./support/event-collector.ts";
-import { createFreshDatabase } from "./support/fresh-database.ts";
-import { deliverQueuedEmail, recordedEmailsTo, tokenInLink } from "./support/mailbox.ts";
-import { openRawSocket, type RawSocket, type TrpcWsMessage } from "./support/raw-socket.ts";
-import { type RedisServer, startRedisServer } from "./support/redis-server.ts";
-import {
-  createSocketClient,
-  GOOD_PASSWORD,
-  startTestServer,
-  type TestServer,
-  uniqueEmail,
-} from "./support/test-server.ts";
+import { createSocketClient, startTestServer, type TestServer } from "./support/test-server.ts";
 
 let t: TestServer;
 beforeAll(async () => {

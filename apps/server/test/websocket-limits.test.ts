@@ -1,8 +1,8 @@
 import { once } from "node:events";
+import { createFixtureRouter, runningWhen } from "@parley/testing/fixture-router";
+import { openRawSocket, parseServerMessage, type RawSocket } from "@parley/testing/raw-socket";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { createFixtureRouter, runningWhen } from "./support/fixture-router.ts";
-import { openRawSocket, parseServerMessage, type RawSocket } from "./support/raw-socket.ts";
 import { startTestServer, type TestServer } from "./support/test-server.ts";
 
 const MiB = 1024 * 1024;

@@ -1,10 +1,7 @@
+import { GOOD_PASSWORD, type SignedUp, signUpAt, uniqueEmail } from "@parley/testing/accounts";
+import { type RestartableServer, startRestartableServer } from "@parley/testing/restartable-server";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type RestartableServer,
-  startRestartableServer,
-} from "../../server/test/support/restartable-server.ts";
-import { type ApiUser, PASSWORD, signUpWithApi, uniqueEmail } from "./support/api-users.ts";
 import { type AxeReport, formatCounts, runAxe } from "./support/axe.ts";
 import { launchChromium, newPerson, pageErrorsOf, requireBuiltWebApp, signIn } from "./support/browser.ts";
 
@@ -41,15 +38,15 @@ const LOOKS = [
 
 async function fixtures() {
   const adminEmail = uniqueEmail("axe-admin");
-  await server.createAdmin({ email: adminEmail, password: PASSWORD, displayName: "Axe Admin" });
-  const user: ApiUser = await signUpWithApi(server.url, "Rosalind");
-  const other = await signUpWithApi(server.url, "Maurice");
+  await server.createAdmin({ email: adminEmail, password: GOOD_PASSWORD, displayName: "Axe Admin" });
+  const user: SignedUp = await signUpAt(server.url, "Rosalind");
+  const other = await signUpAt(server.url, "Maurice");
   const room = await user.api.chat.rooms.create.mutate({ name: "Crystallography", isPrivate: false });
   await other.api.chat.rooms.join.mutate({ roomId: room.id });
   // Every kind of message the page draws: someone else's with a reaction, an edited one, a
   // deleted one, and plain ones of one's own.
   let sent = 0;
-  const send = (who: ApiUser, content: string) =>
+  const send = (who: SignedUp, content: string) =>
     who.api.chat.messages.send.mutate({ roomId: room.id, content, clientMessageId: `axe-${++sent}` });
   const theirs = await send(other, "Photo 51 is ready");
   await user.api.chat.messages.react.mutate({ messageId: theirs.id, emoji: "🎉" });
@@ -80,8 +77,8 @@ describe("accessibility (axe-core)", () => {
       user: await newPerson(browser),
       admin: await newPerson(browser),
     };
-    await signIn(people.user, server.url, user.email, PASSWORD);
-    await signIn(people.admin, server.url, adminEmail, PASSWORD);
+    await signIn(people.user, server.url, user.email, GOOD_PASSWORD);
+    await signIn(people.admin, server.url, adminEmail, GOOD_PASSWORD);
 
     const visits: Visit[] = [
       { name: "sign-in", who: "signed-out", path: "/sign-in", ready: heading("Sign in") },

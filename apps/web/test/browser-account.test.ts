@@ -1,10 +1,7 @@
+import { GOOD_PASSWORD, uniqueEmail } from "@parley/testing/accounts";
+import { type RestartableServer, startRestartableServer } from "@parley/testing/restartable-server";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type RestartableServer,
-  startRestartableServer,
-} from "../../server/test/support/restartable-server.ts";
-import { PASSWORD, uniqueEmail } from "./support/api-users.ts";
 import { launchChromium, newPerson, pageErrorsOf, requireBuiltWebApp, signIn } from "./support/browser.ts";
 import { linkIn, type RecordedEmail, recordedEmails } from "./support/recorded-emails.ts";
 
@@ -46,7 +43,7 @@ describe("the account pages", () => {
     await page.getByLabel("Password").fill("password123");
     await page.getByRole("button", { name: "Create account" }).click();
     await page.getByText("Is too common: choose another password").waitFor();
-    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByLabel("Password").fill(GOOD_PASSWORD);
     await page.getByRole("button", { name: "Create account" }).click();
     await page.getByRole("heading", { level: 1, name: "Rooms" }).waitFor();
     await page.getByText("Please verify your email address").waitFor();
@@ -72,7 +69,7 @@ describe("the account pages", () => {
 
     await page.goto(`${server.url}/sign-in`);
     await page.getByLabel("Email").fill(email);
-    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByLabel("Password").fill(GOOD_PASSWORD);
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.getByText("Wrong email or password").waitFor();
     await signIn(page, server.url, email, newPassword);
@@ -85,7 +82,7 @@ describe("the account pages", () => {
     await page.goto(`${server.url}/sign-up`);
     await page.getByLabel("Display name").fill("Katherine");
     await page.getByLabel("Email").fill(email);
-    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByLabel("Password").fill(GOOD_PASSWORD);
     await page.getByRole("button", { name: "Create account" }).click();
     await page.getByRole("heading", { level: 1, name: "Rooms" }).waitFor();
     await page.context().clearCookies();
@@ -93,7 +90,7 @@ describe("the account pages", () => {
     await page.goto(`${server.url}/search?q=orbit`);
     await page.getByRole("heading", { level: 1, name: "Sign in" }).waitFor();
     await page.getByLabel("Email").fill(email);
-    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByLabel("Password").fill(GOOD_PASSWORD);
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.getByRole("heading", { level: 1, name: "Search messages" }).waitFor();
     expect(new URL(page.url()).search).toBe("?q=orbit");

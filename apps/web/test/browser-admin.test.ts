@@ -1,11 +1,8 @@
 import { createParleyClient, type ParleyClient } from "@parley/client";
+import { GOOD_PASSWORD, signUpAt, uniqueEmail } from "@parley/testing/accounts";
+import { type RestartableServer, startRestartableServer } from "@parley/testing/restartable-server";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type RestartableServer,
-  startRestartableServer,
-} from "../../server/test/support/restartable-server.ts";
-import { PASSWORD, signUpWithApi, uniqueEmail } from "./support/api-users.ts";
 import {
   expectNoSidewaysScroll,
   launchChromium,
@@ -28,10 +25,10 @@ beforeAll(async () => {
   requireBuiltWebApp();
   [server, browser] = await Promise.all([startRestartableServer(), launchChromium()]);
   const email = uniqueEmail("admin");
-  await server.createAdmin({ email, password: PASSWORD, displayName: "Team Admin" });
+  await server.createAdmin({ email, password: GOOD_PASSWORD, displayName: "Team Admin" });
   const { token } = await createParleyClient({ url: server.url }).auth.login.mutate({
     email,
-    password: PASSWORD,
+    password: GOOD_PASSWORD,
   });
   if (!token) throw new Error("no token for the admin");
   admin = { email, api: createParleyClient({ url: server.url, token }) };
@@ -45,15 +42,15 @@ const heading = (page: Page, name: string) => page.getByRole("heading", { level:
 
 async function adminOnPhone(): Promise<Page> {
   const page = await newPerson(browser, PHONE);
-  await signIn(page, server.url, admin.email, PASSWORD);
+  await signIn(page, server.url, admin.email, GOOD_PASSWORD);
   return page;
 }
 
 describe("the admin pages", () => {
   it("show a non-admin the 403 page at every /admin address (no filters, no error), and send the signed-out to sign in", async () => {
-    const grace = await signUpWithApi(server.url, "Grace");
+    const grace = await signUpAt(server.url, "Grace");
     const page = await newPerson(browser);
-    await signIn(page, server.url, grace.email, PASSWORD);
+    await signIn(page, server.url, grace.email, GOOD_PASSWORD);
     expect(await page.getByRole("link", { name: "Admin" }).count()).toBe(0);
     for (const path of [
       "/admin/submissions",
@@ -75,7 +72,7 @@ describe("the admin pages", () => {
     await stranger.goto(`${server.url}/admin/jobs`);
     await heading(stranger, "Sign in");
     await stranger.getByLabel("Email").fill(admin.email);
-    await stranger.getByLabel("Password").fill(PASSWORD);
+    await stranger.getByLabel("Password").fill(GOOD_PASSWORD);
     await stranger.getByRole("button", { name: "Sign in" }).click();
     await heading(stranger, "Email jobs");
     expect(new URL(stranger.url()).pathname).toBe("/admin/jobs");
@@ -83,8 +80,8 @@ describe("the admin pages", () => {
   });
 
   it("on a phone: finds a user by name, refuses to demote the last admin in the server's words, and makes the user an admin", async () => {
-    const ada = await signUpWithApi(server.url, "Lovelace");
-    await signUpWithApi(server.url, "Babbage");
+    const ada = await signUpAt(server.url, "Lovelace");
+    await signUpAt(server.url, "Babbage");
     const page = await adminOnPhone();
     await page.getByRole("link", { name: "Admin" }).click();
     await heading(page, "Form submissions");
@@ -184,12 +181,12 @@ describe("the admin pages", () => {
   });
 
   it("shows an admin demoted while the page is open the 403 page, not an error, and drops the Admin link", async () => {
-    const demoted = await signUpWithApi(server.url, "Demoted");
+    const demoted = await signUpAt(server.url, "Demoted");
     const me = await demoted.api.auth.me.query();
     if (!me) throw new Error("signed up without a session");
     await admin.api.admin.users.setRole.mutate({ userId: me.id, role: "admin" });
     const page = await newPerson(browser);
-    await signIn(page, server.url, demoted.email, PASSWORD);
+    await signIn(page, server.url, demoted.email, GOOD_PASSWORD);
     await page.getByRole("link", { name: "Admin" }).click();
     await heading(page, "Form submissions");
 

@@ -1,10 +1,7 @@
+import { GOOD_PASSWORD, type SignedUp, signUpAt } from "@parley/testing/accounts";
+import { type RestartableServer, startRestartableServer } from "@parley/testing/restartable-server";
 import type { Browser, BrowserContextOptions, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type RestartableServer,
-  startRestartableServer,
-} from "../../server/test/support/restartable-server.ts";
-import { type ApiUser, PASSWORD, signUpWithApi } from "./support/api-users.ts";
 import {
   expectNoSidewaysScroll,
   launchChromium,
@@ -28,9 +25,9 @@ afterAll(async () => {
   await server?.close();
 });
 
-async function personInRoom(user: ApiUser, roomId: string, device?: BrowserContextOptions): Promise<Page> {
+async function personInRoom(user: SignedUp, roomId: string, device?: BrowserContextOptions): Promise<Page> {
   const page = await newPerson(browser, device);
-  await signIn(page, server.url, user.email, PASSWORD);
+  await signIn(page, server.url, user.email, GOOD_PASSWORD);
   await page.goto(`${server.url}/rooms/${roomId}`);
   await expectConnection(page, "Live");
   return page;
@@ -75,7 +72,7 @@ async function boxOf(page: Page, selector: string) {
 
 describe("the room page", () => {
   it("on a 390 × 844 phone keeps the composer on screen and the newest message in view as messages come", async () => {
-    const ada = await signUpWithApi(server.url, "Ada");
+    const ada = await signUpAt(server.url, "Ada");
     const room = await ada.api.chat.rooms.create.mutate({ name: "Pocket", isPrivate: false });
     // More than a phone's screen holds: the timeline has to scroll.
     for (let i = 1; i <= 30; i++) {
@@ -133,8 +130,8 @@ describe("the room page", () => {
   });
 
   it("shows two people each other's messages live, and loses or doubles none across a server restart", async () => {
-    const ada = await signUpWithApi(server.url, "Ada");
-    const bob = await signUpWithApi(server.url, "Bob");
+    const ada = await signUpAt(server.url, "Ada");
+    const bob = await signUpAt(server.url, "Bob");
     const room = await ada.api.chat.rooms.create.mutate({ name: "Launch plans", isPrivate: false });
     await bob.api.chat.rooms.join.mutate({ roomId: room.id });
     const adaPage = await personInRoom(ada, room.id);
@@ -196,8 +193,8 @@ describe("the room page", () => {
   });
 
   it("pages back through history, and shows edits, deletions and reactions to the other person", async () => {
-    const ada = await signUpWithApi(server.url, "Ada");
-    const bob = await signUpWithApi(server.url, "Bob");
+    const ada = await signUpAt(server.url, "Ada");
+    const bob = await signUpAt(server.url, "Bob");
     const room = await ada.api.chat.rooms.create.mutate({ name: "History", isPrivate: false });
     await bob.api.chat.rooms.join.mutate({ roomId: room.id });
     for (let i = 1; i <= 120; i++) {
@@ -246,8 +243,8 @@ describe("the room page", () => {
     expect([...pageErrorsOf(adaPage), ...pageErrorsOf(bobPage)]).toEqual([]);
   });
   it("lists rooms with unread counts, which reading the room clears, and finds messages by search", async () => {
-    const ada = await signUpWithApi(server.url, "Ada");
-    const bob = await signUpWithApi(server.url, "Bob");
+    const ada = await signUpAt(server.url, "Ada");
+    const bob = await signUpAt(server.url, "Bob");
     const news = await ada.api.chat.rooms.create.mutate({
       name: "Announcements",
       description: "News for everyone",
@@ -264,7 +261,7 @@ describe("the room page", () => {
     }
 
     const page = await newPerson(browser);
-    await signIn(page, server.url, bob.email, PASSWORD);
+    await signIn(page, server.url, bob.email, GOOD_PASSWORD);
     const newsRow = page.locator(".room-row", { has: page.getByRole("link", { name: "Announcements" }) });
     await newsRow.getByText("3 unread").waitFor();
     await page

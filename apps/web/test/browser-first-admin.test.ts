@@ -1,12 +1,12 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { GOOD_PASSWORD, uniqueEmail } from "@parley/testing/accounts";
+import { runStartScript } from "@parley/testing/admin-create-process";
+import { freePort } from "@parley/testing/restartable-server";
+import { type ServerProcess, spawnServer } from "@parley/testing/server-process";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runStartScript } from "../../server/test/support/admin-create-process.ts";
-import { freePort } from "../../server/test/support/restartable-server.ts";
-import { type ServerProcess, spawnServer } from "../../server/test/support/server-process.ts";
-import { PASSWORD, uniqueEmail } from "./support/api-users.ts";
 import {
   launchChromium,
   newPerson,
@@ -48,7 +48,7 @@ describe("the first admin on embedded PGlite", () => {
     const email = uniqueEmail("first-admin");
     const created = await runStartScript(
       ["admin-create", "--email", email, "--name", "First Admin"],
-      `${PASSWORD}\n`,
+      `${GOOD_PASSWORD}\n`,
       { DATA_DIR: dataDir },
     );
     expect(created.out).toContain(`created admin ${email}`);
@@ -68,7 +68,7 @@ describe("the first admin on embedded PGlite", () => {
     expect(posted.status).toBe(200);
 
     const page = await newPerson(browser);
-    await signIn(page, url, email, PASSWORD);
+    await signIn(page, url, email, GOOD_PASSWORD);
     await page.getByRole("link", { name: "Admin" }).click();
     await page.getByRole("heading", { level: 1, name: "Form submissions" }).waitFor();
     // Listed by an admin procedure that answers only an admin's session.

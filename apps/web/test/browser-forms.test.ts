@@ -1,11 +1,8 @@
 import { createParleyClient, type ParleyClient } from "@parley/client";
+import { GOOD_PASSWORD, uniqueEmail } from "@parley/testing/accounts";
+import { type RestartableServer, startRestartableServer } from "@parley/testing/restartable-server";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type RestartableServer,
-  startRestartableServer,
-} from "../../server/test/support/restartable-server.ts";
-import { PASSWORD, uniqueEmail } from "./support/api-users.ts";
 import {
   launchChromium,
   newPerson,
@@ -24,10 +21,10 @@ beforeAll(async () => {
   requireBuiltWebApp();
   [server, browser] = await Promise.all([startRestartableServer(), launchChromium()]);
   const email = uniqueEmail("admin");
-  await server.createAdmin({ email, password: PASSWORD, displayName: "Team Admin" });
+  await server.createAdmin({ email, password: GOOD_PASSWORD, displayName: "Team Admin" });
   const { token } = await createParleyClient({ url: server.url }).auth.login.mutate({
     email,
-    password: PASSWORD,
+    password: GOOD_PASSWORD,
   });
   if (!token) throw new Error("no token for the admin");
   admin = { email, api: createParleyClient({ url: server.url, token }) };
@@ -132,7 +129,7 @@ describe("the forms", () => {
 
   it("lets an admin read the submissions and move one along", async () => {
     const page = await newPerson(browser);
-    await signIn(page, server.url, admin.email, PASSWORD);
+    await signIn(page, server.url, admin.email, GOOD_PASSWORD);
     await page.getByRole("link", { name: "Admin" }).click();
     await page.getByRole("heading", { level: 1, name: "Form submissions" }).waitFor();
     await page.getByRole("cell", { name: "Grace Hopper" }).waitFor();

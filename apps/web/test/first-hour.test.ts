@@ -4,9 +4,9 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { GOOD_PASSWORD, uniqueEmail } from "@parley/testing/accounts";
 import type { Browser } from "playwright-core";
 import { afterAll, describe, expect, it } from "vitest";
-import { PASSWORD, uniqueEmail } from "./support/api-users.ts";
 import { launchChromium, newPerson, pageErrorsOf, screenshot } from "./support/browser.ts";
 
 // A new user's first hour, as issue 11 lived it: a fresh clone of this repository, the README's
@@ -112,7 +112,7 @@ describe("the first hour", () => {
     const email = uniqueEmail("first-hour");
     await page.getByLabel("Display name").fill("Newcomer");
     await page.getByLabel("Email").fill(email);
-    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByLabel("Password").fill(GOOD_PASSWORD);
     await page.getByRole("button", { name: "Create account" }).click();
     await page.getByRole("heading", { level: 1, name: "Rooms" }).waitFor();
     await page.getByText("Please verify your email address").waitFor();

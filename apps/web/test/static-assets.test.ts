@@ -1,11 +1,8 @@
 import { readdir, readFile, stat } from "node:fs/promises";
 import { get } from "node:http";
 import { brotliDecompressSync, gunzipSync } from "node:zlib";
+import { type RestartableServer, startRestartableServer } from "@parley/testing/restartable-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type RestartableServer,
-  startRestartableServer,
-} from "../../server/test/support/restartable-server.ts";
 import { requireBuiltWebApp } from "./support/browser.ts";
 
 const dist = new URL("../dist/", import.meta.url);

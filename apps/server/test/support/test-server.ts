@@ -1,11 +1,11 @@
 import { defaultRateLimits, type RateLimitRules } from "@parley/api";
 import { createParleyClient, createParleyLinks, type ParleyClient } from "@parley/client";
+import { createFreshDatabase } from "@parley/testing/fresh-database";
 import { createTRPCClient } from "@trpc/client";
 import { pino } from "pino";
 import { inject } from "vitest";
 import WebSocket from "ws";
 import { type ParleyServer, type ParleyServerOptions, startParleyServer } from "../../src/parley-server.ts";
-import { createFreshDatabase } from "./fresh-database.ts";
 
 export interface TestServer extends AsyncDisposable {
   server: ParleyServer;
@@ -23,7 +23,11 @@ export interface CookieClient {
   cookie(): string | undefined;
 }
 
-/** The real server on port 0, over a database of its own on the test PostgreSQL. */
+/**
+ * The real server on port 0, over a database of its own on the test PostgreSQL. It stays in
+ * apps/server (the rest of the test kit is @parley/testing) because it starts the app's own source
+ * in-process; it satisfies @parley/testing's ServerUnderTest, which the fixtures take.
+ */
 export async function startTestServer(options: Partial<ParleyServerOptions> = {}): Promise<TestServer> {
   const database = await createFreshDatabase(inject("databaseUrl"));
   let server: ParleyServer;
@@ -115,11 +119,3 @@ function unlimited(): RateLimitRules {
   for (const name of Object.keys(rules) as (keyof RateLimitRules)[]) rules[name] = UNLIMITED;
   return rules;
 }
-
-let counter = 0;
-export function uniqueEmail(prefix = "user") {
-  counter++;
-  return `${prefix}-${process.pid}-${counter}-${Math.random().toString(36).slice(2, 8)}@example.com`;
-}
-
-export const GOOD_PASSWORD = "correct horse battery staple";

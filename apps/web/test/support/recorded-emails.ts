@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { findPsql } from "../../../server/test/support/pg-cluster.ts";
+import { findPsql } from "@parley/testing/pg-cluster";
 
 const run = promisify(execFile);
 

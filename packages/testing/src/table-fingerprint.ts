@@ -1,11 +1,11 @@
 import { sql } from "drizzle-orm";
-import type { TestServer } from "./test-server.ts";
+import type { ServerUnderTest } from "./server-under-test.ts";
 
 /**
  * A function returning the row count and newest row version (xmin) of every table of the test
  * server's database: any insert, update or delete since the last call changes its result.
  */
-export async function tableFingerprint(t: TestServer): Promise<() => Promise<string>> {
+export async function tableFingerprint(t: ServerUnderTest): Promise<() => Promise<string>> {
   const db = t.server.deps.db;
   const listed = (await db.execute(
     sql.raw("select tablename from pg_tables where schemaname = 'public' order by tablename"),

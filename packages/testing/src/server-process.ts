@@ -1,7 +1,11 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
-const serverDir = fileURLToPath(new URL("../..", import.meta.url));
+/**
+ * apps/server, whose programs these helpers run. A path, not an import: apps/server's own tests
+ * depend on this package, so a dependency back on the app would be a cycle (turbo refuses it).
+ */
+export const serverDir = fileURLToPath(new URL("../../../apps/server/", import.meta.url));
 
 export interface ServerProcess {
   url: string;

@@ -1,7 +1,5 @@
 import { execFile } from "node:child_process";
-import { fileURLToPath } from "node:url";
-
-const serverDir = fileURLToPath(new URL("../..", import.meta.url));
+import { serverDir } from "./server-process.ts";
 
 /** Runs `admin:create` (src/admin-create.ts) in its own process, with `stdin` as the typed password. */
 export function runAdminCreate(args: string[], stdin: string, env: Record<string, string>) {

@@ -1,16 +1,16 @@
 import { schema } from "@parley/db";
 import { desc, eq } from "drizzle-orm";
-import type { TestServer } from "./test-server.ts";
+import type { ServerUnderTest } from "./server-under-test.ts";
 
 /** Runs the server's email worker until nothing is due: every queued email has been tried. */
-export async function deliverQueuedEmail(t: TestServer): Promise<void> {
+export async function deliverQueuedEmail(t: ServerUnderTest): Promise<void> {
   const email = t.server.email;
   if (!email) throw new Error("this test server runs no email worker");
   await email.worker.drain();
 }
 
 /** What the recording transport stored for an address, newest first (after deliverQueuedEmail). */
-export async function recordedEmailsTo(t: TestServer, to: string) {
+export async function recordedEmailsTo(t: ServerUnderTest, to: string) {
   return t.server.deps.db
     .select()
     .from(schema.recordedEmails)

@@ -4,8 +4,9 @@ import { schema } from "@parley/db";
 import fc from "fast-check";
 import superjson from "superjson";
 import type { z } from "zod";
+import { GOOD_PASSWORD } from "./accounts.ts";
 import { type Account, makeAdmin, roomWith, send, signUp } from "./chat-fixtures.ts";
-import { GOOD_PASSWORD, type TestServer } from "./test-server.ts";
+import type { ServerUnderTest } from "./server-under-test.ts";
 import type { ProcedureType } from "./wire-calls.ts";
 import { type ArbitraryOptions, validArbitrary } from "./zod-arbitraries.ts";
 
@@ -57,7 +58,7 @@ export interface FuzzWorld {
   freshToken(): Promise<string>;
 }
 
-export async function createFuzzWorld(t: TestServer): Promise<FuzzWorld> {
+export async function createFuzzWorld(t: ServerUnderTest): Promise<FuzzWorld> {
   const { owner: member, room } = await roomWith(t, false, "Fuzz public");
   const other = await signUp(t, "Other");
   const admin = await signUp(t, "Admin");

@@ -1,7 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
-
-const serverDir = fileURLToPath(new URL("../..", import.meta.url));
+import { serverDir } from "./server-process.ts";
 
 export interface WorkerProcess {
   child: ChildProcess;

@@ -2,9 +2,10 @@ import { randomUUID } from "node:crypto";
 import { type AppRouter, type ParleyClient, type RouterOutputs, TRPCClientError } from "@parley/client";
 import { schema } from "@parley/db";
 import { and, eq } from "drizzle-orm";
-import { GOOD_PASSWORD, type TestServer, uniqueEmail } from "./test-server.ts";
+import { type SignedUp, signUpAt, type User } from "./accounts.ts";
+import type { ServerUnderTest } from "./server-under-test.ts";
 
-export type User = RouterOutputs["auth"]["register"]["user"];
+export type { User };
 export type Room = RouterOutputs["chat"]["rooms"]["create"];
 export type Message = RouterOutputs["chat"]["messages"]["send"];
 export type RoomRole = "owner" | "moderator" | "member";
@@ -15,19 +16,13 @@ export interface Account {
   api: ParleyClient;
 }
 
-/** A new account, signed in: its token, the user and a client that sends the token. */
-export async function signUp(t: TestServer, displayName = "User"): Promise<Account> {
-  const { token, user } = await t.client().auth.register.mutate({
-    email: uniqueEmail(),
-    password: GOOD_PASSWORD,
-    displayName,
-  });
-  if (!token) throw new Error("register returned no token to a client without Origin");
-  return { token, user, api: t.client(token) };
+/** A new account on the in-process server, signed in: its token, the user and a client that sends the token. */
+export function signUp(t: ServerUnderTest, displayName = "User"): Promise<SignedUp> {
+  return signUpAt(t.url, displayName);
 }
 
 /** Gives the user the site-wide `admin` role (read from the database on every request). */
-export async function makeAdmin(t: TestServer, userId: string): Promise<void> {
+export async function makeAdmin(t: ServerUnderTest, userId: string): Promise<void> {
   await t.server.deps.db.update(schema.users).set({ role: "admin" }).where(eq(schema.users.id, userId));
 }
 
@@ -35,7 +30,7 @@ export async function makeAdmin(t: TestServer, userId: string): Promise<void> {
  * Makes the user a member of the room with the given role, straight in the database, and
  * announces the change like the services do so the server's membership cache drops its entry.
  */
-export async function setRoomRole(t: TestServer, roomId: string, userId: string, role: RoomRole) {
+export async function setRoomRole(t: ServerUnderTest, roomId: string, userId: string, role: RoomRole) {
   const { db, bus } = t.server.deps;
   const updated = await db
     .update(schema.roomMembers)
@@ -48,7 +43,7 @@ export async function setRoomRole(t: TestServer, roomId: string, userId: string,
 }
 
 /** An owner and the room they created. */
-export async function roomWith(t: TestServer, isPrivate: boolean, name = "Room") {
+export async function roomWith(t: ServerUnderTest, isPrivate: boolean, name = "Room") {
   const owner = await signUp(t, "Owner");
   const room = await owner.api.chat.rooms.create.mutate({ name, isPrivate });
   return { owner, room };
@@ -130,7 +125,7 @@ export function must<T>(value: T | null | undefined, what = "value"): T {
 }
 
 /** Rows of the room's messages in the database, in seq order. */
-export async function storedMessages(t: TestServer, roomId: string) {
+export async function storedMessages(t: ServerUnderTest, roomId: string) {
   return t.server.deps.db
     .select()
     .from(schema.messages)

@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { createParleyClient, type ParleyClient, type RoomEvent, TRPCClientError } from "@parley/client";
 import WebSocket from "ws";
+import { signUpAt } from "./accounts.ts";
 import { type Collector, collectRoomEvents } from "./event-collector.ts";
-import { GOOD_PASSWORD, uniqueEmail } from "./test-server.ts";
 
 /** One chat.messages.send as the sender saw it. */
 export interface SendRecord {
@@ -57,16 +57,7 @@ export interface DeliveryFigures {
  * Every send is recorded with its outcome; every arrival with its time.
  */
 export async function startChatLoad(options: ChatLoadOptions) {
-  const anonymous = createParleyClient({ url: options.url });
-  const register = async (displayName: string) => {
-    const { token } = await anonymous.auth.register.mutate({
-      email: uniqueEmail("load"),
-      password: GOOD_PASSWORD,
-      displayName,
-    });
-    if (!token) throw new Error("register returned no token");
-    return token;
-  };
+  const register = async (displayName: string) => (await signUpAt(options.url, displayName)).token;
   const ownerToken = await register("Owner");
   const owner = createParleyClient({ url: options.url, token: ownerToken });
   const room = await owner.chat.rooms.create.mutate({ name: "Load", isPrivate: false });

@@ -1,15 +1,8 @@
 import type { TestProject } from "vitest/node";
-import { startPgCluster } from "./support/pg-cluster.ts";
-
-declare module "vitest" {
-  export interface ProvidedContext {
-    /** The PostgreSQL every test file shares; each makes a database of its own with createFreshDatabase. */
-    databaseUrl: string;
-  }
-}
+import { startPgCluster } from "./pg-cluster.ts";
 
 /**
- * Provides `databaseUrl` to the test files (`inject("databaseUrl")`): DATABASE_URL when it is set,
+ * Provides `databaseUrl` (typed in fresh-database.ts) to the test files (`inject("databaseUrl")`): DATABASE_URL when it is set,
  * else a throwaway PostgreSQL cluster started here and destroyed after the run.
  */
 export default async function setup(project: TestProject) {

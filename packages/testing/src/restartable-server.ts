@@ -1,11 +1,8 @@
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
-import { fileURLToPath } from "node:url";
 import { inject } from "vitest";
 import { createFreshDatabase } from "./fresh-database.ts";
-import { type ServerProcess, spawnServer } from "./server-process.ts";
-
-const serverDir = fileURLToPath(new URL("../..", import.meta.url));
+import { type ServerProcess, serverDir, spawnServer } from "./server-process.ts";
 
 /** `pnpm start` in production mode as a child process, on a fixed port so it can come back on it. */
 export interface RestartableServer extends AsyncDisposable {

@@ -3,6 +3,13 @@ import { randomBytes } from "node:crypto";
 import { promisify } from "node:util";
 import { findPsql } from "./pg-cluster.ts";
 
+declare module "vitest" {
+  export interface ProvidedContext {
+    /** The PostgreSQL every test file shares; each makes a database of its own with createFreshDatabase. */
+    databaseUrl: string;
+  }
+}
+
 const run = promisify(execFile);
 
 export interface FreshDatabase {
