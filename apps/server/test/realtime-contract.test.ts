@@ -7,12 +7,12 @@ import {
   createSessionSockets,
   createWsContextFactory,
 } from "@parley/api";
+import { type Account, must, roomWith, send, signUp } from "@parley/testing/chat-fixtures";
 import { createTRPCClient, createWSClient, type TRPCClient, TRPCClientError, wsLink } from "@trpc/client";
 import { applyWSSHandler } from "@trpc/server/adapters/ws";
 import superjson from "superjson";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket, { WebSocketServer } from "ws";
-import { type Account, must, roomWith, send, signUp } from "./support/chat-fixtures.ts";
 import { startTestServer, type TestServer } from "./support/test-server.ts";
 
 // The contract of the push path (src/realtime): tRPC's stock client (createWSClient + wsLink,

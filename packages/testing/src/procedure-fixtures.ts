@@ -1,4 +1,4 @@
-import { appRouter } from "@parley/api";
+import { appRouter, procedureEntries } from "@parley/api";
 import { contactSubmitInput, demoSubmitInput, emoji } from "@parley/api/schemas";
 import { schema } from "@parley/db";
 import fc from "fast-check";
@@ -21,19 +21,16 @@ export interface ProcedureInfo {
 
 /** Every procedure of the app router, read from the router itself, so none can be left out. */
 export function listProcedures(): ProcedureInfo[] {
-  const procedures = appRouter._def.procedures as unknown as Record<
-    string,
-    { _def: { type: ProcedureType; inputs?: unknown[] } }
-  >;
-  return Object.entries(procedures).map(([path, procedure]) => {
-    const inputs = (procedure._def.inputs ?? []).map((parser) => {
+  return procedureEntries(appRouter).map(({ path, type, inputs }) => ({
+    path,
+    type,
+    inputs: inputs.map((parser) => {
       if (typeof parser !== "object" || parser === null || !("_zod" in parser)) {
         throw new Error(`${path}: an input parser that is not a zod 4 schema`);
       }
       return parser as Schema;
-    });
-    return { path, type: procedure._def.type, inputs };
-  });
+    }),
+  }));
 }
 
 /** Accounts, rooms, messages and records the fixtures hand out as real ids. */
