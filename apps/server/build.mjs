@@ -51,6 +51,8 @@ const bundleInputs = [
   "apps/server/package.json",
   "packages/api/src",
   "packages/api/package.json",
+  "packages/core/src",
+  "packages/core/package.json",
   "packages/db/src",
   "packages/db/drizzle",
   "packages/db/package.json",

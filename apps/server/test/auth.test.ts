@@ -1,5 +1,5 @@
-import { SESSION_ENDED_CLOSE_CODE } from "@parley/api";
 import { type AppRouter, TRPCClientError } from "@parley/client";
+import { SESSION_ENDED_CLOSE_CODE } from "@parley/core";
 import { schema } from "@parley/db";
 import { desc, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -4,7 +4,7 @@ import {
   type EmailWorker,
   enqueueEmail,
   type MailTransport,
-} from "@parley/api";
+} from "@parley/core";
 import { createDb, type Database, type DbHandle, migrate, schema } from "@parley/db";
 import { asc, count, eq, inArray } from "drizzle-orm";
 import { pino } from "pino";

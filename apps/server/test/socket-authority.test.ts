@@ -1,10 +1,10 @@
+import { createParleyClient, type RoomEvent } from "@parley/client";
 import {
   promoteToAdmin,
   RIGHTS_CHANGED_CLOSE_CODE,
   SESSION_ENDED_CLOSE_CODE,
   TOO_MANY_SOCKETS_CLOSE_CODE,
-} from "@parley/api";
-import { createParleyClient, type RoomEvent } from "@parley/client";
+} from "@parley/core";
 import { schema } from "@parley/db";
 import { eq } from "drizzle-orm";
 import { pino } from "pino";

@@ -1,6 +1,6 @@
+import type { FanoutObserver } from "@parley/core";
 import type { TRPCError } from "@trpc/server";
 import type { Context } from "./context.ts";
-import type { RoomEvent } from "./services/room-events.ts";
 
 /** One procedure call as the server's logs and metrics see it. */
 export interface ObservedCall {
@@ -18,11 +18,9 @@ export interface ObservedCall {
  * ApiDeps: tests and scripts that build deps by hand observe nothing. Called on hot paths:
  * implementations must not allocate per subscriber.
  */
-export interface ApiObserver {
+export interface ApiObserver extends FanoutObserver {
   /** A query or mutation ended, or a subscription opened or was refused. */
   call(call: ObservedCall): void;
   /** Subscriptions open on this instance, +1 or -1 (any transport, any procedure). */
   subscriptionsChanged(delta: 1 | -1): void;
-  /** The room fan-out handed a live event to `subscribers` subscribers (once per event per room). */
-  delivered(event: RoomEvent, subscribers: number): void;
 }

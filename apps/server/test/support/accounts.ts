@@ -1,4 +1,4 @@
-import { promoteToAdmin } from "@parley/api";
+import { promoteToAdmin } from "@parley/core";
 import { GOOD_PASSWORD, type TestServer, uniqueEmail } from "./test-server.ts";
 
 /** A registered account, promoted to admin the way `admin:create` does it. */
