@@ -26,12 +26,17 @@ export {
 } from "./domain/services/email-outbox.ts";
 export * as formsService from "./domain/services/forms-service.ts";
 export { FormsError } from "./domain/services/forms-service.ts";
-export { createMembershipCache, type MembershipCache } from "./domain/services/membership-cache.ts";
+export {
+  createMembershipCache,
+  type MembershipCache,
+  type RoomRole,
+} from "./domain/services/membership-cache.ts";
 export * as messagesService from "./domain/services/messages-service.ts";
 export { streamPresence, typing } from "./domain/services/presence-streams.ts";
 export {
   createPresenceTracker,
   createRedisPresenceStore,
+  type PresenceSnapshot,
   type PresenceTracker,
 } from "./domain/services/presence-tracker.ts";
 export type { MessageView, RoomEvent } from "./domain/services/room-events.ts";
@@ -52,6 +57,7 @@ export {
 export {
   createSessionModule,
   SESSION_COOKIE_NAME,
+  type SessionInfo,
   type SessionModule,
   type ValidatedSession,
 } from "./infra/auth/session-module.ts";
