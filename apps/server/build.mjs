@@ -59,12 +59,19 @@ const bundleInputs = [
   "pnpm-lock.yaml",
 ];
 /** What the PGlite template is made of: its initdb (the PGlite version, in the lockfile) and migrations. */
-const templateInputs = ["packages/db/drizzle", "packages/db/src/pglite-template.ts", "pnpm-lock.yaml"];
+const templateInputs = [
+  "packages/db/drizzle",
+  "packages/db/src/pglite-template.ts",
+  "packages/db/src/pglite-template-build.ts",
+  "pnpm-lock.yaml",
+];
 /** The same by content, for the machine's cache (see machineCacheEntry); PGlite's version is added. */
 const templateSources = [
   "packages/db/drizzle",
   "packages/db/src/pglite-template.ts",
+  "packages/db/src/pglite-template-build.ts",
   "packages/db/src/create-db.ts",
+  "packages/db/src/db-handle.ts",
   "packages/db/src/migrate.ts",
 ];
 

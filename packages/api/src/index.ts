@@ -3,14 +3,15 @@ import type { AppRouter } from "./root.ts";
 
 // What a typed client needs beside the router (packages/client re-exports them).
 export type { MessageView, RoomEvent } from "@parley/core";
-export type { ApiObserver, ObservedCall } from "./call-observer.ts";
 export {
   type ApiDeps,
+  type ApiObserver,
   type ConnectionState,
   type Context,
   createHttpContextFactory,
   createInnerContext,
   createWsContextFactory,
+  type ObservedCall,
 } from "./context.ts";
 export { isPushStream, type PushStream, type TrackedSink } from "./push-stream.ts";
 export { type AppRouter, appRouter } from "./root.ts";
