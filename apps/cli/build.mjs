@@ -43,6 +43,7 @@ const fixedInputs = [
   "apps/cli/package.json",
   "packages/api/package.json",
   "packages/client/package.json",
+  "packages/core/package.json",
   "pnpm-lock.yaml",
 ];
 

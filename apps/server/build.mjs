@@ -51,18 +51,27 @@ const bundleInputs = [
   "apps/server/package.json",
   "packages/api/src",
   "packages/api/package.json",
+  "packages/core/src",
+  "packages/core/package.json",
   "packages/db/src",
   "packages/db/drizzle",
   "packages/db/package.json",
   "pnpm-lock.yaml",
 ];
 /** What the PGlite template is made of: its initdb (the PGlite version, in the lockfile) and migrations. */
-const templateInputs = ["packages/db/drizzle", "packages/db/src/pglite-template.ts", "pnpm-lock.yaml"];
+const templateInputs = [
+  "packages/db/drizzle",
+  "packages/db/src/pglite-template.ts",
+  "packages/db/src/pglite-template-build.ts",
+  "pnpm-lock.yaml",
+];
 /** The same by content, for the machine's cache (see machineCacheEntry); PGlite's version is added. */
 const templateSources = [
   "packages/db/drizzle",
   "packages/db/src/pglite-template.ts",
+  "packages/db/src/pglite-template-build.ts",
   "packages/db/src/create-db.ts",
+  "packages/db/src/db-handle.ts",
   "packages/db/src/migrate.ts",
 ];
 

@@ -23,8 +23,10 @@ const inputs = [
   "apps/web/package.json",
   "packages/client/src",
   "packages/client/package.json",
-  "packages/api/src/schemas",
+  "packages/api/src/schemas.ts",
   "packages/api/package.json",
+  "packages/core/src/domain/schemas",
+  "packages/core/package.json",
   "pnpm-lock.yaml",
 ];
 

@@ -4,7 +4,8 @@
 // dist/index.js    src/index.ts compiled by esbuild, imports left as they are (the package's
 //                  dependencies resolve them in the installing project)
 // dist/index.d.ts  the declarations, self-contained: the AppRouter type and everything it reaches
-//                  in packages/api inlined, so an installing project needs no server source
+//                  in packages/api and packages/core inlined, so an installing project needs no
+//                  server source
 import { spawnSync } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -18,6 +19,13 @@ const distDir = join(clientDir, "dist");
 const emitDir = join(clientDir, "node_modules", ".cache", "declarations");
 const tscBin = join(dirname(createRequire(import.meta.url).resolve("typescript/package.json")), "bin", "tsc");
 const apiDeclarations = join(emitDir, "packages", "api", "src");
+const coreDeclarations = join(emitDir, "packages", "core", "src");
+/** The workspace packages the router's types reach: inlined from their declarations, never imported. */
+const workspaceEntries = new Map([
+  ["@parley/api", join(apiDeclarations, "index.d.ts")],
+  ["@parley/core", join(coreDeclarations, "index.d.ts")],
+  ["@parley/core/schemas", join(coreDeclarations, "domain", "schemas", "index.d.ts")],
+]);
 
 /** What dist/index.d.ts may import: the package's own dependencies. */
 const allowedImports = new Set(["@trpc/client", "@trpc/server", "@trpc/server/observable", "superjson"]);
@@ -47,7 +55,7 @@ function eraseServerOnlyTypes(code) {
 }
 
 /**
- * tsconfig.declarations.json maps @parley/api to its source with `paths`: reached through the
+ * tsconfig.declarations.json maps @parley/api and @parley/core to their source with `paths`: reached through the
  * node_modules symlink, tsc sometimes took the api's files for a library's and emitted none of them.
  */
 function emitDeclarations() {
@@ -63,15 +71,16 @@ function emitDeclarations() {
 async function bundleDeclarations() {
   const bundle = await rollup({
     input: join(emitDir, "packages", "client", "src", "index.d.ts"),
-    // Every package but @parley/api stays an import; the unused ones (drizzle-orm, lucia, ...:
-    // the api's server side) vanish with the declarations that used them, and checkDeclarations
+    // Every package but @parley/api and @parley/core stays an import; the unused ones (drizzle-orm,
+    // lucia, ...: the server side) vanish with the declarations that used them, and checkDeclarations
     // refuses whatever is left that the package does not depend on.
-    external: (id) => !id.startsWith(".") && !id.startsWith("/") && id !== "@parley/api",
+    external: (id) => !id.startsWith(".") && !id.startsWith("/") && !workspaceEntries.has(id),
     plugins: [
       {
         name: "parley-workspace-declarations",
         resolveId(source, importer) {
-          if (source === "@parley/api") return join(apiDeclarations, "index.d.ts");
+          const workspaceEntry = workspaceEntries.get(source);
+          if (workspaceEntry) return workspaceEntry;
           // The workspace imports with .ts extensions; tsc keeps them in what it emits.
           if (importer && source.startsWith(".") && source.endsWith(".ts") && !source.endsWith(".d.ts")) {
             return join(dirname(importer), source.replace(/\.ts$/, ".d.ts"));
@@ -84,12 +93,13 @@ async function bundleDeclarations() {
       },
       dts({ respectExternal: false }),
       {
-        // After dts(), which makes every module's statements count. An api module none of whose
-        // declarations the client uses adds nothing, not even its `declare module` augmentations
-        // (session-module's for lucia: a client has no lucia).
+        // After dts(), which makes every module's statements count. An api or core module none of
+        // whose declarations the client uses adds nothing, not even its `declare module`
+        // augmentations (session-module's for lucia: a client has no lucia).
         name: "parley-api-without-side-effects",
         options(options) {
-          const moduleSideEffects = (id, external) => !external && !id.startsWith(apiDeclarations);
+          const moduleSideEffects = (id, external) =>
+            !external && !id.startsWith(apiDeclarations) && !id.startsWith(coreDeclarations);
           return { ...options, treeshake: { ...options.treeshake, moduleSideEffects } };
         },
       },

@@ -9,7 +9,7 @@ export const mutationModules = {
     tests: ["apps/server/test/origin.test.ts", "apps/server/test/request-logs.test.ts"],
   },
   "rate-limits": {
-    mutate: "packages/api/src/rate-limits.ts",
+    mutate: "packages/core/src/infra/rate-limits.ts",
     tests: [
       "apps/server/test/chat-messages.test.ts",
       "apps/server/test/forms.test.ts",
@@ -20,11 +20,11 @@ export const mutationModules = {
     ],
   },
   "email-worker": {
-    mutate: "packages/api/src/email/email-worker.ts",
+    mutate: "packages/core/src/infra/email/email-worker.ts",
     tests: ["apps/server/test/email-worker.test.ts"],
   },
   "session-module": {
-    mutate: "packages/api/src/auth/session-module.ts",
+    mutate: "packages/core/src/infra/auth/session-module.ts",
     tests: [
       "apps/server/test/auth.test.ts",
       "apps/server/test/hardening.test.ts",
@@ -44,7 +44,7 @@ export const mutationModules = {
     ],
   },
   "room-fanout": {
-    mutate: "packages/api/src/services/room-fanout.ts",
+    mutate: "packages/core/src/domain/services/room-fanout.ts",
     tests: [
       "apps/server/test/chat-events.test.ts",
       "apps/server/test/chat-races.test.ts",

@@ -7,8 +7,8 @@ import {
   createRedisBus,
   promoteToAdmin,
   publishUsersChanged,
-} from "@parley/api";
-import { registerInput } from "@parley/api/schemas";
+} from "@parley/core";
+import { registerInput } from "@parley/core/schemas";
 import { createDb, migrate } from "@parley/db";
 import { pino } from "pino";
 import { loadConfigOrExit } from "./config.ts";

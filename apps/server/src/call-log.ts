@@ -1,4 +1,5 @@
-import { LimitReachedError, type ObservedCall } from "@parley/api";
+import type { ObservedCall } from "@parley/api";
+import { LimitReachedError } from "@parley/core";
 
 /**
  * The log lines of a procedure call: `info` for each call over the WebSocket (HTTP calls are

@@ -6,7 +6,7 @@ import {
   type EmailWorker,
   type EmailWorkerSettings,
   type MailTransport,
-} from "@parley/api";
+} from "@parley/core";
 import type { Database } from "@parley/db";
 import type { Logger } from "pino";
 import { DEV_MAILBOX_PATH, linksIn } from "./dev-mailbox.ts";

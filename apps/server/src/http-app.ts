@@ -1,5 +1,6 @@
 import type { ApiDeps } from "@parley/api";
-import { createHttpContextFactory, retryAfterHeader, SESSION_COOKIE_NAME } from "@parley/api";
+import { createHttpContextFactory } from "@parley/api";
+import { retryAfterHeader, SESSION_COOKIE_NAME } from "@parley/core";
 import type { AnyRouter } from "@trpc/server";
 import { createExpressMiddleware } from "@trpc/server/adapters/express";
 import cors from "cors";

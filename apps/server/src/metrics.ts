@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { type ApiObserver, countJobsByStatus, type ObservedCall } from "@parley/api";
+import type { ApiObserver, ObservedCall } from "@parley/api";
+import { countJobsByStatus } from "@parley/core";
 import { type DbHandle, schema } from "@parley/db";
 import type { RequestHandler } from "express";
 import type { Logger } from "pino";

@@ -1,9 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { type ApiDeps, type ApiObserver, appRouter } from "@parley/api";
 import {
-  type ApiDeps,
-  type ApiObserver,
-  appRouter,
   createInProcessBus,
   createMembershipCache,
   createMemoryRateLimiters,
@@ -17,7 +15,7 @@ import {
   createSessionSockets,
   defaultRateLimits,
   type RateLimitRules,
-} from "@parley/api";
+} from "@parley/core";
 import { createDb, type DataDirShare, type DbHandle, migrate, shareDataDir } from "@parley/db";
 import type { AnyRouter } from "@trpc/server";
 import { type Logger, pino } from "pino";

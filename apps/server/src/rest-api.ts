@@ -1,5 +1,5 @@
 import type { ApiDeps, createHttpContextFactory } from "@parley/api";
-import { retryAfterHeader } from "@parley/api";
+import { retryAfterHeader } from "@parley/core";
 import type { AnyRouter } from "@trpc/server";
 import express, { type ErrorRequestHandler } from "express";
 import {

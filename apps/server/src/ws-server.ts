@@ -1,7 +1,9 @@
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
-import type { ApiDeps, Context, SessionSockets, ValidatedSession } from "@parley/api";
-import { createWsContextFactory, SESSION_COOKIE_NAME } from "@parley/api";
+import type { ApiDeps, Context } from "@parley/api";
+import { createWsContextFactory } from "@parley/api";
+import type { SessionSockets, ValidatedSession } from "@parley/core";
+import { SESSION_COOKIE_NAME } from "@parley/core";
 import type { AnyRouter, TRPCError } from "@trpc/server";
 import { applyWSSHandler } from "@trpc/server/adapters/ws";
 import { type WebSocket, WebSocketServer } from "ws";

@@ -1,5 +1,5 @@
-import { SESSION_ENDED_CLOSE_CODE } from "@parley/api";
 import { type AppRouter, TRPCClientError } from "@parley/client";
+import { SESSION_ENDED_CLOSE_CODE } from "@parley/core";
 import { schema } from "@parley/db";
 import { GOOD_PASSWORD, uniqueEmail } from "@parley/testing/accounts";
 import { openRawSocket } from "@parley/testing/raw-socket";

@@ -4,7 +4,7 @@ import {
   type EmailWorker,
   enqueueEmail,
   type MailTransport,
-} from "@parley/api";
+} from "@parley/core";
 import { createDb, type Database, type DbHandle, migrate, schema } from "@parley/db";
 import { createFreshDatabase, type FreshDatabase } from "@parley/testing/fresh-database";
 import { type SmtpSink, startSmtpSink } from "@parley/testing/smtp-sink";

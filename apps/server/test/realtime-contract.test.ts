@@ -1,12 +1,7 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import {
-  type ApiDeps,
-  type AppRouter,
-  appRouter,
-  createSessionSockets,
-  createWsContextFactory,
-} from "@parley/api";
+import { type ApiDeps, type AppRouter, appRouter, createWsContextFactory } from "@parley/api";
+import { createSessionSockets } from "@parley/core";
 import { type Account, must, roomWith, send, signUp } from "@parley/testing/chat-fixtures";
 import { createTRPCClient, createWSClient, type TRPCClient, TRPCClientError, wsLink } from "@trpc/client";
 import { applyWSSHandler } from "@trpc/server/adapters/ws";

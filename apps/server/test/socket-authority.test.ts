@@ -1,10 +1,10 @@
+import { createParleyClient, type RoomEvent } from "@parley/client";
 import {
   promoteToAdmin,
   RIGHTS_CHANGED_CLOSE_CODE,
   SESSION_ENDED_CLOSE_CODE,
   TOO_MANY_SOCKETS_CLOSE_CODE,
-} from "@parley/api";
-import { createParleyClient, type RoomEvent } from "@parley/client";
+} from "@parley/core";
 import { schema } from "@parley/db";
 import { GOOD_PASSWORD, signedInAdmin, signedInUser, uniqueEmail } from "@parley/testing/accounts";
 import { runAdminCreate } from "@parley/testing/admin-create-process";

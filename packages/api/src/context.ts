@@ -1,20 +1,26 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type {
+  ConnectionState,
+  EventBus,
+  FanoutObserver,
+  MembershipCache,
+  PasswordHasher,
+  PresenceTracker,
+  RateLimiters,
+  RoomFanout,
+  SessionModule,
+  SessionSockets,
+  ValidatedSession,
+} from "@parley/core";
 import type { Database } from "@parley/db";
 import { isConnectionError } from "@parley/db";
 import { TRPCError } from "@trpc/server";
 import type { NodeHTTPCreateContextFnOptions } from "@trpc/server/adapters/node-http";
 import type { CreateWSSContextFnOptions } from "@trpc/server/adapters/ws";
 import type { Logger } from "pino";
-import type { PasswordHasher } from "./auth/password-hasher.ts";
-import type { SessionModule, ValidatedSession } from "./auth/session-module.ts";
-import type { SessionSockets } from "./auth/session-sockets.ts";
-import type { EventBus } from "./bus/event-bus.ts";
-import type { ApiObserver } from "./call-observer.ts";
-import type { RateLimiters } from "./rate-limits.ts";
-import type { MembershipCache } from "./services/membership-cache.ts";
-import type { PresenceTracker } from "./services/presence-tracker.ts";
-import type { RoomFanout } from "./services/room-fanout.ts";
+
+export type { ConnectionState };
 
 /** Everything the API needs from the process, built once by the server (or a test). */
 export interface ApiDeps {
@@ -38,16 +44,6 @@ export interface ApiDeps {
   observer?: ApiObserver;
 }
 
-/** Per-WebSocket state: tRPC builds a socket's context once, so what can change lives here. */
-export interface ConnectionState {
-  id: string;
-  activeSubscriptions: number;
-  /** Set when the socket's session ends or its user's rights change: no further call may use it. */
-  revoked: boolean;
-  /** Queries and mutations running on the socket (null until the first): a close waits for them. */
-  calls: Set<Promise<unknown>> | null;
-}
-
 export interface SessionCookieWriter {
   set(sessionId: string): void;
   clear(): void;
@@ -63,6 +59,29 @@ export interface Context extends ApiDeps {
   auth: ValidatedSession | null;
   cookies: SessionCookieWriter;
   connection: ConnectionState | null;
+}
+
+/** One procedure call as the server's logs and metrics see it. */
+export interface ObservedCall {
+  transport: Context["transport"];
+  path: string;
+  type: "query" | "mutation" | "subscription";
+  /** Null when the call succeeded (a subscription: its stream opened). */
+  error: TRPCError | null;
+  durationMs: number;
+  ctx: Context;
+}
+
+/**
+ * What the API reports to whoever runs it (apps/server: its log lines and /metrics). Optional in
+ * ApiDeps: tests and scripts that build deps by hand observe nothing. Called on hot paths:
+ * implementations must not allocate per subscriber.
+ */
+export interface ApiObserver extends FanoutObserver {
+  /** A query or mutation ended, or a subscription opened or was refused. */
+  call(call: ObservedCall): void;
+  /** Subscriptions open on this instance, +1 or -1 (any transport, any procedure). */
+  subscriptionsChanged(delta: 1 | -1): void;
 }
 
 const noCookies: SessionCookieWriter = { set() {}, clear() {} };

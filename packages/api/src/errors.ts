@@ -1,13 +1,16 @@
+import {
+  AuthError,
+  ChatError,
+  FormsError,
+  HasherBusyError,
+  LimitReachedError,
+  OutboxError,
+  RateLimitedError,
+  UserAdminError,
+} from "@parley/core";
 import { isConnectionError } from "@parley/db";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
-import { HasherBusyError } from "./auth/password-hasher.ts";
-import { LimitReachedError, RateLimitedError } from "./rate-limits.ts";
-import { AuthError } from "./services/auth-service.ts";
-import { ChatError } from "./services/chat-error.ts";
-import { OutboxError } from "./services/email-outbox.ts";
-import { FormsError } from "./services/forms-service.ts";
-import { UserAdminError } from "./services/user-admin-service.ts";
 
 const AUTH_ERROR_CODES = {
   "email-taken": "CONFLICT",

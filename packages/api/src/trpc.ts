@@ -1,12 +1,17 @@
+import {
+  consumePoint,
+  LimitReachedError,
+  RateLimitedError,
+  type RateLimitName,
+  requireMember,
+} from "@parley/core";
+import { roomId } from "@parley/core/schemas";
 import { getTRPCErrorFromUnknown, initTRPC, TRPCError } from "@trpc/server";
 import type { OpenApiMeta } from "trpc-to-openapi";
 import { z } from "zod";
 import type { Context } from "./context.ts";
 import { asZodError, summarizeZodError, toApiError } from "./errors.ts";
 import { isPushStream, supervisePushStream } from "./push-stream.ts";
-import { consumePoint, LimitReachedError, RateLimitedError, type RateLimitName } from "./rate-limits.ts";
-import { roomId } from "./schemas/chat.ts";
-import { requireMember } from "./services/rooms-service.ts";
 import { wireTransformer } from "./wire-encoding.ts";
 
 /** Read by the docs generator: who may call a procedure and what it does. */

@@ -1,18 +1,8 @@
+import { markPlainJson, plainJson } from "@parley/core";
 import superjson from "superjson";
 
-/**
- * Outputs without superjson's walk. Room events and the hot paths' outputs (history, send) are
- * plain JSON by construction: they are marked where they are made, and their superjson form is
- * simply `{ json: value }`. The room fan-out (apps/server/src/realtime/push-subscriptions.ts) serialises
- * each event once this way for all of a room's subscribers.
- */
-const plainJson = new WeakSet<object>();
-
-/** Declares `value` plain JSON (no Date, Map, undefined…), never mutated afterwards. */
-export function markPlainJson<T extends object>(value: T): T {
-  plainJson.add(value);
-  return value;
-}
+/** The domain marks values plain JSON where it makes them (@parley/core plain-json.ts). */
+export { markPlainJson };
 
 function isTrackedPlain(value: unknown): value is { id: string; data: object } {
   if (typeof value !== "object" || value === null) return false;

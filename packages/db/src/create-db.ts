@@ -2,32 +2,13 @@ import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { PGlite } from "@electric-sql/pglite";
 import { sql } from "drizzle-orm";
-import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
-import type pg from "pg";
 import { DataDirLockedError, lockDataDir } from "./data-dir-lock.ts";
 import { DATA_DIR_SOCKET_PORT, waitForDataDirShare } from "./data-dir-socket.ts";
+import type { Database, DbHandle } from "./db-handle.ts";
 import { copyPgliteTemplate } from "./pglite-template.ts";
 import * as schema from "./schema.ts";
 
-export type Schema = typeof schema;
-/** The Drizzle API both drivers share; the rest of the code sees only this. */
-export type Database = PgDatabase<PgQueryResultHKT, Schema>;
-export type Transaction = Parameters<Parameters<Database["transaction"]>[0]>[0];
-/** A database or an open transaction: services accept either. */
-export type Queryable = Database | Transaction;
-
-export interface DbHandle {
-  db: Database;
-  kind: "postgres" | "pglite";
-  /** Resolves when the database answers a trivial query. */
-  ping(): Promise<void>;
-  close(): Promise<void>;
-  /** The pg Pool, when kind is "postgres" (migrations take an advisory lock on one client). */
-  pool?: pg.Pool;
-  pglite?: PGlite;
-  /** PGlite's directory (absolute), when this handle opened it or reached it through its server. */
-  dataDir?: string;
-}
+export type { Database, DbHandle, Queryable, Schema, Transaction } from "./db-handle.ts";
 
 export interface CreateDbOptions {
   /** PostgreSQL connection string; without it, embedded PGlite. */

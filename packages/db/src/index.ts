@@ -17,6 +17,7 @@ export {
   shareDataDir,
 } from "./data-dir-socket.ts";
 export { migrate } from "./migrate.ts";
-export { copyPgliteTemplate, createPgliteTemplate, pgliteVersion } from "./pglite-template.ts";
+export { copyPgliteTemplate, pgliteVersion } from "./pglite-template.ts";
+export { createPgliteTemplate } from "./pglite-template-build.ts";
 export * as schema from "./schema.ts";
 export { defineStatement, type Statement } from "./statements.ts";

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { readMigrationFiles } from "drizzle-orm/migrator";
 import type { PgliteDatabase } from "drizzle-orm/pglite";
-import type { DbHandle } from "./create-db.ts";
+import type { DbHandle } from "./db-handle.ts";
 
 /**
  * The SQL migrations: ../drizzle from this file in the source tree; ./drizzle beside the server's

@@ -1,16 +1,15 @@
-import { cpSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join, resolve } from "node:path";
-import { createDb } from "./create-db.ts";
-import { migrate } from "./migrate.ts";
+import { dirname, join } from "node:path";
 
 // PGlite's initdb runs in WebAssembly and takes seconds (5 s on a small machine): most of a first
 // start on a new data directory. A template is that initdb's output, made once (by the server's
 // build), with the migrations applied: a new data directory starts as a copy of it. The copy is
 // what initdb and migrate() would have written, so nothing differs afterwards; migrations newer
-// than the template are applied at start as usual.
+// than the template are applied at start as usual. Making one (createPgliteTemplate) is in
+// pglite-template-build.ts: it opens a database, which create-db.ts does with this module's copy.
 
-const STAMP = "parley-template.json";
+export const TEMPLATE_STAMP = "parley-template.json";
 
 /** The installed PGlite's version: a template made by another one is not used. */
 export function pgliteVersion(): string {
@@ -23,7 +22,7 @@ export function pgliteVersion(): string {
 function usableTemplate(template: string): boolean {
   try {
     if (!existsSync(join(template, "pgdata", "PG_VERSION"))) return false;
-    const stamp = JSON.parse(readFileSync(join(template, STAMP), "utf8")) as { pglite?: string };
+    const stamp = JSON.parse(readFileSync(join(template, TEMPLATE_STAMP), "utf8")) as { pglite?: string };
     return stamp.pglite === pgliteVersion();
   } catch {
     return false;
@@ -50,25 +49,4 @@ export function copyPgliteTemplate(template: string, pgdata: string): boolean {
     rmSync(partial, { recursive: true, force: true });
     return false;
   }
-}
-
-/**
- * Makes a template in `dir` (replaced if it exists): a PGlite data directory through initdb and
- * the current migrations, stamped with the PGlite version that made it.
- */
-export async function createPgliteTemplate(dir: string): Promise<void> {
-  const target = resolve(dir);
-  const building = `${target}.building-${process.pid}`;
-  rmSync(building, { recursive: true, force: true });
-  const handle = await createDb({ dataDir: building });
-  try {
-    await migrate(handle);
-    // A checkpoint: the copy starts with everything in the data files, nothing to replay.
-    await handle.pglite?.exec("checkpoint");
-  } finally {
-    await handle.close();
-  }
-  writeFileSync(join(building, STAMP), `${JSON.stringify({ pglite: pgliteVersion() })}\n`);
-  rmSync(target, { recursive: true, force: true });
-  renameSync(building, target);
 }

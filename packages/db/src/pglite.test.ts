@@ -6,7 +6,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createDb, type DbHandle } from "./create-db.ts";
 import { DataDirLockedError } from "./data-dir-lock.ts";
 import { migrate } from "./migrate.ts";
-import { copyPgliteTemplate, createPgliteTemplate } from "./pglite-template.ts";
+import { copyPgliteTemplate } from "./pglite-template.ts";
+import { createPgliteTemplate } from "./pglite-template-build.ts";
 import { users } from "./schema.ts";
 
 const dirs: string[] = [];

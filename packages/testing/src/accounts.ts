@@ -1,5 +1,5 @@
-import { promoteToAdmin } from "@parley/api";
 import { createParleyClient, type ParleyClient, type RouterOutputs } from "@parley/client";
+import { promoteToAdmin } from "@parley/core";
 import WebSocket from "ws";
 import type { ServerUnderTest } from "./server-under-test.ts";
 

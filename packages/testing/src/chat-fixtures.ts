@@ -38,7 +38,7 @@ export async function setRoomRole(t: ServerUnderTest, roomId: string, userId: st
     .where(and(eq(schema.roomMembers.roomId, roomId), eq(schema.roomMembers.userId, userId)))
     .returning({ userId: schema.roomMembers.userId });
   if (updated.length === 0) await db.insert(schema.roomMembers).values({ roomId, userId, role });
-  // membershipTopic in packages/api/src/services/membership-cache.ts (not exported by @parley/api).
+  // membershipTopic in packages/core/src/domain/services/membership-cache.ts.
   await bus.publish("membership:changed", { roomId, userId });
 }
 

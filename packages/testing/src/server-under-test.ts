@@ -1,5 +1,6 @@
-import type { ApiDeps, EmailWorker } from "@parley/api";
+import type { ApiDeps } from "@parley/api";
 import type { ParleyClient } from "@parley/client";
+import type { EmailWorker } from "@parley/core";
 
 /**
  * What the fixtures use of a server started in-process (apps/server/test/support/test-server.ts).

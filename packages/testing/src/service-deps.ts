@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { createInProcessBus, createMembershipCache, createPresenceTracker } from "@parley/api";
+import { createInProcessBus, createMembershipCache, createPresenceTracker } from "@parley/core";
 import { type Database, schema } from "@parley/db";
 
 /** Someone the services act for, as the session module describes a signed-in user. */

@@ -1,5 +1,5 @@
-import { defaultRateLimits, type RateLimitRules } from "@parley/api";
 import { createParleyClient, createParleyLinks, type ParleyClient } from "@parley/client";
+import { defaultRateLimits, type RateLimitRules } from "@parley/core";
 import { createFreshDatabase } from "@parley/testing/fresh-database";
 import { createTRPCClient } from "@trpc/client";
 import { pino } from "pino";

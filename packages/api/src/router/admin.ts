@@ -1,7 +1,6 @@
+import { outboxService as outbox, userAdminService as users } from "@parley/core";
+import { jobIdInput, listJobsInput, listUsersInput, setUserRoleInput } from "@parley/core/schemas";
 import type { TRPCRouterRecord } from "@trpc/server";
-import { jobIdInput, listJobsInput, listUsersInput, setUserRoleInput } from "../schemas/admin.ts";
-import * as outbox from "../services/email-outbox.ts";
-import * as users from "../services/user-admin-service.ts";
 import { adminProcedure, perUser, rateLimit } from "../trpc.ts";
 
 // Admins too: a stolen admin session should not be able to write without bound.

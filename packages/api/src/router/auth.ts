@@ -1,6 +1,4 @@
-import type { TRPCRouterRecord } from "@trpc/server";
-import type { Context } from "../context.ts";
-import { consumePoint } from "../rate-limits.ts";
+import { authService as auth, consumePoint } from "@parley/core";
 import {
   changePasswordInput,
   loginInput,
@@ -9,8 +7,9 @@ import {
   resetPasswordInput,
   revokeSessionInput,
   verifyEmailInput,
-} from "../schemas/auth.ts";
-import * as auth from "../services/auth-service.ts";
+} from "@parley/core/schemas";
+import type { TRPCRouterRecord } from "@trpc/server";
+import type { Context } from "../context.ts";
 import { authedProcedure, perUser, publicProcedure, rateLimit } from "../trpc.ts";
 
 /**

@@ -1,5 +1,5 @@
-import type { TRPCRouterRecord } from "@trpc/server";
-import { pushStream } from "../push-stream.ts";
+import type { RoomEvent } from "@parley/core";
+import { messagesService as messages, roomsService as rooms, streamPresence, typing } from "@parley/core";
 import {
   createRoomInput,
   editMessageInput,
@@ -15,11 +15,9 @@ import {
   searchMessagesInput,
   sendMessageInput,
   updateRoomInput,
-} from "../schemas/chat.ts";
-import * as messages from "../services/messages-service.ts";
-import { streamPresence, typing } from "../services/presence-streams.ts";
-import type { RoomEvent } from "../services/room-events.ts";
-import * as rooms from "../services/rooms-service.ts";
+} from "@parley/core/schemas";
+import type { TRPCRouterRecord } from "@trpc/server";
+import { pushStream } from "../push-stream.ts";
 import { authedProcedure, memberProcedure, perUser, rateLimit } from "../trpc.ts";
 
 // Per user: every write below touches the database and most fan out to a room's subscribers.

@@ -1,5 +1,4 @@
-import type { TRPCRouterRecord } from "@trpc/server";
-import type { Context } from "../context.ts";
+import { formsService as forms } from "@parley/core";
 import {
   contactSubmitInput,
   demoSubmitInput,
@@ -7,8 +6,9 @@ import {
   listSubmissionsInput,
   submissionIdInput,
   updateSubmissionInput,
-} from "../schemas/forms.ts";
-import * as forms from "../services/forms-service.ts";
+} from "@parley/core/schemas";
+import type { TRPCRouterRecord } from "@trpc/server";
+import type { Context } from "../context.ts";
 import { adminProcedure, perUser, publicProcedure, rateLimit } from "../trpc.ts";
 
 /** Per client address: the forms are open to anyone, so the address is all there is to count. */

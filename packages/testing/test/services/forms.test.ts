@@ -1,20 +1,15 @@
 // Services called directly on in-memory PGlite, beside the black-box suite in apps/server/test.
-// The services are not exported by @parley/api, so they are imported by path until they move to
-// their own package.
 import { randomUUID } from "node:crypto";
-import { contactSubmitInput, demoSubmitInput } from "@parley/api/schemas";
+import { formsService } from "@parley/core";
+import { contactSubmitInput, demoSubmitInput } from "@parley/core/schemas";
 import { schema } from "@parley/db";
 import { count, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import {
-  FormsError,
-  listSubmissions,
-  submitContact,
-  updateSubmission,
-} from "../../../api/src/services/forms-service.ts";
 import { createMemoryDatabase, type MemoryDatabase } from "../../src/memory-database.ts";
 import { type ServiceDeps, serviceDeps } from "../../src/service-deps.ts";
+
+const { FormsError, listSubmissions, submitContact, updateSubmission } = formsService;
 
 let database: MemoryDatabase;
 let deps: ServiceDeps;

@@ -1,20 +1,14 @@
 // Services called directly on in-memory PGlite, beside the black-box suite in apps/server/test.
-// The services are not exported by @parley/api, so they are imported by path until they move to
-// their own package.
 import { randomUUID } from "node:crypto";
+import { ChatError, messagesService, roomsService } from "@parley/core";
 import { schema } from "@parley/db";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ChatError } from "../../../api/src/services/chat-error.ts";
-import {
-  deleteMessage,
-  editMessage,
-  listMessages,
-  sendMessage,
-} from "../../../api/src/services/messages-service.ts";
-import { createRoom, joinRoom } from "../../../api/src/services/rooms-service.ts";
 import { createMemoryDatabase, type MemoryDatabase } from "../../src/memory-database.ts";
 import { type Person, type ServiceDeps, serviceDeps } from "../../src/service-deps.ts";
+
+const { deleteMessage, editMessage, listMessages, sendMessage } = messagesService;
+const { createRoom, joinRoom } = roomsService;
 
 let database: MemoryDatabase;
 let deps: ServiceDeps;

@@ -1,7 +1,7 @@
 import { type Queryable, schema } from "@parley/db";
 import { and, asc, eq, gt, sql } from "drizzle-orm";
 import type { EventBus } from "../bus/event-bus.ts";
-import { markPlainJson } from "../wire-encoding.ts";
+import { markPlainJson } from "../plain-json.ts";
 
 export interface MessageView {
   id: string;

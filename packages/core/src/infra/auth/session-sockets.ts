@@ -6,8 +6,8 @@ import {
   type RevokedSessionsEvent,
   topics,
   type UsersChangedEvent,
-} from "../bus/event-bus.ts";
-import type { ConnectionState } from "../context.ts";
+} from "../../domain/bus/event-bus.ts";
+import type { ConnectionState } from "./connection-state.ts";
 import type { SessionUser } from "./session-module.ts";
 
 export interface ClosableSocket {

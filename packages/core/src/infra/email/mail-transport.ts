@@ -1,6 +1,6 @@
 import { type Database, schema } from "@parley/db";
 import { createTransport } from "nodemailer";
-import type { RenderedEmail } from "./email-templates.ts";
+import type { RenderedEmail } from "../../domain/email/email-templates.ts";
 
 /** One rendered email for one outbox job. */
 export interface OutgoingEmail extends RenderedEmail {

@@ -1,7 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { RESYNC_EVENT } from "../bus/event-bus.ts";
-import type { ApiObserver } from "../call-observer.ts";
-import { markPlainJson } from "../wire-encoding.ts";
+import { markPlainJson } from "../plain-json.ts";
 import type { Caller, ChatDeps, RoomRole } from "./chat-deps.ts";
 import { ChatError, roomNotFound } from "./chat-error.ts";
 import { type RoomDeletedSignal, type RoomEvent, readRoomEvents, roomTopic } from "./room-events.ts";
@@ -23,9 +22,15 @@ export interface RoomEventSink {
   fail(error: unknown): void;
 }
 
+/** Whoever counts deliveries (apps/server's /metrics, through the API's observer). Called on the hot path. */
+export interface FanoutObserver {
+  /** The room fan-out handed a live event to `subscribers` subscribers (once per event per room). */
+  delivered(event: RoomEvent, subscribers: number): void;
+}
+
 export interface FanoutDeps extends ChatDeps {
   /** Told once per live event per room, after it was handed to the room's subscribers. */
-  observer?: Pick<ApiObserver, "delivered">;
+  observer?: FanoutObserver;
 }
 
 type BusMessage = RoomEvent | RoomDeletedSignal | typeof RESYNC_EVENT;

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { type Database, schema } from "@parley/db";
 import { and, asc, eq, gte, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
 import type { Logger } from "pino";
-import { emailTemplateSchema, type RenderedEmail, renderEmail } from "./email-templates.ts";
+import { emailTemplateSchema, type RenderedEmail, renderEmail } from "../../domain/email/email-templates.ts";
 import type { MailTransport } from "./mail-transport.ts";
 
 export interface EmailWorkerSettings {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { subscribeBuffered } from "./bus-iterator.ts";
+import { subscribeBuffered } from "../../domain/bus/bus-iterator.ts";
 import { createInProcessBus } from "./in-process-bus.ts";
 
 describe("in-process bus", () => {

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { type Database, schema } from "@parley/db";
 import { and, eq, ilike, or } from "drizzle-orm";
-import type { PasswordHasher } from "../auth/password-hasher.ts";
+import type { PasswordHasher } from "../../infra/auth/password-hasher.ts";
 import { type EventBus, publishUsersChanged } from "../bus/event-bus.ts";
 import type { ListUsersInput, UserRole } from "../schemas/admin.ts";
 import type { RegisterInput } from "../schemas/auth.ts";

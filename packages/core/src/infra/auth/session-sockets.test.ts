@@ -1,9 +1,9 @@
 import { EventEmitter, once } from "node:events";
 import type { Database } from "@parley/db";
 import { describe, expect, it, vi } from "vitest";
-import { publishUsersChanged, topics } from "../bus/event-bus.ts";
+import { publishUsersChanged, topics } from "../../domain/bus/event-bus.ts";
 import { createInProcessBus } from "../bus/in-process-bus.ts";
-import type { ConnectionState } from "../context.ts";
+import type { ConnectionState } from "./connection-state.ts";
 import {
   createSessionSockets,
   RIGHTS_CHANGED_CLOSE_CODE,

@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
-import { markPlainJson } from "../wire-encoding.ts";
-import { type EventBus, RESYNC_EVENT } from "./event-bus.ts";
+import { type EventBus, RESYNC_EVENT } from "../../domain/bus/event-bus.ts";
+import { markPlainJson } from "../../domain/plain-json.ts";
 
 interface Envelope {
   from: string;

@@ -1,6 +1,6 @@
 import { defineStatement, schema } from "@parley/db";
 import { and, asc, desc, eq, isNull, sql } from "drizzle-orm";
-import { markPlainJson } from "../wire-encoding.ts";
+import { markPlainJson } from "../plain-json.ts";
 import type { Caller, ChatDeps } from "./chat-deps.ts";
 import { ChatError, messageNotFound, roomNotFound } from "./chat-error.ts";
 import { appendRoomEvent, type MessageView, publishRoomEvents, type RoomEvent } from "./room-events.ts";

@@ -3,12 +3,12 @@ import { DrizzlePostgreSQLAdapter } from "@lucia-auth/adapter-drizzle";
 import { type Database, defineStatement, type Queryable, schema } from "@parley/db";
 import { and, eq, inArray, ne } from "drizzle-orm";
 import { generateIdFromEntropySize, Lucia, TimeSpan } from "lucia";
-import type { SessionUser } from "./session-user.ts";
+import type { SessionUser } from "../../domain/auth/session-user.ts";
 
 // lucia v3 is deprecated upstream: it stays behind this one module, so moving to
 // hand-rolled sessions on the same tables is a change to this file only.
 
-export type { SessionUser } from "./session-user.ts";
+export type { SessionUser } from "../../domain/auth/session-user.ts";
 
 export interface SessionInfo {
   id: string;

@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import type { EventBus } from "./event-bus.ts";
+import type { EventBus } from "../../domain/bus/event-bus.ts";
 
 /** The single-instance bus: a map from topic to handlers. */
 export function createInProcessBus(log?: Logger): EventBus {

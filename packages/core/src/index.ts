@@ -1,0 +1,99 @@
+// The domain (what is allowed and what happens) and the infrastructure it runs on (Redis, SMTP,
+// argon2, lucia). No tRPC here: packages/api is the one transport layer over it.
+
+// domain
+export type { SessionUser } from "./domain/auth/session-user.ts";
+export {
+  type EventBus,
+  publishUsersChanged,
+} from "./domain/bus/event-bus.ts";
+export {
+  type EmailTemplate,
+  escapeHtml,
+  type RenderedEmail,
+  renderEmail,
+} from "./domain/email/email-templates.ts";
+export { markPlainJson, plainJson } from "./domain/plain-json.ts";
+export * as authService from "./domain/services/auth-service.ts";
+export { AuthError } from "./domain/services/auth-service.ts";
+export { ChatError } from "./domain/services/chat-error.ts";
+export * as outboxService from "./domain/services/email-outbox.ts";
+export {
+  countJobsByStatus,
+  DEFAULT_MAX_ATTEMPTS,
+  enqueueEmail,
+  OutboxError,
+} from "./domain/services/email-outbox.ts";
+export * as formsService from "./domain/services/forms-service.ts";
+export { FormsError } from "./domain/services/forms-service.ts";
+export {
+  createMembershipCache,
+  type MembershipCache,
+  type RoomRole,
+} from "./domain/services/membership-cache.ts";
+export * as messagesService from "./domain/services/messages-service.ts";
+export { streamPresence, typing } from "./domain/services/presence-streams.ts";
+export {
+  createPresenceTracker,
+  createRedisPresenceStore,
+  type PresenceSnapshot,
+  type PresenceTracker,
+} from "./domain/services/presence-tracker.ts";
+export type { MessageView, RoomEvent } from "./domain/services/room-events.ts";
+export { createRoomFanout, type FanoutObserver, type RoomFanout } from "./domain/services/room-fanout.ts";
+export * as roomsService from "./domain/services/rooms-service.ts";
+export { requireMember } from "./domain/services/rooms-service.ts";
+export * as userAdminService from "./domain/services/user-admin-service.ts";
+export { createAdmin, promoteToAdmin, UserAdminError } from "./domain/services/user-admin-service.ts";
+
+// infra
+export type { ConnectionState } from "./infra/auth/connection-state.ts";
+export {
+  createPasswordHasher,
+  HasherBusyError,
+  type HashKeys,
+  type PasswordHasher,
+} from "./infra/auth/password-hasher.ts";
+export {
+  createSessionModule,
+  SESSION_COOKIE_NAME,
+  type SessionInfo,
+  type SessionModule,
+  type ValidatedSession,
+} from "./infra/auth/session-module.ts";
+export {
+  createSessionSockets,
+  RIGHTS_CHANGED_CLOSE_CODE,
+  SESSION_ENDED_CLOSE_CODE,
+  type SessionSockets,
+  TOO_MANY_SOCKETS_CLOSE_CODE,
+} from "./infra/auth/session-sockets.ts";
+export { createInProcessBus } from "./infra/bus/in-process-bus.ts";
+export { createRedisBus } from "./infra/bus/redis-bus.ts";
+export {
+  createEmailWorker,
+  defaultEmailWorkerSettings,
+  type EmailWorker,
+  type EmailWorkerSettings,
+  type PassResult,
+} from "./infra/email/email-worker.ts";
+export {
+  createRecordingTransport,
+  createSmtpTransport,
+  type MailTransport,
+  type OutgoingEmail,
+  type RecordedEmail,
+} from "./infra/email/mail-transport.ts";
+export {
+  consumePoint,
+  createMemoryRateLimiters,
+  createRedisRateLimiters,
+  defaultRateLimits,
+  LimitReachedError,
+  RateLimitedError,
+  type RateLimiters,
+  type RateLimitName,
+  type RateLimitRule,
+  type RateLimitRules,
+  retryAfterHeader,
+} from "./infra/rate-limits.ts";
