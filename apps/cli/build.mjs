@@ -11,21 +11,10 @@
 // The staleness check runs before every command, so it reads no source: it lists the directories
 // the last build's sources came from (esbuild's metafile names them) and compares the names,
 // sizes and modification times it finds there with those of the build, in 1-2 ms.
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-  writeSync,
-} from "node:fs";
+import { existsSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ensureFresh, isMainScript, nodeBundleOptions, readJson } from "@parley/on-demand-build";
 
 const cliDir = dirname(fileURLToPath(import.meta.url));
 const root = join(cliDir, "..", "..");
@@ -35,12 +24,13 @@ const infoFile = join(distDir, "build-info.json");
 const workDir = join(cliDir, "node_modules", ".cache", "parley-cli-build");
 
 /**
- * Inputs no import names: the build itself, the versions of the dependencies (the lockfile)
+ * Inputs no import names: the build itself (and its shared part), the versions of the dependencies (the lockfile)
  * and of the CLI (its package.json, which --version prints), and the packages' exports maps.
  */
 const fixedInputs = [
   "apps/cli/build.mjs",
   "apps/cli/package.json",
+  "tooling/on-demand-build/index.mjs",
   "packages/api/package.json",
   "packages/client/package.json",
   "packages/core/package.json",
@@ -78,17 +68,9 @@ function fingerprint(sourceDirs) {
   return entries;
 }
 
-function readInfo() {
-  try {
-    return JSON.parse(readFileSync(infoFile, "utf8"));
-  } catch {
-    return undefined;
-  }
-}
-
 /** Whether dist/ is missing or older than what it was built from. */
 export function isStale() {
-  const info = readInfo();
+  const info = readJson(infoFile);
   if (!info || !Array.isArray(info.sourceDirs) || !Array.isArray(info.fingerprint)) return true;
   return (
     info.fingerprint.join("\n") !== fingerprint(info.sourceDirs).join("\n") ||
@@ -96,68 +78,15 @@ export function isStale() {
   );
 }
 
-function isAlive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return error.code === "EPERM";
-  }
-}
-
-/** One build at a time (parallel runs of a fresh checkout): the others wait for it. */
-async function withBuildLock(fn) {
-  mkdirSync(workDir, { recursive: true });
-  const lockPath = join(workDir, "lock");
-  for (;;) {
-    try {
-      const fd = openSync(lockPath, "wx");
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      break;
-    } catch (error) {
-      if (error.code !== "EEXIST") throw error;
-      const holder = Number.parseInt(readFileSync(lockPath, "utf8"), 10);
-      if (!Number.isInteger(holder) || !isAlive(holder)) {
-        rmSync(lockPath, { force: true });
-        continue;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    rmSync(lockPath, { force: true });
-  }
-}
-
-async function build() {
+async function build(next) {
   const { build: esbuild } = await import("esbuild");
-  const next = join(workDir, `next-${process.pid}`);
-  rmSync(next, { recursive: true, force: true });
   const result = await esbuild({
+    ...nodeBundleOptions,
     absWorkingDir: cliDir,
     entryPoints: ["src/main.ts"],
     outdir: next,
-    outExtension: { ".js": ".mjs" },
-    chunkNames: "chunk-[hash]",
-    bundle: true,
-    splitting: true,
-    platform: "node",
-    format: "esm",
-    target: "node20.19",
     // ws's optional native speed-ups, never installed here; ws works without them.
     external: ["bufferutil", "utf-8-validate"],
-    // ws is CommonJS and requires Node's built-ins; an ES module has no `require` of its own.
-    banner: {
-      js: 'import { createRequire as __parleyCreateRequire } from "node:module";\nconst require = __parleyCreateRequire(import.meta.url);',
-    },
-    minifyWhitespace: true,
-    minifySyntax: true,
-    sourcemap: "linked",
-    legalComments: "none",
-    logLevel: "warning",
     metafile: true,
   });
   const sourceDirs = new Set();
@@ -170,21 +99,13 @@ async function build() {
     join(next, "build-info.json"),
     `${JSON.stringify({ builtAt: new Date().toISOString(), sourceDirs: dirs, fingerprint: fingerprint(dirs) }, null, 2)}\n`,
   );
-  const old = join(workDir, `old-${process.pid}`);
-  if (existsSync(distDir)) renameSync(distDir, old);
-  renameSync(next, distDir);
-  rmSync(old, { recursive: true, force: true });
 }
 
 /** Builds dist/ unless it is up to date with its sources. */
 export async function ensureBuilt({ force = false } = {}) {
-  if (!force && !isStale()) return;
-  await withBuildLock(async () => {
-    // Another process may have built it while this one waited for the lock.
-    if (force || isStale()) await build();
-  });
+  await ensureFresh({ distDir, workDir, isStale, build, force });
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+if (isMainScript(import.meta.url)) {
   await ensureBuilt({ force: process.argv.includes("--force") });
 }

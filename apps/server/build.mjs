@@ -14,14 +14,11 @@
 // Not bundled (resolved from apps/server/node_modules at run time): @node-rs/argon2 (a native
 // addon), @electric-sql/pglite (it loads its .wasm and .data files beside its own modules) and
 // pg-native (pg's optional native binding, never installed here).
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
-  closeSync,
   cpSync,
   existsSync,
   mkdirSync,
-  openSync,
   readdirSync,
   readFileSync,
   renameSync,
@@ -29,18 +26,17 @@ import {
   statSync,
   utimesSync,
   writeFileSync,
-  writeSync,
 } from "node:fs";
 import { createRequire } from "node:module";
 import { homedir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ensureFresh, isMainScript, nodeBundleOptions, readJson, runNode } from "@parley/on-demand-build";
 
 const serverDir = dirname(fileURLToPath(import.meta.url));
 const root = join(serverDir, "..", "..");
 const distDir = join(serverDir, "dist");
-// The lock and the directories of a build in progress: out of git's and Biome's way if a build is
-// interrupted, and on dist's filesystem so that the finished build is renamed into place.
+// The lock and the directories of a build in progress (see ensureFresh).
 const workDir = join(serverDir, "node_modules", ".cache", "parley-build");
 const entries = ["main", "worker-main", "admin-create", "make-pglite-template"];
 
@@ -48,6 +44,7 @@ const entries = ["main", "worker-main", "admin-create", "make-pglite-template"];
 const bundleInputs = [
   "apps/server/src",
   "apps/server/build.mjs",
+  "tooling/on-demand-build/index.mjs",
   "apps/server/package.json",
   "packages/api/src",
   "packages/api/package.json",
@@ -96,14 +93,6 @@ function fingerprint(inputs) {
   return createHash("sha256").update(files.join("\n")).digest("hex");
 }
 
-function readJson(path) {
-  try {
-    return JSON.parse(readFileSync(path, "utf8"));
-  } catch {
-    return undefined;
-  }
-}
-
 /** Whether dist/ is missing or older than its inputs. */
 export function isStale() {
   const info = readJson(join(distDir, "build-info.json"));
@@ -112,55 +101,6 @@ export function isStale() {
 
 function log(line) {
   process.stderr.write(`[build] ${line}\n`);
-}
-
-function isAlive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return error.code === "EPERM";
-  }
-}
-
-/** Runs a Node script to its end; stdout and stderr go to this process's stderr (stdout is the log's). */
-export function runNode(args, options = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { ...options, stdio: ["ignore", 2, 2] });
-    child.once("error", reject);
-    child.once("exit", (code, signal) =>
-      code === 0
-        ? resolve()
-        : reject(new Error(`node ${args.join(" ")} failed (${signal ?? `exit ${code}`})`)),
-    );
-  });
-}
-
-/** One build at a time (two `pnpm start` at once, parallel test files): the others wait for it. */
-export async function withBuildLock(fn, dir = workDir) {
-  mkdirSync(dir, { recursive: true });
-  const lockPath = join(dir, "lock");
-  for (;;) {
-    try {
-      const fd = openSync(lockPath, "wx");
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      break;
-    } catch (error) {
-      if (error.code !== "EEXIST") throw error;
-      const holder = Number.parseInt(readFileSync(lockPath, "utf8"), 10);
-      if (!Number.isInteger(holder) || !isAlive(holder)) {
-        rmSync(lockPath, { force: true });
-        continue;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    rmSync(lockPath, { force: true });
-  }
 }
 
 /**
@@ -223,35 +163,17 @@ function storeInMachineCache(template, entry) {
   }
 }
 
-async function build() {
+async function build(next) {
   const started = performance.now();
   const { build: esbuild } = await import("esbuild");
-  const next = join(workDir, `next-${process.pid}`);
-  rmSync(next, { recursive: true, force: true });
   await esbuild({
+    ...nodeBundleOptions,
     absWorkingDir: serverDir,
+    // Chunks beside the entries (nodeBundleOptions): migrate() finds ./drizzle relative to the
+    // chunk it is in.
     entryPoints: entries.map((name) => `src/${name}.ts`),
     outdir: next,
-    outExtension: { ".js": ".mjs" },
-    // Chunks beside the entries: migrate() finds ./drizzle relative to the chunk it is in.
-    chunkNames: "chunk-[hash]",
-    bundle: true,
-    splitting: true,
-    platform: "node",
-    format: "esm",
-    target: "node20.19",
     external: ["@node-rs/argon2", "@electric-sql/pglite", "pg-native"],
-    // CommonJS dependencies require Node's built-ins; an ES module has no `require` of its own.
-    banner: {
-      js: 'import { createRequire as __parleyCreateRequire } from "node:module";\nconst require = __parleyCreateRequire(import.meta.url);',
-    },
-    // Smaller files parse faster; names are kept for stack traces, and the source map
-    // (NODE_OPTIONS=--enable-source-maps) maps them back to the TypeScript.
-    minifyWhitespace: true,
-    minifySyntax: true,
-    sourcemap: "linked",
-    legalComments: "none",
-    logLevel: "warning",
   });
   cpSync(join(root, "packages/db/drizzle"), join(next, "drizzle"), { recursive: true });
   log(`bundled in ${Math.round(performance.now() - started)} ms`);
@@ -276,22 +198,16 @@ async function build() {
     join(next, "build-info.json"),
     `${JSON.stringify({ bundle: fingerprint(bundleInputs), template: templateKey, builtAt: new Date().toISOString() }, null, 2)}\n`,
   );
-  const old = join(workDir, `old-${process.pid}`);
-  if (existsSync(distDir)) renameSync(distDir, old);
-  renameSync(next, distDir);
-  rmSync(old, { recursive: true, force: true });
-  log(`apps/server/dist ready in ${Math.round(performance.now() - started)} ms`);
 }
 
 /** Builds dist/ unless it is up to date with its inputs. */
 export async function ensureBuilt({ force = false } = {}) {
-  if (!force && !isStale()) return;
-  await withBuildLock(async () => {
-    // Another process may have built it while this one waited for the lock.
-    if (force || isStale()) await build();
-  });
+  const started = performance.now();
+  if (await ensureFresh({ distDir, workDir, isStale, build, force })) {
+    log(`apps/server/dist ready in ${Math.round(performance.now() - started)} ms`);
+  }
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+if (isMainScript(import.meta.url)) {
   await ensureBuilt({ force: process.argv.includes("--force") });
 }

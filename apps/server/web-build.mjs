@@ -5,10 +5,10 @@
 // Stale means: no dist/index.html, or an input modified after it. Modification times rather than
 // build.mjs's fingerprint file, so that a build made any other way (`pnpm build`, `vite build`)
 // counts as fresh too. A fresh clone has no dist: it is built.
-import { existsSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { runNode, withBuildLock } from "./build.mjs";
+import { ensureFresh, isMainScript, runNode } from "@parley/on-demand-build";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const webDir = join(root, "apps", "web");
@@ -49,12 +49,9 @@ export function isWebStale() {
   return inputs.some((input) => newestModification(join(root, input)) > built.mtimeMs);
 }
 
-async function buildWeb() {
-  const started = performance.now();
-  const next = join(workDir, `next-${process.pid}`);
-  rmSync(next, { recursive: true, force: true });
+async function buildWeb(next) {
   // Vite in a process of its own: its memory is returned when it ends, and it runs beside the
-  // server's build. Into a temporary directory first: a running server never serves half a build.
+  // server's build.
   await runNode(
     [
       join(webDir, "node_modules", "vite", "bin", "vite.js"),
@@ -70,21 +67,16 @@ async function buildWeb() {
       env: { ...process.env, NODE_ENV: "production" },
     },
   );
-  const old = join(workDir, `old-${process.pid}`);
-  if (existsSync(webDistDir)) renameSync(webDistDir, old);
-  renameSync(next, webDistDir);
-  rmSync(old, { recursive: true, force: true });
-  process.stderr.write(`[build] apps/web/dist ready in ${Math.round(performance.now() - started)} ms\n`);
 }
 
 /** Builds apps/web/dist unless it is up to date with its inputs. */
 export async function ensureWebBuilt({ force = false } = {}) {
-  if (!force && !isWebStale()) return;
-  await withBuildLock(async () => {
-    if (force || isWebStale()) await buildWeb();
-  }, workDir);
+  const started = performance.now();
+  if (await ensureFresh({ distDir: webDistDir, workDir, isStale: isWebStale, build: buildWeb, force })) {
+    process.stderr.write(`[build] apps/web/dist ready in ${Math.round(performance.now() - started)} ms\n`);
+  }
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+if (isMainScript(import.meta.url)) {
   await ensureWebBuilt({ force: process.argv.includes("--force") });
 }

@@ -148,6 +148,7 @@ describe("the parley bin", () => {
       expect(urls.filter((url) => url.startsWith("file:") && !url.includes("/dist/"))).toEqual([
         `file://${join(cliDir, "bin", "parley.mjs")}`,
         `file://${join(cliDir, "build.mjs")}`,
+        `file://${join(cliDir, "..", "..", "tooling", "on-demand-build", "index.mjs")}`,
       ]);
     }
   });
