@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { createInProcessBus, createMembershipCache, createPresenceTracker } from "@parley/core";
 import { type Database, schema } from "@parley/db";
+import { afterAll } from "vitest";
+import { createMemoryDatabase } from "./memory-database.ts";
 
 /** Someone the services act for, as the session module describes a signed-in user. */
 export interface Person {
@@ -51,3 +53,17 @@ export function serviceDeps(db: Database, start = new Date("2030-01-01T00:00:00.
 }
 
 export type ServiceDeps = ReturnType<typeof serviceDeps>;
+
+/**
+ * serviceDeps over an in-memory database of the test file's own, closed after the file's tests:
+ * `const deps = await serviceDepsForFile();` at the top of a service test.
+ */
+export async function serviceDepsForFile(): Promise<ServiceDeps> {
+  const database = await createMemoryDatabase();
+  const deps = serviceDeps(database.db);
+  afterAll(async () => {
+    deps.close();
+    await database.close();
+  });
+  return deps;
+}

@@ -4,23 +4,13 @@ import { formsService } from "@parley/core";
 import { contactSubmitInput, demoSubmitInput } from "@parley/core/schemas";
 import { schema } from "@parley/db";
 import { count, eq } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { createMemoryDatabase, type MemoryDatabase } from "../../src/memory-database.ts";
-import { type ServiceDeps, serviceDeps } from "../../src/service-deps.ts";
+import { serviceDepsForFile } from "../../src/service-deps.ts";
 
 const { FormsError, listSubmissions, submitContact, updateSubmission } = formsService;
 
-let database: MemoryDatabase;
-let deps: ServiceDeps;
-beforeAll(async () => {
-  database = await createMemoryDatabase();
-  deps = serviceDeps(database.db);
-});
-afterAll(async () => {
-  deps?.close();
-  await database?.close();
-});
+const deps = await serviceDepsForFile();
 
 const contact = (email: string, extra: Record<string, string> = {}) =>
   contactSubmitInput.parse({
@@ -32,8 +22,8 @@ const contact = (email: string, extra: Record<string, string> = {}) =>
   });
 
 async function rowCounts() {
-  const [submissions] = await database.db.select({ n: count() }).from(schema.formSubmissions);
-  const [emails] = await database.db.select({ n: count() }).from(schema.emailOutbox);
+  const [submissions] = await deps.db.select({ n: count() }).from(schema.formSubmissions);
+  const [emails] = await deps.db.select({ n: count() }).from(schema.emailOutbox);
   return { submissions: submissions?.n, emails: emails?.n };
 }
 
@@ -45,7 +35,7 @@ describe("forms service", () => {
   it("submitContact stores the submission and queues the team's notification and the sender's receipt", async () => {
     const email = `grace-${randomUUID()}@example.com`;
     expect(await submitContact(deps, contact(email), { ip: "192.0.2.1" })).toEqual({ stored: true });
-    const [stored] = await database.db
+    const [stored] = await deps.db
       .select()
       .from(schema.formSubmissions)
       .where(eq(schema.formSubmissions.email, email));
@@ -55,7 +45,7 @@ describe("forms service", () => {
       fields: { subject: "Pricing", message: "How much for a team of forty?" },
       ip: "192.0.2.1",
     });
-    const queued = await database.db
+    const queued = await deps.db
       .select({ to: schema.emailOutbox.toAddress, template: schema.emailOutbox.template })
       .from(schema.emailOutbox);
     expect(queued).toEqual(

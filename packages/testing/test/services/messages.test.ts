@@ -3,23 +3,13 @@ import { randomUUID } from "node:crypto";
 import { ChatError, messagesService, roomsService } from "@parley/core";
 import { schema } from "@parley/db";
 import { eq } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createMemoryDatabase, type MemoryDatabase } from "../../src/memory-database.ts";
-import { type Person, type ServiceDeps, serviceDeps } from "../../src/service-deps.ts";
+import { describe, expect, it } from "vitest";
+import { type Person, serviceDepsForFile } from "../../src/service-deps.ts";
 
 const { deleteMessage, editMessage, listMessages, sendMessage } = messagesService;
 const { createRoom, joinRoom } = roomsService;
 
-let database: MemoryDatabase;
-let deps: ServiceDeps;
-beforeAll(async () => {
-  database = await createMemoryDatabase();
-  deps = serviceDeps(database.db);
-});
-afterAll(async () => {
-  deps?.close();
-  await database?.close();
-});
+const deps = await serviceDepsForFile();
 
 /** An owner and a member of a fresh public room. */
 async function roomOfTwo() {
@@ -34,7 +24,7 @@ const send = (caller: Person, roomId: string, content: string) =>
   sendMessage(deps, caller, { roomId, content, clientMessageId: randomUUID() });
 
 const storedIn = (roomId: string) =>
-  database.db.select().from(schema.messages).where(eq(schema.messages.roomId, roomId));
+  deps.db.select().from(schema.messages).where(eq(schema.messages.roomId, roomId));
 
 describe("messages service", () => {
   it("sendMessage is idempotent by clientMessageId: a retry returns the first message and stores nothing more", async () => {

@@ -1,23 +1,13 @@
 // Services called directly on in-memory PGlite, beside the black-box suite in apps/server/test.
 import { randomUUID } from "node:crypto";
 import { ChatError, messagesService, roomsService } from "@parley/core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createMemoryDatabase, type MemoryDatabase } from "../../src/memory-database.ts";
-import { type ServiceDeps, serviceDeps } from "../../src/service-deps.ts";
+import { describe, expect, it } from "vitest";
+import { serviceDepsForFile } from "../../src/service-deps.ts";
 
 const { listMessages, sendMessage } = messagesService;
 const { createRoom, getRoom, joinRoom, listRooms } = roomsService;
 
-let database: MemoryDatabase;
-let deps: ServiceDeps;
-beforeAll(async () => {
-  database = await createMemoryDatabase();
-  deps = serviceDeps(database.db);
-});
-afterAll(async () => {
-  deps?.close();
-  await database?.close();
-});
+const deps = await serviceDepsForFile();
 
 /** The reason a service call was refused with (fails the test on success or another error). */
 async function refusalOf(call: Promise<unknown>): Promise<ChatError["reason"]> {
