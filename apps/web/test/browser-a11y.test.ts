@@ -1,21 +1,10 @@
 import { GOOD_PASSWORD, type SignedUp, signUpAt, uniqueEmail } from "@parley/testing/accounts";
-import { type RestartableServer, startRestartableServer } from "@parley/testing/restartable-server";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import { type AxeReport, formatCounts, runAxe } from "./support/axe.ts";
-import { launchChromium, newPerson, pageErrorsOf, requireBuiltWebApp, signIn } from "./support/browser.ts";
+import { newPerson, pageErrorsOf, serverAndBrowserForFile, signIn } from "./support/browser.ts";
 
-let server: RestartableServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  requireBuiltWebApp();
-  [server, browser] = await Promise.all([startRestartableServer(), launchChromium()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const t = serverAndBrowserForFile();
 
 type Who = "signed-out" | "user" | "admin";
 
@@ -38,9 +27,9 @@ const LOOKS = [
 
 async function fixtures() {
   const adminEmail = uniqueEmail("axe-admin");
-  await server.createAdmin({ email: adminEmail, password: GOOD_PASSWORD, displayName: "Axe Admin" });
-  const user: SignedUp = await signUpAt(server.url, "Rosalind");
-  const other = await signUpAt(server.url, "Maurice");
+  await t.server.createAdmin({ email: adminEmail, password: GOOD_PASSWORD, displayName: "Axe Admin" });
+  const user: SignedUp = await signUpAt(t.server.url, "Rosalind");
+  const other = await signUpAt(t.server.url, "Maurice");
   const room = await user.api.chat.rooms.create.mutate({ name: "Crystallography", isPrivate: false });
   await other.api.chat.rooms.join.mutate({ roomId: room.id });
   // Every kind of message the page draws: someone else's with a reaction, an edited one, a
@@ -55,7 +44,7 @@ async function fixtures() {
   const deleted = await send(user, "Wrong room, sorry");
   await user.api.chat.messages.delete.mutate({ messageId: deleted.id });
   await send(user, "Sending the notes");
-  const posted = await fetch(`${server.url}/api/forms/contact`, {
+  const posted = await fetch(`${t.server.url}/api/forms/contact`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({
@@ -73,12 +62,12 @@ describe("accessibility (axe-core)", () => {
   it("finds no serious or critical violation on any page, signed out, as a user and as an admin", async () => {
     const { adminEmail, user, roomId } = await fixtures();
     const people: Record<Who, Page> = {
-      "signed-out": await newPerson(browser),
-      user: await newPerson(browser),
-      admin: await newPerson(browser),
+      "signed-out": await newPerson(t.browser),
+      user: await newPerson(t.browser),
+      admin: await newPerson(t.browser),
     };
-    await signIn(people.user, server.url, user.email, GOOD_PASSWORD);
-    await signIn(people.admin, server.url, adminEmail, GOOD_PASSWORD);
+    await signIn(people.user, t.server.url, user.email, GOOD_PASSWORD);
+    await signIn(people.admin, t.server.url, adminEmail, GOOD_PASSWORD);
 
     const visits: Visit[] = [
       { name: "sign-in", who: "signed-out", path: "/sign-in", ready: heading("Sign in") },
@@ -173,7 +162,7 @@ describe("accessibility (axe-core)", () => {
       for (const look of LOOKS) {
         await page.setViewportSize(look.viewport);
         await page.emulateMedia({ colorScheme: look.colorScheme });
-        await page.goto(`${server.url}${visit.path}`);
+        await page.goto(`${t.server.url}${visit.path}`);
         await visit.ready(page);
         reports.push({ visit: visit.name, look: look.name, report: await runAxe(page) });
       }

@@ -1,56 +1,42 @@
-import { createParleyClient, type ParleyClient } from "@parley/client";
-import { GOOD_PASSWORD, signUpAt, uniqueEmail } from "@parley/testing/accounts";
-import { type RestartableServer, startRestartableServer } from "@parley/testing/restartable-server";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ParleyClient } from "@parley/client";
+import { GOOD_PASSWORD, signInAt, signUpAt, uniqueEmail } from "@parley/testing/accounts";
+import type { Page } from "playwright-core";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
   expectNoSidewaysScroll,
-  launchChromium,
   newPerson,
   PHONE,
   pageErrorsOf,
-  requireBuiltWebApp,
   screenshot,
+  serverAndBrowserForFile,
   signIn,
 } from "./support/browser.ts";
 import { insertDeadJob } from "./support/email-jobs.ts";
 import { recordedEmails } from "./support/recorded-emails.ts";
 
-let server: RestartableServer;
-let browser: Browser;
+const t = serverAndBrowserForFile();
 /** The only admin on this server (the last-admin refusal depends on it). */
 let admin: { email: string; api: ParleyClient };
 
 beforeAll(async () => {
-  requireBuiltWebApp();
-  [server, browser] = await Promise.all([startRestartableServer(), launchChromium()]);
   const email = uniqueEmail("admin");
-  await server.createAdmin({ email, password: GOOD_PASSWORD, displayName: "Team Admin" });
-  const { token } = await createParleyClient({ url: server.url }).auth.login.mutate({
-    email,
-    password: GOOD_PASSWORD,
-  });
-  if (!token) throw new Error("no token for the admin");
-  admin = { email, api: createParleyClient({ url: server.url, token }) };
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
+  await t.server.createAdmin({ email, password: GOOD_PASSWORD, displayName: "Team Admin" });
+  admin = { email, api: await signInAt(t.server.url, email) };
 });
 
 const heading = (page: Page, name: string) => page.getByRole("heading", { level: 1, name }).waitFor();
 
 async function adminOnPhone(): Promise<Page> {
-  const page = await newPerson(browser, PHONE);
-  await signIn(page, server.url, admin.email, GOOD_PASSWORD);
+  const page = await newPerson(t.browser, PHONE);
+  await signIn(page, t.server.url, admin.email, GOOD_PASSWORD);
   return page;
 }
 
 describe("the admin pages", () => {
   it("show a non-admin the 403 page at every /admin address (no filters, no error), and send the signed-out to sign in", async () => {
-    const grace = await signUpAt(server.url, "Grace");
-    const page = await newPerson(browser);
-    await signIn(page, server.url, grace.email, GOOD_PASSWORD);
+    const grace = await signUpAt(t.server.url, "Grace");
+    const page = await newPerson(t.browser);
+    await signIn(page, t.server.url, grace.email, GOOD_PASSWORD);
     expect(await page.getByRole("link", { name: "Admin" }).count()).toBe(0);
     for (const path of [
       "/admin/submissions",
@@ -59,7 +45,7 @@ describe("the admin pages", () => {
       "/admin/submissions/x",
       "/admin",
     ]) {
-      await page.goto(`${server.url}${path}`);
+      await page.goto(`${t.server.url}${path}`);
       await heading(page, "Admins only");
       expect(await page.getByRole("combobox").count(), path).toBe(0);
       expect(await page.locator(".form-error, [role=alert]").count(), path).toBe(0);
@@ -68,8 +54,8 @@ describe("the admin pages", () => {
     await screenshot(page, "admin-403");
 
     // Signed out: the sign-in page, which comes back to the admin page once an admin signs in.
-    const stranger = await newPerson(browser);
-    await stranger.goto(`${server.url}/admin/jobs`);
+    const stranger = await newPerson(t.browser);
+    await stranger.goto(`${t.server.url}/admin/jobs`);
     await heading(stranger, "Sign in");
     await stranger.getByLabel("Email").fill(admin.email);
     await stranger.getByLabel("Password").fill(GOOD_PASSWORD);
@@ -80,8 +66,8 @@ describe("the admin pages", () => {
   });
 
   it("on a phone: finds a user by name, refuses to demote the last admin in the server's words, and makes the user an admin", async () => {
-    const ada = await signUpAt(server.url, "Lovelace");
-    await signUpAt(server.url, "Babbage");
+    const ada = await signUpAt(t.server.url, "Lovelace");
+    await signUpAt(t.server.url, "Babbage");
     const page = await adminOnPhone();
     await page.getByRole("link", { name: "Admin" }).click();
     await heading(page, "Form submissions");
@@ -122,9 +108,9 @@ describe("the admin pages", () => {
 
   it("on a phone: filters the email jobs by status and retries a dead one, which is then sent", async () => {
     const to = uniqueEmail("dead-letter");
-    const jobId = await insertDeadJob(server.databaseUrl, to);
+    const jobId = await insertDeadJob(t.server.databaseUrl, to);
     const page = await adminOnPhone();
-    await page.goto(`${server.url}/admin/jobs`);
+    await page.goto(`${t.server.url}/admin/jobs`);
     await heading(page, "Email jobs");
     await page.getByRole("cell", { name: to, exact: true }).waitFor();
     await expectNoSidewaysScroll(page);
@@ -147,7 +133,7 @@ describe("the admin pages", () => {
         },
       )
       .toBe("sent");
-    expect(await recordedEmails(server.databaseUrl, to)).toHaveLength(1);
+    expect(await recordedEmails(t.server.databaseUrl, to)).toHaveLength(1);
     await page.getByLabel("Status").selectOption("sent");
     await expect.poll(() => row.locator(".status").textContent()).toBe("sent");
     expect(await row.getByRole("button", { name: /^Retry/ }).count()).toBe(0);
@@ -157,7 +143,7 @@ describe("the admin pages", () => {
     // A stale row: another admin retried this job and it went out meanwhile. The server's
     // refusal is shown in its own words, and nothing is sent twice.
     const other = uniqueEmail("stale-row");
-    const otherId = await insertDeadJob(server.databaseUrl, other);
+    const otherId = await insertDeadJob(t.server.databaseUrl, other);
     await page.reload();
     await heading(page, "Email jobs");
     await page.getByLabel("Status").selectOption("dead");
@@ -174,19 +160,19 @@ describe("the admin pages", () => {
       .toBe("sent");
     await staleRow.getByRole("button", { name: /^Retry/ }).click();
     await page.getByRole("alert").getByText("This email was already sent").waitFor();
-    expect(await recordedEmails(server.databaseUrl, other)).toHaveLength(1);
+    expect(await recordedEmails(t.server.databaseUrl, other)).toHaveLength(1);
     await expectNoSidewaysScroll(page);
     await screenshot(page, "admin-jobs-sent");
     expect(pageErrorsOf(page)).toEqual([]);
   });
 
   it("shows an admin demoted while the page is open the 403 page, not an error, and drops the Admin link", async () => {
-    const demoted = await signUpAt(server.url, "Demoted");
+    const demoted = await signUpAt(t.server.url, "Demoted");
     const me = await demoted.api.auth.me.query();
     if (!me) throw new Error("signed up without a session");
     await admin.api.admin.users.setRole.mutate({ userId: me.id, role: "admin" });
-    const page = await newPerson(browser);
-    await signIn(page, server.url, demoted.email, GOOD_PASSWORD);
+    const page = await newPerson(t.browser);
+    await signIn(page, t.server.url, demoted.email, GOOD_PASSWORD);
     await page.getByRole("link", { name: "Admin" }).click();
     await heading(page, "Form submissions");
 
@@ -201,7 +187,7 @@ describe("the admin pages", () => {
 
   it("on a phone: the submissions table and a submission with long text fit the screen", async () => {
     const longEmail = uniqueEmail(`a-very-long-local-part-for-a-narrow-screen-${"x".repeat(30)}`);
-    const posted = await fetch(`${server.url}/api/forms/contact`, {
+    const posted = await fetch(`${t.server.url}/api/forms/contact`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({
@@ -213,7 +199,7 @@ describe("the admin pages", () => {
     });
     expect(posted.status).toBe(200);
     const page = await adminOnPhone();
-    await page.goto(`${server.url}/admin/submissions`);
+    await page.goto(`${t.server.url}/admin/submissions`);
     await page.getByRole("cell", { name: "Katherine Johnson" }).waitFor();
     await expectNoSidewaysScroll(page);
     await page

@@ -1,34 +1,22 @@
 import { GOOD_PASSWORD, type SignedUp, signUpAt } from "@parley/testing/accounts";
-import { type RestartableServer, startRestartableServer } from "@parley/testing/restartable-server";
-import type { Browser, BrowserContextOptions, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { BrowserContextOptions, Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import {
   expectNoSidewaysScroll,
-  launchChromium,
   newPerson,
   PHONE,
   pageErrorsOf,
-  requireBuiltWebApp,
   screenshot,
+  serverAndBrowserForFile,
   signIn,
 } from "./support/browser.ts";
 
-let server: RestartableServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  requireBuiltWebApp();
-  [server, browser] = await Promise.all([startRestartableServer(), launchChromium()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const t = serverAndBrowserForFile();
 
 async function personInRoom(user: SignedUp, roomId: string, device?: BrowserContextOptions): Promise<Page> {
-  const page = await newPerson(browser, device);
-  await signIn(page, server.url, user.email, GOOD_PASSWORD);
-  await page.goto(`${server.url}/rooms/${roomId}`);
+  const page = await newPerson(t.browser, device);
+  await signIn(page, t.server.url, user.email, GOOD_PASSWORD);
+  await page.goto(`${t.server.url}/rooms/${roomId}`);
   await expectConnection(page, "Live");
   return page;
 }
@@ -72,7 +60,7 @@ async function boxOf(page: Page, selector: string) {
 
 describe("the room page", () => {
   it("on a 390 × 844 phone keeps the composer on screen and the newest message in view as messages come", async () => {
-    const ada = await signUpAt(server.url, "Ada");
+    const ada = await signUpAt(t.server.url, "Ada");
     const room = await ada.api.chat.rooms.create.mutate({ name: "Pocket", isPrivate: false });
     // More than a phone's screen holds: the timeline has to scroll.
     for (let i = 1; i <= 30; i++) {
@@ -130,8 +118,8 @@ describe("the room page", () => {
   });
 
   it("shows two people each other's messages live, and loses or doubles none across a server restart", async () => {
-    const ada = await signUpAt(server.url, "Ada");
-    const bob = await signUpAt(server.url, "Bob");
+    const ada = await signUpAt(t.server.url, "Ada");
+    const bob = await signUpAt(t.server.url, "Bob");
     const room = await ada.api.chat.rooms.create.mutate({ name: "Launch plans", isPrivate: false });
     await bob.api.chat.rooms.join.mutate({ roomId: room.id });
     const adaPage = await personInRoom(ada, room.id);
@@ -148,7 +136,7 @@ describe("the room page", () => {
       .toMatch(/Online: (Ada, Bob|Bob, Ada)/);
 
     // The restart: both pages notice, and nothing can reach them while the server is down.
-    await server.stop();
+    await t.server.stop();
     await Promise.all([
       expectConnection(adaPage, "Reconnecting…"),
       expectConnection(bobPage, "Reconnecting…"),
@@ -156,7 +144,7 @@ describe("the room page", () => {
     // Bob's browser stays offline after the server is back: what is said meanwhile must reach
     // him by replay (lastEventId), not live.
     await bobPage.context().setOffline(true);
-    await server.start();
+    await t.server.start();
     await expectConnection(adaPage, "Live");
     await say(adaPage, "Server is back. Bob?");
     await ada.api.chat.messages.send.mutate({
@@ -193,8 +181,8 @@ describe("the room page", () => {
   });
 
   it("pages back through history, and shows edits, deletions and reactions to the other person", async () => {
-    const ada = await signUpAt(server.url, "Ada");
-    const bob = await signUpAt(server.url, "Bob");
+    const ada = await signUpAt(t.server.url, "Ada");
+    const bob = await signUpAt(t.server.url, "Bob");
     const room = await ada.api.chat.rooms.create.mutate({ name: "History", isPrivate: false });
     await bob.api.chat.rooms.join.mutate({ roomId: room.id });
     for (let i = 1; i <= 120; i++) {
@@ -243,8 +231,8 @@ describe("the room page", () => {
     expect([...pageErrorsOf(adaPage), ...pageErrorsOf(bobPage)]).toEqual([]);
   });
   it("lists rooms with unread counts, which reading the room clears, and finds messages by search", async () => {
-    const ada = await signUpAt(server.url, "Ada");
-    const bob = await signUpAt(server.url, "Bob");
+    const ada = await signUpAt(t.server.url, "Ada");
+    const bob = await signUpAt(t.server.url, "Bob");
     const news = await ada.api.chat.rooms.create.mutate({
       name: "Announcements",
       description: "News for everyone",
@@ -260,8 +248,8 @@ describe("the room page", () => {
       await ada.api.chat.messages.send.mutate({ roomId: news.id, content: text, clientMessageId: `a${i}` });
     }
 
-    const page = await newPerson(browser);
-    await signIn(page, server.url, bob.email, GOOD_PASSWORD);
+    const page = await newPerson(t.browser);
+    await signIn(page, t.server.url, bob.email, GOOD_PASSWORD);
     const newsRow = page.locator(".room-row", { has: page.getByRole("link", { name: "Announcements" }) });
     await newsRow.getByText("3 unread").waitFor();
     await page

@@ -1,37 +1,17 @@
-import { createParleyClient, type ParleyClient } from "@parley/client";
-import { GOOD_PASSWORD, uniqueEmail } from "@parley/testing/accounts";
-import { type RestartableServer, startRestartableServer } from "@parley/testing/restartable-server";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  launchChromium,
-  newPerson,
-  pageErrorsOf,
-  requireBuiltWebApp,
-  screenshot,
-  signIn,
-} from "./support/browser.ts";
+import type { ParleyClient } from "@parley/client";
+import { GOOD_PASSWORD, signInAt, uniqueEmail } from "@parley/testing/accounts";
+import type { Page } from "playwright-core";
+import { beforeAll, describe, expect, it } from "vitest";
+import { newPerson, pageErrorsOf, screenshot, serverAndBrowserForFile, signIn } from "./support/browser.ts";
 import { recordedEmails } from "./support/recorded-emails.ts";
 
-let server: RestartableServer;
-let browser: Browser;
+const t = serverAndBrowserForFile();
 let admin: { email: string; api: ParleyClient };
 
 beforeAll(async () => {
-  requireBuiltWebApp();
-  [server, browser] = await Promise.all([startRestartableServer(), launchChromium()]);
   const email = uniqueEmail("admin");
-  await server.createAdmin({ email, password: GOOD_PASSWORD, displayName: "Team Admin" });
-  const { token } = await createParleyClient({ url: server.url }).auth.login.mutate({
-    email,
-    password: GOOD_PASSWORD,
-  });
-  if (!token) throw new Error("no token for the admin");
-  admin = { email, api: createParleyClient({ url: server.url, token }) };
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
+  await t.server.createAdmin({ email, password: GOOD_PASSWORD, displayName: "Team Admin" });
+  admin = { email, api: await signInAt(t.server.url, email) };
 });
 
 /** Counts the calls the page makes to a procedure, to show when nothing was sent at all. */
@@ -50,9 +30,9 @@ async function submissionsFrom(email: string) {
 
 describe("the forms", () => {
   it("shows a bad email next to its field and stores nothing, then stores a good one and records the receipt", async () => {
-    const page = await newPerson(browser);
+    const page = await newPerson(t.browser);
     const submitCalls = countCalls(page, "forms.contact.submit");
-    await page.goto(`${server.url}/contact`);
+    await page.goto(`${t.server.url}/contact`);
     await page.getByLabel("Name").fill("Grace Hopper");
     await page.getByLabel("Email").fill("grace@");
     await page.getByLabel("Subject").fill("Pricing for a team of forty");
@@ -93,14 +73,14 @@ describe("the forms", () => {
         { timeout: 20_000 },
       )
       .toBe("sent");
-    const [receipt] = await recordedEmails(server.databaseUrl, address);
+    const [receipt] = await recordedEmails(t.server.databaseUrl, address);
     expect(receipt?.subject).toMatch(/we received/);
     expect(pageErrorsOf(page)).toEqual([]);
   });
 
   it("explains every problem with a demo request, refuses a free-mail address, then takes a good one", async () => {
-    const page = await newPerson(browser);
-    await page.goto(`${server.url}/demo`);
+    const page = await newPerson(t.browser);
+    await page.goto(`${t.server.url}/demo`);
     await page.getByRole("button", { name: "Request a demo" }).click();
     for (const label of ["Name", "Work email", "Company", "Company size", "What would you use Parley for?"]) {
       await expect
@@ -128,8 +108,8 @@ describe("the forms", () => {
   });
 
   it("lets an admin read the submissions and move one along", async () => {
-    const page = await newPerson(browser);
-    await signIn(page, server.url, admin.email, GOOD_PASSWORD);
+    const page = await newPerson(t.browser);
+    await signIn(page, t.server.url, admin.email, GOOD_PASSWORD);
     await page.getByRole("link", { name: "Admin" }).click();
     await page.getByRole("heading", { level: 1, name: "Form submissions" }).waitFor();
     await page.getByRole("cell", { name: "Grace Hopper" }).waitFor();

@@ -39,6 +39,13 @@ export async function signUpAt(url: string, displayName = "User"): Promise<Signe
   return { email, displayName, token, user, api: createParleyClient({ url, token, WebSocket }) };
 }
 
+/** Signs in at `url` as a tool does (no Origin, so the token comes back): a client sending the token. */
+export async function signInAt(url: string, email: string, password = GOOD_PASSWORD): Promise<ParleyClient> {
+  const { token } = await createParleyClient({ url }).auth.login.mutate({ email, password });
+  if (!token) throw new Error("auth.login returned no token to a caller without Origin");
+  return createParleyClient({ url, token, WebSocket });
+}
+
 /** A registered account, promoted to admin the way `admin:create` does it. */
 export async function signedInAdmin(t: ServerUnderTest): Promise<SignedUp> {
   const account = await signUpAt(t.url, "Admin");

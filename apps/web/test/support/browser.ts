@@ -1,8 +1,9 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { type RestartableServer, startRestartableServer } from "@parley/testing/restartable-server";
 import { type Browser, type BrowserContextOptions, chromium, type Page } from "playwright-core";
-import { expect } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
 
 // Debian's Chromium, never a browser downloaded by Playwright (this machine cannot fetch one).
 const CHROMIUM = "/usr/bin/chromium";
@@ -38,6 +39,33 @@ export async function launchChromium(): Promise<Browser> {
       "--no-first-run",
     ],
   });
+}
+
+/**
+ * A server of the file's own and Chromium, started before the file's tests (the built app
+ * required) and closed after them. Read `server` and `browser` in the tests, once they are started.
+ */
+export function serverAndBrowserForFile(): { readonly server: RestartableServer; readonly browser: Browser } {
+  let server: RestartableServer | undefined;
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    requireBuiltWebApp();
+    [server, browser] = await Promise.all([startRestartableServer(), launchChromium()]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+  return {
+    get server() {
+      if (!server) throw new Error("the server starts in beforeAll: read it in a test");
+      return server;
+    },
+    get browser() {
+      if (!browser) throw new Error("Chromium starts in beforeAll: read it in a test");
+      return browser;
+    },
+  };
 }
 
 const pageErrors = new WeakMap<Page, string[]>();
