@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { createParleyClient } from "@parley/client";
-import { GOOD_PASSWORD, uniqueEmail } from "@parley/testing/accounts";
+import { GOOD_PASSWORD, signInAt, uniqueEmail } from "@parley/testing/accounts";
 import { runStartScript } from "@parley/testing/admin-create-process";
 import { codeOf } from "@parley/testing/api-errors";
 import { findPsql } from "@parley/testing/pg-cluster";
@@ -31,15 +31,6 @@ afterAll(async () => {
   }
 });
 
-async function signIn(email: string) {
-  const { token } = await createParleyClient({ url: server.url }).auth.login.mutate({
-    email,
-    password: GOOD_PASSWORD,
-  });
-  if (!token) throw new Error("no token");
-  return createParleyClient({ url: server.url, token });
-}
-
 /** One line of text, none of it a stack frame or the bundle's source. */
 function expectOneLine(out: string) {
   const lines = out.trimEnd().split("\n");
@@ -59,7 +50,7 @@ describe("administration while the server runs on PGlite", () => {
     expect(created).toMatchObject({ code: 0 });
     expect(created.out).toMatch(new RegExp(`^created admin ${email} \\(`));
 
-    const admin = await signIn(email);
+    const admin = await signInAt(server.url, email);
     const { items } = await admin.admin.users.list.query({});
     expect(items).toContainEqual(
       expect.objectContaining({ email, role: "admin", displayName: "First Admin" }),
@@ -73,7 +64,7 @@ describe("administration while the server runs on PGlite", () => {
       password: GOOD_PASSWORD,
       displayName: "Promoted",
     });
-    const user = await signIn(email);
+    const user = await signInAt(server.url, email);
     expect(await codeOf(user.admin.users.list.query({}))).toBe("FORBIDDEN");
 
     const promoted = await runStartScript(["admin-create", "--email", email], "", env);
@@ -95,7 +86,7 @@ describe("administration while the server runs on PGlite", () => {
     expect(
       (await runStartScript(["admin-create", "--email", adminEmail], `${GOOD_PASSWORD}\n`, env)).code,
     ).toBe(0);
-    const admin = await signIn(adminEmail);
+    const admin = await signInAt(server.url, adminEmail);
     const email = uniqueEmail("verify-me");
     await createParleyClient({ url: server.url }).auth.register.mutate({
       email,
