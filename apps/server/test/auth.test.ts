@@ -1,7 +1,8 @@
-import { type AppRouter, TRPCClientError } from "@parley/client";
+import type { AppRouter, TRPCClientError } from "@parley/client";
 import { SESSION_ENDED_CLOSE_CODE } from "@parley/core";
 import { schema } from "@parley/db";
 import { GOOD_PASSWORD, uniqueEmail } from "@parley/testing/accounts";
+import { codeOf, fieldErrorsOf } from "@parley/testing/api-errors";
 import { openRawSocket } from "@parley/testing/raw-socket";
 import { desc, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,29 +13,6 @@ beforeAll(async () => {
   t = await startTestServer();
 });
 afterAll(() => t.close());
-
-/** The tRPC error code a call rejected with. */
-async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof TRPCClientError) return error.data?.code;
-    throw error;
-  }
-  throw new Error("expected the call to fail");
-}
-
-async function fieldErrorsOf(promise: Promise<unknown>): Promise<Record<string, string[] | undefined>> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof TRPCClientError && error.data?.code === "BAD_REQUEST") {
-      return error.data.zodError?.fieldErrors ?? {};
-    }
-    throw error;
-  }
-  throw new Error("expected the call to fail");
-}
 
 async function registered(email = uniqueEmail(), password = GOOD_PASSWORD) {
   const result = await t.client().auth.register.mutate({ email, password, displayName: "Test User" });
