@@ -1,6 +1,7 @@
 import { createParleyClient, TRPCClientError } from "@parley/client";
 import { createDb, isConnectionError } from "@parley/db";
 import { GOOD_PASSWORD, uniqueEmail } from "@parley/testing/accounts";
+import { createConditionWaiter } from "@parley/testing/condition-waiter";
 import { createFreshDatabase } from "@parley/testing/fresh-database";
 import { type PgCluster, startPgCluster } from "@parley/testing/pg-cluster";
 import { type ServerProcess, spawnServer } from "@parley/testing/server-process";
@@ -35,22 +36,11 @@ describe("PostgreSQL restarting under load", () => {
     });
     const client = createParleyClient({ url: server.url, token });
     const outcomes: Outcome[] = [];
-    const listeners = new Set<() => void>();
+    const { notify, until } = createConditionWaiter();
     const record = (outcome: Outcome) => {
       outcomes.push(outcome);
-      for (const listener of listeners) listener();
+      notify();
     };
-    const until = (predicate: () => boolean) =>
-      new Promise<void>((resolve) => {
-        const check = () => {
-          if (predicate()) {
-            listeners.delete(check);
-            resolve();
-          }
-        };
-        listeners.add(check);
-        check();
-      });
 
     let running = true;
     const worker = async () => {

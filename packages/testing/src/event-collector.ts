@@ -1,5 +1,6 @@
 import type { AppRouter, ParleyClient, RoomEvent } from "@parley/client";
 import { reconnectDelayMs, TRPCClientError } from "@parley/client";
+import { createConditionWaiter } from "./condition-waiter.ts";
 
 export interface Collector<T> {
   items: T[];
@@ -16,26 +17,12 @@ export interface Collector<T> {
 function createCollector<T>() {
   const items: T[] = [];
   const receivedAt: number[] = [];
-  const listeners = new Set<() => void>();
   const state = {
     lastId: undefined as string | undefined,
     error: undefined as TRPCClientError<AppRouter> | undefined,
     started: false,
   };
-  const notify = () => {
-    for (const listener of [...listeners]) listener();
-  };
-  const until = (predicate: () => boolean) =>
-    new Promise<void>((resolve) => {
-      const check = () => {
-        if (predicate()) {
-          listeners.delete(check);
-          resolve();
-        }
-      };
-      listeners.add(check);
-      check();
-    });
+  const { notify, until } = createConditionWaiter();
   const add = (item: T) => {
     items.push(item);
     receivedAt.push(Date.now());
