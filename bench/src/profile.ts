@@ -7,25 +7,37 @@ import { targets } from "./targets.ts";
 import { runFanout } from "./workloads/fanout.ts";
 import { runHistory } from "./workloads/history.ts";
 
-/**
- * `pnpm bench --profile[=rate,rate]`: workload 1 against Parley started with --cpu-prof, at the
- * given rates (default 20 and 40 msgs/s, 500 subscribers), then a summary of where the server's
- * CPU time went. The profile file stays in bench/results/profile.tmp/ for a closer look.
- */
-export async function profileParley(ctx: BenchContext, rates: number[], dir: string): Promise<string> {
+/** Parley started with --cpu-prof writing into `dir`, emptied first. */
+async function startProfiledParley(ctx: BenchContext, dir: string) {
   // Profiles of earlier runs would be summarised instead of this one's.
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const parley = targets.find((t) => t.kind === "parley");
   if (!parley) throw new Error("no parley target");
   const server = await spawnServer("parley", { port: 0, databaseUrl: ctx.db.url }, { cpuProfileDir: dir });
-  const result = await runFanout({ ...ctx, sizes: { ...ctx.sizes, fanoutRates: rates } }, parley, server);
-  await server.stop();
+  return { parley, server };
+}
+
+/** The server's profile: the largest .cpuprofile in `dir`. */
+function serverProfile(dir: string): string {
   const file = readdirSync(dir)
     .filter((f) => f.endsWith(".cpuprofile"))
     .map((f) => join(dir, f))
     .sort((a, b) => statSync(b).size - statSync(a).size)[0];
   if (!file) throw new Error("the server wrote no profile");
+  return file;
+}
+
+/**
+ * `pnpm bench --profile[=rate,rate]`: workload 1 against Parley started with --cpu-prof, at the
+ * given rates (default 20 and 40 msgs/s, 500 subscribers), then a summary of where the server's
+ * CPU time went. The profile file stays in bench/results/profile.tmp/ for a closer look.
+ */
+export async function profileParley(ctx: BenchContext, rates: number[], dir: string): Promise<string> {
+  const { parley, server } = await startProfiledParley(ctx, dir);
+  const result = await runFanout({ ...ctx, sizes: { ...ctx.sizes, fanoutRates: rates } }, parley, server);
+  await server.stop();
+  const file = serverProfile(dir);
   const steps = result.steps
     .map(
       (s) =>
@@ -51,21 +63,12 @@ export async function profileParley(ctx: BenchContext, rates: number[], dir: str
 
 /** `pnpm bench --profile-history`: workload 3 against Parley under --cpu-prof. */
 export async function profileParleyHistory(ctx: BenchContext, dir: string): Promise<string> {
-  // Profiles of earlier runs would be summarised instead of this one's.
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  const parley = targets.find((t) => t.kind === "parley");
-  if (!parley) throw new Error("no parley target");
-  const server = await spawnServer("parley", { port: 0, databaseUrl: ctx.db.url }, { cpuProfileDir: dir });
+  const { parley, server } = await startProfiledParley(ctx, dir);
   const fromUs = Number(process.hrtime.bigint() / 1000n);
   const result = await runHistory(ctx, parley, server);
   const toUs = Number(process.hrtime.bigint() / 1000n);
   await server.stop();
-  const file = readdirSync(dir)
-    .filter((f) => f.endsWith(".cpuprofile"))
-    .map((f) => join(dir, f))
-    .sort((a, b) => statSync(b).size - statSync(a).size)[0];
-  if (!file) throw new Error("the server wrote no profile");
+  const file = serverProfile(dir);
   const requests = Math.round(result.requestsPerSecond * result.cpu.wallSeconds);
   return [
     file,

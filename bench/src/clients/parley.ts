@@ -2,6 +2,7 @@ import { createParleyClient } from "@parley/client";
 import WebSocket from "ws";
 import { readMarker, readNumberField } from "../marker.ts";
 import { RawSocketClient } from "./raw-socket.ts";
+import { readySignal } from "./ready-signal.ts";
 import type { Sender, SubscribeOptions, Subscription } from "./types.ts";
 
 const DATA = Buffer.from('"type":"data"');
@@ -63,13 +64,7 @@ export class RawParleySubscriber extends RawSocketClient {
 /** The same subscription through @parley/client (wsLink), the path real Node clients take. */
 export function subscribeWithClient(options: SubscribeOptions): Subscription {
   const api = createParleyClient({ url: options.url, token: options.token, WebSocket });
-  let resolveReady!: () => void;
-  let rejectReady!: (error: Error) => void;
-  const ready = new Promise<void>((resolve, reject) => {
-    resolveReady = resolve;
-    rejectReady = reject;
-  });
-  ready.catch(() => {});
+  const { ready, resolve: resolveReady, reject: rejectReady } = readySignal();
   let open = false;
   const state: Subscription = {
     ready,

@@ -1,5 +1,6 @@
 import { reconnectDelayMs } from "@parley/client";
 import WebSocket from "ws";
+import { readySignal } from "./ready-signal.ts";
 import type { Subscription } from "./types.ts";
 
 /**
@@ -15,16 +16,12 @@ export abstract class RawSocketClient implements Subscription {
   protected ws: WebSocket | null = null;
   private attempt = 0;
   private closed = false;
-  private resolveReady!: () => void;
-  private rejectReady!: (error: Error) => void;
+  private readonly resolveReady: () => void;
+  private readonly rejectReady: (error: Error) => void;
   private paused = false;
 
   constructor(private readonly wsUrl: string) {
-    this.ready = new Promise<void>((resolve, reject) => {
-      this.resolveReady = resolve;
-      this.rejectReady = reject;
-    });
-    this.ready.catch(() => {});
+    ({ ready: this.ready, resolve: this.resolveReady, reject: this.rejectReady } = readySignal());
   }
 
   protected abstract onOpen(): void;

@@ -1,6 +1,7 @@
 import { io } from "socket.io-client";
 import { readMarker, readNumberField } from "../marker.ts";
 import { RawSocketClient } from "./raw-socket.ts";
+import { readySignal } from "./ready-signal.ts";
 import type { Sender, SubscribeOptions, Subscription } from "./types.ts";
 
 const ID = Buffer.from('"id":');
@@ -59,13 +60,7 @@ export class RawSocketIoSubscriber extends RawSocketClient {
 export function subscribeWithClient(options: SubscribeOptions): Subscription {
   const socket = io(options.url, { auth: { token: options.token }, transports: ["websocket"] });
   let lastId: string | undefined;
-  let resolveReady!: () => void;
-  let rejectReady!: (error: Error) => void;
-  const ready = new Promise<void>((resolve, reject) => {
-    resolveReady = resolve;
-    rejectReady = reject;
-  });
-  ready.catch(() => {});
+  const { ready, resolve: resolveReady, reject: rejectReady } = readySignal();
   const state: Subscription = {
     ready,
     starts: 0,
