@@ -1,8 +1,9 @@
 import { listUsersInput } from "@parley/api/schemas";
 import type { RouterOutputs } from "@parley/client";
 import { useInfiniteQuery, useMutation, useQueryClient } from "@tanstack/react-query";
-import { type FormEvent, useState } from "react";
+import { useState } from "react";
 import { serverErrors, validate } from "../forms/field-errors.ts";
+import { SearchForm } from "../forms/search-form.tsx";
 import { navigate } from "../navigation.tsx";
 import { Page } from "../page.tsx";
 import { useTRPC } from "../parley.ts";
@@ -46,9 +47,7 @@ export function UsersPage({ search }: { search: string }) {
 
   if (isForbidden(users.error)) return <ForbiddenPage />;
 
-  const submit = (event: FormEvent<HTMLFormElement>) => {
-    event.preventDefault();
-    const text = String(new FormData(event.currentTarget).get("search") ?? "");
+  const searchFor = (text: string) => {
     const result = validate(listUsersInput, { search: text });
     if ("errors" in result) return setSearchError(result.errors.search ?? "Cannot search for that.");
     setSearchError(null);
@@ -70,26 +69,13 @@ export function UsersPage({ search }: { search: string }) {
 
   return (
     <Page title="Users">
-      <search>
-        <form onSubmit={submit} noValidate className="inline-form">
-          <label htmlFor="user-search">Name or email</label>
-          <input
-            id="user-search"
-            name="search"
-            type="search"
-            defaultValue={search}
-            key={search}
-            aria-invalid={searchError ? true : undefined}
-            aria-describedby={searchError ? "user-search-error" : undefined}
-          />
-          <button type="submit">Search</button>
-          {searchError && (
-            <p id="user-search-error" className="field-error">
-              {searchError}
-            </p>
-          )}
-        </form>
-      </search>
+      <SearchForm
+        label="Name or email"
+        name="search"
+        value={search}
+        error={searchError}
+        onSearch={searchFor}
+      />
       <Outcome outcome={outcome} />
       {users.isPending && <p>Loading…</p>}
       {users.isError && <p className="form-error">{serverErrors(users.error)[""]}</p>}

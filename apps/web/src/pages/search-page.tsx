@@ -1,7 +1,8 @@
 import { searchMessagesInput } from "@parley/api/schemas";
 import { useInfiniteQuery } from "@tanstack/react-query";
-import { type FormEvent, useState } from "react";
+import { useState } from "react";
 import { serverErrors, validate } from "../forms/field-errors.ts";
+import { SearchForm } from "../forms/search-form.tsx";
 import { Link, navigate } from "../navigation.tsx";
 import { Page } from "../page.tsx";
 import { useTRPC } from "../parley.ts";
@@ -20,9 +21,7 @@ export function SearchPage({ query }: { query: string }) {
   );
   const items = results.data?.pages.flatMap((page) => page.items) ?? [];
 
-  const submit = (event: FormEvent<HTMLFormElement>) => {
-    event.preventDefault();
-    const q = String(new FormData(event.currentTarget).get("q") ?? "");
+  const searchFor = (q: string) => {
     const result = validate(searchMessagesInput, { query: q });
     if ("errors" in result) return setError(result.errors.query ?? "Cannot search for that.");
     setError(null);
@@ -31,26 +30,7 @@ export function SearchPage({ query }: { query: string }) {
 
   return (
     <Page title="Search messages">
-      <search>
-        <form onSubmit={submit} noValidate className="inline-form">
-          <label htmlFor="search-q">Words to find</label>
-          <input
-            id="search-q"
-            name="q"
-            type="search"
-            defaultValue={query}
-            key={query}
-            aria-invalid={error ? true : undefined}
-            aria-describedby={error ? "search-error" : undefined}
-          />
-          <button type="submit">Search</button>
-        </form>
-      </search>
-      {error && (
-        <p id="search-error" className="field-error">
-          {error}
-        </p>
-      )}
+      <SearchForm label="Words to find" name="q" value={query} error={error} onSearch={searchFor} />
       <div role="status">
         {results.isFetching && !results.isFetchingNextPage && <p>Searching…</p>}
         {results.isSuccess && (
