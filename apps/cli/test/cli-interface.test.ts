@@ -2,7 +2,7 @@ import { readFile, rm, utimes } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { freePort } from "@parley/testing/restartable-server";
+import { freePort } from "@parley/testing/free-port";
 import { describe, expect, it } from "vitest";
 import { EXIT_CODE_HELP, ExitCode, type ExitCodeName } from "../src/cli-error.ts";
 import { commands } from "../src/commands/index.ts";

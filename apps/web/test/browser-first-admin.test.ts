@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GOOD_PASSWORD, uniqueEmail } from "@parley/testing/accounts";
 import { runStartScript } from "@parley/testing/admin-create-process";
-import { freePort } from "@parley/testing/restartable-server";
+import { freePort } from "@parley/testing/free-port";
 import { type ServerProcess, spawnServer } from "@parley/testing/server-process";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

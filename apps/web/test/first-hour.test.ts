@@ -1,10 +1,10 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { GOOD_PASSWORD, uniqueEmail } from "@parley/testing/accounts";
+import { freePort } from "@parley/testing/free-port";
 import type { Browser } from "playwright-core";
 import { afterAll, describe, expect, it } from "vitest";
 import { launchChromium, newPerson, pageErrorsOf, screenshot } from "./support/browser.ts";
@@ -41,17 +41,6 @@ function readmeFirstCommand(readme: string): string {
   const command = line?.replace(/\s+#.*$/, "").trim();
   if (!command) throw new Error("the README has no ```sh block with a command");
   return command;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === "object" && address ? resolve(address.port) : reject()));
-    });
-  });
 }
 
 /** Only what a person's shell would have: none of this test run's own variables (NODE_ENV=test). */

@@ -1,10 +1,10 @@
 import { execFileSync, spawn } from "node:child_process";
 import { createWriteStream } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePort } from "@parley/testing/free-port";
 import { bundleServers, peersDist } from "../bundles.ts";
 import type { BenchContext } from "../context.ts";
 import { createFreshDatabase } from "../database.ts";
@@ -23,19 +23,6 @@ export interface ColdStartResult {
 
 const benchDir = fileURLToPath(new URL("../..", import.meta.url));
 const root = join(benchDir, "..");
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      probe.close(() =>
-        address && typeof address === "object" ? resolve(address.port) : reject(new Error("no port")),
-      );
-    });
-  });
-}
 
 interface Case {
   label: string;

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { inject } from "vitest";
+import { freePort } from "./free-port.ts";
 import { createFreshDatabase } from "./fresh-database.ts";
 import { type ServerProcess, serverDir, spawnServer } from "./server-process.ts";
 
@@ -17,20 +17,6 @@ export interface RestartableServer extends AsyncDisposable {
   /** Everything the current process logged. */
   output(): string;
   close(): Promise<void>;
-}
-
-/** A port nobody listens on now (for a server that must know its own origin before it starts). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      probe.close(() =>
-        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
-      );
-    });
-  });
 }
 
 const GENEROUS = "100000/1";
