@@ -3,6 +3,7 @@ import { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { type EventBus, RESYNC_EVENT } from "../../domain/bus/event-bus.ts";
 import { markPlainJson } from "../../domain/plain-json.ts";
+import { createTopicHandlers } from "./topic-handlers.ts";
 
 interface Envelope {
   from: string;
@@ -26,7 +27,7 @@ export function createRedisBus(url: string, log: Logger): EventBus & { redis: Re
   };
   const publisher = new Redis(url, options);
   const subscriber = new Redis(url, { ...options, enableOfflineQueue: true, maxRetriesPerRequest: null });
-  const handlers = new Map<string, Set<(event: unknown) => void>>();
+  const handlers = createTopicHandlers(log);
   let lostConnection = false;
 
   for (const [name, client] of [
@@ -42,20 +43,8 @@ export function createRedisBus(url: string, log: Logger): EventBus & { redis: Re
     if (!lostConnection) return;
     lostConnection = false;
     log.info("redis is back: resynchronising subscribers from the database");
-    for (const topic of handlers.keys()) deliver(topic, RESYNC_EVENT);
+    for (const topic of handlers.topics()) handlers.deliver(topic, RESYNC_EVENT);
   });
-
-  function deliver(topic: string, event: unknown) {
-    const set = handlers.get(topic);
-    if (!set) return;
-    for (const handler of [...set]) {
-      try {
-        handler(event);
-      } catch (error) {
-        log.error({ err: error, topic }, "bus handler failed");
-      }
-    }
-  }
 
   subscriber.on("message", (channel: string, message: string) => {
     let envelope: Envelope;
@@ -68,13 +57,13 @@ export function createRedisBus(url: string, log: Logger): EventBus & { redis: Re
     if (envelope.from === instanceId) return;
     // Parsed from JSON, so plain JSON: room events fan out without re-encoding.
     if (typeof envelope.event === "object" && envelope.event !== null) markPlainJson(envelope.event);
-    deliver(channel, envelope.event);
+    handlers.deliver(channel, envelope.event);
   });
 
   return {
     redis: publisher,
     async publish(topic, event) {
-      deliver(topic, event);
+      handlers.deliver(topic, event);
       const envelope: Envelope = { from: instanceId, event };
       try {
         await publisher.publish(topic, JSON.stringify(envelope));
@@ -86,23 +75,16 @@ export function createRedisBus(url: string, log: Logger): EventBus & { redis: Re
       }
     },
     subscribe(topic, handler) {
-      let set = handlers.get(topic);
-      if (!set) {
-        set = new Set();
-        handlers.set(topic, set);
-        subscriber
-          .subscribe(topic)
-          .catch((error: unknown) => log.warn({ err: error, topic }, "redis subscribe failed"));
-      }
-      set.add(handler);
-      return () => {
-        set.delete(handler);
-        if (set.size > 0 || handlers.get(topic) !== set) return;
-        handlers.delete(topic);
-        subscriber.unsubscribe(topic).catch(() => {
-          // The connection is gone: nothing is subscribed anyway.
-        });
-      };
+      return handlers.add(topic, handler, {
+        firstAdded: () =>
+          subscriber
+            .subscribe(topic)
+            .catch((error: unknown) => log.warn({ err: error, topic }, "redis subscribe failed")),
+        lastRemoved: () =>
+          subscriber.unsubscribe(topic).catch(() => {
+            // The connection is gone: nothing is subscribed anyway.
+          }),
+      });
     },
     async ready() {
       return publisher.status === "ready" && subscriber.status === "ready";
