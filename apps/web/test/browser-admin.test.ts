@@ -1,5 +1,5 @@
 import type { ParleyClient } from "@parley/client";
-import { GOOD_PASSWORD, signInAt, signUpAt, uniqueEmail } from "@parley/testing/accounts";
+import { createdAdminAt, GOOD_PASSWORD, signUpAt, uniqueEmail } from "@parley/testing/accounts";
 import type { Page } from "playwright-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
@@ -19,9 +19,7 @@ const t = serverAndBrowserForFile();
 let admin: { email: string; api: ParleyClient };
 
 beforeAll(async () => {
-  const email = uniqueEmail("admin");
-  await t.server.createAdmin({ email, password: GOOD_PASSWORD, displayName: "Team Admin" });
-  admin = { email, api: await signInAt(t.server.url, email) };
+  admin = await createdAdminAt(t.server);
 });
 
 const heading = (page: Page, name: string) => page.getByRole("heading", { level: 1, name }).waitFor();

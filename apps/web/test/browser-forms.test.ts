@@ -1,5 +1,5 @@
 import type { ParleyClient } from "@parley/client";
-import { GOOD_PASSWORD, signInAt, uniqueEmail } from "@parley/testing/accounts";
+import { createdAdminAt, GOOD_PASSWORD, uniqueEmail } from "@parley/testing/accounts";
 import type { Page } from "playwright-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { newPerson, pageErrorsOf, screenshot, serverAndBrowserForFile, signIn } from "./support/browser.ts";
@@ -9,9 +9,7 @@ const t = serverAndBrowserForFile();
 let admin: { email: string; api: ParleyClient };
 
 beforeAll(async () => {
-  const email = uniqueEmail("admin");
-  await t.server.createAdmin({ email, password: GOOD_PASSWORD, displayName: "Team Admin" });
-  admin = { email, api: await signInAt(t.server.url, email) };
+  admin = await createdAdminAt(t.server);
 });
 
 /** Counts the calls the page makes to a procedure, to show when nothing was sent at all. */

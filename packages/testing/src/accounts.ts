@@ -1,6 +1,7 @@
 import { createParleyClient, type ParleyClient, type RouterOutputs } from "@parley/client";
 import { promoteToAdmin } from "@parley/core";
 import WebSocket from "ws";
+import type { RestartableServer } from "./restartable-server.ts";
 import type { ServerUnderTest } from "./server-under-test.ts";
 
 export const GOOD_PASSWORD = "correct horse battery staple";
@@ -44,6 +45,16 @@ export async function signInAt(url: string, email: string, password = GOOD_PASSW
   const { token } = await createParleyClient({ url }).auth.login.mutate({ email, password });
   if (!token) throw new Error("auth.login returned no token to a caller without Origin");
   return createParleyClient({ url, token, WebSocket });
+}
+
+/** An admin made as `admin:create` makes one (in the database of `server`), and a client signed in as them. */
+export async function createdAdminAt(
+  server: Pick<RestartableServer, "url" | "createAdmin">,
+  displayName = "Team Admin",
+): Promise<{ email: string; api: ParleyClient }> {
+  const email = uniqueEmail("admin");
+  await server.createAdmin({ email, password: GOOD_PASSWORD, displayName });
+  return { email, api: await signInAt(server.url, email) };
 }
 
 /** A registered account, promoted to admin the way `admin:create` does it. */
