@@ -5,20 +5,31 @@
  */
 export function createConditionWaiter() {
   const listeners = new Set<() => void>();
+  const until = (predicate: () => boolean): Promise<void> =>
+    new Promise<void>((resolve) => {
+      const check = () => {
+        if (predicate()) {
+          listeners.delete(check);
+          resolve();
+        }
+      };
+      listeners.add(check);
+      check();
+    });
   return {
     notify() {
       for (const listener of [...listeners]) listener();
     },
-    until(predicate: () => boolean): Promise<void> {
-      return new Promise<void>((resolve) => {
-        const check = () => {
-          if (predicate()) {
-            listeners.delete(check);
-            resolve();
-          }
-        };
-        listeners.add(check);
-        check();
+    until,
+    /** The first of `items` (a list the collector appends to) that `match` accepts, once there is one. */
+    first<T>(items: readonly T[], match: (item: T) => boolean): Promise<T> {
+      return new Promise<T>((resolve) => {
+        void until(() => {
+          const found = items.find(match);
+          if (found === undefined) return false;
+          resolve(found);
+          return true;
+        });
       });
     },
   };

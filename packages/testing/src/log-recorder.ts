@@ -1,4 +1,5 @@
 import { pino } from "pino";
+import { createConditionWaiter } from "./condition-waiter.ts";
 
 export interface LogLine {
   level: number;
@@ -13,14 +14,14 @@ export const WARN = 40;
 export function recordingLogger(level = "debug") {
   const raw: string[] = [];
   const lines: LogLine[] = [];
-  const waiters = new Set<() => void>();
+  const waiter = createConditionWaiter();
   const logger = pino(
     { level },
     {
       write(line: string) {
         raw.push(line);
         lines.push(JSON.parse(line) as LogLine);
-        for (const wake of [...waiters]) wake();
+        waiter.notify();
       },
     },
   );
@@ -31,16 +32,7 @@ export function recordingLogger(level = "debug") {
     lines,
     /** Resolves with the first line `match` accepts, once it is written. */
     next(match: (line: LogLine) => boolean): Promise<LogLine> {
-      return new Promise((resolve) => {
-        const check = () => {
-          const found = lines.find(match);
-          if (!found) return;
-          waiters.delete(check);
-          resolve(found);
-        };
-        waiters.add(check);
-        check();
-      });
+      return waiter.first(lines, match);
     },
   };
 }

@@ -1,4 +1,5 @@
 import WebSocket from "ws";
+import { createConditionWaiter } from "./condition-waiter.ts";
 
 export interface RawSocket {
   socket: WebSocket;
@@ -46,7 +47,7 @@ export async function openRawSocket(
   });
   const pending = new Map<number | string, (message: TrpcWsMessage) => void>();
   const received: TrpcWsMessage[] = [];
-  const waiters = new Set<() => void>();
+  const waiter = createConditionWaiter();
   const closed = new Promise<number>((resolve) => socket.once("close", (code) => resolve(code)));
   socket.on("message", (data) => {
     if (String(data) === "PING") {
@@ -55,7 +56,7 @@ export async function openRawSocket(
     }
     for (const message of parseServerMessage(data) ?? []) {
       received.push(message);
-      for (const wake of [...waiters]) wake();
+      waiter.notify();
       if (message.id === null) continue;
       pending.get(message.id)?.(message);
       pending.delete(message.id);
@@ -84,18 +85,7 @@ export async function openRawSocket(
     },
     sendRaw: (data) => socket.send(data),
     received,
-    next(match) {
-      return new Promise((resolve) => {
-        const check = () => {
-          const found = received.find(match);
-          if (!found) return;
-          waiters.delete(check);
-          resolve(found);
-        };
-        waiters.add(check);
-        check();
-      });
-    },
+    next: (match) => waiter.first(received, match),
     closed,
     close: () => socket.close(),
   };
