@@ -1,5 +1,6 @@
 import type { AnyTRPCRouter } from "@trpc/server";
 import { z } from "zod";
+import { ACCESS_RULES } from "./access.ts";
 import { procedureEntries } from "./trpc-internals.ts";
 
 function inputSchema(inputs: readonly unknown[]): string {
@@ -15,7 +16,7 @@ export function renderApiDocs(router: AnyTRPCRouter): string {
   const groups = new Map<string, string[]>();
   for (const { path, type, meta, inputs } of procedureEntries(router)) {
     const group = path.split(".")[0] ?? path;
-    const row = `| \`${path}\` | ${type} | ${meta.access ?? "anyone"} | ${meta.summary ?? ""} | ${inputSchema(inputs)} |`;
+    const row = `| \`${path}\` | ${type} | ${ACCESS_RULES[meta.access ?? "anyone"].who} | ${meta.summary ?? ""} | ${inputSchema(inputs)} |`;
     groups.set(group, [...(groups.get(group) ?? []), row]);
   }
   const sections = [...groups].map(
