@@ -1,6 +1,6 @@
 // Services called directly on in-memory PGlite, beside the black-box suite in apps/server/test.
 import { randomUUID } from "node:crypto";
-import { ChatError, messagesService, roomsService } from "@parley/core";
+import { DomainError, messagesService, roomsService } from "@parley/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createMemoryDatabase, type MemoryDatabase } from "../../src/memory-database.ts";
 import { type ServiceDeps, serviceDeps } from "../../src/service-deps.ts";
@@ -19,12 +19,12 @@ afterAll(async () => {
   await database?.close();
 });
 
-/** The reason a service call was refused with (fails the test on success or another error). */
-async function refusalOf(call: Promise<unknown>): Promise<ChatError["reason"]> {
+/** The kind of refusal a service call was refused with (fails the test on success or another error). */
+async function refusalOf(call: Promise<unknown>): Promise<DomainError["kind"]> {
   try {
     await call;
   } catch (error) {
-    if (error instanceof ChatError) return error.reason;
+    if (error instanceof DomainError) return error.kind;
     throw error;
   }
   throw new Error("expected the call to be refused");
