@@ -1,5 +1,4 @@
 import { once } from "node:events";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import {
   createAdmin,
@@ -9,9 +8,10 @@ import {
   publishUsersChanged,
 } from "@parley/core";
 import { registerInput } from "@parley/core/schemas";
-import { createDb, migrate } from "@parley/db";
 import { pino } from "pino";
+import { builtPgliteTemplate } from "./build-outputs.ts";
 import { loadConfigOrExit } from "./config.ts";
+import { openDatabase } from "./open-database.ts";
 
 // `pnpm --filter @parley/server admin:create --email ada@example.com --name "Ada Lovelace"`
 // (or `pnpm admin:create …` from the root): makes that account an admin, creating it when it
@@ -65,18 +65,11 @@ async function main() {
   if (values.help || !values.email) fail(USAGE);
   const email = values.email.trim().toLowerCase();
 
-  const db = await createDb({
-    url: config.databaseUrl,
-    dataDir: config.dataDir,
-    // Made by the build (build.mjs): a new data directory starts as a copy of it.
-    pgliteTemplate: fileURLToPath(new URL("../dist/pglite-template", import.meta.url)),
-    // While the server runs, through the socket it shares its data directory on.
-    joinRunningServer: true,
-  });
+  // While the server runs, through the socket it shares its data directory on.
+  const db = await openDatabase(config, { role: "beside a server", pgliteTemplate: builtPgliteTemplate });
   let problem: string | null = null;
   let promotedId: string | null = null;
   try {
-    await migrate(db);
     const clock = () => new Date();
     const promoted = await promoteToAdmin({ db: db.db, clock }, email);
     promotedId = promoted;

@@ -1,4 +1,6 @@
+import { defaultEmailWorkerSettings, defaultRateLimits, type RateLimitRules } from "@parley/core";
 import { z } from "zod";
+import { defaultLimits } from "./server-limits.ts";
 
 const origin = z
   .url()
@@ -20,7 +22,10 @@ function hasProtocol(value: string, protocols: RegExp): boolean {
   return URL.canParse(value) && protocols.test(new URL(value).protocol);
 }
 
-const configSchema = z
+// Every default of the server's options is here: a literal in this schema, or the one table the
+// schema takes it from (defaultLimits, defaultRateLimits, defaultEmailWorkerSettings). The server,
+// the worker and the tools read a Config and never supply a default of their own.
+const settingsSchema = z
   .object({
     PORT: z.coerce
       .number({ error: (issue) => (issue.code === "invalid_type" ? "must be a number" : undefined) })
@@ -42,9 +47,24 @@ const configSchema = z
     MAIL_FROM: z.string().min(3).max(320).optional(),
     TEAM_EMAIL: z.email().optional(),
     EMAIL_WORKER: z.enum(["on", "off"]).default("on"),
-    EMAIL_WORKER_POLL_MS: z.coerce.number().int().min(10).max(3_600_000).default(1_000),
-    EMAIL_LEASE_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
-    EMAIL_BACKOFF_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
+    EMAIL_WORKER_POLL_MS: z.coerce
+      .number()
+      .int()
+      .min(10)
+      .max(3_600_000)
+      .default(defaultEmailWorkerSettings.pollMs),
+    EMAIL_LEASE_MS: z.coerce
+      .number()
+      .int()
+      .min(100)
+      .max(3_600_000)
+      .default(defaultEmailWorkerSettings.leaseMs),
+    EMAIL_BACKOFF_MS: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(3_600_000)
+      .default(defaultEmailWorkerSettings.backoffBaseMs),
     PUBLIC_ORIGIN: origin.optional(),
     ALLOWED_ORIGINS: z
       .string()
@@ -67,7 +87,12 @@ const configSchema = z
     SEND_RATE_LIMIT: rateLimitRule,
     AUTH_RATE_LIMIT: rateLimitRule,
     FORMS_RATE_LIMIT: rateLimitRule,
-    WS_CONNECTIONS_PER_USER: z.coerce.number().int().min(1).max(10_000).default(20),
+    WS_CONNECTIONS_PER_USER: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(10_000)
+      .default(defaultLimits.wsConnectionsPerUser),
     EMAIL_RATE_LIMIT: rateLimitRule,
     PASSWORD_RATE_LIMIT: rateLimitRule,
     WRITE_RATE_LIMIT: rateLimitRule,
@@ -79,16 +104,24 @@ const configSchema = z
     databaseUrl: env.DATABASE_URL,
     dataDir: env.DATA_DIR,
     redisUrl: env.REDIS_URL,
-    smtpUrl: env.SMTP_URL,
-    mailFrom: env.MAIL_FROM,
-    teamEmail: env.TEAM_EMAIL,
+    mail: {
+      /** smtp:// or smtps:// with credentials; without it, emails are recorded in recorded_emails. */
+      smtpUrl: env.SMTP_URL,
+      /** The From of every email; unset: "Parley <no-reply@host of the public origin>". */
+      from: env.MAIL_FROM,
+      /** Where form notifications go; unset: team@host of the public origin. */
+      teamAddress: env.TEAM_EMAIL,
+    },
     emailWorker: {
+      ...defaultEmailWorkerSettings,
+      /** Run the worker in the server's process; off when `pnpm worker` processes do it. */
       enabled: env.EMAIL_WORKER === "on",
       pollMs: env.EMAIL_WORKER_POLL_MS,
       leaseMs: env.EMAIL_LEASE_MS,
       backoffBaseMs: env.EMAIL_BACKOFF_MS,
     },
-    publicOrigin: env.PUBLIC_ORIGIN ?? `http://localhost:${env.PORT}`,
+    /** Unset: http://localhost:PORT. */
+    publicOrigin: env.PUBLIC_ORIGIN,
     allowedOrigins: env.ALLOWED_ORIGINS,
     production: env.NODE_ENV === "production",
     webDistDir: env.WEB_DIST_DIR,
@@ -96,8 +129,9 @@ const configSchema = z
     logFormat:
       env.LOG_FORMAT ?? (env.NODE_ENV === "development" ? ("pretty on a terminal" as const) : "json"),
     metricsToken: env.METRICS_TOKEN,
-    limits: { wsConnectionsPerUser: env.WS_CONNECTIONS_PER_USER },
+    limits: { ...defaultLimits, wsConnectionsPerUser: env.WS_CONNECTIONS_PER_USER },
     rateLimits: {
+      ...defaultRateLimits,
       ...(env.SEND_RATE_LIMIT ? { send: env.SEND_RATE_LIMIT } : {}),
       ...(env.AUTH_RATE_LIMIT ? { auth: env.AUTH_RATE_LIMIT } : {}),
       ...(env.FORMS_RATE_LIMIT ? { forms: env.FORMS_RATE_LIMIT } : {}),
@@ -105,10 +139,59 @@ const configSchema = z
       ...(env.PASSWORD_RATE_LIMIT ? { password: env.PASSWORD_RATE_LIMIT } : {}),
       ...(env.WRITE_RATE_LIMIT ? { write: env.WRITE_RATE_LIMIT } : {}),
       ...(env.TYPING_RATE_LIMIT ? { typing: env.TYPING_RATE_LIMIT } : {}),
-    },
+    } satisfies RateLimitRules,
   }));
 
-export type Config = z.infer<typeof configSchema>;
+/** The settings before the defaults that follow from other settings (the public origin's). */
+type Settings = z.output<typeof settingsSchema>;
+
+/** The defaults that depend on other settings: the public origin on the port, the addresses on the origin. */
+function withDerivedDefaults(settings: Settings) {
+  const publicOrigin = settings.publicOrigin ?? `http://localhost:${settings.port}`;
+  const host = new URL(publicOrigin).hostname;
+  return {
+    ...settings,
+    publicOrigin,
+    mail: {
+      smtpUrl: settings.mail.smtpUrl,
+      from: settings.mail.from ?? `Parley <no-reply@${host}>`,
+      teamAddress: settings.mail.teamAddress ?? `team@${host}`,
+    },
+  };
+}
+
+const configSchema = settingsSchema.transform(withDerivedDefaults);
+
+/** The server's options, and what the worker and the tools run on: see ParleyServerOptions. */
+export type Config = z.output<typeof configSchema>;
+
+type Nested = "mail" | "emailWorker" | "limits" | "rateLimits";
+/** A Config with any part (of the nested objects too) left out; see configWith. */
+export type ConfigOverrides = Partial<Omit<Settings, Nested>> & { [K in Nested]?: Partial<Settings[K]> };
+
+/** The entries whose value is not undefined: a key given as undefined means "the default". */
+function given<T extends object>(values: T | undefined): Partial<T> {
+  return Object.fromEntries(
+    Object.entries(values ?? {}).filter(([, value]) => value !== undefined),
+  ) as Partial<T>;
+}
+
+/**
+ * A Config from some values: the rest is what an empty environment gives, and the derived
+ * defaults follow the values given (port 0 without a public origin: http://localhost:0). How
+ * tests and the bench start a server with a few options; `configWith(config)` is `config`.
+ */
+export function configWith(overrides: ConfigOverrides): Config {
+  const defaults = settingsSchema.parse({});
+  return withDerivedDefaults({
+    ...defaults,
+    ...given(overrides),
+    mail: { ...defaults.mail, ...given(overrides.mail) },
+    emailWorker: { ...defaults.emailWorker, ...given(overrides.emailWorker) },
+    limits: { ...defaults.limits, ...given(overrides.limits) },
+    rateLimits: { ...defaults.rateLimits, ...given(overrides.rateLimits) },
+  });
+}
 
 /** An example of a good value of each variable, for the message that refuses a bad one. */
 const examples: Record<string, string> = {

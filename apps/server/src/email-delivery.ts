@@ -2,35 +2,13 @@ import {
   createEmailWorker,
   createRecordingTransport,
   createSmtpTransport,
-  defaultEmailWorkerSettings,
   type EmailWorker,
-  type EmailWorkerSettings,
   type MailTransport,
 } from "@parley/core";
 import type { Database } from "@parley/db";
 import type { Logger } from "pino";
+import type { Config } from "./config.ts";
 import { DEV_MAILBOX_PATH, linksIn } from "./dev-mailbox.ts";
-
-export interface MailOptions {
-  /** smtp:// or smtps:// with credentials; without it, emails are recorded in recorded_emails. */
-  smtpUrl?: string;
-  /** The From of every email; default "Parley <no-reply@host of the public origin>". */
-  from?: string;
-  /** Where form notifications go; default team@host of the public origin. */
-  teamAddress?: string;
-}
-
-export type EmailWorkerOptions = Partial<EmailWorkerSettings> & {
-  /** Run the worker in this process (default true); off when `pnpm worker` processes do it. */
-  enabled?: boolean;
-};
-
-function hostOf(publicOrigin: string): string {
-  return new URL(publicOrigin).hostname;
-}
-
-export const defaultMailFrom = (publicOrigin: string) => `Parley <no-reply@${hostOf(publicOrigin)}>`;
-export const defaultTeamAddress = (publicOrigin: string) => `team@${hostOf(publicOrigin)}`;
 
 /** For logs: the SMTP URL without its password. */
 export function describeSmtpUrl(url: string): string {
@@ -50,17 +28,15 @@ export interface EmailDelivery {
 export function startEmailDelivery(options: {
   db: Database;
   log: Logger;
-  publicOrigin: string;
-  mail?: MailOptions;
-  worker?: EmailWorkerOptions;
+  config: Pick<Config, "publicOrigin" | "mail" | "emailWorker">;
   /** The server shows recorded emails at /dev/mailbox: log each one's links and where to read it. */
   devMailbox?: boolean;
 }): EmailDelivery {
-  const { enabled: _enabled, ...overrides } = options.worker ?? {};
-  const settings: EmailWorkerSettings = { ...defaultEmailWorkerSettings, ...overrides };
+  const { publicOrigin, mail } = options.config;
+  const { enabled: _enabled, ...settings } = options.config.emailWorker;
   const log = options.log.child({ component: "email-worker" });
-  const transport = options.mail?.smtpUrl
-    ? createSmtpTransport(options.mail.smtpUrl, { timeoutMs: Math.floor(settings.leaseMs / 2) })
+  const transport = mail.smtpUrl
+    ? createSmtpTransport(mail.smtpUrl, { timeoutMs: Math.floor(settings.leaseMs / 2) })
     : createRecordingTransport(options.db, {
         onRecorded(email) {
           // The links carry sign-in tokens: written to the log in development only.
@@ -71,7 +47,7 @@ export function startEmailDelivery(options: {
               to: email.to,
               subject: email.subject,
               links: linksIn(email.text),
-              mailbox: `${options.publicOrigin}${DEV_MAILBOX_PATH}/${email.id}`,
+              mailbox: `${publicOrigin}${DEV_MAILBOX_PATH}/${email.id}`,
             },
             "email recorded: read it in the development mailbox",
           );
@@ -82,16 +58,16 @@ export function startEmailDelivery(options: {
     db: options.db,
     transport,
     log,
-    from: options.mail?.from ?? defaultMailFrom(options.publicOrigin),
-    publicOrigin: options.publicOrigin,
+    from: mail.from,
+    publicOrigin,
   });
   worker.start();
   log.info(
     {
-      transport: options.mail?.smtpUrl
-        ? describeSmtpUrl(options.mail.smtpUrl)
+      transport: mail.smtpUrl
+        ? describeSmtpUrl(mail.smtpUrl)
         : options.devMailbox
-          ? `recording: read the emails at ${options.publicOrigin}${DEV_MAILBOX_PATH}`
+          ? `recording: read the emails at ${publicOrigin}${DEV_MAILBOX_PATH}`
           : "recording (recorded_emails)",
       pollMs: settings.pollMs,
       leaseMs: settings.leaseMs,

@@ -1,8 +1,8 @@
-export { type Config, ConfigError, loadConfig } from "./config.ts";
+export { type Config, ConfigError, type ConfigOverrides, configWith, loadConfig } from "./config.ts";
 export {
-  defaultLimits,
   type ParleyServer,
   type ParleyServerOptions,
-  type ServerLimits,
+  type ServerRuntime,
   startParleyServer,
 } from "./parley-server.ts";
+export { defaultLimits, type ServerLimits } from "./server-limits.ts";

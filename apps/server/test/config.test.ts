@@ -3,9 +3,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { defaultRateLimits } from "@parley/core";
 import { afterAll, describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../src/config.ts";
+import { ConfigError, configWith, loadConfig } from "../src/config.ts";
 import { readableLogs } from "../src/logger.ts";
+import { defaultLimits } from "../src/server-limits.ts";
 
 const serverDir = fileURLToPath(new URL("..", import.meta.url));
 const dataDir = mkdtempSync(join(tmpdir(), "parley-config-"));
@@ -67,9 +69,42 @@ describe("configuration: an empty variable counts as unset", () => {
       logLevel: "info",
       databaseUrl: undefined,
       redisUrl: undefined,
-      smtpUrl: undefined,
+      mail: { smtpUrl: undefined },
       publicOrigin: "http://localhost:3000",
-      rateLimits: {},
+      rateLimits: defaultRateLimits,
+    });
+  });
+});
+
+describe("configWith: the server's options from a few values", () => {
+  it("is the empty environment's config when given nothing, and a config itself when given one", () => {
+    expect(configWith({})).toEqual(loadConfig({}));
+    const config = loadConfig({ PORT: "4000", SMTP_URL: "smtp://mail.example.com", AUTH_RATE_LIMIT: "3/60" });
+    expect(configWith(config)).toEqual(config);
+  });
+
+  it("derives the public origin and the mail addresses from the values given, as loadConfig does", () => {
+    expect(configWith({ port: 0 }).publicOrigin).toBe("http://localhost:0");
+    expect(configWith({ publicOrigin: "https://chat.example.com" }).mail).toEqual(
+      loadConfig({ PUBLIC_ORIGIN: "https://chat.example.com" }).mail,
+    );
+    expect(configWith({ publicOrigin: "https://chat.example.com" }).mail).toEqual({
+      smtpUrl: undefined,
+      from: "Parley <no-reply@chat.example.com>",
+      teamAddress: "team@chat.example.com",
+    });
+  });
+
+  it("keeps the defaults beside a nested value given", () => {
+    const config = configWith({
+      rateLimits: { auth: { points: 2, durationSeconds: 60 } },
+      limits: { batchSize: 5 },
+    });
+    expect(config.rateLimits).toEqual({ ...defaultRateLimits, auth: { points: 2, durationSeconds: 60 } });
+    expect(config.limits).toEqual({ ...defaultLimits, batchSize: 5 });
+    expect(configWith({ emailWorker: { enabled: false } }).emailWorker).toEqual({
+      ...loadConfig({}).emailWorker,
+      enabled: false,
     });
   });
 });

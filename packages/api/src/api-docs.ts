@@ -1,10 +1,18 @@
 import type { AnyTRPCRouter } from "@trpc/server";
 import { z } from "zod";
+import { ACCESS_RULES } from "./access.ts";
 import { procedureEntries } from "./trpc-internals.ts";
 
 function inputSchema(inputs: readonly unknown[]): string {
-  const [input] = inputs;
-  if (!(input instanceof z.ZodType)) return "none";
+  const parsers = inputs.filter((input) => input instanceof z.ZodType);
+  const objects = parsers.filter((parser) => parser instanceof z.ZodObject);
+  // tRPC runs every parser on the input and merges what they return (memberProcedure's
+  // `{ roomId }` and the procedure's own): the input is their union, not the first alone.
+  const input =
+    parsers.length > 1 && objects.length === parsers.length
+      ? z.object(Object.assign({}, ...objects.map((object) => object.shape)))
+      : parsers[0];
+  if (!input) return "none";
   const schema = z.toJSONSchema(input, { io: "input", unrepresentable: "any" });
   const { $schema: _, ...rest } = schema as Record<string, unknown>;
   return `\`${JSON.stringify(rest)}\``;
@@ -15,7 +23,7 @@ export function renderApiDocs(router: AnyTRPCRouter): string {
   const groups = new Map<string, string[]>();
   for (const { path, type, meta, inputs } of procedureEntries(router)) {
     const group = path.split(".")[0] ?? path;
-    const row = `| \`${path}\` | ${type} | ${meta.access ?? "anyone"} | ${meta.summary ?? ""} | ${inputSchema(inputs)} |`;
+    const row = `| \`${path}\` | ${type} | ${ACCESS_RULES[meta.access ?? "anyone"].who} | ${meta.summary ?? ""} | ${inputSchema(inputs)} |`;
     groups.set(group, [...(groups.get(group) ?? []), row]);
   }
   const sections = [...groups].map(

@@ -1,50 +1,22 @@
 import {
-  AuthError,
-  ChatError,
-  FormsError,
+  DomainError,
+  type DomainErrorKind,
   HasherBusyError,
   LimitReachedError,
-  OutboxError,
   RateLimitedError,
-  UserAdminError,
 } from "@parley/core";
 import { isConnectionError } from "@parley/db";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 
-const AUTH_ERROR_CODES = {
-  "email-taken": "CONFLICT",
-  "bad-credentials": "UNAUTHORIZED",
-  "wrong-current-password": "FORBIDDEN",
-  "invalid-token": "BAD_REQUEST",
-  "already-verified": "BAD_REQUEST",
-  "session-not-found": "NOT_FOUND",
-  "password-is-email": "BAD_REQUEST",
-} as const satisfies Record<AuthError["reason"], TRPCError["code"]>;
-
-const CHAT_ERROR_CODES = {
+/** The one mapping from the domain's refusals to the API's codes (and so to HTTP statuses). */
+const DOMAIN_ERROR_CODES = {
   "not-found": "NOT_FOUND",
   forbidden: "FORBIDDEN",
   conflict: "CONFLICT",
   invalid: "BAD_REQUEST",
-} as const satisfies Record<ChatError["reason"], TRPCError["code"]>;
-
-const FORMS_ERROR_CODES = {
-  "submission-not-found": "NOT_FOUND",
-  "bad-cursor": "BAD_REQUEST",
-} as const satisfies Record<FormsError["reason"], TRPCError["code"]>;
-
-const USER_ADMIN_ERROR_CODES = {
-  "user-not-found": "NOT_FOUND",
-  "last-admin": "CONFLICT",
-  "bad-cursor": "BAD_REQUEST",
-} as const satisfies Record<UserAdminError["reason"], TRPCError["code"]>;
-
-const OUTBOX_ERROR_CODES = {
-  "job-not-found": "NOT_FOUND",
-  "job-not-retryable": "CONFLICT",
-  "bad-cursor": "BAD_REQUEST",
-} as const satisfies Record<OutboxError["reason"], TRPCError["code"]>;
+  unauthenticated: "UNAUTHORIZED",
+} as const satisfies Record<DomainErrorKind, TRPCError["code"]>;
 
 /** A check zod could not make (it needs the database or the user), reported like a zod failure. */
 class FieldValidationError extends Error {
@@ -69,30 +41,17 @@ export function fieldError(
 }
 
 /**
- * Turns what services and infrastructure throw into the API's error codes. Anything not
+ * Turns what services and infrastructure throw into the API's error codes: the domain's one
+ * error type through DOMAIN_ERROR_CODES; limits, the busy hasher and a lost database, which are
+ * the infrastructure's and not domain outcomes, each as itself. Anything not
  * recognised stays an INTERNAL_SERVER_ERROR, whose message the formatter hides.
  */
 export function toApiError(error: TRPCError): TRPCError {
   const cause = error.cause;
-  if (cause instanceof AuthError) {
-    if (cause.field) return fieldError(cause.field, cause.message);
-    return new TRPCError({ code: AUTH_ERROR_CODES[cause.reason], message: cause.message });
-  }
-  if (cause instanceof ChatError) {
-    if (cause.field) return fieldError(cause.field, cause.message, CHAT_ERROR_CODES[cause.reason]);
-    return new TRPCError({ code: CHAT_ERROR_CODES[cause.reason], message: cause.message });
-  }
-  if (cause instanceof FormsError) {
-    if (cause.field) return fieldError(cause.field, cause.message);
-    return new TRPCError({ code: FORMS_ERROR_CODES[cause.reason], message: cause.message });
-  }
-  if (cause instanceof UserAdminError) {
-    if (cause.field) return fieldError(cause.field, cause.message);
-    return new TRPCError({ code: USER_ADMIN_ERROR_CODES[cause.reason], message: cause.message });
-  }
-  if (cause instanceof OutboxError) {
-    if (cause.field) return fieldError(cause.field, cause.message);
-    return new TRPCError({ code: OUTBOX_ERROR_CODES[cause.reason], message: cause.message });
+  if (cause instanceof DomainError) {
+    const code = DOMAIN_ERROR_CODES[cause.kind];
+    if (cause.field) return fieldError(cause.field, cause.message, code);
+    return new TRPCError({ code, message: cause.message });
   }
   if (cause instanceof RateLimitedError) {
     return new TRPCError({ code: "TOO_MANY_REQUESTS", message: cause.message, cause });

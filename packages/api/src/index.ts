@@ -3,6 +3,7 @@ import type { AppRouter } from "./root.ts";
 
 // What a typed client needs beside the router (packages/client re-exports them).
 export type { MessageView, RoomEvent } from "@parley/core";
+export { ACCESS_RULES, type Access, type CallerKind, type RoomVisibility } from "./access.ts";
 export {
   type ApiDeps,
   type ApiObserver,

@@ -9,6 +9,7 @@ import { roomId } from "@parley/core/schemas";
 import { getTRPCErrorFromUnknown, initTRPC, TRPCError } from "@trpc/server";
 import type { OpenApiMeta } from "trpc-to-openapi";
 import { z } from "zod";
+import type { Access, RoomAccess } from "./access.ts";
 import type { Context } from "./context.ts";
 import { asZodError, summarizeZodError, toApiError } from "./errors.ts";
 import { isPushStream, supervisePushStream } from "./push-stream.ts";
@@ -16,7 +17,8 @@ import { wireTransformer } from "./wire-encoding.ts";
 
 /** Read by the docs generator: who may call a procedure and what it does. */
 export interface ProcedureMeta {
-  access?: "anyone" | "signed in" | "verified email" | "admin" | "room member";
+  /** Set by the builder (publicProcedure, authedProcedure, adminProcedure, memberProcedure, roomProcedure): see access.ts. */
+  access?: Access;
   summary?: string;
   /** Also served as plain REST (trpc-to-openapi) and described in /api/openapi.json. */
   openapi?: OpenApiMeta["openapi"];
@@ -191,25 +193,7 @@ export const authedProcedure = publicProcedure
     }
     return next({ ctx: { auth: ctx.auth, user: ctx.auth.user, session: ctx.auth.session } });
   })
-  .meta({ access: "signed in" });
-
-export const verifiedProcedure = authedProcedure
-  .use(async function isVerified({ ctx, next }) {
-    if (!ctx.user.emailVerified) {
-      throw new TRPCError({ code: "FORBIDDEN", message: "Verify your email address first" });
-    }
-    return next();
-  })
-  .meta({ access: "verified email" });
-
-/** Calls about one room (`roomId` in the input) by one of its members; carries the member's role. */
-export const memberProcedure = authedProcedure
-  .input(z.object({ roomId }))
-  .use(async function isRoomMember({ ctx, input, next }) {
-    const roomRole = await requireMember(ctx, ctx.user, input.roomId);
-    return next({ ctx: { roomRole } });
-  })
-  .meta({ access: "room member" });
+  .meta({ access: "signed-in" });
 
 export const adminProcedure = authedProcedure
   .use(async function isAdmin({ ctx, next }) {
@@ -217,6 +201,25 @@ export const adminProcedure = authedProcedure
     return next();
   })
   .meta({ access: "admin" });
+
+/**
+ * A call whose rule the domain service enforces where it commits (access.ts names the rules);
+ * the meta says which, for the docs and the access test.
+ */
+export function roomProcedure(access: RoomAccess) {
+  return authedProcedure.meta({ access });
+}
+
+/**
+ * Calls about one room (`roomId` in the input) by one of its members. The service checks again
+ * where it commits; this refuses early, with the service's own rule, before a rate limit.
+ */
+export const memberProcedure = roomProcedure("room-member")
+  .input(z.object({ roomId }))
+  .use(async function isRoomMember({ ctx, input, next }) {
+    await requireMember(ctx, ctx.user, input.roomId);
+    return next();
+  });
 
 /**
  * Takes a point from the named limiter for each key `keyOf` returns (a user id, an IP);

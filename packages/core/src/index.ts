@@ -13,19 +13,16 @@ export {
   type RenderedEmail,
   renderEmail,
 } from "./domain/email/email-templates.ts";
+export { DomainError, type DomainErrorKind } from "./domain/errors.ts";
 export { markPlainJson, plainJson } from "./domain/plain-json.ts";
 export * as authService from "./domain/services/auth-service.ts";
-export { AuthError } from "./domain/services/auth-service.ts";
-export { ChatError } from "./domain/services/chat-error.ts";
 export * as outboxService from "./domain/services/email-outbox.ts";
 export {
   countJobsByStatus,
   DEFAULT_MAX_ATTEMPTS,
   enqueueEmail,
-  OutboxError,
 } from "./domain/services/email-outbox.ts";
 export * as formsService from "./domain/services/forms-service.ts";
-export { FormsError } from "./domain/services/forms-service.ts";
 export {
   createMembershipCache,
   type MembershipCache,
@@ -44,7 +41,7 @@ export { createRoomFanout, type FanoutObserver, type RoomFanout } from "./domain
 export * as roomsService from "./domain/services/rooms-service.ts";
 export { requireMember } from "./domain/services/rooms-service.ts";
 export * as userAdminService from "./domain/services/user-admin-service.ts";
-export { createAdmin, promoteToAdmin, UserAdminError } from "./domain/services/user-admin-service.ts";
+export { createAdmin, promoteToAdmin } from "./domain/services/user-admin-service.ts";
 
 // infra
 export type { ConnectionState } from "./infra/auth/connection-state.ts";

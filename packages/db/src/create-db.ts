@@ -13,7 +13,7 @@ export type { Database, DbHandle, Queryable, Schema, Transaction } from "./db-ha
 export interface CreateDbOptions {
   /** PostgreSQL connection string; without it, embedded PGlite. */
   url?: string;
-  /** PGlite's directory; ignored with `url` or `memory`. */
+  /** PGlite's directory: required without `url` or `memory` (the server's default is DATA_DIR's). */
   dataDir?: string;
   /** PGlite in memory (tests). */
   memory?: boolean;
@@ -94,10 +94,12 @@ async function createPglite(options: CreateDbOptions): Promise<DbHandle> {
   ]);
   let release = () => {};
   let client: PGlite;
+  let dataDir: string | undefined;
   if (options.memory) {
     client = new PGlite();
   } else {
-    const dataDir = resolve(options.dataDir ?? ".data");
+    if (!options.dataDir) throw new Error("createDb: give a PostgreSQL url, a PGlite dataDir or memory");
+    dataDir = resolve(options.dataDir);
     try {
       release = lockDataDir(dataDir);
     } catch (error) {
@@ -136,7 +138,7 @@ async function createPglite(options: CreateDbOptions): Promise<DbHandle> {
     db,
     kind: "pglite",
     pglite: client,
-    dataDir: options.memory ? undefined : resolve(options.dataDir ?? ".data"),
+    dataDir,
     async ping() {
       await db.execute(sql`select 1`);
     },

@@ -13,15 +13,16 @@ import {
   uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
+import { FORM_KINDS, JOB_STATUSES, ROOM_ROLES, SUBMISSION_STATUSES, USER_ROLES } from "./enums.ts";
 
 const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull().defaultNow();
 const updatedAt = () => timestamp("updated_at", { withTimezone: true }).notNull().defaultNow();
 
-export const userRole = pgEnum("user_role", ["user", "admin"]);
-export const roomRole = pgEnum("room_role", ["owner", "moderator", "member"]);
-export const submissionKind = pgEnum("submission_kind", ["contact", "demo"]);
-export const submissionStatus = pgEnum("submission_status", ["new", "contacted", "qualified", "closed"]);
-export const jobStatus = pgEnum("job_status", ["pending", "sending", "sent", "dead"]);
+export const userRole = pgEnum("user_role", USER_ROLES);
+export const roomRole = pgEnum("room_role", ROOM_ROLES);
+export const submissionKind = pgEnum("submission_kind", FORM_KINDS);
+export const submissionStatus = pgEnum("submission_status", SUBMISSION_STATUSES);
+export const jobStatus = pgEnum("job_status", JOB_STATUSES);
 
 export const users = pgTable("users", {
   id: text("id").primaryKey(),

@@ -7,7 +7,7 @@ import { Link } from "../navigation.tsx";
 import { Page } from "../page.tsx";
 import { useTRPC } from "../parley.ts";
 import { ForbiddenPage, isForbidden } from "./forbidden-page.tsx";
-import { dateTime, FIELD_LABELS } from "./labels.ts";
+import { dateTime, FIELD_LABELS, FORM_KIND_TITLES } from "./labels.ts";
 
 const STATUS_OPTIONS = submissionStatuses.map((s) => ({ value: s, label: s }));
 
@@ -54,7 +54,7 @@ export function SubmissionPage({ id }: { id: string }) {
   };
 
   return (
-    <Page title={`${s.kind === "demo" ? "Demo request" : "Contact"} from ${s.name}`}>
+    <Page title={`${FORM_KIND_TITLES[s.kind]} from ${s.name}`}>
       <p>
         <Link to="/admin/submissions">All submissions</Link>
       </p>

@@ -18,7 +18,7 @@ import {
 } from "@parley/core/schemas";
 import type { TRPCRouterRecord } from "@trpc/server";
 import { pushStream } from "../push-stream.ts";
-import { authedProcedure, memberProcedure, perUser, rateLimit } from "../trpc.ts";
+import { authedProcedure, memberProcedure, perUser, rateLimit, roomProcedure } from "../trpc.ts";
 
 // Per user: every write below touches the database and most fan out to a room's subscribers.
 const writeLimit = rateLimit("write", perUser);
@@ -42,23 +42,21 @@ const roomsRouter = {
     .input(listRoomsInput)
     .query(({ ctx, input }) => rooms.listRooms(ctx, ctx.user, input)),
 
-  get: authedProcedure
+  get: roomProcedure("room-reader")
     .meta({
       summary: "One room. A private room the caller is not in is `NOT_FOUND`, like one that does not exist.",
     })
     .input(roomInput)
     .query(({ ctx, input }) => rooms.getRoom(ctx, ctx.user, input.roomId)),
 
-  update: authedProcedure
-    .meta({ summary: "Renames or redescribes a room, or changes its visibility. Owner or admin." })
+  update: roomProcedure("room-owner")
+    .meta({ summary: "Renames or redescribes a room, or changes its visibility." })
     .input(updateRoomInput)
     .use(writeLimit)
     .mutation(({ ctx, input }) => rooms.updateRoom(ctx, ctx.user, input)),
 
-  delete: authedProcedure
-    .meta({
-      summary: "Deletes a room with its messages; its subscriptions end with `FORBIDDEN`. Owner or admin.",
-    })
+  delete: roomProcedure("room-owner")
+    .meta({ summary: "Deletes a room with its messages; its subscriptions end with `FORBIDDEN`." })
     .input(roomInput)
     .use(writeLimit)
     .mutation(async ({ ctx, input }) => {
@@ -66,7 +64,7 @@ const roomsRouter = {
       return { ok: true as const };
     }),
 
-  join: authedProcedure
+  join: roomProcedure("room-joiner")
     .meta({ summary: "Joins a public room (private rooms are joined by invitation)." })
     .input(roomInput)
     .use(writeLimit)
@@ -80,8 +78,8 @@ const roomsRouter = {
       return { ok: true as const };
     }),
 
-  invite: authedProcedure
-    .meta({ summary: "Adds a user to the room. Owner, moderator or admin." })
+  invite: roomProcedure("room-moderator")
+    .meta({ summary: "Adds a user to the room." })
     .input(roomMemberInput)
     .use(writeLimit)
     .mutation(async ({ ctx, input }) => {
@@ -89,10 +87,8 @@ const roomsRouter = {
       return { ok: true as const };
     }),
 
-  kick: authedProcedure
-    .meta({
-      summary: "Removes a member; their subscriptions end with `FORBIDDEN`. Owner, moderator or admin.",
-    })
+  kick: roomProcedure("room-moderator")
+    .meta({ summary: "Removes a member; their subscriptions end with `FORBIDDEN`." })
     .input(roomMemberInput)
     .use(writeLimit)
     .mutation(async ({ ctx, input }) => {
@@ -124,37 +120,34 @@ const messagesRouter = {
     .use(sendLimit)
     .mutation(({ ctx, input }) => messages.sendMessage(ctx, ctx.user, input)),
 
-  list: authedProcedure
+  list: roomProcedure("room-reader")
     .meta({ summary: "Messages newest first, paged by `seq` with `before` or `after`; limit ≤ 100." })
     .input(listMessagesInput)
     .query(({ ctx, input }) => messages.listMessages(ctx, ctx.user, input)),
 
-  edit: authedProcedure
-    .meta({ summary: "Replaces a message's text; sets `editedAt`. Author only." })
+  edit: roomProcedure("message-author")
+    .meta({ summary: "Replaces a message's text; sets `editedAt`." })
     .meta(sentOverTheSocket)
     .input(editMessageInput)
     .use(writeLimit)
     .mutation(({ ctx, input }) => messages.editMessage(ctx, ctx.user, input)),
 
-  delete: authedProcedure
-    .meta({
-      summary:
-        "Soft-deletes a message: the text goes, a tombstone stays. Author, room owner/moderator, admin.",
-    })
+  delete: roomProcedure("message-author-or-moderator")
+    .meta({ summary: "Soft-deletes a message: the text goes, a tombstone stays." })
     .meta(sentOverTheSocket)
     .input(messageInput)
     .use(writeLimit)
     .mutation(({ ctx, input }) => messages.deleteMessage(ctx, ctx.user, input.messageId)),
 
-  react: authedProcedure
-    .meta({ summary: "Adds the caller's reaction (one per emoji per message). Members." })
+  react: roomProcedure("room-member")
+    .meta({ summary: "Adds the caller's reaction (one per emoji per message)." })
     .meta(sentOverTheSocket)
     .input(reactionInput)
     .use(writeLimit)
     .mutation(({ ctx, input }) => messages.react(ctx, ctx.user, input)),
 
-  unreact: authedProcedure
-    .meta({ summary: "Removes the caller's reaction. Members." })
+  unreact: roomProcedure("room-member")
+    .meta({ summary: "Removes the caller's reaction." })
     .meta(sentOverTheSocket)
     .input(reactionInput)
     .use(writeLimit)
@@ -173,7 +166,7 @@ export const chatRouter = {
   rooms: roomsRouter,
   messages: messagesRouter,
 
-  events: authedProcedure
+  events: roomProcedure("room-reader")
     .meta({
       summary:
         "Every change to a room as `tracked(seq, event)`. With `lastEventId`, replays what was missed first; no event lost or repeated. A `lastEventId` past the room's newest event is `BAD_REQUEST`.",

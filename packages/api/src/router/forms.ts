@@ -2,6 +2,7 @@ import { formsService as forms } from "@parley/core";
 import {
   contactSubmitInput,
   demoSubmitInput,
+  type FormKind,
   formSubmitOutput,
   listSubmissionsInput,
   submissionIdInput,
@@ -15,7 +16,7 @@ import { adminProcedure, perUser, publicProcedure, rateLimit } from "../trpc.ts"
 const formsLimit = rateLimit("forms", (ctx) => ctx.ip ?? "unknown");
 const writeLimit = rateLimit("write", perUser);
 
-function submitted(ctx: Context, kind: "contact" | "demo", outcome: forms.SubmitOutcome) {
+function submitted(ctx: Context, kind: FormKind, outcome: forms.SubmitOutcome) {
   // The caller gets the same answer either way: a bot must not learn that its honeypot was seen.
   if (!outcome.stored) ctx.log.info({ kind, ip: ctx.ip }, "form submission dropped: honeypot filled");
   return { ok: true as const };

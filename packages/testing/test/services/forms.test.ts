@@ -1,6 +1,6 @@
 // Services called directly on in-memory PGlite, beside the black-box suite in apps/server/test.
 import { randomUUID } from "node:crypto";
-import { formsService } from "@parley/core";
+import { DomainError, formsService } from "@parley/core";
 import { contactSubmitInput, demoSubmitInput } from "@parley/core/schemas";
 import { schema } from "@parley/db";
 import { count, eq } from "drizzle-orm";
@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { serviceDepsForFile } from "../../src/service-deps.ts";
 
-const { FormsError, listSubmissions, submitContact, updateSubmission } = formsService;
+const { listSubmissions, submitContact, updateSubmission } = formsService;
 
 const deps = await serviceDepsForFile();
 
@@ -89,17 +89,17 @@ describe("forms service", () => {
     expect(fieldsOf(demoResult.error)).toEqual(["companySize", "preferredDate", "workEmail"]);
   });
 
-  it("an unknown submission or a malformed cursor is a typed FormsError and changes nothing", async () => {
+  it("an unknown submission or a malformed cursor is a typed DomainError and changes nothing", async () => {
     const before = await rowCounts();
     const update = updateSubmission(
       deps,
       { id: randomUUID(), status: "closed" },
       { email: "ops@example.com" },
     );
-    await expect(update).rejects.toBeInstanceOf(FormsError);
-    await expect(update).rejects.toMatchObject({ reason: "submission-not-found" });
+    await expect(update).rejects.toBeInstanceOf(DomainError);
+    await expect(update).rejects.toMatchObject({ kind: "not-found", message: "No such submission" });
     await expect(listSubmissions(deps, { cursor: "not-a-cursor" })).rejects.toMatchObject({
-      reason: "bad-cursor",
+      kind: "invalid",
       field: "cursor",
     });
     expect(await rowCounts()).toEqual(before);

@@ -1,6 +1,6 @@
 // Services called directly on in-memory PGlite, beside the black-box suite in apps/server/test.
 import { randomUUID } from "node:crypto";
-import { ChatError, messagesService, roomsService } from "@parley/core";
+import { DomainError, messagesService, roomsService } from "@parley/core";
 import { schema } from "@parley/db";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
@@ -44,8 +44,8 @@ describe("messages service", () => {
     expect(edited).toEqual({ id: message.id, content: "final words", editedAt: deps.clock().toISOString() });
 
     const refused = editMessage(deps, bob, { messageId: message.id, content: "not mine" });
-    await expect(refused).rejects.toBeInstanceOf(ChatError);
-    await expect(refused).rejects.toMatchObject({ reason: "forbidden" });
+    await expect(refused).rejects.toBeInstanceOf(DomainError);
+    await expect(refused).rejects.toMatchObject({ kind: "forbidden" });
     const page = await listMessages(deps, bob, { roomId });
     expect(page.items.map((m) => m.content)).toEqual(["final words"]);
   });
@@ -62,7 +62,7 @@ describe("messages service", () => {
       { seq: kept.seq, content: "stays", deletedAt: null },
     ]);
     await expect(editMessage(deps, ada, { messageId: gone.id, content: "back" })).rejects.toMatchObject({
-      reason: "not-found",
+      kind: "not-found",
     });
   });
 

@@ -1,6 +1,6 @@
 // Services called directly on in-memory PGlite, beside the black-box suite in apps/server/test.
 import { randomUUID } from "node:crypto";
-import { ChatError, messagesService, roomsService } from "@parley/core";
+import { DomainError, messagesService, roomsService } from "@parley/core";
 import { describe, expect, it } from "vitest";
 import { serviceDepsForFile } from "../../src/service-deps.ts";
 
@@ -9,12 +9,12 @@ const { createRoom, getRoom, joinRoom, listRooms } = roomsService;
 
 const deps = await serviceDepsForFile();
 
-/** The reason a service call was refused with (fails the test on success or another error). */
-async function refusalOf(call: Promise<unknown>): Promise<ChatError["reason"]> {
+/** The kind of refusal a service call was refused with (fails the test on success or another error). */
+async function refusalOf(call: Promise<unknown>): Promise<DomainError["kind"]> {
   try {
     await call;
   } catch (error) {
-    if (error instanceof ChatError) return error.reason;
+    if (error instanceof DomainError) return error.kind;
     throw error;
   }
   throw new Error("expected the call to be refused");

@@ -1,9 +1,10 @@
+import { FORM_KINDS, type FormKind } from "@parley/db/enums";
 import { z } from "zod";
 
 const linkData = z.object({ displayName: z.string(), url: z.string() });
 
 const formNotificationData = z.object({
-  kind: z.enum(["contact", "demo"]),
+  kind: z.enum(FORM_KINDS),
   submissionId: z.string(),
   name: z.string(),
   email: z.string(),
@@ -12,7 +13,7 @@ const formNotificationData = z.object({
   details: z.array(z.object({ label: z.string(), value: z.string() })),
 });
 
-const formReceiptData = z.object({ kind: z.enum(["contact", "demo"]), name: z.string() });
+const formReceiptData = z.object({ kind: z.enum(FORM_KINDS), name: z.string() });
 
 /**
  * What an outbox row holds: a template and its data. The data is parsed again when the worker
@@ -97,7 +98,7 @@ function linkEmail(
   };
 }
 
-const KIND_NAMES = { contact: "contact", demo: "demo request" } as const;
+const KIND_NAMES = { contact: "contact", demo: "demo request" } as const satisfies Record<FormKind, string>;
 
 function formNotification(
   product: string,

@@ -1,10 +1,12 @@
+import { JOB_STATUSES, USER_ROLES } from "@parley/db/enums";
 import { z } from "zod";
 import { userId } from "./chat.ts";
 import { adminPageSize, keysetCursor } from "./forms.ts";
 import { CONTROL_CHARACTER_MESSAGE, noControlCharacters, text, uuid } from "./text.ts";
 
-export const userRoles = ["user", "admin"] as const;
-export const jobStatuses = ["pending", "sending", "sent", "dead"] as const;
+// The database's enums (@parley/db/enums), under the names the web app and the CLI import.
+export const userRoles = USER_ROLES;
+export const jobStatuses = JOB_STATUSES;
 
 export const listUsersInput = z
   .object({
@@ -34,5 +36,4 @@ export const jobIdInput = z.object({ id: uuid("Is not a job id") });
 
 export type ListUsersInput = z.infer<typeof listUsersInput>;
 export type ListJobsInput = z.infer<typeof listJobsInput>;
-export type UserRole = (typeof userRoles)[number];
-export type JobStatus = (typeof jobStatuses)[number];
+export type { JobStatus, UserRole } from "@parley/db/enums";

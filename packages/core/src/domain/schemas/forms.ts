@@ -1,3 +1,4 @@
+import { FORM_KINDS, SUBMISSION_STATUSES } from "@parley/db/enums";
 import { z } from "zod";
 import {
   CONTROL_CHARACTER_MESSAGE,
@@ -124,8 +125,9 @@ export const demoSubmitInput = z.object({
 /** What both forms answer, whether the submission was stored or silently dropped. */
 export const formSubmitOutput = z.object({ ok: z.literal(true) });
 
-export const submissionKinds = ["contact", "demo"] as const;
-export const submissionStatuses = ["new", "contacted", "qualified", "closed"] as const;
+// The database's enums (@parley/db/enums), under the names the web app and the CLI import.
+export const submissionKinds = FORM_KINDS;
+export const submissionStatuses = SUBMISSION_STATUSES;
 
 /** Opaque keyset cursors handed out by list procedures. */
 export const keysetCursor = text()
@@ -160,5 +162,4 @@ export type ContactSubmitInput = z.infer<typeof contactSubmitInput>;
 export type DemoSubmitInput = z.infer<typeof demoSubmitInput>;
 export type ListSubmissionsInput = z.infer<typeof listSubmissionsInput>;
 export type UpdateSubmissionInput = z.infer<typeof updateSubmissionInput>;
-export type SubmissionKind = (typeof submissionKinds)[number];
-export type SubmissionStatus = (typeof submissionStatuses)[number];
+export type { FormKind, FormKind as SubmissionKind, SubmissionStatus } from "@parley/db/enums";

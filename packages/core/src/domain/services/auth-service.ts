@@ -7,6 +7,7 @@ import type { SessionModule, SessionUser } from "../../infra/auth/session-module
 import { sessionHandle } from "../../infra/auth/session-module.ts";
 import { hashToken, newEmailToken } from "../auth/tokens.ts";
 import { type EventBus, publishUsersChanged, type RevokedSessionsEvent, topics } from "../bus/event-bus.ts";
+import { DomainError } from "../errors.ts";
 import type { ChangePasswordInput, LoginInput, RegisterInput } from "../schemas/auth.ts";
 import { DEFAULT_MAX_ATTEMPTS, type EmailTemplate, enqueueEmail } from "./email-outbox.ts";
 
@@ -24,26 +25,6 @@ export interface AuthServiceDeps {
 export interface ClientMeta {
   userAgent?: string | null;
   ip?: string | null;
-}
-
-/** Domain outcomes the transport maps to its own errors. */
-export class AuthError extends Error {
-  constructor(
-    readonly reason:
-      | "email-taken"
-      | "bad-credentials"
-      | "wrong-current-password"
-      | "invalid-token"
-      | "already-verified"
-      | "session-not-found"
-      | "password-is-email",
-    message: string,
-    /** The input field the error belongs to, for forms. */
-    readonly field?: string,
-  ) {
-    super(message);
-    this.name = "AuthError";
-  }
 }
 
 const VERIFICATION_LIFETIME_MS = 24 * 60 * 60 * 1000;
@@ -113,7 +94,7 @@ export async function register(deps: AuthServiceDeps, input: RegisterInput, meta
     });
   } catch (error) {
     if (isUniqueViolation(error)) {
-      throw new AuthError("email-taken", "An account with this email already exists");
+      throw new DomainError("conflict", "An account with this email already exists");
     }
     throw error;
   }
@@ -142,7 +123,7 @@ export async function login(
     // For whoever watches for password guessing: the account (never the email or the password)
     // and the address. An unknown email has no account to name.
     deps.log.warn({ userId: row?.id ?? null, ip: meta.ip ?? null }, "login failed: wrong email or password");
-    throw new AuthError("bad-credentials", "Wrong email or password");
+    throw new DomainError("unauthenticated", "Wrong email or password");
   }
   const { passwordHash, ...user } = row;
   // Never keep a session presented before login (fixation): end it, start a new one.
@@ -152,7 +133,7 @@ export async function login(
   // Only while the password just checked is still the user's: a change or reset that committed
   // meanwhile has already ended the user's sessions, and this one must not outlive it.
   const session = await deps.sessions.create(user.id, meta, passwordHash);
-  if (!session) throw new AuthError("bad-credentials", "Wrong email or password");
+  if (!session) throw new DomainError("unauthenticated", "Wrong email or password");
   return { user, session };
 }
 
@@ -171,7 +152,7 @@ export async function changePassword(
   meta: ClientMeta,
 ) {
   if (input.newPassword.trim().toLowerCase() === user.email) {
-    throw new AuthError("password-is-email", "Must not be your email address", "newPassword");
+    throw new DomainError("invalid", "Must not be your email address", "newPassword");
   }
   const [row] = await deps.db
     .select({ passwordHash: schema.users.passwordHash })
@@ -180,7 +161,7 @@ export async function changePassword(
   const keys = hashKeys(user.email, meta);
   const currentHash = row?.passwordHash ?? null;
   const ok = await deps.passwords.verify(currentHash, input.currentPassword, keys);
-  if (!ok || !currentHash) throw new AuthError("wrong-current-password", "The current password is wrong");
+  if (!ok || !currentHash) throw new DomainError("forbidden", "The current password is wrong");
   const passwordHash = await deps.passwords.hash(input.newPassword, keys);
   const revoked = await deps.db.transaction(async (tx) => {
     // Only over the password just checked: a reset that landed meanwhile wins.
@@ -194,10 +175,10 @@ export async function changePassword(
     // session before this (and it is deleted here) or finds the new hash (see sessions.create).
     return deps.sessions.invalidateAll(user.id, undefined, tx);
   });
-  if (!revoked) throw new AuthError("wrong-current-password", "The current password is wrong");
+  if (!revoked) throw new DomainError("forbidden", "The current password is wrong");
   await publishRevoked(deps, revoked);
   const session = await deps.sessions.create(user.id, meta, passwordHash);
-  if (!session) throw new AuthError("wrong-current-password", "The password was changed meanwhile");
+  if (!session) throw new DomainError("forbidden", "The password was changed meanwhile");
   return { session };
 }
 
@@ -216,13 +197,13 @@ export async function verifyEmail(deps: AuthServiceDeps, token: string) {
       .returning({ id: schema.users.id });
     return updated?.id ?? null;
   });
-  if (!verified) throw new AuthError("invalid-token", "This verification link is invalid or has expired");
+  if (!verified) throw new DomainError("invalid", "This verification link is invalid or has expired");
   // Sockets opened before verifying reconnect with the verified user.
   await publishUsersChanged(deps.bus, [verified]);
 }
 
 export async function resendVerification(deps: AuthServiceDeps, user: SessionUser) {
-  if (user.emailVerified) throw new AuthError("already-verified", "This email is already verified");
+  if (user.emailVerified) throw new DomainError("invalid", "This email is already verified");
   await deps.db.transaction(async (tx) => {
     await tx.delete(schema.emailVerificationTokens).where(eq(schema.emailVerificationTokens.userId, user.id));
     await issueVerificationEmail(deps, tx, user);
@@ -274,9 +255,9 @@ export async function resetPassword(
         gt(schema.passwordResetTokens.expiresAt, deps.clock()),
       ),
     );
-  if (!found) throw new AuthError("invalid-token", "This reset link is invalid or has expired");
+  if (!found) throw new DomainError("invalid", "This reset link is invalid or has expired");
   if (password.trim().toLowerCase() === found.email) {
-    throw new AuthError("password-is-email", "Must not be your email address", "password");
+    throw new DomainError("invalid", "Must not be your email address", "password");
   }
   const passwordHash = await deps.passwords.hash(password, hashKeys(found.email, meta));
   const revoked = await deps.db.transaction(async (tx) => {
@@ -299,7 +280,7 @@ export async function resetPassword(
     // After the update, in its transaction: see changePassword.
     return deps.sessions.invalidateAll(found.userId, undefined, tx);
   });
-  if (!revoked) throw new AuthError("invalid-token", "This reset link is invalid or has expired");
+  if (!revoked) throw new DomainError("invalid", "This reset link is invalid or has expired");
   await publishRevoked(deps, revoked);
 }
 
@@ -324,7 +305,7 @@ export async function revokeSession(
 ) {
   const rows = await deps.sessions.listForUser(userId);
   const target = rows.find((row) => sessionHandle(row.id) === handle);
-  if (!target) throw new AuthError("session-not-found", "No such session");
+  if (!target) throw new DomainError("not-found", "No such session");
   await publishRevoked(deps, await deps.sessions.invalidate(userId, [target.id]));
   return { wasCurrent: target.id === currentSessionId };
 }

@@ -1,4 +1,5 @@
 import type { Database } from "@parley/db";
+import type { UserRole } from "@parley/db/enums";
 import type { EventBus } from "../bus/event-bus.ts";
 import type { MembershipCache, RoomRole } from "./membership-cache.ts";
 import type { PresenceTracker } from "./presence-tracker.ts";
@@ -15,7 +16,7 @@ export interface ChatDeps {
 export interface Caller {
   id: string;
   displayName: string;
-  role: "user" | "admin";
+  role: UserRole;
 }
 
 export type { RoomRole };

@@ -1,6 +1,7 @@
 import { type Database, type Queryable, schema } from "@parley/db";
 import { and, count, eq, inArray, sql } from "drizzle-orm";
 import type { EmailTemplate } from "../email/email-templates.ts";
+import { DomainError } from "../errors.ts";
 import type { JobStatus, ListJobsInput } from "../schemas/admin.ts";
 import { cursorAt, decodeKeysetCursor, newestFirst, olderThan, pageOf } from "./keyset-cursor.ts";
 
@@ -22,17 +23,6 @@ export async function enqueueEmail(
     data: email.data,
     maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
   });
-}
-
-export class OutboxError extends Error {
-  constructor(
-    readonly reason: "job-not-found" | "job-not-retryable" | "bad-cursor",
-    message: string,
-    readonly field?: string,
-  ) {
-    super(message);
-    this.name = "OutboxError";
-  }
 }
 
 function jobColumns() {
@@ -68,7 +58,7 @@ export async function countJobsByStatus(deps: { db: Database }): Promise<Map<Job
 export async function listJobs(deps: { db: Database }, input: ListJobsInput) {
   const limit = input?.limit ?? DEFAULT_PAGE;
   const after = input?.cursor ? decodeKeysetCursor(input.cursor) : null;
-  if (input?.cursor && !after) throw new OutboxError("bad-cursor", "Is not a valid cursor", "cursor");
+  if (input?.cursor && !after) throw new DomainError("invalid", "Is not a valid cursor", "cursor");
   const o = schema.emailOutbox;
   const rows = await deps.db
     .select({ ...jobColumns(), cursorAt: cursorAt(o.createdAt) })
@@ -122,9 +112,9 @@ export async function retryJob(deps: { db: Database; clock: () => Date }, id: st
     .returning(jobColumns());
   if (row) return row;
   const [existing] = await deps.db.select({ status: o.status }).from(o).where(eq(o.id, id));
-  if (!existing) throw new OutboxError("job-not-found", "No such job");
-  throw new OutboxError(
-    "job-not-retryable",
+  if (!existing) throw new DomainError("not-found", "No such job");
+  throw new DomainError(
+    "conflict",
     existing.status === "sent" ? "This email was already sent" : "This email is being sent right now",
   );
 }

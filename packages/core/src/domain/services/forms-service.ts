@@ -1,6 +1,7 @@
 import { type Database, schema } from "@parley/db";
 import { and, eq, sql } from "drizzle-orm";
 import type { FormNotificationData } from "../email/email-templates.ts";
+import { DomainError } from "../errors.ts";
 import type {
   ContactSubmitInput,
   DemoSubmitInput,
@@ -16,17 +17,6 @@ export interface FormsServiceDeps {
   clock: () => Date;
   /** Where notifications of new submissions go. */
   teamAddress: string;
-}
-
-export class FormsError extends Error {
-  constructor(
-    readonly reason: "submission-not-found" | "bad-cursor",
-    message: string,
-    readonly field?: string,
-  ) {
-    super(message);
-    this.name = "FormsError";
-  }
 }
 
 /** Whether a submission was stored, or dropped because a bot filled the honeypot. */
@@ -166,7 +156,7 @@ const DEFAULT_PAGE = 50;
 export async function listSubmissions(deps: { db: Database }, input: ListSubmissionsInput) {
   const limit = input?.limit ?? DEFAULT_PAGE;
   const after = input?.cursor ? decodeKeysetCursor(input.cursor) : null;
-  if (input?.cursor && !after) throw new FormsError("bad-cursor", "Is not a valid cursor", "cursor");
+  if (input?.cursor && !after) throw new DomainError("invalid", "Is not a valid cursor", "cursor");
   const s = schema.formSubmissions;
   const rows = await deps.db
     .select({ ...submissionColumns(), cursorAt: cursorAt(s.createdAt) })
@@ -188,7 +178,7 @@ export async function getSubmission(deps: { db: Database }, id: string) {
     .select(submissionColumns())
     .from(schema.formSubmissions)
     .where(eq(schema.formSubmissions.id, id));
-  if (!row) throw new FormsError("submission-not-found", "No such submission");
+  if (!row) throw new DomainError("not-found", "No such submission");
   return row;
 }
 
@@ -210,6 +200,6 @@ export async function updateSubmission(
     })
     .where(eq(s.id, input.id))
     .returning(submissionColumns());
-  if (!row) throw new FormsError("submission-not-found", "No such submission");
+  if (!row) throw new DomainError("not-found", "No such submission");
   return row;
 }

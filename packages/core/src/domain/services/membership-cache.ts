@@ -1,8 +1,9 @@
 import { type Database, schema } from "@parley/db";
+import type { RoomRole } from "@parley/db/enums";
 import { and, eq } from "drizzle-orm";
 import type { EventBus } from "../bus/event-bus.ts";
 
-export type RoomRole = "owner" | "moderator" | "member";
+export type { RoomRole };
 
 export const membershipTopic = "membership:changed";
 

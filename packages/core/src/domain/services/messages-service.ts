@@ -1,8 +1,8 @@
 import { defineStatement, schema } from "@parley/db";
 import { and, asc, desc, eq, isNull, sql } from "drizzle-orm";
+import { DomainError, messageNotFound, roomNotFound } from "../errors.ts";
 import { markPlainJson } from "../plain-json.ts";
 import type { Caller, ChatDeps } from "./chat-deps.ts";
-import { ChatError, messageNotFound, roomNotFound } from "./chat-error.ts";
 import { appendRoomEvent, type MessageView, publishRoomEvents, type RoomEvent } from "./room-events.ts";
 import { readableRoom, requireMember } from "./rooms-service.ts";
 
@@ -100,7 +100,7 @@ const sentBefore = defineStatement<{ message: MessageView }>(
 function sameSend(message: MessageView, roomId: string): MessageView {
   // A clientMessageId names one message: reusing it for another room is a client bug.
   if (message.roomId !== roomId) {
-    throw new ChatError(
+    throw new DomainError(
       "conflict",
       "This clientMessageId was already used in another room",
       "clientMessageId",
@@ -114,13 +114,13 @@ function sameSend(message: MessageView, roomId: string): MessageView {
  * for any outsider), or public and the caller must join first. Read afresh, not from the
  * membership cache, which may not have heard of the removal yet.
  */
-async function sendRefusal(deps: ChatDeps, roomId: string): Promise<ChatError> {
+async function sendRefusal(deps: ChatDeps, roomId: string): Promise<DomainError> {
   const [room] = await deps.db
     .select({ isPrivate: schema.rooms.isPrivate })
     .from(schema.rooms)
     .where(eq(schema.rooms.id, roomId));
   if (!room || room.isPrivate) return roomNotFound();
-  return new ChatError("forbidden", "Join the room first");
+  return new DomainError("forbidden", "Join the room first");
 }
 
 /**
@@ -242,7 +242,7 @@ async function messageInReadableRoom(deps: ChatDeps, caller: Caller, messageId: 
     return { row, access };
   } catch (error) {
     // A message in a room the caller cannot see does not exist for them either.
-    if (error instanceof ChatError && error.reason === "not-found") throw messageNotFound();
+    if (error instanceof DomainError && error.kind === "not-found") throw messageNotFound();
     throw error;
   }
 }
@@ -261,10 +261,10 @@ function memberNow(roomId: string, userId: string, moderating: boolean) {
 }
 
 /** Why a write to a message that requires membership found none (the message is not deleted). */
-async function membershipRefusal(deps: ChatDeps, roomId: string): Promise<ChatError> {
+async function membershipRefusal(deps: ChatDeps, roomId: string): Promise<DomainError> {
   const refusal = await sendRefusal(deps, roomId);
   // A message in a room the caller cannot see does not exist for them either.
-  return refusal.reason === "not-found" ? messageNotFound() : refusal;
+  return refusal.kind === "not-found" ? messageNotFound() : refusal;
 }
 
 async function isDeleted(deps: ChatDeps, messageId: string): Promise<boolean> {
@@ -281,7 +281,7 @@ export async function editMessage(
   input: { messageId: string; content: string },
 ) {
   const { row } = await messageInReadableRoom(deps, caller, input.messageId);
-  if (row.userId !== caller.id) throw new ChatError("forbidden", "Only the author can edit a message");
+  if (row.userId !== caller.id) throw new DomainError("forbidden", "Only the author can edit a message");
   if (row.deletedAt) throw messageNotFound();
   const event = await deps.db.transaction(async (tx) => {
     const editedAt = deps.clock();
@@ -323,7 +323,7 @@ export async function deleteMessage(deps: ChatDeps, caller: Caller, messageId: s
   const author = row.userId === caller.id;
   const moderator = admin || access.myRole === "owner" || access.myRole === "moderator";
   if (!author && !moderator) {
-    throw new ChatError("forbidden", "Only the author or a moderator can delete a message");
+    throw new DomainError("forbidden", "Only the author or a moderator can delete a message");
   }
   if (row.deletedAt) return { id: row.id };
   const result = await deps.db.transaction(async (tx) => {

@@ -1,8 +1,8 @@
 import { schema } from "@parley/db";
 import { and, eq } from "drizzle-orm";
 import { subscribeBuffered } from "../bus/bus-iterator.ts";
+import { DomainError } from "../errors.ts";
 import type { Caller, ChatDeps } from "./chat-deps.ts";
-import { ChatError } from "./chat-error.ts";
 import { type MembershipChanged, membershipTopic } from "./membership-cache.ts";
 import { type PresenceSnapshot, presenceTopic } from "./presence-tracker.ts";
 import { requireMember } from "./rooms-service.ts";
@@ -55,7 +55,7 @@ export async function* streamPresence(
       while (await live.take()) yield await deps.presence.snapshot(roomId);
     }
     if (lost.signal.aborted && !signal?.aborted) {
-      throw new ChatError("forbidden", "You no longer have access to this room");
+      throw new DomainError("forbidden", "You no longer have access to this room");
     }
   } finally {
     stopWatching();

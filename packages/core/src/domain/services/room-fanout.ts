@@ -1,8 +1,8 @@
 import { sql } from "drizzle-orm";
 import type { RESYNC_EVENT } from "../bus/event-bus.ts";
+import { DomainError, roomNotFound } from "../errors.ts";
 import { markPlainJson } from "../plain-json.ts";
 import type { Caller, ChatDeps, RoomRole } from "./chat-deps.ts";
-import { ChatError, roomNotFound } from "./chat-error.ts";
 import { type RoomDeletedSignal, type RoomEvent, readRoomEvents, roomTopic } from "./room-events.ts";
 
 /** Events a room keeps in memory, so that resuming after a short drop (or a restart) needs no query. */
@@ -90,7 +90,7 @@ async function readAccessSnapshot(deps: ChatDeps, roomId: string, userIds: strin
   };
 }
 
-const lostAccess = () => new ChatError("forbidden", "You no longer have access to this room");
+const lostAccess = () => new DomainError("forbidden", "You no longer have access to this room");
 
 /**
  * The room's event stream, once per room instead of once per subscriber. One bus subscription
@@ -175,7 +175,7 @@ export function createRoomFanout(deps: FanoutDeps) {
       if (access.isPrivate && !access.role && caller.role !== "admin") throw roomNotFound();
       if (afterSeq !== null && afterSeq > access.lastSeq) {
         // Resuming past the newest event would silently skip every event up to afterSeq.
-        throw new ChatError(
+        throw new DomainError(
           "invalid",
           `${afterSeq} is past this room's newest event (${access.lastSeq})`,
           "lastEventId",

@@ -1,7 +1,7 @@
 import { schema } from "@parley/db";
 import { and, asc, desc, eq, ilike, or, sql } from "drizzle-orm";
+import { DomainError, roomNotFound } from "../errors.ts";
 import type { Caller, ChatDeps, RoomRole } from "./chat-deps.ts";
-import { ChatError, roomNotFound } from "./chat-error.ts";
 import { announceMembershipChange } from "./membership-cache.ts";
 import { appendRoomEvent, publishRoomEvents, type RoomDeletedSignal, roomTopic } from "./room-events.ts";
 
@@ -34,7 +34,7 @@ export async function requireMember(deps: ChatDeps, caller: Caller, roomId: stri
   if (role) return role;
   const room = await findRoom(deps, roomId);
   if (!room || room.isPrivate) throw roomNotFound();
-  throw new ChatError("forbidden", "Join the room first");
+  throw new DomainError("forbidden", "Join the room first");
 }
 
 function canModerate(caller: Caller, role: RoomRole | null) {
@@ -162,7 +162,7 @@ export async function updateRoom(
 ) {
   const access = await readableRoom(deps, caller, input.roomId);
   if (!canAdminister(caller, access.myRole))
-    throw new ChatError("forbidden", "Only the owner can change the room");
+    throw new DomainError("forbidden", "Only the owner can change the room");
   const event = await deps.db.transaction(async (tx) => {
     const [room] = await tx
       .update(schema.rooms)
@@ -189,7 +189,7 @@ export async function updateRoom(
 export async function deleteRoom(deps: ChatDeps, caller: Caller, roomId: string) {
   const access = await readableRoom(deps, caller, roomId);
   if (!canAdminister(caller, access.myRole))
-    throw new ChatError("forbidden", "Only the owner can delete the room");
+    throw new DomainError("forbidden", "Only the owner can delete the room");
   await deps.db.delete(schema.rooms).where(eq(schema.rooms.id, roomId));
   await announceMembershipChange(deps.bus, { roomId });
   const signal: RoomDeletedSignal = { type: "room.deleted", roomId };
@@ -241,7 +241,7 @@ async function removeMember(deps: ChatDeps, actor: Caller, roomId: string, userI
 export async function joinRoom(deps: ChatDeps, caller: Caller, roomId: string) {
   const access = await readableRoom(deps, caller, roomId);
   if (access.room.isPrivate && !access.myRole)
-    throw new ChatError("forbidden", "Private rooms are joined by invitation");
+    throw new DomainError("forbidden", "Private rooms are joined by invitation");
   if (!access.myRole) await addMember(deps, caller, roomId, caller);
   return getRoom(deps, caller, roomId);
 }
@@ -249,7 +249,7 @@ export async function joinRoom(deps: ChatDeps, caller: Caller, roomId: string) {
 export async function leaveRoom(deps: ChatDeps, caller: Caller, roomId: string) {
   const role = await requireMember(deps, caller, roomId);
   if (role === "owner") {
-    throw new ChatError("invalid", "The owner cannot leave: delete the room or hand it over first");
+    throw new DomainError("invalid", "The owner cannot leave: delete the room or hand it over first");
   }
   await removeMember(deps, caller, roomId, caller.id, false);
 }
@@ -257,26 +257,26 @@ export async function leaveRoom(deps: ChatDeps, caller: Caller, roomId: string) 
 export async function inviteToRoom(deps: ChatDeps, caller: Caller, roomId: string, userId: string) {
   const access = await readableRoom(deps, caller, roomId);
   if (!canModerate(caller, access.myRole))
-    throw new ChatError("forbidden", "Only the owner or a moderator can invite");
+    throw new DomainError("forbidden", "Only the owner or a moderator can invite");
   const [user] = await deps.db
     .select({ id: schema.users.id, displayName: schema.users.displayName })
     .from(schema.users)
     .where(eq(schema.users.id, userId));
-  if (!user) throw new ChatError("not-found", "No such user");
+  if (!user) throw new DomainError("not-found", "No such user");
   const added = await addMember(deps, caller, roomId, user);
-  if (!added) throw new ChatError("conflict", "Already a member");
+  if (!added) throw new DomainError("conflict", "Already a member");
 }
 
 export async function kickFromRoom(deps: ChatDeps, caller: Caller, roomId: string, userId: string) {
   const access = await readableRoom(deps, caller, roomId);
   if (!canModerate(caller, access.myRole))
-    throw new ChatError("forbidden", "Only the owner or a moderator can kick");
-  if (userId === caller.id) throw new ChatError("invalid", "Use leave to leave a room");
+    throw new DomainError("forbidden", "Only the owner or a moderator can kick");
+  if (userId === caller.id) throw new DomainError("invalid", "Use leave to leave a room");
   const targetRole = await deps.membership.role(roomId, userId);
-  if (!targetRole) throw new ChatError("not-found", "Not a member of this room");
-  if (targetRole === "owner") throw new ChatError("forbidden", "The owner cannot be kicked");
+  if (!targetRole) throw new DomainError("not-found", "Not a member of this room");
+  if (targetRole === "owner") throw new DomainError("forbidden", "The owner cannot be kicked");
   if (targetRole === "moderator" && access.myRole === "moderator" && caller.role !== "admin") {
-    throw new ChatError("forbidden", "Moderators cannot kick moderators");
+    throw new DomainError("forbidden", "Moderators cannot kick moderators");
   }
   await removeMember(deps, caller, roomId, userId, true);
 }

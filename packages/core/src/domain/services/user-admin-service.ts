@@ -3,20 +3,10 @@ import { type Database, schema } from "@parley/db";
 import { and, eq, ilike, or } from "drizzle-orm";
 import type { PasswordHasher } from "../../infra/auth/password-hasher.ts";
 import { type EventBus, publishUsersChanged } from "../bus/event-bus.ts";
+import { DomainError } from "../errors.ts";
 import type { ListUsersInput, UserRole } from "../schemas/admin.ts";
 import type { RegisterInput } from "../schemas/auth.ts";
 import { cursorAt, decodeKeysetCursor, newestFirst, olderThan, pageOf } from "./keyset-cursor.ts";
-
-export class UserAdminError extends Error {
-  constructor(
-    readonly reason: "user-not-found" | "last-admin" | "bad-cursor",
-    message: string,
-    readonly field?: string,
-  ) {
-    super(message);
-    this.name = "UserAdminError";
-  }
-}
 
 function userColumns() {
   const u = schema.users;
@@ -38,7 +28,7 @@ const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}
 export async function listUsers(deps: { db: Database }, input: ListUsersInput) {
   const limit = input?.limit ?? DEFAULT_PAGE;
   const after = input?.cursor ? decodeKeysetCursor(input.cursor) : null;
-  if (input?.cursor && !after) throw new UserAdminError("bad-cursor", "Is not a valid cursor", "cursor");
+  if (input?.cursor && !after) throw new DomainError("invalid", "Is not a valid cursor", "cursor");
   const u = schema.users;
   const search = input?.search ? likePattern(input.search) : null;
   const rows = await deps.db
@@ -70,16 +60,16 @@ export async function setUserRole(
     // at once cannot both see the other as the remaining admin.
     const admins = await tx.select({ id: u.id }).from(u).where(eq(u.role, "admin")).for("update");
     const [target] = await tx.select({ role: u.role }).from(u).where(eq(u.id, input.userId));
-    if (!target) throw new UserAdminError("user-not-found", "No such user");
+    if (!target) throw new DomainError("not-found", "No such user");
     if (target.role === "admin" && input.role !== "admin" && admins.length <= 1) {
-      throw new UserAdminError("last-admin", "This is the only admin: promote someone else first");
+      throw new DomainError("conflict", "This is the only admin: promote someone else first");
     }
     const [updated] = await tx
       .update(u)
       .set({ role: input.role, updatedAt: deps.clock() })
       .where(eq(u.id, input.userId))
       .returning(userColumns());
-    if (!updated) throw new UserAdminError("user-not-found", "No such user");
+    if (!updated) throw new DomainError("not-found", "No such user");
     return { updated, changed: target.role !== input.role };
   });
   if (changed) await publishUsersChanged(deps.bus, [input.userId]);

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { DrizzlePostgreSQLAdapter } from "@lucia-auth/adapter-drizzle";
 import { type Database, defineStatement, type Queryable, schema } from "@parley/db";
+import type { UserRole } from "@parley/db/enums";
 import { and, eq, inArray, ne } from "drizzle-orm";
 import { generateIdFromEntropySize, Lucia, TimeSpan } from "lucia";
 import type { SessionUser } from "../../domain/auth/session-user.ts";
@@ -73,7 +74,7 @@ declare module "lucia" {
     DatabaseUserAttributes: {
       email: string;
       displayName: string;
-      role: "user" | "admin";
+      role: UserRole;
       emailVerified: boolean;
       createdAt: Date;
     };
@@ -89,7 +90,7 @@ interface SessionRow {
   createdAt: string;
   email: string;
   displayName: string;
-  role: "user" | "admin";
+  role: UserRole;
   emailVerified: boolean;
   userCreatedAt: string;
 }
