@@ -74,6 +74,8 @@ export async function sendMessage(
   return message;
 }
 
+type HistoryItem = MessageView & { reactions: { emoji: string; count: number; mine: boolean }[] };
+
 /**
  * A page of messages, newest first. `before` pages back through history; `after` pages
  * forward (the oldest `limit` after it). Deleted messages stay as tombstones.
@@ -93,7 +95,7 @@ export async function listMessages(
     admin: caller.role === "admin",
   });
   if (!room?.items) throw roomNotFound();
-  const rows = room.items;
+  const rows: HistoryItem[] = room.items;
   const more = rows.length > limit;
   const items = more ? rows.slice(0, limit) : rows;
   if (forward) items.reverse();
@@ -330,7 +332,10 @@ export async function searchMessages(
   return {
     items: rows
       .slice(0, SEARCH_PAGE)
-      .map((r) => ({ ...messageViewOf(r.message, r.authorName), roomName: r.roomName })),
+      .map((r): MessageView & { roomName: string } => ({
+        ...messageViewOf(r.message, r.authorName),
+        roomName: r.roomName,
+      })),
     nextCursor: rows.length > SEARCH_PAGE ? offset + SEARCH_PAGE : null,
   };
 }
