@@ -6,8 +6,8 @@ import { markPlainJson } from "../plain-json.ts";
 /**
  * A message as the API shows it. Written out here because it is the clients' contract:
  * @parley/client ships its declarations self-contained, without @parley/db. Its fields, their
- * order and their SQL are defined once, in @parley/db's queries/message-view.ts; the compiler
- * holds this interface to that definition (below).
+ * order and their SQL are defined once, in @parley/db's queries/message-view.ts, and the
+ * compiler holds this interface to that definition.
  */
 export interface MessageView {
   id: string;
@@ -23,6 +23,8 @@ export interface MessageView {
 }
 
 type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+// Fails to compile ("'true' does not satisfy … 'false'") when MessageView and the view defined in
+// @parley/db differ by a field or a type.
 true satisfies Same<MessageView, MessageViewJson>;
 
 /** What `chat.events` yields. Times are ISO strings: live and replayed events are byte-identical. */
