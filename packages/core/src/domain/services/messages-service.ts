@@ -330,12 +330,10 @@ export async function searchMessages(
     .limit(SEARCH_PAGE + 1)
     .offset(offset);
   return {
-    items: rows
-      .slice(0, SEARCH_PAGE)
-      .map((r): MessageView & { roomName: string } => ({
-        ...messageViewOf(r.message, r.authorName),
-        roomName: r.roomName,
-      })),
+    items: rows.slice(0, SEARCH_PAGE).map((r): MessageView & { roomName: string } => ({
+      ...messageViewOf(r.message, r.authorName),
+      roomName: r.roomName,
+    })),
     nextCursor: rows.length > SEARCH_PAGE ? offset + SEARCH_PAGE : null,
   };
 }
