@@ -19,5 +19,7 @@ export {
 export { migrate } from "./migrate.ts";
 export { copyPgliteTemplate, pgliteVersion } from "./pglite-template.ts";
 export { createPgliteTemplate } from "./pglite-template-build.ts";
+export { type MessageViewJson, messageViewOf } from "./queries/message-view.ts";
+export { type HistoryItem, historyPage, insertMessage, sentBefore } from "./queries/messages.ts";
 export * as schema from "./schema.ts";
 export { defineStatement, type Statement } from "./statements.ts";

@@ -2,11 +2,11 @@
 import { randomUUID } from "node:crypto";
 import { DomainError, messagesService, roomsService } from "@parley/core";
 import { schema } from "@parley/db";
-import { eq } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { type Person, serviceDepsForFile } from "../../src/service-deps.ts";
 
-const { deleteMessage, editMessage, listMessages, sendMessage } = messagesService;
+const { deleteMessage, editMessage, listMessages, searchMessages, sendMessage } = messagesService;
 const { createRoom, joinRoom } = roomsService;
 
 const deps = await serviceDepsForFile();
@@ -84,5 +84,98 @@ describe("messages service", () => {
     const forward = await listMessages(deps, bob, { roomId, limit: 2, after: seqs[0] });
     expect(forward.items.map((m) => m.seq)).toEqual([seqs[2], seqs[1]]);
     expect(forward.hasMore).toBe(true);
+  });
+
+  it("the message view's JSON is byte-exact (key order included) in send, retry, message.created, history and search", async () => {
+    const ada = await deps.person('Ada "the" ‘first’ \\');
+    const bob = await deps.person("Bob");
+    const { id: roomId } = await createRoom(deps, ada, { name: "Bytes", isPrivate: false });
+    await joinRoom(deps, bob, roomId);
+    const live: string[] = [];
+    const unsubscribe = deps.bus.subscribe(`room:${roomId}`, (event) => live.push(JSON.stringify(event)));
+    const content = 'words "quoted" \\ \u2028 <b>é 😀</b>';
+    const sent = await sendMessage(deps, ada, { roomId, content, clientMessageId: "bytes-1" });
+    const gone = await sendMessage(deps, bob, { roomId, content: "goes", clientMessageId: "bytes-2" });
+    unsubscribe();
+    const [stored] = await deps.db
+      .select({ payload: schema.roomEvents.payload })
+      .from(schema.roomEvents)
+      .where(and(eq(schema.roomEvents.roomId, roomId), eq(schema.roomEvents.seq, sent.seq)));
+    // Microseconds in the stored times: the views truncate them as a JS Date does.
+    await deps.db.execute(
+      sql`update messages set created_at = '2030-01-01 12:34:56.789999+00' where room_id = ${roomId}`,
+    );
+    deps.advance(1_000);
+    const editedAt = deps.clock().toISOString();
+    await editMessage(deps, ada, { messageId: sent.id, content: `${content} (edited)` });
+    deps.advance(1_000);
+    const deletedAt = deps.clock().toISOString();
+    await deleteMessage(deps, bob, gone.id);
+    const retry = await sendMessage(deps, ada, { roomId, content, clientMessageId: "bytes-1" });
+    const page = await listMessages(deps, bob, { roomId });
+    const found = await searchMessages(deps, bob, { query: "quoted", roomId });
+    // Written out key by key: this is the order every path must keep (and PostgreSQL's jsonb order
+    // for the stored event, which replays read).
+    const view = (m: {
+      id: string;
+      seq: number;
+      userId: string;
+      authorName: string;
+      content: string | null;
+      clientMessageId: string;
+      createdAt: string;
+      editedAt: string | null;
+      deletedAt: string | null;
+    }) =>
+      `{"id":"${m.id}","roomId":"${roomId}","seq":${m.seq},"userId":"${m.userId}",` +
+      `"authorName":${JSON.stringify(m.authorName)},"content":${JSON.stringify(m.content)},` +
+      `"clientMessageId":"${m.clientMessageId}","createdAt":"${m.createdAt}",` +
+      `"editedAt":${JSON.stringify(m.editedAt)},"deletedAt":${JSON.stringify(m.deletedAt)}}`;
+    const adaView = { id: sent.id, seq: sent.seq, userId: ada.id, authorName: ada.displayName };
+    const sentJson = view({
+      ...adaView,
+      content,
+      clientMessageId: "bytes-1",
+      createdAt: sent.createdAt,
+      editedAt: null,
+      deletedAt: null,
+    });
+    expect(JSON.stringify(sent)).toBe(sentJson);
+    expect(live[0]).toBe(
+      `{"type":"message.created","roomId":"${roomId}","seq":${sent.seq},"message":${sentJson}}`,
+    );
+    expect(JSON.stringify(stored?.payload)).toBe(
+      `{"seq":${sent.seq},"type":"message.created","roomId":"${roomId}","message":{"id":"${sent.id}",` +
+        `"seq":${sent.seq},"roomId":"${roomId}","userId":"${ada.id}","content":${JSON.stringify(content)},` +
+        `"editedAt":null,"createdAt":"${sent.createdAt}","deletedAt":null,` +
+        `"authorName":${JSON.stringify(ada.displayName)},"clientMessageId":"bytes-1"}}`,
+    );
+    const editedJson = view({
+      ...adaView,
+      content: `${content} (edited)`,
+      clientMessageId: "bytes-1",
+      createdAt: "2030-01-01T12:34:56.789Z",
+      editedAt,
+      deletedAt: null,
+    });
+    expect(JSON.stringify(retry)).toBe(editedJson);
+    const goneJson = view({
+      id: gone.id,
+      seq: gone.seq,
+      userId: bob.id,
+      authorName: "Bob",
+      content: null,
+      clientMessageId: "bytes-2",
+      createdAt: "2030-01-01T12:34:56.789Z",
+      editedAt: null,
+      deletedAt,
+    });
+    const withReactions = (json: string) => `${json.slice(0, -1)},"reactions":[]}`;
+    expect(JSON.stringify(page)).toBe(
+      `{"items":[${withReactions(goneJson)},${withReactions(editedJson)}],"hasMore":false}`,
+    );
+    expect(JSON.stringify(found)).toBe(
+      `{"items":[${editedJson.slice(0, -1)},"roomName":"Bytes"}],"nextCursor":null}`,
+    );
   });
 });

@@ -1,4 +1,4 @@
-import { defineStatement, schema } from "@parley/db";
+import { historyPage, insertMessage, messageViewOf, schema, sentBefore } from "@parley/db";
 import { and, asc, desc, eq, isNull, sql } from "drizzle-orm";
 import { DomainError, messageNotFound, roomNotFound } from "../errors.ts";
 import { markPlainJson } from "../plain-json.ts";
@@ -14,88 +14,6 @@ function isUniqueViolation(error: unknown): boolean {
   }
   return false;
 }
-
-type MessageRow = typeof schema.messages.$inferSelect;
-
-/** toISOString() of a timestamptz column (milliseconds, truncated as a JS Date does), or null. */
-const ISO_MS = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
-const isoOf = (column: string) => `to_char(${column} at time zone 'UTC', ${ISO_MS})`;
-
-function toView(row: MessageRow, authorName: string): MessageView {
-  const deleted = row.deletedAt !== null;
-  return {
-    id: row.id,
-    roomId: row.roomId,
-    seq: row.seq,
-    userId: row.userId,
-    authorName,
-    content: deleted ? null : row.content,
-    clientMessageId: row.clientMessageId,
-    createdAt: row.createdAt.toISOString(),
-    editedAt: row.editedAt?.toISOString() ?? null,
-    deletedAt: row.deletedAt?.toISOString() ?? null,
-  };
-}
-
-/** A message row as toView gives it, in SQL (json_build_object keeps toView's key order). */
-function viewSql(row: string, authorName: string): string {
-  return `json_build_object(
-    'id', ${row}.id, 'roomId', ${row}.room_id, 'seq', ${row}.seq, 'userId', ${row}.user_id,
-    'authorName', ${authorName},
-    'content', case when ${row}.deleted_at is null then ${row}.content end,
-    'clientMessageId', ${row}.client_message_id,
-    'createdAt', ${isoOf(`${row}.created_at`)},
-    'editedAt', ${isoOf(`${row}.edited_at`)},
-    'deletedAt', ${isoOf(`${row}.deleted_at`)})`;
-}
-
-/**
- * A send in one statement, one round trip (it was six: the idempotency lookup, then BEGIN,
- * UPDATE, INSERT, INSERT, COMMIT): the message already sent with this clientMessageId, if any;
- * otherwise the room's next seq, taken by the UPDATE, whose row lock is held until the
- * statement commits (commit order is seq order), the message, and its message.created event.
- * A concurrent send of the same clientMessageId fails on the unique index and the whole
- * statement rolls back, as the transaction did. Membership holds where the message is written:
- * the sender's member row is locked (FOR KEY SHARE, which a kick's or a leave's DELETE waits
- * for) before the seq is taken, so a send either commits before the sender leaves (its seq
- * before the member.left event) or finds no row once the removal committed and writes nothing.
- * A plain subquery would read the statement's snapshot and miss a removal committed while it
- * waited for the room row. $1 room, $2 caller, $3 content,
- * $4 clientMessageId, $5 the caller's display name.
- */
-const sendStatement = defineStatement<{ created: boolean; message: MessageView }>(
-  "parley_send_message",
-  `with existing as (
-     select id, room_id, seq, user_id, content, client_message_id, created_at, edited_at, deleted_at
-       from messages where user_id = $2::text and client_message_id = $4::text
-   ), room as (
-     update rooms set last_seq = last_seq + 1
-      where id = $1::uuid and not exists (select 1 from existing)
-        and exists (select 1 from room_members
-                     where room_id = $1::uuid and user_id = $2::text for key share)
-     returning last_seq
-   ), created as (
-     insert into messages (room_id, seq, user_id, content, client_message_id)
-     select $1::uuid, last_seq, $2::text, $3::text, $4::text from room
-     returning id, room_id, seq, user_id, content, client_message_id, created_at, edited_at, deleted_at
-   ), event as (
-     insert into room_events (room_id, seq, type, message_id, actor_id, payload)
-     select c.room_id, c.seq, 'message.created', c.id, $2::text,
-            jsonb_build_object('type', 'message.created', 'roomId', c.room_id, 'seq', c.seq,
-                               'message', ${viewSql("c", "$5::text")})
-       from created c
-   )
-   select true as created, ${viewSql("c", "$5::text")} as message from created c
-   union all
-   select false as created, ${viewSql("e", "$5::text")} as message from existing e`,
-);
-
-/** The message sent with this clientMessageId: for the loser of a race between two sends. */
-const sentBefore = defineStatement<{ message: MessageView }>(
-  "parley_sent_before",
-  `select ${viewSql("e", "$3::text")} as message
-     from messages e where e.user_id = $1::text and e.client_message_id = $2::text`,
-);
 
 function sameSend(message: MessageView, roomId: string): MessageView {
   // A clientMessageId names one message: reusing it for another room is a client bug.
@@ -133,16 +51,20 @@ export async function sendMessage(
   input: { roomId: string; content: string; clientMessageId: string },
 ): Promise<MessageView> {
   await requireMember(deps, caller, input.roomId);
-  const values = [input.roomId, caller.id, input.content, input.clientMessageId, caller.displayName];
+  const sender = {
+    userId: caller.id,
+    clientMessageId: input.clientMessageId,
+    authorName: caller.displayName,
+  };
   let row: { created: boolean; message: MessageView } | undefined;
   try {
-    [row] = await sendStatement.run(deps.db, values);
+    row = await insertMessage(deps.db, { ...sender, roomId: input.roomId, content: input.content });
   } catch (error) {
     if (!isUniqueViolation(error)) throw error;
     // The race's loser: its statement rolled back whole; the winner is committed.
-    const [winner] = await sentBefore.run(deps.db, [caller.id, input.clientMessageId, caller.displayName]);
+    const winner = await sentBefore(deps.db, sender);
     if (!winner) throw error;
-    return sameSend(winner.message, input.roomId);
+    return sameSend(winner, input.roomId);
   }
   if (!row) throw await sendRefusal(deps, input.roomId);
   if (!row.created) return sameSend(row.message, input.roomId);
@@ -152,57 +74,7 @@ export async function sendMessage(
   return message;
 }
 
-/**
- * One page of history as JSON built by PostgreSQL: the room's visibility, and (when the caller
- * may read it) the messages in paging order, `limit + 1` of them, each with its reactions per
- * emoji (how many, whether the caller is among them). Exactly what toView and the reactions
- * query produced: times as `toISOString()` gives them (milliseconds, truncated), keys in the
- * same order, tombstones without content. $1 room, $2 before/after seq, $3 the caller is an
- * admin, $4 rows to fetch, $5 the caller.
- */
-function historyStatement(name: string, seqCondition: string, order: "asc" | "desc") {
-  return defineStatement<{ isPrivate: boolean; items: HistoryItem[] | null }>(
-    name,
-    `select r.is_private as "isPrivate",
-            case when not r.is_private or $3::boolean
-                   or exists (select 1 from room_members rm where rm.room_id = r.id and rm.user_id = $5)
-            then (
-              select coalesce(json_agg(json_build_object(
-                       'id', p.id, 'roomId', p.room_id, 'seq', p.seq, 'userId', p.user_id,
-                       'authorName', p.author_name,
-                       'content', case when p.deleted_at is null then p.content end,
-                       'clientMessageId', p.client_message_id,
-                       'createdAt', ${isoOf("p.created_at")},
-                       'editedAt', ${isoOf("p.edited_at")},
-                       'deletedAt', ${isoOf("p.deleted_at")},
-                       'reactions', coalesce(x.reactions, '[]'::json)
-                     ) order by p.seq ${order}), '[]'::json)
-                from (select m.id, m.room_id, m.seq, m.user_id, u.display_name as author_name, m.content,
-                             m.client_message_id, m.created_at, m.edited_at, m.deleted_at
-                        from messages m join users u on u.id = m.user_id
-                       where m.room_id = $1::uuid and ${seqCondition}
-                       order by m.seq ${order}
-                       limit $4) p
-                left join lateral (
-                  select json_agg(json_build_object('emoji', g.emoji, 'count', g.count, 'mine', g.mine)
-                                  order by g.emoji) as reactions
-                    from (select emoji, count(*)::int as count, bool_or(user_id = $5) as mine
-                            from reactions where message_id = p.id group by emoji) g
-                ) x on true
-            ) end as items
-       from rooms r
-      where r.id = $1::uuid`,
-  );
-}
-
 type HistoryItem = MessageView & { reactions: { emoji: string; count: number; mine: boolean }[] };
-
-const newestBefore = historyStatement(
-  "parley_history_before",
-  "m.seq < coalesce($2::bigint, 9223372036854775807)",
-  "desc",
-);
-const oldestAfter = historyStatement("parley_history_after", "m.seq > $2::bigint", "asc");
 
 /**
  * A page of messages, newest first. `before` pages back through history; `after` pages
@@ -216,16 +88,14 @@ export async function listMessages(
 ) {
   const limit = input.limit ?? 50;
   const forward = input.after !== undefined;
-  const statement = forward ? oldestAfter : newestBefore;
-  const [room] = await statement.run(deps.db, [
-    input.roomId,
-    forward ? input.after : (input.before ?? null),
-    caller.role === "admin",
-    limit + 1,
-    caller.id,
-  ]);
+  const room = await historyPage(deps.db, {
+    ...input,
+    limit: limit + 1,
+    callerId: caller.id,
+    admin: caller.role === "admin",
+  });
   if (!room?.items) throw roomNotFound();
-  const rows = room.items;
+  const rows: HistoryItem[] = room.items;
   const more = rows.length > limit;
   const items = more ? rows.slice(0, limit) : rows;
   if (forward) items.reverse();
@@ -460,9 +330,10 @@ export async function searchMessages(
     .limit(SEARCH_PAGE + 1)
     .offset(offset);
   return {
-    items: rows
-      .slice(0, SEARCH_PAGE)
-      .map((r) => ({ ...toView(r.message, r.authorName), roomName: r.roomName })),
+    items: rows.slice(0, SEARCH_PAGE).map((r): MessageView & { roomName: string } => ({
+      ...messageViewOf(r.message, r.authorName),
+      roomName: r.roomName,
+    })),
     nextCursor: rows.length > SEARCH_PAGE ? offset + SEARCH_PAGE : null,
   };
 }

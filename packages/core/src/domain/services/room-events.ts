@@ -1,8 +1,14 @@
-import { type Queryable, schema } from "@parley/db";
+import { type MessageViewJson, type Queryable, schema } from "@parley/db";
 import { and, asc, eq, gt, sql } from "drizzle-orm";
 import type { EventBus } from "../bus/event-bus.ts";
 import { markPlainJson } from "../plain-json.ts";
 
+/**
+ * A message as the API shows it. Written out here because it is the clients' contract:
+ * @parley/client ships its declarations self-contained, without @parley/db. Its fields, their
+ * order and their SQL are defined once, in @parley/db's queries/message-view.ts, and the
+ * compiler holds this interface to that definition.
+ */
 export interface MessageView {
   id: string;
   roomId: string;
@@ -15,6 +21,11 @@ export interface MessageView {
   editedAt: string | null;
   deletedAt: string | null;
 }
+
+type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+// Fails to compile ("'true' does not satisfy … 'false'") when MessageView and the view defined in
+// @parley/db differ by a field or a type.
+true satisfies Same<MessageView, MessageViewJson>;
 
 /** What `chat.events` yields. Times are ISO strings: live and replayed events are byte-identical. */
 export type RoomEvent =

@@ -1,0 +1,155 @@
+import type { Queryable } from "../create-db.ts";
+import { defineStatement } from "../statements.ts";
+import {
+  type MessageViewJson,
+  messageViewColumns,
+  messageViewColumnsOf,
+  messageViewPairs,
+  messageViewSql,
+} from "./message-view.ts";
+
+// The hot paths' SQL (a send, a page of history) as fixed statements: their texts are built here
+// once, at module load, from the one definition of the message view.
+
+const viewColumns = messageViewColumns.join(", ");
+
+/**
+ * A send in one statement, one round trip (it was six: the idempotency lookup, then BEGIN,
+ * UPDATE, INSERT, INSERT, COMMIT): the message already sent with this clientMessageId, if any;
+ * otherwise the room's next seq, taken by the UPDATE, whose row lock is held until the
+ * statement commits (commit order is seq order), the message, and its message.created event.
+ * A concurrent send of the same clientMessageId fails on the unique index and the whole
+ * statement rolls back, as the transaction did. Membership holds where the message is written:
+ * the sender's member row is locked (FOR KEY SHARE, which a kick's or a leave's DELETE waits
+ * for) before the seq is taken, so a send either commits before the sender leaves (its seq
+ * before the member.left event) or finds no row once the removal committed and writes nothing.
+ * A plain subquery would read the statement's snapshot and miss a removal committed while it
+ * waited for the room row. $1 room, $2 caller, $3 content,
+ * $4 clientMessageId, $5 the caller's display name.
+ */
+const sendStatement = defineStatement<{ created: boolean; message: MessageViewJson }>(
+  "parley_send_message",
+  `with existing as (
+     select ${viewColumns}
+       from messages where user_id = $2::text and client_message_id = $4::text
+   ), room as (
+     update rooms set last_seq = last_seq + 1
+      where id = $1::uuid and not exists (select 1 from existing)
+        and exists (select 1 from room_members
+                     where room_id = $1::uuid and user_id = $2::text for key share)
+     returning last_seq
+   ), created as (
+     insert into messages (room_id, seq, user_id, content, client_message_id)
+     select $1::uuid, last_seq, $2::text, $3::text, $4::text from room
+     returning ${viewColumns}
+   ), event as (
+     insert into room_events (room_id, seq, type, message_id, actor_id, payload)
+     select c.room_id, c.seq, 'message.created', c.id, $2::text,
+            jsonb_build_object('type', 'message.created', 'roomId', c.room_id, 'seq', c.seq,
+                               'message', ${messageViewSql("c", "$5::text")})
+       from created c
+   )
+   select true as created, ${messageViewSql("c", "$5::text")} as message from created c
+   union all
+   select false as created, ${messageViewSql("e", "$5::text")} as message from existing e`,
+);
+
+/**
+ * Sends a message, or finds the one this user already sent with this clientMessageId
+ * (`created: false`). None when the sender is not a member of the room. A concurrent send of the
+ * same clientMessageId makes this fail with a unique violation (23505): see sentBefore.
+ */
+export async function insertMessage(
+  db: Queryable,
+  input: { roomId: string; userId: string; content: string; clientMessageId: string; authorName: string },
+): Promise<{ created: boolean; message: MessageViewJson } | undefined> {
+  const [row] = await sendStatement.run(db, [
+    input.roomId,
+    input.userId,
+    input.content,
+    input.clientMessageId,
+    input.authorName,
+  ]);
+  return row;
+}
+
+const sentBeforeStatement = defineStatement<{ message: MessageViewJson }>(
+  "parley_sent_before",
+  `select ${messageViewSql("e", "$3::text")} as message
+     from messages e where e.user_id = $1::text and e.client_message_id = $2::text`,
+);
+
+/** The message sent with this clientMessageId: for the loser of a race between two sends. */
+export async function sentBefore(
+  db: Queryable,
+  input: { userId: string; clientMessageId: string; authorName: string },
+): Promise<MessageViewJson | undefined> {
+  const [row] = await sentBeforeStatement.run(db, [input.userId, input.clientMessageId, input.authorName]);
+  return row?.message;
+}
+
+export type HistoryItem = MessageViewJson & { reactions: { emoji: string; count: number; mine: boolean }[] };
+
+/**
+ * One page of history as JSON built by PostgreSQL: the room's visibility, and (when the caller
+ * may read it) the messages in paging order, `limit + 1` of them, each with its reactions per
+ * emoji (how many, whether the caller is among them). Times as `toISOString()` gives them
+ * (milliseconds, truncated), tombstones without content. $1 room, $2 before/after seq, $3 the
+ * caller is an admin, $4 rows to fetch, $5 the caller.
+ */
+function historyStatement(name: string, seqCondition: string, order: "asc" | "desc") {
+  return defineStatement<{ isPrivate: boolean; items: HistoryItem[] | null }>(
+    name,
+    `select r.is_private as "isPrivate",
+            case when not r.is_private or $3::boolean
+                   or exists (select 1 from room_members rm where rm.room_id = r.id and rm.user_id = $5)
+            then (
+              select coalesce(json_agg(json_build_object(
+                       ${messageViewPairs("p", "p.author_name")},
+                       'reactions', coalesce(x.reactions, '[]'::json)
+                     ) order by p.seq ${order}), '[]'::json)
+                from (select ${messageViewColumnsOf("m")}, u.display_name as author_name
+                        from messages m join users u on u.id = m.user_id
+                       where m.room_id = $1::uuid and ${seqCondition}
+                       order by m.seq ${order}
+                       limit $4) p
+                left join lateral (
+                  select json_agg(json_build_object('emoji', g.emoji, 'count', g.count, 'mine', g.mine)
+                                  order by g.emoji) as reactions
+                    from (select emoji, count(*)::int as count, bool_or(user_id = $5) as mine
+                            from reactions where message_id = p.id group by emoji) g
+                ) x on true
+            ) end as items
+       from rooms r
+      where r.id = $1::uuid`,
+  );
+}
+
+const newestBefore = historyStatement(
+  "parley_history_before",
+  "m.seq < coalesce($2::bigint, 9223372036854775807)",
+  "desc",
+);
+const oldestAfter = historyStatement("parley_history_after", "m.seq > $2::bigint", "asc");
+
+/**
+ * A page of a room's messages: newest first before `before` (or the newest), or the oldest after
+ * `after`, oldest first; `limit` rows (the caller asks for one more than it shows, to know
+ * whether there are more). `items` is null when the caller may not read the room (private, not
+ * a member, not an admin); no row when the room does not exist.
+ */
+export async function historyPage(
+  db: Queryable,
+  input: { roomId: string; before?: number; after?: number; limit: number; callerId: string; admin: boolean },
+): Promise<{ isPrivate: boolean; items: HistoryItem[] | null } | undefined> {
+  const forward = input.after !== undefined;
+  const statement = forward ? oldestAfter : newestBefore;
+  const [room] = await statement.run(db, [
+    input.roomId,
+    forward ? input.after : (input.before ?? null),
+    input.admin,
+    input.limit,
+    input.callerId,
+  ]);
+  return room;
+}
