@@ -461,7 +461,11 @@ describe("`pnpm worker` processes over real SMTP", () => {
     expect((await jobs(ids)).some((job) => job.status === "sending")).toBe(true);
 
     sink.setHolding(false);
-    const restarted = await Promise.all([spawnWorker(env), spawnWorker(env)]);
+    // The doomed worker's claims run out after 1.5 s; the restarted workers' own claims last a
+    // minute, so a send slowed by a loaded machine is never taken over and sent twice by the
+    // other one (a lease shorter than a send is at-least-once by design, not what this tests).
+    const healthy = { ...env, EMAIL_LEASE_MS: "60000" };
+    const restarted = await Promise.all([spawnWorker(healthy), spawnWorker(healthy)]);
     workers.push(...restarted);
     await sink.acceptedAtLeast(20);
     // The workers mark a job sent just after the server's 250: wait for their commits.
