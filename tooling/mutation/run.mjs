@@ -6,29 +6,38 @@ import { Stryker } from "@stryker-mutator/core";
 import { mutationModules } from "./modules.mjs";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
-const requested = process.argv.slice(2);
-const unknown = requested.filter((name) => !(name in mutationModules));
+// A module may be narrowed to a line range, `room-fanout:1-200`, to split one module's run
+// across processes.
+const requested = process.argv.slice(2).map((arg) => {
+  const [name = "", lines] = arg.split(":");
+  return { name, lines, label: lines ? `${name}-${lines}` : name };
+});
+const unknown = requested.map(({ name }) => name).filter((name) => !(name in mutationModules));
 if (unknown.length > 0) {
   console.error(
     `unknown module(s): ${unknown.join(", ")}; known: ${Object.keys(mutationModules).join(", ")}`,
   );
   process.exit(2);
 }
-const names = requested.length > 0 ? requested : Object.keys(mutationModules);
+const runs =
+  requested.length > 0 ? requested : Object.keys(mutationModules).map((name) => ({ name, label: name }));
 process.chdir(root);
 mkdirSync("reports/mutation", { recursive: true });
 
 const summary = [];
-for (const name of names) {
+for (const { name, lines, label } of runs) {
   const { mutate, tests } = mutationModules[name];
+  const progressFile = `reports/mutation/${label}.jsonl`;
+  writeFileSync(progressFile, "");
+  process.env.MUTATION_PROGRESS_FILE = progressFile;
   const started = Date.now();
   // Read by tooling/mutation/vitest.config.ts in Stryker's test runner processes.
   process.env.MUTATION_TEST_FILES = tests.map((file) => file.replace(/^apps\/server\//, "")).join(",");
   const results = await new Stryker({
     testRunner: "vitest",
-    plugins: ["@stryker-mutator/vitest-runner"],
+    plugins: ["@stryker-mutator/vitest-runner", "./tooling/mutation/progress-reporter.mjs"],
     vitest: { configFile: "tooling/mutation/vitest.config.ts", related: false },
-    mutate: [mutate],
+    mutate: [lines ? `${mutate}:${lines}` : mutate],
     testFiles: tests,
     // In place: the module's package links (apps/server/node_modules/@parley/api → packages/api)
     // keep pointing at the mutated file, which a sandbox copy of the repository would break.
@@ -41,9 +50,9 @@ for (const name of names) {
     // Vitest compiles without type checks: no need for Stryker to add @ts-nocheck to every file,
     // which in place would rewrite the whole tree while it runs.
     disableTypeChecks: false,
-    reporters: ["clear-text", "progress-append-only", "html", "json"],
-    htmlReporter: { fileName: `reports/mutation/${name}.html` },
-    jsonReporter: { fileName: `reports/mutation/${name}.json` },
+    reporters: ["clear-text", "progress-append-only", "html", "json", "progress-file"],
+    htmlReporter: { fileName: `reports/mutation/${label}.html` },
+    jsonReporter: { fileName: `reports/mutation/${label}.json` },
     clearTextReporter: { allowColor: false, logTests: false },
     tempDirName: ".stryker-tmp",
     cleanTempDir: "always",
@@ -54,7 +63,7 @@ for (const name of names) {
   const noCoverage = count("NoCoverage");
   const valid = killed + survived + noCoverage;
   summary.push({
-    module: name,
+    module: label,
     score: valid === 0 ? "n/a" : `${((100 * killed) / valid).toFixed(1)}%`,
     killed,
     survived,
