@@ -65,7 +65,9 @@ for (const { name, lines, label } of runs) {
   summary.push({
     module: label,
     score: valid === 0 ? "n/a" : `${((100 * killed) / valid).toFixed(1)}%`,
-    killed,
+    // Detected: by a failing assertion, or by a test left waiting (a frame that never comes).
+    killed: count("Killed"),
+    timedOut: count("Timeout"),
     survived,
     noCoverage,
     errors: count("CompileError") + count("RuntimeError"),
