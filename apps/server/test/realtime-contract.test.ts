@@ -186,6 +186,9 @@ async function startStockServer(deps: ApiDeps, port = 0) {
 }
 type StockServer = Awaited<ReturnType<typeof startStockServer>>;
 
+/** Each step's bound: well inside the test's 60 s, so a hang names its step (see `within`). */
+const STEP_MS = 15_000;
+
 let t: TestServer;
 let stock: StockServer;
 const wsUrlOf = (server: TestServer) => `${server.url.replace(/^http/, "ws")}/trpc`;
@@ -217,14 +220,18 @@ async function barrier(client: LinkClient) {
 
 describe("chat.events driven by tRPC's wsLink: the push path answers as tRPC's adapter does", () => {
   it("data: tracked events reach the subscriber with their ids, in the frames tRPC's adapter sends", async () => {
-    const { owner, room } = await roomWith(t, false);
+    const { owner, room } = await within(STEP_MS, "a room", roomWith(t, false));
     const clients = pair(owner);
     const push = observe(clients.push, { roomId: room.id });
     const reference = observe(clients.stock, { roomId: room.id });
-    await Promise.all([push.until(isKind("started")), reference.until(isKind("started"))]);
+    await within(STEP_MS, "push path: `started`", push.until(isKind("started")));
+    await within(STEP_MS, "tRPC's adapter: `started`", reference.until(isKind("started")));
     const sent = [];
-    for (const content of ["one", "two", "three"]) sent.push(await send(owner.api, room.id, content));
-    await Promise.all([push.until(isKind("data"), 3), reference.until(isKind("data"), 3)]);
+    for (const content of ["one", "two", "three"]) {
+      sent.push(await within(STEP_MS, `sending "${content}"`, send(owner.api, room.id, content)));
+    }
+    await within(STEP_MS, "push path: 3 events", push.until(isKind("data"), 3));
+    await within(STEP_MS, "tRPC's adapter: 3 events", reference.until(isKind("data"), 3));
 
     expect(push.dataIds()).toEqual(sent.map((message) => String(message.seq)));
     expect(push.surfaced[1]).toMatchObject({
@@ -244,7 +251,8 @@ describe("chat.events driven by tRPC's wsLink: the push path answers as tRPC's a
     // Resuming after the first event (what wsLink does on a reconnect): the rest is replayed.
     const resumedPush = observe(clients.push, { roomId: room.id, lastEventId: String(sent[0]?.seq) });
     const resumedStock = observe(clients.stock, { roomId: room.id, lastEventId: String(sent[0]?.seq) });
-    await Promise.all([resumedPush.until(isKind("data"), 2), resumedStock.until(isKind("data"), 2)]);
+    await within(STEP_MS, "push path: 2 events replayed", resumedPush.until(isKind("data"), 2));
+    await within(STEP_MS, "tRPC's adapter: 2 events replayed", resumedStock.until(isKind("data"), 2));
     expect(resumedPush.dataIds()).toEqual(sent.slice(1).map((message) => String(message.seq)));
     expect(resumedPush.surfaced).toEqual(resumedStock.surfaced);
     expect(clients.push.framesOf(2)).toEqual(clients.stock.framesOf(2));
@@ -377,9 +385,6 @@ describe("chat.events driven by tRPC's wsLink: the push path answers as tRPC's a
 });
 
 describe("the reconnect notice: on a restart wsLink moves the subscription, resuming after the last event it saw", () => {
-  /** Each step's bound: well inside the test's 60 s, so a hang names its step (see `within`). */
-  const STEP_MS = 15_000;
-
   /**
    * A WebSocket peer that, once the server starts closing it, says nothing for `holdMs` and then
    * drops the connection, as a client on a loaded machine does: the server's close waits on it
