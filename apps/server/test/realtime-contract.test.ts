@@ -1,12 +1,15 @@
+import { randomBytes } from "node:crypto";
+import { once } from "node:events";
 import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, connect } from "node:net";
 import { type ApiDeps, type AppRouter, appRouter, createWsContextFactory } from "@parley/api";
 import { createSessionSockets } from "@parley/core";
 import { type Account, must, roomWith, send, signUp } from "@parley/testing/chat-fixtures";
+import { within } from "@parley/testing/condition-waiter";
 import { createTRPCClient, createWSClient, type TRPCClient, TRPCClientError, wsLink } from "@trpc/client";
 import { applyWSSHandler } from "@trpc/server/adapters/ws";
 import superjson from "superjson";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import WebSocket, { WebSocketServer } from "ws";
 import { startTestServer, type TestServer } from "./support/test-server.ts";
 
@@ -164,16 +167,27 @@ async function startStockServer(deps: ApiDeps, port = 0) {
   return {
     url: `ws://127.0.0.1:${bound}/trpc`,
     port: bound,
-    /** As a deploy would (and our server's close does): the reconnect notice, then the sockets go. */
+    /**
+     * As a deploy would, in our server's order: stop listening, the reconnect notice, then the
+     * sockets go. Listening on while they closed let wsLink's reconnect (20 ms after the notice)
+     * in once wss.close() had taken ws's `upgrade` listener away: Node handed the upgrade to
+     * `request`, which nothing here answers, and http.close() waited on it for minutes.
+     */
     async close() {
+      const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
       handler.broadcastReconnectNotification();
       for (const ws of wss.clients) ws.close(1001, "Server shutting down");
       await new Promise<void>((resolve) => wss.close(() => resolve()));
-      await new Promise<void>((resolve) => http.close(() => resolve()));
+      // A connection accepted just before http.close() whose upgrade came after ws let go.
+      http.closeAllConnections();
+      await stopped;
     },
   };
 }
 type StockServer = Awaited<ReturnType<typeof startStockServer>>;
+
+/** Each step's bound: well inside the test's 60 s, so a hang names its step (see `within`). */
+const STEP_MS = 15_000;
 
 let t: TestServer;
 let stock: StockServer;
@@ -206,14 +220,18 @@ async function barrier(client: LinkClient) {
 
 describe("chat.events driven by tRPC's wsLink: the push path answers as tRPC's adapter does", () => {
   it("data: tracked events reach the subscriber with their ids, in the frames tRPC's adapter sends", async () => {
-    const { owner, room } = await roomWith(t, false);
+    const { owner, room } = await within(STEP_MS, "a room", roomWith(t, false));
     const clients = pair(owner);
     const push = observe(clients.push, { roomId: room.id });
     const reference = observe(clients.stock, { roomId: room.id });
-    await Promise.all([push.until(isKind("started")), reference.until(isKind("started"))]);
+    await within(STEP_MS, "push path: `started`", push.until(isKind("started")));
+    await within(STEP_MS, "tRPC's adapter: `started`", reference.until(isKind("started")));
     const sent = [];
-    for (const content of ["one", "two", "three"]) sent.push(await send(owner.api, room.id, content));
-    await Promise.all([push.until(isKind("data"), 3), reference.until(isKind("data"), 3)]);
+    for (const content of ["one", "two", "three"]) {
+      sent.push(await within(STEP_MS, `sending "${content}"`, send(owner.api, room.id, content)));
+    }
+    await within(STEP_MS, "push path: 3 events", push.until(isKind("data"), 3));
+    await within(STEP_MS, "tRPC's adapter: 3 events", reference.until(isKind("data"), 3));
 
     expect(push.dataIds()).toEqual(sent.map((message) => String(message.seq)));
     expect(push.surfaced[1]).toMatchObject({
@@ -233,7 +251,8 @@ describe("chat.events driven by tRPC's wsLink: the push path answers as tRPC's a
     // Resuming after the first event (what wsLink does on a reconnect): the rest is replayed.
     const resumedPush = observe(clients.push, { roomId: room.id, lastEventId: String(sent[0]?.seq) });
     const resumedStock = observe(clients.stock, { roomId: room.id, lastEventId: String(sent[0]?.seq) });
-    await Promise.all([resumedPush.until(isKind("data"), 2), resumedStock.until(isKind("data"), 2)]);
+    await within(STEP_MS, "push path: 2 events replayed", resumedPush.until(isKind("data"), 2));
+    await within(STEP_MS, "tRPC's adapter: 2 events replayed", resumedStock.until(isKind("data"), 2));
     expect(resumedPush.dataIds()).toEqual(sent.slice(1).map((message) => String(message.seq)));
     expect(resumedPush.surfaced).toEqual(resumedStock.surfaced);
     expect(clients.push.framesOf(2)).toEqual(clients.stock.framesOf(2));
@@ -366,24 +385,63 @@ describe("chat.events driven by tRPC's wsLink: the push path answers as tRPC's a
 });
 
 describe("the reconnect notice: on a restart wsLink moves the subscription, resuming after the last event it saw", () => {
+  /**
+   * A WebSocket peer that, once the server starts closing it, says nothing for `holdMs` and then
+   * drops the connection, as a client on a loaded machine does: the server's close waits on it
+   * while wsLink's reconnect (20 ms after the notice) is already knocking. The CI run that hung
+   * (load 16 on 2 cores) had such a window by chance; this holds it open on every run.
+   */
+  async function slowPeer(port: number, holdMs: number) {
+    const socket = connect(port, "127.0.0.1");
+    socket.write(
+      [
+        "GET /trpc HTTP/1.1",
+        `Host: 127.0.0.1:${port}`,
+        "Connection: Upgrade",
+        "Upgrade: websocket",
+        "Sec-WebSocket-Version: 13",
+        `Sec-WebSocket-Key: ${randomBytes(16).toString("base64")}`,
+        "",
+        "",
+      ].join("\r\n"),
+    );
+    const [handshake] = (await once(socket, "data")) as [Buffer];
+    expect(String(handshake)).toMatch(/^HTTP\/1\.1 101 /);
+    // The next bytes are the reconnect notice and the close frame.
+    socket.once("data", () => setTimeout(() => socket.destroy(), holdMs));
+    return { gone: once(socket, "close") };
+  }
+
   /** One server's restart as wsLink lives it; the same steps on the push path and on tRPC's adapter. */
   async function restartScenario(server: {
+    name: string;
     url: string;
+    port: number;
     account: Account;
     roomId: string;
     restart(): Promise<void>;
     /** Sends through the server that runs after the restart. */
     sendAfter(content: string): Promise<{ seq: number }>;
   }) {
+    const step = <T>(label: string, promise: Promise<T>) =>
+      within(STEP_MS, `${server.name}: ${label}`, promise);
     const client = linkClient(server.url, server.account.token);
     const subscription = observe(client, { roomId: server.roomId });
-    await subscription.until(isKind("started"));
-    const before = await send(server.account.api, server.roomId, "before the restart");
-    await subscription.until(isKind("data"));
+    await step("the subscription's `started`", subscription.until(isKind("started")));
+    const before = await step(
+      "sending before the restart",
+      send(server.account.api, server.roomId, "before the restart"),
+    );
+    await step("the event sent before the restart", subscription.until(isKind("data")));
+    const peer = await step("the slow peer's handshake", slowPeer(server.port, 300));
     await server.restart();
-    const after = await server.sendAfter("after the restart");
-    await subscription.until((event) => event.kind === "data" && event.id === String(after.seq));
-    await barrier(client);
+    await step("the slow peer's end", peer.gone);
+    const after = await step("sending after the restart", server.sendAfter("after the restart"));
+    await step(
+      "the event sent after the restart, on the new socket",
+      subscription.until((event) => event.kind === "data" && event.id === String(after.seq)),
+    );
+    await step("the barrier call on the new socket", barrier(client));
     // wsLink re-sends the subscription on the new socket (under a new id when the old socket was lost).
     const resubscribed = client.sent
       .filter((s) => s.socket > 0)
@@ -410,46 +468,63 @@ describe("the reconnect notice: on a restart wsLink moves the subscription, resu
     // The push path: a whole server stops (notice, then 1001) and another starts on its port.
     const first = await startTestServer();
     let second: TestServer | null = null;
-    try {
-      const { owner, room } = await roomWith(first, false);
-      const pushRun = await restartScenario({
-        url: wsUrlOf(first),
-        account: owner,
-        roomId: room.id,
-        async restart() {
-          await first.server.close();
-          second = await startTestServer({ port: first.server.port, databaseUrl: first.databaseUrl });
-        },
-        sendAfter: (content) => send(must(second).client(owner.token), room.id, content),
-      });
+    // In a hook, not a `finally`: a close stuck with the step that failed would turn its
+    // "stuck at" into a bare timeout.
+    onTestFinished(() =>
+      within(
+        STEP_MS,
+        "closing the push path's servers",
+        (async () => {
+          await (second as TestServer | null)?.close();
+          await first.close();
+        })(),
+      ),
+    );
+    const { owner, room } = await roomWith(first, false);
+    const pushRun = await restartScenario({
+      name: "push path",
+      url: wsUrlOf(first),
+      port: first.server.port,
+      account: owner,
+      roomId: room.id,
+      async restart() {
+        await within(STEP_MS, "push path: closing the server", first.server.close());
+        second = await within(
+          STEP_MS,
+          "push path: starting a server on the same port",
+          startTestServer({ port: first.server.port, databaseUrl: first.databaseUrl }),
+        );
+      },
+      sendAfter: (content) => send(must(second).client(owner.token), room.id, content),
+    });
 
-      // tRPC's adapter, restarted the same way on the same services.
-      const stockOwner = await roomWith(t, false);
-      let restarted = stock;
-      const stockRun = await restartScenario({
-        url: stock.url,
-        account: stockOwner.owner,
-        roomId: stockOwner.room.id,
-        async restart() {
-          await restarted.close();
-          restarted = await startStockServer(t.server.deps, restarted.port);
-        },
-        sendAfter: (content) => send(stockOwner.owner.api, stockOwner.room.id, content),
-      });
-      stock = restarted;
+    // tRPC's adapter, restarted the same way on the same services.
+    const stockOwner = await roomWith(t, false);
+    const stockRun = await restartScenario({
+      name: "tRPC's adapter",
+      url: stock.url,
+      port: stock.port,
+      account: stockOwner.owner,
+      roomId: stockOwner.room.id,
+      async restart() {
+        await within(STEP_MS, "tRPC's adapter: closing the server", stock.close());
+        stock = await within(
+          STEP_MS,
+          "tRPC's adapter: starting a server on the same port",
+          startStockServer(t.server.deps, stock.port),
+        );
+      },
+      sendAfter: (content) => send(stockOwner.owner.api, stockOwner.room.id, content),
+    });
 
-      for (const run of [pushRun, stockRun]) {
-        expect(run.outcome).toEqual({
-          notice: true,
-          resumedFrom: run.expected.before,
-          startedOnNewSocket: true,
-          dataIds: [run.expected.before, run.expected.after],
-          errors: [],
-        });
-      }
-    } finally {
-      await (second as TestServer | null)?.close();
-      await first.close();
+    for (const run of [pushRun, stockRun]) {
+      expect(run.outcome).toEqual({
+        notice: true,
+        resumedFrom: run.expected.before,
+        startedOnNewSocket: true,
+        dataIds: [run.expected.before, run.expected.after],
+        errors: [],
+      });
     }
   });
 });

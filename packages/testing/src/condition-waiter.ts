@@ -34,3 +34,16 @@ export function createConditionWaiter() {
     },
   };
 }
+
+/**
+ * `promise`, or a rejection naming `label` after `ms`: a bound shorter than the test's timeout
+ * on each step of a long scenario, so a hang reports the step it stuck at instead of only
+ * "Test timed out".
+ */
+export function within<T>(ms: number, label: string, promise: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`stuck at: ${label} (not done after ${ms} ms)`)), ms);
+  });
+  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
+}
