@@ -1,5 +1,14 @@
 import { createDb, type DbHandle, migrate } from "@parley/db";
-import { FORM_KINDS, JOB_STATUSES, ROOM_ROLES, SUBMISSION_STATUSES, USER_ROLES } from "@parley/db/enums";
+import {
+  FORM_KINDS,
+  JOB_STATUSES,
+  REPORT_STATUSES,
+  RESTRICTION_KINDS,
+  ROOM_KINDS,
+  ROOM_ROLES,
+  SUBMISSION_STATUSES,
+  USER_ROLES,
+} from "@parley/db/enums";
 import { createFreshDatabase } from "@parley/testing/fresh-database";
 import { sql } from "drizzle-orm";
 import { describe, expect, inject, it } from "vitest";
@@ -12,6 +21,9 @@ const LISTS = {
   submission_kind: FORM_KINDS,
   submission_status: SUBMISSION_STATUSES,
   job_status: JOB_STATUSES,
+  room_kind: ROOM_KINDS,
+  restriction_kind: RESTRICTION_KINDS,
+  report_status: REPORT_STATUSES,
 };
 
 async function enumsOf(handle: DbHandle): Promise<Record<string, string[]>> {

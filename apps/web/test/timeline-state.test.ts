@@ -18,6 +18,11 @@ const message = (seq: number, content = `m${seq}`): MessageView => ({
   createdAt: new Date(seq * 1000).toISOString(),
   editedAt: null,
   deletedAt: null,
+  parentId: null,
+  replyCount: 0,
+  lastReplyAt: null,
+  mentions: [],
+  mentionsRoom: false,
 });
 const listed = (seq: number, content?: string): ListedMessage => ({
   ...message(seq, content),

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import {
+  type AnyPgColumn,
   bigint,
   boolean,
   index,
@@ -10,10 +11,20 @@ import {
   primaryKey,
   text,
   timestamp,
+  unique,
   uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
-import { FORM_KINDS, JOB_STATUSES, ROOM_ROLES, SUBMISSION_STATUSES, USER_ROLES } from "./enums.ts";
+import {
+  FORM_KINDS,
+  JOB_STATUSES,
+  REPORT_STATUSES,
+  RESTRICTION_KINDS,
+  ROOM_KINDS,
+  ROOM_ROLES,
+  SUBMISSION_STATUSES,
+  USER_ROLES,
+} from "./enums.ts";
 
 const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull().defaultNow();
 const updatedAt = () => timestamp("updated_at", { withTimezone: true }).notNull().defaultNow();
@@ -23,15 +34,25 @@ export const roomRole = pgEnum("room_role", ROOM_ROLES);
 export const submissionKind = pgEnum("submission_kind", FORM_KINDS);
 export const submissionStatus = pgEnum("submission_status", SUBMISSION_STATUSES);
 export const jobStatus = pgEnum("job_status", JOB_STATUSES);
+export const roomKind = pgEnum("room_kind", ROOM_KINDS);
+export const restrictionKind = pgEnum("restriction_kind", RESTRICTION_KINDS);
+export const reportStatus = pgEnum("report_status", REPORT_STATUSES);
 
 export const users = pgTable("users", {
   id: text("id").primaryKey(),
   // Stored lowercased by the auth service, so a plain unique index is enough.
   email: text("email").notNull().unique(),
   displayName: text("display_name").notNull(),
+  // What `@handle` mentions resolve to: lowercase [a-z0-9_], unique. The auth service derives it from
+  // the display name at sign-up; the default only keeps other insert paths (tests, admin create) valid.
+  handle: text("handle").notNull().unique().default(sql`'user_' || substr(md5(random()::text), 1, 10)`),
   passwordHash: text("password_hash").notNull(),
   role: userRole("role").notNull().default("user"),
   emailVerified: boolean("email_verified").notNull().default(false),
+  // The mention-email preference (an unsubscribe link turns it off) and when the last one went:
+  // at most one mention email per user per window.
+  mentionEmails: boolean("mention_emails").notNull().default(true),
+  lastMentionEmailAt: timestamp("last_mention_email_at", { withTimezone: true }),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 });
@@ -89,6 +110,10 @@ export const rooms = pgTable(
     name: text("name").notNull(),
     description: text("description"),
     isPrivate: boolean("is_private").notNull().default(false),
+    // A DM is a private room of kind `dm` with fixed members. dm_key (its members' ids, sorted and
+    // joined) is unique: opening a conversation with the same people twice finds the first.
+    kind: roomKind("kind").notNull().default("room"),
+    dmKey: text("dm_key").unique(),
     ownerId: text("owner_id")
       .notNull()
       .references(() => users.id),
@@ -129,12 +154,23 @@ export const messages = pgTable(
       .references(() => users.id),
     content: text("content").notNull(),
     clientMessageId: text("client_message_id").notNull(),
+    // A thread reply points at its root (one level: a reply to a reply is a reply to the root).
+    // The root carries its reply count and last reply time, updated in the reply's transaction.
+    parentId: uuid("parent_id").references((): AnyPgColumn => messages.id, { onDelete: "cascade" }),
+    replyCount: integer("reply_count").notNull().default(0),
+    lastReplyAt: timestamp("last_reply_at", { withTimezone: true }),
+    // Who the text mentions, resolved by the server when the message is sent (the text stays as
+    // typed); mentions_room is an `@room` by a moderator.
+    mentions: text("mentions").array().notNull().default(sql`'{}'::text[]`),
+    mentionsRoom: boolean("mentions_room").notNull().default(false),
     createdAt: createdAt(),
     editedAt: timestamp("edited_at", { withTimezone: true }),
     deletedAt: timestamp("deleted_at", { withTimezone: true }),
   },
   (t) => [
     uniqueIndex("messages_room_seq_idx").on(t.roomId, t.seq),
+    // A thread's history pages by seq like a room's.
+    index("messages_thread_idx").on(t.parentId, t.seq).where(sql`${t.parentId} is not null`),
     // Idempotent sends: a retried clientMessageId finds the first message.
     uniqueIndex("messages_user_client_id_idx").on(t.userId, t.clientMessageId),
     index("messages_content_search_idx").using("gin", sql`to_tsvector('english', ${t.content})`),
@@ -253,5 +289,152 @@ export const recordedEmails = pgTable(
     // One recording per job: a job re-sent after a crash between sending and marking it sent
     // (the transport ran, the commit did not) is not recorded twice.
     uniqueIndex("recorded_emails_job_id_idx").on(t.jobId),
+  ],
+);
+
+// A user who follows a thread (by replying, being its author, or explicitly) sees its unread count.
+export const threadFollows = pgTable(
+  "thread_follows",
+  {
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    threadId: uuid("thread_id")
+      .notNull()
+      .references(() => messages.id, { onDelete: "cascade" }),
+    roomId: uuid("room_id")
+      .notNull()
+      .references(() => rooms.id, { onDelete: "cascade" }),
+    // The room seq of the last reply the user has read.
+    lastReadSeq: bigint("last_read_seq", { mode: "number" }).notNull().default(0),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.threadId] }), index("thread_follows_thread_idx").on(t.threadId)],
+);
+
+// The mentions inbox: one row per mentioned user per message.
+export const mentionInbox = pgTable(
+  "mention_inbox",
+  {
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    messageId: uuid("message_id")
+      .notNull()
+      .references(() => messages.id, { onDelete: "cascade" }),
+    roomId: uuid("room_id")
+      .notNull()
+      .references(() => rooms.id, { onDelete: "cascade" }),
+    seq: bigint("seq", { mode: "number" }).notNull(),
+    readAt: timestamp("read_at", { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.userId, t.messageId] }),
+    index("mention_inbox_user_idx").on(t.userId, t.createdAt),
+    index("mention_inbox_unread_idx").on(t.userId).where(sql`${t.readAt} is null`),
+  ],
+);
+
+// A block hides the blocked user's messages from the blocker and refuses new DMs between them.
+export const userBlocks = pgTable(
+  "user_blocks",
+  {
+    blockerId: text("blocker_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    blockedId: text("blocked_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.blockerId, t.blockedId] }),
+    index("user_blocks_blocked_idx").on(t.blockedId),
+  ],
+);
+
+// Mutes and bans, per room, each with an optional expiry (null: until lifted).
+export const roomRestrictions = pgTable(
+  "room_restrictions",
+  {
+    roomId: uuid("room_id")
+      .notNull()
+      .references(() => rooms.id, { onDelete: "cascade" }),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    kind: restrictionKind("kind").notNull(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }),
+    reason: text("reason"),
+    createdBy: text("created_by")
+      .notNull()
+      .references(() => users.id),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.roomId, t.userId, t.kind] })],
+);
+
+export const messageReports = pgTable(
+  "message_reports",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    messageId: uuid("message_id")
+      .notNull()
+      .references(() => messages.id, { onDelete: "cascade" }),
+    roomId: uuid("room_id")
+      .notNull()
+      .references(() => rooms.id, { onDelete: "cascade" }),
+    reporterId: text("reporter_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    reason: text("reason").notNull(),
+    status: reportStatus("status").notNull().default("open"),
+    resolvedBy: text("resolved_by").references(() => users.id),
+    resolution: text("resolution"),
+    resolvedAt: timestamp("resolved_at", { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    // One report per reporter per message: reporting twice is idempotent.
+    uniqueIndex("message_reports_reporter_idx").on(t.messageId, t.reporterId),
+    index("message_reports_queue_idx").on(t.roomId, t.status, t.createdAt),
+  ],
+);
+
+// Words refused in sends: per room, or global (room_id null). Stored normalised (NFKC, case-folded).
+export const blockedWords = pgTable(
+  "blocked_words",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    roomId: uuid("room_id").references(() => rooms.id, { onDelete: "cascade" }),
+    word: text("word").notNull(),
+    createdBy: text("created_by")
+      .notNull()
+      .references(() => users.id),
+    createdAt: createdAt(),
+  },
+  (t) => [unique("blocked_words_room_word_key").on(t.roomId, t.word).nullsNotDistinct()],
+);
+
+// The audit log: written in the same transaction as the action it records. No foreign keys, so
+// entries outlive what they name until the retention setting removes them.
+export const auditLog = pgTable(
+  "audit_log",
+  {
+    id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    at: timestamp("at", { withTimezone: true }).notNull().defaultNow(),
+    action: text("action").notNull(),
+    actorId: text("actor_id"),
+    targetType: text("target_type"),
+    targetId: text("target_id"),
+    roomId: uuid("room_id"),
+    ip: text("ip"),
+    details: jsonb("details").notNull().default({}),
+  },
+  (t) => [
+    index("audit_log_at_idx").on(t.at, t.id),
+    index("audit_log_action_idx").on(t.action, t.at),
+    index("audit_log_actor_idx").on(t.actorId, t.at),
   ],
 );

@@ -70,6 +70,11 @@ const messageViewFields = {
   createdAt: time("createdAt"),
   editedAt: optionalTime("editedAt"),
   deletedAt: optionalTime("deletedAt"),
+  parentId: column("parentId"),
+  replyCount: column("replyCount"),
+  lastReplyAt: optionalTime("lastReplyAt"),
+  mentions: column("mentions"),
+  mentionsRoom: column("mentionsRoom"),
 };
 
 type Fields = typeof messageViewFields;

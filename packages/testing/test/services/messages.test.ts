@@ -130,7 +130,8 @@ describe("messages service", () => {
       `{"id":"${m.id}","roomId":"${roomId}","seq":${m.seq},"userId":"${m.userId}",` +
       `"authorName":${JSON.stringify(m.authorName)},"content":${JSON.stringify(m.content)},` +
       `"clientMessageId":"${m.clientMessageId}","createdAt":"${m.createdAt}",` +
-      `"editedAt":${JSON.stringify(m.editedAt)},"deletedAt":${JSON.stringify(m.deletedAt)}}`;
+      `"editedAt":${JSON.stringify(m.editedAt)},"deletedAt":${JSON.stringify(m.deletedAt)},` +
+      `"parentId":null,"replyCount":0,"lastReplyAt":null,"mentions":[],"mentionsRoom":false}`;
     const adaView = { id: sent.id, seq: sent.seq, userId: ada.id, authorName: ada.displayName };
     const sentJson = view({
       ...adaView,
@@ -147,8 +148,9 @@ describe("messages service", () => {
     expect(JSON.stringify(stored?.payload)).toBe(
       `{"seq":${sent.seq},"type":"message.created","roomId":"${roomId}","message":{"id":"${sent.id}",` +
         `"seq":${sent.seq},"roomId":"${roomId}","userId":"${ada.id}","content":${JSON.stringify(content)},` +
-        `"editedAt":null,"createdAt":"${sent.createdAt}","deletedAt":null,` +
-        `"authorName":${JSON.stringify(ada.displayName)},"clientMessageId":"bytes-1"}}`,
+        `"editedAt":null,"mentions":[],"parentId":null,"createdAt":"${sent.createdAt}","deletedAt":null,` +
+        `"authorName":${JSON.stringify(ada.displayName)},"replyCount":0,"lastReplyAt":null,` +
+        `"mentionsRoom":false,"clientMessageId":"bytes-1"}}`,
     );
     const editedJson = view({
       ...adaView,

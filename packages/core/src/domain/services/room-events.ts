@@ -20,6 +20,14 @@ export interface MessageView {
   createdAt: string;
   editedAt: string | null;
   deletedAt: string | null;
+  /** The thread root this message replies to; null for a message in the room's main timeline. */
+  parentId: string | null;
+  replyCount: number;
+  lastReplyAt: string | null;
+  /** Ids of the users the text mentions, resolved when it was sent. */
+  mentions: string[];
+  /** An `@room` by a moderator: every member is mentioned. */
+  mentionsRoom: boolean;
 }
 
 type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
