@@ -19,10 +19,16 @@ import { SignUpPage } from "./pages/sign-up-page.tsx";
 import { VerifyEmailPage } from "./pages/verify-email-page.tsx";
 import { useTRPC } from "./parley.ts";
 import { RoomPage } from "./room/room-page.tsx";
+import { RoomSettingsPage } from "./room/room-settings-page.tsx";
 import { type Me, useMe, useSessionChanged } from "./session.ts";
+import { ChatShell } from "./shell/chat-shell.tsx";
+
+/** The pages drawn inside the chat layout (sidebar, thread pane) for a signed-in user. */
+const isChatPath = (path: string) => path === "/" || path === "/rooms" || path.startsWith("/rooms/");
 
 export function App() {
   const me = useMe();
+  const { path } = useLocation();
   return (
     <>
       <a href="#main" className="skip-link">
@@ -71,9 +77,15 @@ export function App() {
           </p>
         )}
       </header>
-      <main id="main">
-        <CurrentPage me={me} />
-      </main>
+      {me && isChatPath(path) ? (
+        <ChatShell>
+          <CurrentPage me={me} />
+        </ChatShell>
+      ) : (
+        <main id="main">
+          <CurrentPage me={me} />
+        </main>
+      )}
     </>
   );
 }
@@ -124,6 +136,8 @@ function CurrentPage({ me }: { me: Me | null | undefined }) {
   if (path === "/demo") return <DemoPage />;
   if (path === "/rooms") return signedIn(() => <RoomsPage />);
   if (path === "/search") return signedIn(() => <SearchPage query={query.get("q") ?? ""} />);
+  const settings = matchPath("/rooms/:roomId/settings", path);
+  if (settings) return signedIn(() => <RoomSettingsPage key={settings.roomId} roomId={settings.roomId} />);
   const room = matchPath("/rooms/:roomId", path);
   // Keyed by room: each room's live state starts empty and its subscription is its own.
   if (room) return signedIn((me) => <RoomPage key={room.roomId} roomId={room.roomId} me={me} />);

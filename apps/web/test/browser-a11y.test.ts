@@ -99,7 +99,8 @@ describe("accessibility (axe-core)", () => {
         name: "rooms list",
         who: "user",
         path: "/rooms",
-        ready: (page) => page.getByRole("link", { name: "Crystallography" }).waitFor(),
+        // In the page, not the sidebar, which lists the same room.
+        ready: (page) => page.getByRole("main").getByRole("link", { name: "Crystallography" }).waitFor(),
       },
       {
         name: "room with messages",
@@ -111,6 +112,53 @@ describe("accessibility (axe-core)", () => {
           await page.locator(".react-picker summary").first().click();
           await page.getByRole("button", { name: "👀" }).first().waitFor();
         },
+      },
+      {
+        name: "room with the thread pane open",
+        who: "user",
+        path: `/rooms/${roomId}`,
+        ready: async (page) => {
+          await page.getByText("Sending the notes").waitFor();
+          await page
+            .getByRole("button", { name: /^Reply in thread/ })
+            .first()
+            .click();
+          await page.getByRole("heading", { name: "Thread" }).waitFor();
+        },
+      },
+      {
+        name: "room with the emoji picker open",
+        who: "user",
+        path: `/rooms/${roomId}`,
+        ready: async (page) => {
+          await page.getByText("Sending the notes").waitFor();
+          await page.getByRole("button", { name: "Insert an emoji" }).click();
+          await page
+            .getByRole("dialog", { name: "Insert an emoji" })
+            .getByLabel("Search emoji")
+            .fill("heart");
+          await page.getByRole("button", { name: "red heart" }).waitFor();
+        },
+      },
+      {
+        // On a phone the drawer is opened; a desktop's sidebar is always there.
+        name: "room with the sidebar drawer open",
+        who: "user",
+        path: `/rooms/${roomId}`,
+        ready: async (page) => {
+          await page.getByText("Sending the notes").waitFor();
+          const menu = page.getByRole("button", { name: "Menu" });
+          if (await menu.isVisible()) {
+            await menu.click();
+            await page.getByRole("button", { name: "Close menu" }).waitFor();
+          }
+        },
+      },
+      {
+        name: "room settings",
+        who: "user",
+        path: `/rooms/${roomId}/settings`,
+        ready: heading("Settings of Crystallography"),
       },
       {
         name: "search",

@@ -2,6 +2,7 @@ import { sendMessageInput } from "@parley/api/schemas";
 import type { MessageView } from "@parley/client";
 import { useMutation } from "@tanstack/react-query";
 import { type FormEvent, type KeyboardEvent, useRef, useState } from "react";
+import { EmojiPicker } from "../emoji/emoji-picker.tsx";
 import { serverErrors, validate } from "../forms/field-errors.ts";
 import { useTRPC } from "../parley.ts";
 
@@ -25,6 +26,9 @@ export function Composer({ roomId, onSent }: { roomId: string; onSent: (message:
   const [error, setError] = useState<string | null>(null);
   const clientMessageId = useRef<string | null>(null);
   const lastTyping = useRef(0);
+  const box = useRef<HTMLTextAreaElement>(null);
+  /** Where the caret goes once an inserted emoji is in the text (set before the re-render). */
+  const caretAfterInsert = useRef<number | null>(null);
   const typing = useMutation(trpc.chat.typing.mutationOptions());
   const send = useMutation(
     trpc.chat.messages.send.mutationOptions({
@@ -66,6 +70,25 @@ export function Composer({ roomId, onSent }: { roomId: string; onSent: (message:
     }
   };
 
+  // At the caret (replacing a selection), as typing it would.
+  const insertEmoji = (emoji: string) => {
+    const start = box.current?.selectionStart ?? text.length;
+    const end = box.current?.selectionEnd ?? text.length;
+    caretAfterInsert.current = start + emoji.length;
+    onChange(text.slice(0, start) + emoji + text.slice(end));
+  };
+  const focusBox = () => {
+    const field = box.current;
+    if (!field) return;
+    field.focus();
+    // After React has written the new value: setting the caret earlier would be undone.
+    requestAnimationFrame(() => {
+      const caret = caretAfterInsert.current;
+      if (caret !== null) field.setSelectionRange(caret, caret);
+      caretAfterInsert.current = null;
+    });
+  };
+
   // Enter sends, Shift+Enter starts a new line, as in most chat apps.
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
     if (event.key === "Enter" && !event.shiftKey && !event.nativeEvent.isComposing) {
@@ -80,6 +103,7 @@ export function Composer({ roomId, onSent }: { roomId: string; onSent: (message:
         Message
       </label>
       <textarea
+        ref={box}
         id="composer-text"
         value={text}
         rows={2}
@@ -88,6 +112,13 @@ export function Composer({ roomId, onSent }: { roomId: string; onSent: (message:
         onKeyDown={onKeyDown}
         aria-invalid={error ? true : undefined}
         aria-describedby={error ? "composer-error" : undefined}
+      />
+      <EmojiPicker
+        label="Insert an emoji"
+        trigger="🙂"
+        placement="above"
+        onPick={insertEmoji}
+        focusAfterPick={focusBox}
       />
       <button type="submit" disabled={send.isPending}>
         {error && clientMessageId.current ? "Send again" : "Send"}

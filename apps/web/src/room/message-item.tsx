@@ -1,6 +1,7 @@
 import { editMessageInput } from "@parley/api/schemas";
 import { useMutation } from "@tanstack/react-query";
 import { type FormEvent, type KeyboardEvent, useState } from "react";
+import { EmojiPicker } from "../emoji/emoji-picker.tsx";
 import { type FieldErrors, serverErrors, validate } from "../forms/field-errors.ts";
 import { useTRPC } from "../parley.ts";
 import type { ListedMessage } from "./timeline-state.ts";
@@ -10,16 +11,24 @@ const QUICK_REACTIONS = ["👍", "❤️", "😂", "🎉", "👀"];
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
 const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
 
+/**
+ * One message. `startsGroup` draws its author and time (see message-groups.ts); a message that
+ * continues a group keeps them for screen readers only, so each message still says who and when.
+ */
 export function MessageItem({
   message,
   mine,
   canModerate,
   canReact,
+  startsGroup = true,
+  onReplyInThread,
 }: {
   message: ListedMessage;
   mine: boolean;
   canModerate: boolean;
   canReact: boolean;
+  startsGroup?: boolean;
+  onReplyInThread?: (message: ListedMessage, trigger: HTMLElement) => void;
 }) {
   const trpc = useTRPC();
   const [editing, setEditing] = useState(false);
@@ -35,21 +44,34 @@ export function MessageItem({
     else react.mutate({ messageId: message.id, emoji });
   };
 
+  // A reaction from the full picker only adds: taking one away is the chip's job.
+  const add = (emoji: string) => {
+    if (!message.reactions.find((r) => r.emoji === emoji)?.mine)
+      react.mutate({ messageId: message.id, emoji });
+  };
+
   return (
-    <li className={`message${mine ? " mine" : ""}`} data-seq={message.seq} data-message-id={message.id}>
-      <p className="message-meta">
+    <li
+      className={`message${mine ? " mine" : ""}${startsGroup ? " group-start" : " group-continued"}`}
+      data-seq={message.seq}
+      data-message-id={message.id}
+      data-author={message.authorName}
+    >
+      <p className={startsGroup ? "message-meta" : "message-meta visually-hidden"}>
         <strong>{message.authorName}</strong>{" "}
         <time dateTime={message.createdAt} title={dateFormat.format(created)}>
           {timeFormat.format(created)}
         </time>
-        {message.editedAt && !deleted && <span className="muted"> (edited)</span>}
       </p>
       {deleted ? (
         <p className="message-body tombstone">Message deleted</p>
       ) : editing ? (
         <EditMessage message={message} done={() => setEditing(false)} />
       ) : (
-        <p className="message-body">{message.content}</p>
+        <div className="message-content">
+          <p className="message-body">{message.content}</p>
+          {message.editedAt && <span className="muted edited-marker">(edited)</span>}
+        </div>
       )}
       {!deleted && (
         <div className="message-actions">
@@ -76,7 +98,17 @@ export function MessageItem({
                   {emoji}
                 </button>
               ))}
+              <EmojiPicker label="More reactions" trigger="+" onPick={add} />
             </details>
+          )}
+          {onReplyInThread && (
+            <button
+              type="button"
+              className="link-button"
+              onClick={(event) => onReplyInThread(message, event.currentTarget)}
+            >
+              Reply in thread<span className="visually-hidden"> to {message.authorName}'s message</span>
+            </button>
           )}
           {mine && !editing && (
             <button type="button" className="link-button" onClick={() => setEditing(true)}>

@@ -1,15 +1,18 @@
 import type { RoomEvent } from "@parley/client";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useState } from "react";
+import { Fragment, useEffect, useRef, useState } from "react";
 import { serverErrors } from "../forms/field-errors.ts";
 import { Link } from "../navigation.tsx";
 import { Page } from "../page.tsx";
 import { useParley, useTRPC } from "../parley.ts";
 import type { Me } from "../session.ts";
 import { Composer } from "./composer.tsx";
+import { groupMessages } from "./message-groups.ts";
 import { MessageItem } from "./message-item.tsx";
 import { PresenceBar } from "./presence-bar.tsx";
+import { ThreadPane } from "./thread-pane.tsx";
 import { AutoLoadOlder, useTimelineScroll } from "./timeline-scroll.tsx";
+import type { ListedMessage } from "./timeline-state.ts";
 import { useMarkRead } from "./use-mark-read.ts";
 import { useRoomTimeline } from "./use-room-timeline.ts";
 
@@ -42,9 +45,27 @@ export function RoomPage({ roomId, me }: { roomId: string; me: Me }) {
     me.role === "admin" || room.data?.myRole === "owner" || room.data?.myRole === "moderator";
   const join = useMutation(
     trpc.chat.rooms.join.mutationOptions({
-      onSuccess: (joined) => queryClient.setQueryData(trpc.chat.rooms.get.queryKey({ roomId }), joined),
+      onSuccess: async (joined) => {
+        queryClient.setQueryData(trpc.chat.rooms.get.queryKey({ roomId }), joined);
+        await queryClient.invalidateQueries({ queryKey: trpc.chat.rooms.list.pathKey() });
+      },
     }),
   );
+
+  // The open thread, by its root's id: the root is read from the timeline, so an edit or a
+  // deletion shows in the pane too. The trigger gets focus back when the pane closes.
+  const [threadRootId, setThreadRootId] = useState<string | null>(null);
+  const threadTrigger = useRef<HTMLElement | null>(null);
+  const threadRoot = timeline.messages.find((message) => message.id === threadRootId);
+  const openThread = (message: ListedMessage, trigger: HTMLElement) => {
+    threadTrigger.current = trigger;
+    setThreadRootId(message.id);
+  };
+  const closeThread = () => {
+    setThreadRootId(null);
+    threadTrigger.current?.focus();
+  };
+  const days = groupMessages(timeline.messages, new Date());
 
   useMarkRead(roomId, member, timeline.messages.at(-1)?.seq ?? null);
   const scroller = useTimelineScroll(timeline.messages.length);
@@ -61,62 +82,83 @@ export function RoomPage({ roomId, me }: { roomId: string; me: Me }) {
   }
 
   return (
-    <Page title={room.data?.name ?? "Room"}>
-      {/* A column as tall as the screen: only the timeline scrolls, the composer stays in view. */}
-      <div className="room-layout">
-        {room.data?.description && <p className="muted">{room.data.description}</p>}
-        <PresenceBar roomId={roomId} member={member} myId={me.id} spokeAt={spokeAt} />
-        <div className="timeline" ref={scroller.ref} onScroll={scroller.onScroll}>
-          <div ref={scroller.topRef} className="timeline-top">
-            {timeline.hasOlder ? (
-              <button
-                type="button"
-                className="link-button"
-                onClick={() => scroller.keepPosition(() => timeline.loadOlder())}
-                disabled={timeline.loadingOlder}
-              >
-                {timeline.loadingOlder ? "Loading older messages…" : "Load older messages"}
-              </button>
-            ) : (
-              !timeline.loading && <p className="muted">This is the start of the room.</p>
-            )}
-          </div>
-          {/* role=log: screen readers announce messages as they are added, not the whole list. On
+    <Page
+      title={room.data?.name ?? "Room"}
+      actions={member && <Link to={`/rooms/${roomId}/settings`}>Room settings</Link>}
+    >
+      <div className={threadRoot ? "room-shell has-thread" : "room-shell"}>
+        {/* A column as tall as the screen: only the timeline scrolls, the composer stays in view. */}
+        <div className="room-layout">
+          {room.data?.description && <p className="muted">{room.data.description}</p>}
+          <PresenceBar roomId={roomId} member={member} myId={me.id} spokeAt={spokeAt} />
+          <div className="timeline" ref={scroller.ref} onScroll={scroller.onScroll}>
+            <div ref={scroller.topRef} className="timeline-top">
+              {timeline.hasOlder ? (
+                <button
+                  type="button"
+                  className="link-button"
+                  onClick={() => scroller.keepPosition(() => timeline.loadOlder())}
+                  disabled={timeline.loadingOlder}
+                >
+                  {timeline.loadingOlder ? "Loading older messages…" : "Load older messages"}
+                </button>
+              ) : (
+                !timeline.loading && <p className="muted">This is the start of the room.</p>
+              )}
+            </div>
+            {/* role=log: screen readers announce messages as they are added, not the whole list. On
             a wrapper, not the <ol>: a role there would take the list's role from it, and its
             items would be list items outside any list. */}
-          <div role="log" aria-label="Messages">
-            <ol className="messages">
-              {timeline.messages.map((message) => (
-                <MessageItem
-                  key={message.id}
-                  message={message}
-                  mine={message.userId === me.id}
-                  canModerate={canModerate}
-                  canReact={member}
-                />
+            <div role="log" aria-label="Messages">
+              {/* A heading per day: screen-reader users can move through the days by heading. */}
+              {days.map((day) => (
+                <Fragment key={day.day}>
+                  <h2 className="day-separator" data-day={day.day}>
+                    <span>{day.label}</span>
+                  </h2>
+                  <ol className="messages">
+                    {day.groups.flatMap((group) =>
+                      group.messages.map((message, index) => (
+                        <MessageItem
+                          key={message.id}
+                          message={message}
+                          mine={message.userId === me.id}
+                          canModerate={canModerate}
+                          canReact={member}
+                          startsGroup={index === 0}
+                          onReplyInThread={member ? openThread : undefined}
+                        />
+                      )),
+                    )}
+                  </ol>
+                </Fragment>
               ))}
-            </ol>
+            </div>
           </div>
+          {timeline.error && <p className="form-error">{serverErrors(timeline.error)[""]}</p>}
+          {room.data && !member && (
+            <p>
+              You are reading a public room.{" "}
+              <button type="button" onClick={() => join.mutate({ roomId })} disabled={join.isPending}>
+                Join to write
+              </button>
+            </p>
+          )}
+          {member && <Composer roomId={roomId} onSent={timeline.addSent} />}
+          {/* Loads older messages when the top of the list scrolls into view. */}
+          <AutoLoadOlder
+            target={scroller.topRef}
+            root={scroller.ref}
+            onVisible={() => {
+              if (timeline.hasOlder && !timeline.loadingOlder)
+                scroller.keepPosition(() => timeline.loadOlder());
+            }}
+          />
         </div>
-        {timeline.error && <p className="form-error">{serverErrors(timeline.error)[""]}</p>}
-        {room.data && !member && (
-          <p>
-            You are reading a public room.{" "}
-            <button type="button" onClick={() => join.mutate({ roomId })} disabled={join.isPending}>
-              Join to write
-            </button>
-          </p>
+        {threadRoot && (
+          // Replies come with the threads API (chat.threads.*); until then the pane shows the root.
+          <ThreadPane key={threadRoot.id} root={threadRoot} replies={[]} onClose={closeThread} />
         )}
-        {member && <Composer roomId={roomId} onSent={timeline.addSent} />}
-        {/* Loads older messages when the top of the list scrolls into view. */}
-        <AutoLoadOlder
-          target={scroller.topRef}
-          root={scroller.ref}
-          onVisible={() => {
-            if (timeline.hasOlder && !timeline.loadingOlder)
-              scroller.keepPosition(() => timeline.loadOlder());
-          }}
-        />
       </div>
     </Page>
   );

@@ -1,0 +1,131 @@
+import { type FormEvent, useEffect, useRef, useState } from "react";
+import type { ListedMessage } from "./timeline-state.ts";
+
+const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+
+/**
+ * The right-hand pane of a thread (full screen on a phone, with a back button). It draws what
+ * it is given and asks for nothing itself, so that wiring threads is a matter of data:
+ * - `root`: the message the thread hangs from, as the room's timeline holds it;
+ * - `replies`: the thread's messages, oldest first (from `chat.threads.*` once it exists; an
+ *   empty list until then, which shows the root alone);
+ * - `onReply`: sends a reply with `parentId = root.id`; absent, the composer says replies are
+ *   not available yet instead of pretending to send;
+ * - `onClose`: the pane is closed (focus goes back where the room page says).
+ */
+export function ThreadPane({
+  root,
+  replies,
+  onReply,
+  onClose,
+}: {
+  root: ListedMessage;
+  replies: readonly ListedMessage[];
+  onReply?: (content: string) => Promise<void>;
+  onClose: () => void;
+}) {
+  const heading = useRef<HTMLHeadingElement>(null);
+  // Opening a thread is a move to another part of the screen: focus follows, as for a page.
+  useEffect(() => heading.current?.focus(), []);
+
+  return (
+    <section
+      className="thread-pane"
+      aria-labelledby="thread-heading"
+      onKeyDown={(event) => {
+        if (event.key === "Escape" && !event.defaultPrevented) onClose();
+      }}
+    >
+      <div className="thread-head">
+        <button type="button" className="link-button thread-back" onClick={onClose}>
+          <span className="phone-only">← Back to the room</span>
+          <span className="desktop-only">Close thread</span>
+        </button>
+        <h2 id="thread-heading" ref={heading} tabIndex={-1}>
+          Thread
+        </h2>
+      </div>
+      <ol className="messages thread-messages" aria-label="Thread messages">
+        <ThreadMessage message={root} />
+        {replies.map((reply) => (
+          <ThreadMessage key={reply.id} message={reply} />
+        ))}
+      </ol>
+      <p className="muted">
+        {replies.length === 0
+          ? "No replies yet."
+          : `${replies.length} ${replies.length === 1 ? "reply" : "replies"}`}
+      </p>
+      <ThreadComposer onReply={onReply} />
+    </section>
+  );
+}
+
+function ThreadMessage({ message }: { message: ListedMessage }) {
+  const deleted = message.deletedAt !== null;
+  return (
+    <li className="message group-start" data-message-id={message.id}>
+      <p className="message-meta">
+        <strong>{message.authorName}</strong>{" "}
+        <time dateTime={message.createdAt}>{timeFormat.format(new Date(message.createdAt))}</time>
+      </p>
+      {deleted ? (
+        <p className="message-body tombstone">Message deleted</p>
+      ) : (
+        <div className="message-content">
+          <p className="message-body">{message.content}</p>
+          {message.editedAt && <span className="muted edited-marker">(edited)</span>}
+        </div>
+      )}
+    </li>
+  );
+}
+
+function ThreadComposer({ onReply }: { onReply: ((content: string) => Promise<void>) | undefined }) {
+  const [text, setText] = useState("");
+  const [sending, setSending] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    if (!onReply || !text.trim() || sending) return;
+    setSending(true);
+    try {
+      await onReply(text);
+      setText("");
+      setError(null);
+    } catch (e) {
+      setError(e instanceof Error ? e.message : "Not sent.");
+    } finally {
+      setSending(false);
+    }
+  };
+  return (
+    <form className="composer thread-composer" onSubmit={submit} noValidate>
+      <label htmlFor="thread-reply" className="visually-hidden">
+        Reply
+      </label>
+      <textarea
+        id="thread-reply"
+        rows={2}
+        value={text}
+        placeholder="Reply in the thread"
+        disabled={!onReply}
+        aria-describedby={onReply ? undefined : "thread-unavailable"}
+        onChange={(e) => setText(e.target.value)}
+      />
+      <button type="submit" disabled={!onReply || sending}>
+        Reply
+      </button>
+      {!onReply && (
+        <p id="thread-unavailable" className="muted">
+          Replying in threads is not available on this server yet.
+        </p>
+      )}
+      {error && (
+        <p role="alert" className="field-error">
+          {error}
+        </p>
+      )}
+    </form>
+  );
+}
