@@ -147,7 +147,7 @@ describe("accessibility (axe-core)", () => {
         path: `/rooms/${roomId}`,
         ready: async (page) => {
           await page.getByText("Sending the notes").waitFor();
-          const menu = page.getByRole("button", { name: "Menu" });
+          const menu = page.getByRole("button", { name: "Menu", exact: true });
           if (await menu.isVisible()) {
             await menu.click();
             await page.getByRole("button", { name: "Close menu" }).waitFor();

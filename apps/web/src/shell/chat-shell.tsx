@@ -44,7 +44,7 @@ export function ChatShell({ children }: { children: ReactNode }) {
           aria-controls="sidebar"
           onClick={() => setDrawerOpen(true)}
         >
-          ☰ Menu
+          <span aria-hidden="true">☰ </span>Menu
         </button>
         {children}
       </main>

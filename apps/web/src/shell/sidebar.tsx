@@ -1,4 +1,4 @@
-import { useQuery } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { type RefObject, useEffect, useRef } from "react";
 import { serverErrors } from "../forms/field-errors.ts";
 import { Link } from "../navigation.tsx";
@@ -34,6 +34,14 @@ export function Sidebar({
     refetchInterval: REFRESH_MS,
   });
   const mine = rooms.data?.items.filter((room) => room.myRole) ?? [];
+  // Leaving a room is when its count (read there, hidden meanwhile) shows again: re-read them
+  // all then rather than show the count from before the visit.
+  const queryClient = useQueryClient();
+  const listKey = trpc.chat.rooms.list.pathKey();
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a change of room is the trigger.
+  useEffect(() => {
+    void queryClient.invalidateQueries({ queryKey: listKey });
+  }, [currentRoomId]);
   const closeButton = useRef<HTMLButtonElement>(null);
   useDrawerFocus(open, closeButton);
 
