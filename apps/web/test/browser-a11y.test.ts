@@ -59,6 +59,7 @@ async function fixtures() {
 }
 
 describe("accessibility (axe-core)", () => {
+  // Twenty visits, each in two looks: longer than the default timeout on a loaded machine.
   it("finds no serious or critical violation on any page, signed out, as a user and as an admin", async () => {
     const { adminEmail, user, roomId } = await fixtures();
     const people: Record<Who, Page> = {
@@ -232,5 +233,5 @@ describe("accessibility (axe-core)", () => {
     );
     expect(blocking).toEqual([]);
     for (const page of Object.values(people)) expect(pageErrorsOf(page)).toEqual([]);
-  });
+  }, 180_000);
 });
