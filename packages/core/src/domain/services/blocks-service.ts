@@ -1,6 +1,5 @@
 import { type Queryable, schema } from "@parley/db";
 import { and, asc, eq, type SQLWrapper, sql } from "drizzle-orm";
-import type { EventBus } from "../bus/event-bus.ts";
 import { DomainError } from "../errors.ts";
 import type { Caller, ChatDeps } from "./chat-deps.ts";
 
@@ -9,10 +8,18 @@ export const blocksTopic = "blocks:changed";
 
 export interface BlocksChanged {
   blockerId: string;
+  /**
+   * Everyone the blocker blocks now, read after the change. Applied as it arrives, so a send
+   * published after it (on the same bus) is already filtered; the receiver reads the set again
+   * too, in case two changes' announcements crossed.
+   */
+  blocked: string[];
 }
 
-async function announceBlocksChange(bus: EventBus, change: BlocksChanged): Promise<void> {
-  await bus.publish(blocksTopic, change);
+async function announceBlocksChange(deps: ChatDeps, blockerId: string): Promise<void> {
+  const blocked = [...(await blockedBy(deps.db, blockerId))];
+  const change: BlocksChanged = { blockerId, blocked };
+  await deps.bus.publish(blocksTopic, change);
 }
 
 async function requireUser(deps: ChatDeps, userId: string) {
@@ -31,7 +38,7 @@ export async function blockUser(deps: ChatDeps, caller: Caller, userId: string) 
     .insert(schema.userBlocks)
     .values({ blockerId: caller.id, blockedId: userId })
     .onConflictDoNothing();
-  await announceBlocksChange(deps.bus, { blockerId: caller.id });
+  await announceBlocksChange(deps, caller.id);
   return { ok: true as const };
 }
 
@@ -40,7 +47,7 @@ export async function unblockUser(deps: ChatDeps, caller: Caller, userId: string
   await deps.db
     .delete(schema.userBlocks)
     .where(and(eq(schema.userBlocks.blockerId, caller.id), eq(schema.userBlocks.blockedId, userId)));
-  await announceBlocksChange(deps.bus, { blockerId: caller.id });
+  await announceBlocksChange(deps, caller.id);
   return { ok: true as const };
 }
 

@@ -191,9 +191,17 @@ export function createRoomFanout(deps: FanoutDeps) {
 
   // Never unsubscribed: the fan-out lives as long as the server's bus.
   deps.bus.subscribe(blocksTopic, (message) => {
-    const { blockerId } = message as BlocksChanged;
+    if ((message as typeof RESYNC_EVENT).type === "resync") {
+      // The bus was cut off (Redis): a change announced meanwhile was lost, so every set is read again.
+      for (const [userId, held] of blockSets) void reloadBlocks(userId, held);
+      return;
+    }
+    const { blockerId, blocked } = message as BlocksChanged;
     const held = blockSets.get(blockerId);
-    if (held) void reloadBlocks(blockerId, held);
+    if (!held) return;
+    held.blocked = blocked.length > 0 ? new Set(blocked) : null;
+    held.loaded = true;
+    void reloadBlocks(blockerId, held);
   });
 
   async function reloadBlocks(userId: string, held: BlockSet) {
