@@ -154,6 +154,24 @@ describe("two instances on one PostgreSQL and one Redis", () => {
     resumed.unsubscribe();
   });
 
+  it("a block made on B hides the blocked sender's messages from the blocker's open subscription on A, and an unblock shows them again", async () => {
+    const { member, senders, room, send } = await roomAcross("Blocks");
+    const blocked = senders[0];
+    if (!blocked) throw new Error("no sender");
+    const onA = collectRoomEvents(member.on(a), room.id);
+    await onA.started();
+    // Sender 0 sends the multiples of 3.
+    await member.on(b).chat.blocks.block.mutate({ userId: blocked.user.id });
+    for (let i = 0; i < 6; i++) await send(i, "blk");
+    await onA.until(() => contents(onA.items).includes("5"));
+    expect(contents(onA.items)).toEqual(["1", "2", "4", "5"]);
+    await member.on(b).chat.blocks.unblock.mutate({ userId: blocked.user.id });
+    for (let i = 6; i < 9; i++) await send(i, "blk");
+    await onA.until(() => contents(onA.items).includes("8"));
+    expect(contents(onA.items)).toEqual(["1", "2", "4", "5", "6", "7", "8"]);
+    onA.unsubscribe();
+  });
+
   it("killing instance A and resuming on B with lastEventId loses nothing", async () => {
     const { member, room, send } = await roomAcross("Failover");
     const onA = collectRoomEvents(member.on(a), room.id, "0");

@@ -17,6 +17,8 @@ export { DomainError, type DomainErrorKind } from "./domain/errors.ts";
 export { markPlainJson, plainJson } from "./domain/plain-json.ts";
 export { type AuditEntry, recordAudit } from "./domain/services/audit-log.ts";
 export * as authService from "./domain/services/auth-service.ts";
+export * as blocksService from "./domain/services/blocks-service.ts";
+export * as dmsService from "./domain/services/dms-service.ts";
 export * as outboxService from "./domain/services/email-outbox.ts";
 export {
   countJobsByStatus,

@@ -124,6 +124,9 @@ const oneOf = (ids: string[]) =>
 const inRooms = (world: FuzzWorld) => ({ roomId: oneOf(world.rooms) });
 const onMessages = (world: FuzzWorld) => ({ messageId: oneOf(world.messages) });
 const aRandomString = fc.string({ maxLength: 40 });
+const aBystanderOrNot = (world: FuzzWorld) => ({
+  userId: fc.oneof(fc.constantFrom(...world.bystanders), aRandomString),
+});
 
 /**
  * One entry per procedure of the app router: the fuzz test fails for a procedure without one, so
@@ -188,6 +191,19 @@ export const procedureFixtures: Record<string, ProcedureFixture> = {
   "chat.events": { caller: "member", overrides: inRooms },
   "chat.typing": { caller: "member", overrides: inRooms },
   "chat.presence": { caller: "member", overrides: inRooms },
+  "chat.dms.open": {
+    caller: "member",
+    overrides: (world) => ({
+      userIds: fc.array(fc.oneof(fc.constantFrom(...world.bystanders), aRandomString), {
+        minLength: 1,
+        maxLength: 3,
+      }),
+    }),
+  },
+  "chat.dms.list": { caller: "member" },
+  "chat.blocks.block": { caller: "member", overrides: aBystanderOrNot },
+  "chat.blocks.unblock": { caller: "member", overrides: aBystanderOrNot },
+  "chat.blocks.list": { caller: "member" },
   "forms.contact.submit": { caller: "member" },
   "forms.demo.submit": { caller: "member" },
   "forms.submissions.list": { caller: "admin" },

@@ -19,6 +19,8 @@ import {
 import type { TRPCRouterRecord } from "@trpc/server";
 import { pushStream } from "../push-stream.ts";
 import { authedProcedure, memberProcedure, perUser, rateLimit, roomProcedure } from "../trpc.ts";
+import { blocksRouter } from "./blocks.ts";
+import { dmsRouter } from "./dms.ts";
 
 // Per user: every write below touches the database and most fan out to a room's subscribers.
 const writeLimit = rateLimit("write", perUser);
@@ -37,7 +39,7 @@ const roomsRouter = {
   list: authedProcedure
     .meta({
       summary:
-        "Public rooms and the caller's private ones, newest first, with member count, last message and unread count.",
+        "Public rooms and the caller's private ones (not DMs: see `chat.dms.list`), newest first, with member count, last message and unread count.",
     })
     .input(listRoomsInput)
     .query(({ ctx, input }) => rooms.listRooms(ctx, ctx.user, input)),
@@ -165,6 +167,8 @@ const messagesRouter = {
 export const chatRouter = {
   rooms: roomsRouter,
   messages: messagesRouter,
+  dms: dmsRouter,
+  blocks: blocksRouter,
 
   events: roomProcedure("room-reader")
     .meta({

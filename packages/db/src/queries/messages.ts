@@ -24,7 +24,9 @@ const viewColumns = messageViewColumns.join(", ");
  * for) before the seq is taken, so a send either commits before the sender leaves (its seq
  * before the member.left event) or finds no row once the removal committed and writes nothing.
  * A plain subquery would read the statement's snapshot and miss a removal committed while it
- * waited for the room row. $1 room, $2 caller, $3 content,
+ * waited for the room row. In a one-to-one DM (a dm_key of two ids) a block between the two, either
+ * way, refuses the send the same way (no row); a room without a dm_key never reaches that
+ * subquery, so an ordinary send costs what it did. $1 room, $2 caller, $3 content,
  * $4 clientMessageId, $5 the caller's display name.
  */
 const sendStatement = defineStatement<{ created: boolean; message: MessageViewJson }>(
@@ -37,6 +39,11 @@ const sendStatement = defineStatement<{ created: boolean; message: MessageViewJs
       where id = $1::uuid and not exists (select 1 from existing)
         and exists (select 1 from room_members
                      where room_id = $1::uuid and user_id = $2::text for key share)
+        and (dm_key is null or not exists (
+              select 1 from user_blocks b
+               where cardinality(string_to_array(dm_key, ',')) = 2
+                 and b.blocker_id = any(string_to_array(dm_key, ','))
+                 and b.blocked_id = any(string_to_array(dm_key, ','))))
      returning last_seq
    ), created as (
      insert into messages (room_id, seq, user_id, content, client_message_id)
@@ -93,7 +100,8 @@ export type HistoryItem = MessageViewJson & { reactions: { emoji: string; count:
 /**
  * One page of history as JSON built by PostgreSQL: the room's visibility, and (when the caller
  * may read it) the messages in paging order, `limit + 1` of them, each with its reactions per
- * emoji (how many, whether the caller is among them). Times as `toISOString()` gives them
+ * emoji (how many, whether the caller is among them), without the messages of users the caller
+ * blocked (hidden from the blocker everywhere). Times as `toISOString()` gives them
  * (milliseconds, truncated), tombstones without content. $1 room, $2 before/after seq, $3 the
  * caller is an admin, $4 rows to fetch, $5 the caller.
  */
@@ -111,6 +119,8 @@ function historyStatement(name: string, seqCondition: string, order: "asc" | "de
                 from (select ${messageViewColumnsOf("m")}, u.display_name as author_name
                         from messages m join users u on u.id = m.user_id
                        where m.room_id = $1::uuid and ${seqCondition}
+                         and not exists (select 1 from user_blocks ub
+                                          where ub.blocker_id = $5 and ub.blocked_id = m.user_id)
                        order by m.seq ${order}
                        limit $4) p
                 left join lateral (

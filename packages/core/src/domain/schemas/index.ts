@@ -2,6 +2,7 @@
 export * from "./admin.ts";
 export * from "./auth.ts";
 export * from "./chat.ts";
+export * from "./dms.ts";
 export * from "./forms.ts";
 export { isCommonPassword, newPassword } from "./password.ts";
 export {

@@ -2,7 +2,9 @@ import { historyPage, insertMessage, messageViewOf, schema, sentBefore } from "@
 import { and, asc, desc, eq, isNull, sql } from "drizzle-orm";
 import { DomainError, messageNotFound, roomNotFound } from "../errors.ts";
 import { markPlainJson } from "../plain-json.ts";
+import { notBlockedBy } from "./blocks-service.ts";
 import type { Caller, ChatDeps } from "./chat-deps.ts";
+import { blockedDmSendRefusal } from "./dms-service.ts";
 import { appendRoomEvent, type MessageView, publishRoomEvents, type RoomEvent } from "./room-events.ts";
 import { readableRoom, requireMember } from "./rooms-service.ts";
 
@@ -66,7 +68,8 @@ export async function sendMessage(
     if (!winner) throw error;
     return sameSend(winner, input.roomId);
   }
-  if (!row) throw await sendRefusal(deps, input.roomId);
+  if (!row)
+    throw (await blockedDmSendRefusal(deps, caller, input.roomId)) ?? (await sendRefusal(deps, input.roomId));
   if (!row.created) return sameSend(row.message, input.roomId);
   const message = markPlainJson(row.message);
   const event: RoomEvent = { type: "message.created", roomId: message.roomId, seq: message.seq, message };
@@ -323,6 +326,7 @@ export async function searchMessages(
         sql`${document} @@ ${query}`,
         isNull(m.deletedAt),
         readable,
+        notBlockedBy(caller.id, m.userId),
         input.roomId ? eq(m.roomId, input.roomId) : undefined,
       ),
     )

@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import type { RESYNC_EVENT } from "../bus/event-bus.ts";
 import { DomainError, roomNotFound } from "../errors.ts";
 import { markPlainJson } from "../plain-json.ts";
+import { type BlocksChanged, blockedBy, blocksTopic } from "./blocks-service.ts";
 import type { Caller, ChatDeps, RoomRole } from "./chat-deps.ts";
 import { type RoomDeletedSignal, type RoomEvent, readRoomEvents, roomTopic } from "./room-events.ts";
 
@@ -47,6 +48,8 @@ interface Subscriber {
   /** Membership and visibility as of `last` (exact at `decidedAt`, then kept by the events). */
   isMember: boolean;
   roomIsPrivate: boolean;
+  /** Whose messages this subscriber does not get (shared by the caller's subscriptions on this instance). */
+  readonly blocks: BlockSet;
   closed: boolean;
   stop(): void;
 }
@@ -55,6 +58,23 @@ interface AccessSnapshot {
   lastSeq: number;
   isPrivate: boolean;
   role: RoomRole | null;
+  /** The users the caller blocked. */
+  blocked: string[];
+}
+
+/**
+ * The users one subscriber's caller blocked, held while they have a subscription on this
+ * instance: read with the access snapshot when the first opens, read again when the bus says
+ * the caller blocked or unblocked someone. `blocked` is null when empty, so the deliver loop
+ * costs a subscriber without blocks one comparison.
+ */
+interface BlockSet {
+  blocked: ReadonlySet<string> | null;
+  /** Subscriptions holding it. */
+  users: number;
+  /** Bumped by each reload: a read older than the newest does not overwrite it. */
+  version: number;
+  loaded: boolean;
 }
 
 interface AccessRequest {
@@ -69,17 +89,26 @@ interface AccessRequest {
  * seq under the room row's lock) in the transaction that makes it. Null: no such room.
  */
 async function readAccessSnapshot(deps: ChatDeps, roomId: string, userIds: string[]) {
+  const users = sql.join(
+    userIds.map((id) => sql`${id}`),
+    sql`, `,
+  );
   const result = (await deps.db.execute(sql`
     select r.last_seq, r.is_private,
            (select coalesce(json_object_agg(m.user_id, m.role), '{}'::json)
               from room_members m
-             where m.room_id = r.id and m.user_id in (${sql.join(
-               userIds.map((id) => sql`${id}`),
-               sql`, `,
-             )})) as roles
+             where m.room_id = r.id and m.user_id in (${users})) as roles,
+           (select coalesce(json_object_agg(g.blocker_id, g.ids), '{}'::json)
+              from (select blocker_id, json_agg(blocked_id) as ids from user_blocks
+                     where blocker_id in (${users}) group by blocker_id) g) as blocks
       from rooms r
      where r.id = ${roomId}`)) as unknown as {
-    rows: { last_seq: number | string; is_private: boolean; roles: Record<string, RoomRole> }[];
+    rows: {
+      last_seq: number | string;
+      is_private: boolean;
+      roles: Record<string, RoomRole>;
+      blocks: Record<string, string[]>;
+    }[];
   };
   const row = result.rows[0];
   if (!row) return null;
@@ -87,6 +116,7 @@ async function readAccessSnapshot(deps: ChatDeps, roomId: string, userIds: strin
     lastSeq: Number(row.last_seq),
     isPrivate: row.is_private,
     roles: new Map(Object.entries(row.roles)),
+    blocks: new Map(Object.entries(row.blocks)),
   };
 }
 
@@ -146,7 +176,8 @@ export function createRoomFanout(deps: FanoutDeps) {
           if (!snapshot) request.reject(roomNotFound());
           else {
             const role = snapshot.roles.get(request.userId) ?? null;
-            request.resolve({ lastSeq: snapshot.lastSeq, isPrivate: snapshot.isPrivate, role });
+            const blocked = snapshot.blocks.get(request.userId) ?? [];
+            request.resolve({ lastSeq: snapshot.lastSeq, isPrivate: snapshot.isPrivate, role, blocked });
           }
         }
       } catch (error) {
@@ -154,6 +185,49 @@ export function createRoomFanout(deps: FanoutDeps) {
       }
     }
     accessChecks.delete(roomId);
+  }
+
+  const blockSets = new Map<string, BlockSet>();
+
+  // Never unsubscribed: the fan-out lives as long as the server's bus.
+  deps.bus.subscribe(blocksTopic, (message) => {
+    if ((message as typeof RESYNC_EVENT).type === "resync") {
+      // The bus was cut off (Redis): a change announced meanwhile was lost, so every set is read again.
+      for (const [userId, held] of blockSets) void reloadBlocks(userId, held);
+      return;
+    }
+    const { blockerId, blocked } = message as BlocksChanged;
+    const held = blockSets.get(blockerId);
+    if (!held) return;
+    held.blocked = blocked.length > 0 ? new Set(blocked) : null;
+    held.loaded = true;
+    void reloadBlocks(blockerId, held);
+  });
+
+  async function reloadBlocks(userId: string, held: BlockSet) {
+    const version = ++held.version;
+    try {
+      const blocked = await blockedBy(deps.db, userId);
+      if (held.version !== version) return;
+      held.blocked = blocked.size > 0 ? blocked : null;
+      held.loaded = true;
+    } catch {
+      // The database is out: keep the set as it was; the next block or unblock reads it again.
+    }
+  }
+
+  function holdBlocks(userId: string): BlockSet {
+    let held = blockSets.get(userId);
+    if (!held) {
+      held = { blocked: null, users: 0, version: 0, loaded: false };
+      blockSets.set(userId, held);
+    }
+    held.users++;
+    return held;
+  }
+
+  function releaseBlocks(userId: string, held: BlockSet) {
+    if (--held.users === 0 && blockSets.get(userId) === held) blockSets.delete(userId);
   }
 
   return {
@@ -171,15 +245,29 @@ export function createRoomFanout(deps: FanoutDeps) {
       afterSeq: number | null,
       sink: RoomEventSink,
     ): Promise<() => void> {
-      const access = await accessAt(roomId, caller.id);
-      if (access.isPrivate && !access.role && caller.role !== "admin") throw roomNotFound();
-      if (afterSeq !== null && afterSeq > access.lastSeq) {
-        // Resuming past the newest event would silently skip every event up to afterSeq.
-        throw new DomainError(
-          "invalid",
-          `${afterSeq} is past this room's newest event (${access.lastSeq})`,
-          "lastEventId",
-        );
+      // Held before the snapshot is read: a block committed after that read is announced on the
+      // bus to a holder already listening, and reloaded.
+      const blocks = holdBlocks(caller.id);
+      const version = blocks.version;
+      let access: AccessSnapshot;
+      try {
+        access = await accessAt(roomId, caller.id);
+        if (access.isPrivate && !access.role && caller.role !== "admin") throw roomNotFound();
+        if (afterSeq !== null && afterSeq > access.lastSeq) {
+          // Resuming past the newest event would silently skip every event up to afterSeq.
+          throw new DomainError(
+            "invalid",
+            `${afterSeq} is past this room's newest event (${access.lastSeq})`,
+            "lastEventId",
+          );
+        }
+      } catch (error) {
+        releaseBlocks(caller.id, blocks);
+        throw error;
+      }
+      if (!blocks.loaded && blocks.version === version) {
+        blocks.blocked = access.blocked.length > 0 ? new Set(access.blocked) : null;
+        blocks.loaded = true;
       }
       const myRole = access.role;
       const channel = channelOf(roomId);
@@ -194,12 +282,14 @@ export function createRoomFanout(deps: FanoutDeps) {
         decidedAt: access.lastSeq,
         isMember: myRole !== null,
         roomIsPrivate: access.isPrivate,
+        blocks,
         closed: false,
         stop() {
           if (subscriber.closed) return;
           subscriber.closed = true;
           channel.remove(subscriber);
           leavePresence();
+          releaseBlocks(caller.id, blocks);
         },
       };
       channel.add(subscriber);
@@ -373,10 +463,14 @@ class RoomChannel {
     // Once per event, not per subscriber: this loop runs for every subscriber of the room.
     const id = String(event.seq);
     const mayEndAccess = changesMembership(event);
+    const author = authorOf(event);
     let delivered = 0;
     for (const subscriber of this.subscribers) {
       if (!subscriber.live || event.seq <= subscriber.last) continue;
       subscriber.last = event.seq;
+      // A subscriber without blocks pays this one null check.
+      const blocked = subscriber.blocks.blocked;
+      if (blocked !== null && author !== null && blocked.has(author)) continue;
       subscriber.sink.push(id, event);
       delivered++;
       if (mayEndAccess && event.seq > subscriber.decidedAt && accessEndedFor(subscriber, event)) {
@@ -404,12 +498,23 @@ class RoomChannel {
 
 /** Pushes a replayed event; false when it ended the subscriber's access (the stream has failed). */
 function replayTo(subscriber: Subscriber, event: RoomEvent): boolean {
+  const blocked = subscriber.blocks.blocked;
+  const author = authorOf(event);
+  if (blocked !== null && author !== null && blocked.has(author)) return true;
   subscriber.sink.push(String(event.seq), event);
   if (event.seq > subscriber.decidedAt && changesMembership(event) && accessEndedFor(subscriber, event)) {
     fail(subscriber, lostAccess());
     return false;
   }
   return true;
+}
+
+/**
+ * Whose new message this is: what a block hides. Skipping it keeps the stream exact: the
+ * subscriber's position moves past it, and a resume from any later id never sees it either.
+ */
+function authorOf(event: RoomEvent): string | null {
+  return event.type === "message.created" ? event.message.userId : null;
 }
 
 function changesMembership(event: RoomEvent): boolean {

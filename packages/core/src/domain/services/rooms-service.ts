@@ -4,6 +4,7 @@ import { DomainError, roomNotFound } from "../errors.ts";
 import type { Caller, ChatDeps, RoomRole } from "./chat-deps.ts";
 import { announceMembershipChange } from "./membership-cache.ts";
 import { appendRoomEvent, publishRoomEvents, type RoomDeletedSignal, roomTopic } from "./room-events.ts";
+import { lastMessageSql, unreadCountSql } from "./room-summaries.ts";
 
 export interface RoomAccess {
   room: typeof schema.rooms.$inferSelect;
@@ -37,6 +38,17 @@ export async function requireMember(deps: ChatDeps, caller: Caller, roomId: stri
   throw new DomainError("forbidden", "Join the room first");
 }
 
+/**
+ * A DM's members are fixed and its key names exactly them: nobody (an admin neither) renames,
+ * deletes, joins, leaves, invites to or kicks from one. Called after the visibility check, so an
+ * outsider still gets NOT_FOUND.
+ */
+function refuseForDm(room: { kind: string }, what: string) {
+  if (room.kind === "dm") {
+    throw new DomainError("forbidden", `A direct message's members are fixed: you cannot ${what} it`);
+  }
+}
+
 function canModerate(caller: Caller, role: RoomRole | null) {
   return caller.role === "admin" || role === "owner" || role === "moderator";
 }
@@ -52,6 +64,7 @@ function roomView(access: RoomAccess, memberCount: number) {
     name: room.name,
     description: room.description,
     isPrivate: room.isPrivate,
+    kind: room.kind,
     ownerId: room.ownerId,
     lastSeq: room.lastSeq,
     createdAt: room.createdAt,
@@ -107,7 +120,7 @@ function escapeLike(text: string) {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
-/** Public rooms and the caller's private ones, newest first. */
+/** Public rooms and the caller's private ones, newest first. DMs are listed by chat.dms.list, not here. */
 export async function listRooms(
   deps: ChatDeps,
   caller: Caller,
@@ -116,7 +129,10 @@ export async function listRooms(
   const limit = input.limit ?? 50;
   const offset = input.cursor ?? 0;
   const me = schema.roomMembers;
-  const visible = or(eq(schema.rooms.isPrivate, false), sql`${me.userId} is not null`);
+  const visible = and(
+    eq(schema.rooms.kind, "room"),
+    or(eq(schema.rooms.isPrivate, false), sql`${me.userId} is not null`),
+  );
   const where = input.search
     ? and(visible, ilike(schema.rooms.name, `%${escapeLike(input.search)}%`))
     : visible;
@@ -132,18 +148,8 @@ export async function listRooms(
       myRole: me.role,
       lastReadSeq: me.lastReadSeq,
       memberCount: sql<number>`(select count(*)::int from room_members m where m.room_id = ${schema.rooms.id})`,
-      lastMessage: sql<{
-        id: string;
-        seq: number;
-        userId: string;
-        content: string | null;
-        createdAt: string;
-      } | null>`(select json_build_object('id', x.id, 'seq', x.seq, 'userId', x.user_id,
-          'content', case when x.deleted_at is null then x.content end, 'createdAt', x.created_at)
-        from messages x where x.room_id = ${schema.rooms.id} order by x.seq desc limit 1)`,
-      unreadCount: sql<number>`case when ${me.userId} is null then 0 else (select count(*)::int from messages u
-        where u.room_id = ${schema.rooms.id} and u.seq > ${me.lastReadSeq}
-          and u.user_id <> ${caller.id} and u.deleted_at is null) end`,
+      lastMessage: lastMessageSql(schema.rooms.id, caller.id),
+      unreadCount: unreadCountSql(schema.rooms.id, me.lastReadSeq, caller.id),
     })
     .from(schema.rooms)
     .leftJoin(me, and(eq(me.roomId, schema.rooms.id), eq(me.userId, caller.id)))
@@ -161,6 +167,7 @@ export async function updateRoom(
   input: { roomId: string; name?: string; description?: string | null; isPrivate?: boolean },
 ) {
   const access = await readableRoom(deps, caller, input.roomId);
+  refuseForDm(access.room, "change");
   if (!canAdminister(caller, access.myRole))
     throw new DomainError("forbidden", "Only the owner can change the room");
   const event = await deps.db.transaction(async (tx) => {
@@ -188,6 +195,7 @@ export async function updateRoom(
 
 export async function deleteRoom(deps: ChatDeps, caller: Caller, roomId: string) {
   const access = await readableRoom(deps, caller, roomId);
+  refuseForDm(access.room, "delete");
   if (!canAdminister(caller, access.myRole))
     throw new DomainError("forbidden", "Only the owner can delete the room");
   await deps.db.delete(schema.rooms).where(eq(schema.rooms.id, roomId));
@@ -240,6 +248,7 @@ async function removeMember(deps: ChatDeps, actor: Caller, roomId: string, userI
 /** Joins a public room; joining one already joined changes nothing. */
 export async function joinRoom(deps: ChatDeps, caller: Caller, roomId: string) {
   const access = await readableRoom(deps, caller, roomId);
+  refuseForDm(access.room, "join");
   if (access.room.isPrivate && !access.myRole)
     throw new DomainError("forbidden", "Private rooms are joined by invitation");
   if (!access.myRole) await addMember(deps, caller, roomId, caller);
@@ -248,6 +257,8 @@ export async function joinRoom(deps: ChatDeps, caller: Caller, roomId: string) {
 
 export async function leaveRoom(deps: ChatDeps, caller: Caller, roomId: string) {
   const role = await requireMember(deps, caller, roomId);
+  const room = await findRoom(deps, roomId);
+  if (room) refuseForDm(room, "leave");
   if (role === "owner") {
     throw new DomainError("invalid", "The owner cannot leave: delete the room or hand it over first");
   }
@@ -256,6 +267,7 @@ export async function leaveRoom(deps: ChatDeps, caller: Caller, roomId: string) 
 
 export async function inviteToRoom(deps: ChatDeps, caller: Caller, roomId: string, userId: string) {
   const access = await readableRoom(deps, caller, roomId);
+  refuseForDm(access.room, "invite anyone to");
   if (!canModerate(caller, access.myRole))
     throw new DomainError("forbidden", "Only the owner or a moderator can invite");
   const [user] = await deps.db
@@ -269,6 +281,7 @@ export async function inviteToRoom(deps: ChatDeps, caller: Caller, roomId: strin
 
 export async function kickFromRoom(deps: ChatDeps, caller: Caller, roomId: string, userId: string) {
   const access = await readableRoom(deps, caller, roomId);
+  refuseForDm(access.room, "kick anyone from");
   if (!canModerate(caller, access.myRole))
     throw new DomainError("forbidden", "Only the owner or a moderator can kick");
   if (userId === caller.id) throw new DomainError("invalid", "Use leave to leave a room");
