@@ -71,6 +71,11 @@ async function referencePage(
     createdAt: row.createdAt.toISOString(),
     editedAt: row.editedAt?.toISOString() ?? null,
     deletedAt: row.deletedAt?.toISOString() ?? null,
+    parentId: row.parentId,
+    replyCount: row.replyCount,
+    lastReplyAt: row.lastReplyAt?.toISOString() ?? null,
+    mentions: row.mentions,
+    mentionsRoom: row.mentionsRoom,
     reactions: byMessage.get(row.id) ?? [],
   }));
   return { items, hasMore: more };
