@@ -17,6 +17,7 @@ export { DomainError, type DomainErrorKind } from "./domain/errors.ts";
 export { markPlainJson, plainJson } from "./domain/plain-json.ts";
 export { type AuditEntry, recordAudit } from "./domain/services/audit-log.ts";
 export * as authService from "./domain/services/auth-service.ts";
+export type { MentionEmailSettings } from "./domain/services/chat-deps.ts";
 export * as outboxService from "./domain/services/email-outbox.ts";
 export {
   countJobsByStatus,
@@ -29,6 +30,7 @@ export {
   type MembershipCache,
   type RoomRole,
 } from "./domain/services/membership-cache.ts";
+export * as mentionsService from "./domain/services/mentions-service.ts";
 export * as messagesService from "./domain/services/messages-service.ts";
 export { streamPresence, typing } from "./domain/services/presence-streams.ts";
 export {
@@ -43,6 +45,7 @@ export * as roomsService from "./domain/services/rooms-service.ts";
 export { requireMember } from "./domain/services/rooms-service.ts";
 export * as userAdminService from "./domain/services/user-admin-service.ts";
 export { createAdmin, promoteToAdmin } from "./domain/services/user-admin-service.ts";
+export * as userHandles from "./domain/services/user-handles.ts";
 
 // infra
 export type { ConnectionState } from "./infra/auth/connection-state.ts";

@@ -3,6 +3,7 @@ import { and, asc, desc, eq, isNull, sql } from "drizzle-orm";
 import { DomainError, messageNotFound, roomNotFound } from "../errors.ts";
 import { markPlainJson } from "../plain-json.ts";
 import type { Caller, ChatDeps } from "./chat-deps.ts";
+import { parseMentions, sendWithMentions } from "./mentions-service.ts";
 import { appendRoomEvent, type MessageView, publishRoomEvents, type RoomEvent } from "./room-events.ts";
 import { readableRoom, requireMember } from "./rooms-service.ts";
 
@@ -57,8 +58,12 @@ export async function sendMessage(
     authorName: caller.displayName,
   };
   let row: { created: boolean; message: MessageView } | undefined;
+  // No `@`, no mention: the common send stays one statement, with no query added.
+  const mentioned = input.content.includes("@") ? parseMentions(input.content) : null;
   try {
-    row = await insertMessage(deps.db, { ...sender, roomId: input.roomId, content: input.content });
+    row = mentioned
+      ? await sendWithMentions(deps, caller, input, mentioned)
+      : await insertMessage(deps.db, { ...sender, roomId: input.roomId, content: input.content });
   } catch (error) {
     if (!isUniqueViolation(error)) throw error;
     // The race's loser: its statement rolled back whole; the winner is committed.
