@@ -11,6 +11,7 @@ import { Link, matchPath, NavLink, navigate, useLocation } from "./navigation.ts
 import { Page } from "./page.tsx";
 import { ContactPage } from "./pages/contact-page.tsx";
 import { DemoPage } from "./pages/demo-page.tsx";
+import { MentionsPage } from "./pages/mentions-page.tsx";
 import { ResetPasswordPage } from "./pages/reset-password-page.tsx";
 import { RoomsPage } from "./pages/rooms-page.tsx";
 import { SearchPage } from "./pages/search-page.tsx";
@@ -124,6 +125,7 @@ function CurrentPage({ me }: { me: Me | null | undefined }) {
   if (path === "/demo") return <DemoPage />;
   if (path === "/rooms") return signedIn(() => <RoomsPage />);
   if (path === "/search") return signedIn(() => <SearchPage query={query.get("q") ?? ""} />);
+  if (path === "/mentions") return signedIn(() => <MentionsPage />);
   const room = matchPath("/rooms/:roomId", path);
   // Keyed by room: each room's live state starts empty and its subscription is its own.
   if (room) return signedIn((me) => <RoomPage key={room.roomId} roomId={room.roomId} me={me} />);
