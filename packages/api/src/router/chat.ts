@@ -114,7 +114,7 @@ const messagesRouter = {
   send: memberProcedure
     .meta({
       summary:
-        "Sends a message (1–4000 characters after trimming). Idempotent on `clientMessageId`. Rate-limited per user.",
+        "Sends a message (1–4000 characters after trimming). Idempotent on `clientMessageId`. `@handle` of a room member is resolved into `mentions` (and their inbox); `@room` from the owner or a moderator sets `mentionsRoom` and reaches every member; any other `@word` stays text. Rate-limited per user.",
     })
     .meta(sentOverTheSocket)
     .input(sendMessageInput)
@@ -127,7 +127,10 @@ const messagesRouter = {
     .query(({ ctx, input }) => messages.listMessages(ctx, ctx.user, input)),
 
   edit: roomProcedure("message-author")
-    .meta({ summary: "Replaces a message's text; sets `editedAt`." })
+    .meta({
+      summary:
+        "Replaces a message's text; sets `editedAt`. The mentions stay those resolved at send: an edit notifies no one.",
+    })
     .meta(sentOverTheSocket)
     .input(editMessageInput)
     .use(writeLimit)

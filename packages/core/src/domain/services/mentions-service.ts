@@ -83,7 +83,8 @@ async function resolveMentions(tx: Transaction, caller: Caller, roomId: string, 
 /**
  * A send whose text has mentions, in one transaction: resolve them, write the message with its
  * `mentions`, the inbox rows, and the emails due. The message and its room event are written by
- * the same single statement as any send (insertMessage).
+ * the same single statement as any send (insertMessage). Edits do not re-resolve: a message's
+ * mentions are those of the text as sent, so editing cannot notify (or re-notify) anyone.
  */
 export async function sendWithMentions(
   deps: ChatDeps,
