@@ -84,6 +84,11 @@ const settingsSchema = z
     LOG_FORMAT: z.enum(["pretty", "json"]).optional(),
     // Bearer token for GET /metrics; without it, /metrics is 404 in production and loopback-only otherwise.
     METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").max(256).optional(),
+    // At most one mention email per user per this many minutes (one digest of what came meanwhile).
+    MENTION_EMAIL_WINDOW_MINUTES: z.coerce.number().int().min(1).max(10_080).default(15),
+    // Signs the unsubscribe links of mention emails; every instance needs the same. Unset: a
+    // random one per process (links stop working after a restart), with a warning at start.
+    MENTION_EMAIL_SECRET: z.string().min(32, "must be at least 32 characters").max(512).optional(),
     SEND_RATE_LIMIT: rateLimitRule,
     AUTH_RATE_LIMIT: rateLimitRule,
     FORMS_RATE_LIMIT: rateLimitRule,
@@ -129,6 +134,10 @@ const settingsSchema = z
     logFormat:
       env.LOG_FORMAT ?? (env.NODE_ENV === "development" ? ("pretty on a terminal" as const) : "json"),
     metricsToken: env.METRICS_TOKEN,
+    mentionEmails: {
+      windowMs: env.MENTION_EMAIL_WINDOW_MINUTES * 60_000,
+      secret: env.MENTION_EMAIL_SECRET,
+    },
     limits: { ...defaultLimits, wsConnectionsPerUser: env.WS_CONNECTIONS_PER_USER },
     rateLimits: {
       ...defaultRateLimits,
@@ -165,7 +174,7 @@ const configSchema = settingsSchema.transform(withDerivedDefaults);
 /** The server's options, and what the worker and the tools run on: see ParleyServerOptions. */
 export type Config = z.output<typeof configSchema>;
 
-type Nested = "mail" | "emailWorker" | "limits" | "rateLimits";
+type Nested = "mail" | "emailWorker" | "limits" | "rateLimits" | "mentionEmails";
 /** A Config with any part (of the nested objects too) left out; see configWith. */
 export type ConfigOverrides = Partial<Omit<Settings, Nested>> & { [K in Nested]?: Partial<Settings[K]> };
 
@@ -190,6 +199,7 @@ export function configWith(overrides: ConfigOverrides): Config {
     emailWorker: { ...defaults.emailWorker, ...given(overrides.emailWorker) },
     limits: { ...defaults.limits, ...given(overrides.limits) },
     rateLimits: { ...defaults.rateLimits, ...given(overrides.rateLimits) },
+    mentionEmails: { ...defaults.mentionEmails, ...given(overrides.mentionEmails) },
   });
 }
 
@@ -218,6 +228,8 @@ const examples: Record<string, string> = {
   AUTH_RATE_LIMIT: "20/60",
   FORMS_RATE_LIMIT: "5/60",
   WS_CONNECTIONS_PER_USER: "20",
+  MENTION_EMAIL_WINDOW_MINUTES: "15",
+  MENTION_EMAIL_SECRET: "a-long-random-string-from-your-secret-store",
 };
 
 /** A refused environment: its message is one line meant for the person starting the process. */

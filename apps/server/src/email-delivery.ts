@@ -31,6 +31,8 @@ export function startEmailDelivery(options: {
   config: Pick<Config, "publicOrigin" | "mail" | "emailWorker">;
   /** The server shows recorded emails at /dev/mailbox: log each one's links and where to read it. */
   devMailbox?: boolean;
+  /** The server's clock: a digest due later (mention emails) goes when this says it is due. */
+  clock?: () => Date;
 }): EmailDelivery {
   const { publicOrigin, mail } = options.config;
   const { enabled: _enabled, ...settings } = options.config.emailWorker;
@@ -60,6 +62,7 @@ export function startEmailDelivery(options: {
     log,
     from: mail.from,
     publicOrigin,
+    ...(options.clock ? { clock: options.clock } : {}),
   });
   worker.start();
   log.info(

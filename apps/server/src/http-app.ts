@@ -11,6 +11,7 @@ import { metricsRoute, type ServerMetrics } from "./metrics.ts";
 import { type OriginPolicy, refusedOriginFields } from "./origin-policy.ts";
 import { noteCaller, noteErrorCode, requestLog, requestRecordOf } from "./request-log.ts";
 import { createRestApi } from "./rest-api.ts";
+import { UNSUBSCRIBE_MENTIONS_PATH, unsubscribeMentionsRoute } from "./unsubscribe-route.ts";
 import { serveWebApp } from "./web-app.ts";
 
 export interface HttpAppOptions {
@@ -95,6 +96,8 @@ export function createHttpApp(options: HttpAppOptions) {
       notFound,
     }),
   );
+
+  app.get(UNSUBSCRIBE_MENTIONS_PATH, unsubscribeMentionsRoute(deps));
 
   app.use(checkOrigin(originPolicy, deps));
   const createContext = noteCaller(createHttpContextFactory(deps));

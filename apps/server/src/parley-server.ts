@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type ApiDeps, type ApiObserver, appRouter } from "@parley/api";
@@ -102,6 +103,13 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
   const presence = createPresenceTracker(bus, {
     store: redisBus ? createRedisPresenceStore(redisBus.redis, log) : undefined,
   });
+  const mentionSecret = config.mentionEmails.secret ?? randomBytes(32).toString("base64url");
+  if (!config.mentionEmails.secret) {
+    log.warn(
+      "MENTION_EMAIL_SECRET is not set: unsubscribe links in mention emails work only until this process restarts, and only on this instance",
+    );
+  }
+  const mentionEmails = { windowMs: config.mentionEmails.windowMs, secret: mentionSecret, publicOrigin };
   const deps: ApiDeps = {
     db: db.db,
     bus,
@@ -119,6 +127,7 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
     log,
     clock,
     publicOrigin,
+    mentionEmails,
     teamAddress: config.mail.teamAddress,
     limits: { subscriptionsPerConnection: limits.subscriptionsPerConnection },
     rateLimiters: redisBus
@@ -190,7 +199,7 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
   const port = (server.address() as AddressInfo).port;
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   const email = config.emailWorker.enabled
-    ? startEmailDelivery({ db: db.db, log, config, devMailbox })
+    ? startEmailDelivery({ db: db.db, log, config, devMailbox, clock })
     : null;
 
   let closing: Promise<void> | undefined;

@@ -11,6 +11,7 @@ import { Link, matchPath, NavLink, navigate, useLocation } from "./navigation.ts
 import { Page } from "./page.tsx";
 import { ContactPage } from "./pages/contact-page.tsx";
 import { DemoPage } from "./pages/demo-page.tsx";
+import { MentionsPage } from "./pages/mentions-page.tsx";
 import { ResetPasswordPage } from "./pages/reset-password-page.tsx";
 import { RoomsPage } from "./pages/rooms-page.tsx";
 import { SearchPage } from "./pages/search-page.tsx";
@@ -138,6 +139,7 @@ function CurrentPage({ me }: { me: Me | null | undefined }) {
   if (path === "/search") return signedIn(() => <SearchPage query={query.get("q") ?? ""} />);
   const settings = matchPath("/rooms/:roomId/settings", path);
   if (settings) return signedIn(() => <RoomSettingsPage key={settings.roomId} roomId={settings.roomId} />);
+  if (path === "/mentions") return signedIn(() => <MentionsPage />);
   const room = matchPath("/rooms/:roomId", path);
   // Keyed by room: each room's live state starts empty and its subscription is its own.
   if (room) return signedIn((me) => <RoomPage key={room.roomId} roomId={room.roomId} me={me} />);

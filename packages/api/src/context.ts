@@ -5,6 +5,7 @@ import type {
   EventBus,
   FanoutObserver,
   MembershipCache,
+  MentionEmailSettings,
   PasswordHasher,
   PresenceTracker,
   RateLimiters,
@@ -32,6 +33,8 @@ export interface ApiDeps {
   clock: () => Date;
   /** The site's origin: links in emails. */
   publicOrigin: string;
+  /** Mention emails: the batching window and the unsubscribe links' secret. */
+  mentionEmails: MentionEmailSettings;
   /** Where notifications of new form submissions go. */
   teamAddress: string;
   limits: { subscriptionsPerConnection: number };

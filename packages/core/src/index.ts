@@ -18,6 +18,7 @@ export { markPlainJson, plainJson } from "./domain/plain-json.ts";
 export { type AuditEntry, recordAudit } from "./domain/services/audit-log.ts";
 export * as authService from "./domain/services/auth-service.ts";
 export * as blocksService from "./domain/services/blocks-service.ts";
+export type { MentionEmailSettings } from "./domain/services/chat-deps.ts";
 export * as dmsService from "./domain/services/dms-service.ts";
 export * as outboxService from "./domain/services/email-outbox.ts";
 export {
@@ -31,6 +32,7 @@ export {
   type MembershipCache,
   type RoomRole,
 } from "./domain/services/membership-cache.ts";
+export * as mentionsService from "./domain/services/mentions-service.ts";
 export * as messagesService from "./domain/services/messages-service.ts";
 export { streamPresence, typing } from "./domain/services/presence-streams.ts";
 export {
@@ -45,6 +47,7 @@ export * as roomsService from "./domain/services/rooms-service.ts";
 export { requireMember } from "./domain/services/rooms-service.ts";
 export * as userAdminService from "./domain/services/user-admin-service.ts";
 export { createAdmin, promoteToAdmin } from "./domain/services/user-admin-service.ts";
+export * as userHandles from "./domain/services/user-handles.ts";
 
 // infra
 export type { ConnectionState } from "./infra/auth/connection-state.ts";

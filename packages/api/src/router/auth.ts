@@ -1,7 +1,9 @@
-import { authService as auth, consumePoint } from "@parley/core";
+import { authService as auth, consumePoint, mentionsService as mentions, userHandles } from "@parley/core";
 import {
+  changeHandleInput,
   changePasswordInput,
   loginInput,
+  mentionEmailsInput,
   registerInput,
   requestPasswordResetInput,
   resetPasswordInput,
@@ -124,6 +126,31 @@ export const authRouter = {
       await auth.resetPassword(ctx, input.token, input.password, clientMeta(ctx));
       ctx.cookies.clear();
       return { ok: true as const };
+    }),
+
+  changeHandle: authedProcedure
+    .meta({
+      summary:
+        "Sets the caller's `@handle` (2–24 of a-z, 0-9, _; case folded). One another user holds is `CONFLICT` on `handle`.",
+    })
+    .input(changeHandleInput)
+    .use(writeLimit)
+    .mutation(({ ctx, input }) => userHandles.changeHandle(ctx, ctx.user.id, input.handle)),
+
+  preferences: authedProcedure
+    .meta({ summary: "The caller's handle and whether mentions reach them by email." })
+    .query(({ ctx }) => mentions.mentionPreferences(ctx, ctx.user.id)),
+
+  setMentionEmails: authedProcedure
+    .meta({
+      summary:
+        "Turns mention emails on or off (off also drops the digest not yet sent). The unsubscribe link in each email does the same without signing in.",
+    })
+    .input(mentionEmailsInput)
+    .use(writeLimit)
+    .mutation(async ({ ctx, input }) => {
+      await mentions.setMentionEmails(ctx, ctx.user.id, input.enabled);
+      return { mentionEmails: input.enabled };
     }),
 
   changePassword: authedProcedure

@@ -21,6 +21,7 @@ import { pushStream } from "../push-stream.ts";
 import { authedProcedure, memberProcedure, perUser, rateLimit, roomProcedure } from "../trpc.ts";
 import { blocksRouter } from "./blocks.ts";
 import { dmsRouter } from "./dms.ts";
+import { mentionsRouter } from "./mentions.ts";
 
 // Per user: every write below touches the database and most fan out to a room's subscribers.
 const writeLimit = rateLimit("write", perUser);
@@ -115,7 +116,7 @@ const messagesRouter = {
   send: memberProcedure
     .meta({
       summary:
-        "Sends a message (1–4000 characters after trimming). Idempotent on `clientMessageId`. Rate-limited per user.",
+        "Sends a message (1–4000 characters after trimming). Idempotent on `clientMessageId`. `@handle` of a room member is resolved into `mentions` (and their inbox); `@room` from the owner or a moderator sets `mentionsRoom` and reaches every member; any other `@word` stays text. Rate-limited per user.",
     })
     .meta(sentOverTheSocket)
     .input(sendMessageInput)
@@ -128,7 +129,10 @@ const messagesRouter = {
     .query(({ ctx, input }) => messages.listMessages(ctx, ctx.user, input)),
 
   edit: roomProcedure("message-author")
-    .meta({ summary: "Replaces a message's text; sets `editedAt`." })
+    .meta({
+      summary:
+        "Replaces a message's text; sets `editedAt`. The mentions stay those resolved at send: an edit notifies no one.",
+    })
     .meta(sentOverTheSocket)
     .input(editMessageInput)
     .use(writeLimit)
@@ -169,6 +173,7 @@ export const chatRouter = {
   messages: messagesRouter,
   dms: dmsRouter,
   blocks: blocksRouter,
+  mentions: mentionsRouter,
 
   events: roomProcedure("room-reader")
     .meta({

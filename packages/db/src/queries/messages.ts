@@ -27,7 +27,8 @@ const viewColumns = messageViewColumns.join(", ");
  * waited for the room row. In a one-to-one DM (a dm_key of two ids) a block between the two, either
  * way, refuses the send the same way (no row); a room without a dm_key never reaches that
  * subquery, so an ordinary send costs what it did. $1 room, $2 caller, $3 content,
- * $4 clientMessageId, $5 the caller's display name.
+ * $4 clientMessageId, $5 the caller's display name, $6 the mentioned user ids (an array literal),
+ * $7 whether it mentions the whole room.
  */
 const sendStatement = defineStatement<{ created: boolean; message: MessageViewJson }>(
   "parley_send_message",
@@ -46,8 +47,8 @@ const sendStatement = defineStatement<{ created: boolean; message: MessageViewJs
                  and b.blocked_id = any(string_to_array(dm_key, ','))))
      returning last_seq
    ), created as (
-     insert into messages (room_id, seq, user_id, content, client_message_id)
-     select $1::uuid, last_seq, $2::text, $3::text, $4::text from room
+     insert into messages (room_id, seq, user_id, content, client_message_id, mentions, mentions_room)
+     select $1::uuid, last_seq, $2::text, $3::text, $4::text, $6::text[], $7::boolean from room
      returning ${viewColumns}
    ), event as (
      insert into room_events (room_id, seq, type, message_id, actor_id, payload)
@@ -68,7 +69,15 @@ const sendStatement = defineStatement<{ created: boolean; message: MessageViewJs
  */
 export async function insertMessage(
   db: Queryable,
-  input: { roomId: string; userId: string; content: string; clientMessageId: string; authorName: string },
+  input: {
+    roomId: string;
+    userId: string;
+    content: string;
+    clientMessageId: string;
+    authorName: string;
+    mentions?: readonly string[];
+    mentionsRoom?: boolean;
+  },
 ): Promise<{ created: boolean; message: MessageViewJson } | undefined> {
   const [row] = await sendStatement.run(db, [
     input.roomId,
@@ -76,6 +85,10 @@ export async function insertMessage(
     input.content,
     input.clientMessageId,
     input.authorName,
+    // A literal, not a JS array: inside a Drizzle transaction an array parameter would be spread
+    // into a list of parameters. User ids are [A-Za-z0-9-]: nothing to quote.
+    `{${(input.mentions ?? []).join(",")}}`,
+    input.mentionsRoom ?? false,
   ]);
   return row;
 }

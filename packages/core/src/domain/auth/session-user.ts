@@ -6,6 +6,8 @@ export interface SessionUser {
   id: string;
   email: string;
   displayName: string;
+  /** What `@handle` mentions resolve to. */
+  handle: string;
   role: "user" | "admin";
   emailVerified: boolean;
   createdAt: Date;

@@ -15,6 +15,16 @@ const formNotificationData = z.object({
 
 const formReceiptData = z.object({ kind: z.enum(FORM_KINDS), name: z.string() });
 
+const mentionDigestData = z.object({
+  userId: z.string(),
+  displayName: z.string(),
+  mentions: z.array(z.object({ roomName: z.string(), authorName: z.string(), excerpt: z.string() })),
+  /** Mentions past the listed ones, counted only. */
+  more: z.number().int().min(0),
+  inboxUrl: z.string(),
+  unsubscribeUrl: z.string(),
+});
+
 /**
  * What an outbox row holds: a template and its data. The data is parsed again when the worker
  * renders it, because a row is JSON that may have been written by an older version.
@@ -24,10 +34,12 @@ export const emailTemplateSchema = z.discriminatedUnion("template", [
   z.object({ template: z.literal("password-reset"), data: linkData }),
   z.object({ template: z.literal("form-notification"), data: formNotificationData }),
   z.object({ template: z.literal("form-receipt"), data: formReceiptData }),
+  z.object({ template: z.literal("mention-digest"), data: mentionDigestData }),
 ]);
 
 export type EmailTemplate = z.infer<typeof emailTemplateSchema>;
 export type FormNotificationData = z.infer<typeof formNotificationData>;
+export type MentionDigestData = z.infer<typeof mentionDigestData>;
 
 export interface RenderedEmail {
   subject: string;
@@ -158,6 +170,47 @@ function formReceipt(product: string, data: z.infer<typeof formReceiptData>): Re
   };
 }
 
+/** The mentions since the last such email; every piece of it was typed by someone else: escaped. */
+function mentionDigest(product: string, data: MentionDigestData): RenderedEmail {
+  const total = data.mentions.length + data.more;
+  const what = total === 1 ? "1 new mention" : `${total} new mentions`;
+  const greeting = `Hi ${data.displayName},`;
+  const intro = `You have ${what} on ${product} while you were away:`;
+  const line = (m: MentionDigestData["mentions"][number]) => `${m.authorName} in ${m.roomName}: ${m.excerpt}`;
+  const more = data.more > 0 ? [`…and ${data.more} more.`] : [];
+  const outro = "To stop these emails, open:";
+  return {
+    subject: subjectLine(`${product}: ${what}`),
+    text: [
+      greeting,
+      "",
+      intro,
+      "",
+      ...data.mentions.map((m) => `- ${line(m)}`),
+      ...more,
+      "",
+      `Read them: ${data.inboxUrl}`,
+      "",
+      outro,
+      data.unsubscribeUrl,
+      "",
+      `— ${product}`,
+      "",
+    ].join("\n"),
+    html: htmlDocument(
+      what,
+      [
+        paragraph(greeting),
+        paragraph(intro),
+        `<ul>${data.mentions.map((m) => `<li><strong>${escapeHtml(m.authorName)}</strong> in <strong>${escapeHtml(m.roomName)}</strong>: ${escapeHtml(m.excerpt)}</li>`).join("")}</ul>`,
+        ...more.map(paragraph),
+        button(data.inboxUrl, "Open my mentions"),
+        `<p style="font-size: 0.9em; color: #59636e;">Too many emails? <a href="${escapeHtml(data.unsubscribeUrl)}">Turn off mention emails</a>.</p>`,
+      ].join("\n"),
+    ),
+  };
+}
+
 /** The subject, plain-text and HTML bodies of an email; user text is escaped in the HTML. */
 export function renderEmail(email: EmailTemplate, options: RenderOptions): RenderedEmail {
   const product = options.productName ?? "Parley";
@@ -180,5 +233,7 @@ export function renderEmail(email: EmailTemplate, options: RenderOptions): Rende
       return formNotification(product, email.data, options);
     case "form-receipt":
       return formReceipt(product, email.data);
+    case "mention-digest":
+      return mentionDigest(product, email.data);
   }
 }

@@ -4,6 +4,7 @@ export * from "./auth.ts";
 export * from "./chat.ts";
 export * from "./dms.ts";
 export * from "./forms.ts";
+export * from "./mentions.ts";
 export { isCommonPassword, newPassword } from "./password.ts";
 export {
   emailAddress,

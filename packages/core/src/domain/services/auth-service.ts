@@ -10,6 +10,7 @@ import { type EventBus, publishUsersChanged, type RevokedSessionsEvent, topics }
 import { DomainError } from "../errors.ts";
 import type { ChangePasswordInput, LoginInput, RegisterInput } from "../schemas/auth.ts";
 import { DEFAULT_MAX_ATTEMPTS, type EmailTemplate, enqueueEmail } from "./email-outbox.ts";
+import { isHandleTaken, withFreeHandle } from "./user-handles.ts";
 
 export interface AuthServiceDeps {
   db: Database;
@@ -36,6 +37,7 @@ function userColumns() {
     id: schema.users.id,
     email: schema.users.email,
     displayName: schema.users.displayName,
+    handle: schema.users.handle,
     role: schema.users.role,
     emailVerified: schema.users.emailVerified,
     createdAt: schema.users.createdAt,
@@ -84,16 +86,18 @@ export async function register(deps: AuthServiceDeps, input: RegisterInput, meta
   let user: SessionUser;
   try {
     user = await deps.db.transaction(async (tx) => {
-      const [created] = await tx
-        .insert(schema.users)
-        .values({ id, email: input.email, displayName: input.displayName, passwordHash })
-        .returning(userColumns());
+      const [created] = await withFreeHandle(tx, input.displayName, (db, handle) =>
+        db
+          .insert(schema.users)
+          .values({ id, email: input.email, displayName: input.displayName, handle, passwordHash })
+          .returning(userColumns()),
+      );
       if (!created) throw new Error("insert returned no row");
       await issueVerificationEmail(deps, tx, created);
       return created;
     });
   } catch (error) {
-    if (isUniqueViolation(error)) {
+    if (isUniqueViolation(error) && !isHandleTaken(error)) {
       throw new DomainError("conflict", "An account with this email already exists");
     }
     throw error;

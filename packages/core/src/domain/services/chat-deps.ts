@@ -10,6 +10,17 @@ export interface ChatDeps {
   membership: MembershipCache;
   presence: PresenceTracker;
   clock: () => Date;
+  /** Mention emails (batching window, unsubscribe signing); without it mentions queue no email. */
+  mentionEmails?: MentionEmailSettings;
+}
+
+export interface MentionEmailSettings {
+  /** At most one mention email per user per this many milliseconds. */
+  windowMs: number;
+  /** Signs unsubscribe links (HMAC-SHA256). */
+  secret: string;
+  /** Base of the links in the email. */
+  publicOrigin: string;
 }
 
 /** Who is calling: enough to authorise without another query. */

@@ -15,13 +15,15 @@ export async function enqueueEmail(
   db: Queryable,
   to: string,
   email: EmailTemplate,
-  options: { maxAttempts?: number } = {},
+  options: { maxAttempts?: number; runAt?: Date } = {},
 ): Promise<void> {
   await db.insert(schema.emailOutbox).values({
     template: email.template,
     toAddress: to,
     data: email.data,
     maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+    // Later than now: a digest that waits for what else arrives before it goes.
+    ...(options.runAt ? { runAt: options.runAt } : {}),
   });
 }
 

@@ -5,6 +5,7 @@ import { markPlainJson } from "../plain-json.ts";
 import { notBlockedBy } from "./blocks-service.ts";
 import type { Caller, ChatDeps } from "./chat-deps.ts";
 import { blockedDmSendRefusal } from "./dms-service.ts";
+import { parseMentions, sendWithMentions } from "./mentions-service.ts";
 import { appendRoomEvent, type MessageView, publishRoomEvents, type RoomEvent } from "./room-events.ts";
 import { readableRoom, requireMember } from "./rooms-service.ts";
 
@@ -59,8 +60,12 @@ export async function sendMessage(
     authorName: caller.displayName,
   };
   let row: { created: boolean; message: MessageView } | undefined;
+  // No `@`, no mention: the common send stays one statement, with no query added.
+  const mentioned = input.content.includes("@") ? parseMentions(input.content) : null;
   try {
-    row = await insertMessage(deps.db, { ...sender, roomId: input.roomId, content: input.content });
+    row = mentioned
+      ? await sendWithMentions(deps, caller, input, mentioned)
+      : await insertMessage(deps.db, { ...sender, roomId: input.roomId, content: input.content });
   } catch (error) {
     if (!isUniqueViolation(error)) throw error;
     // The race's loser: its statement rolled back whole; the winner is committed.

@@ -301,6 +301,8 @@ export async function listMembers(deps: ChatDeps, caller: Caller, roomId: string
     .select({
       userId: schema.roomMembers.userId,
       displayName: schema.users.displayName,
+      // For a client's @-autocomplete.
+      handle: schema.users.handle,
       role: schema.roomMembers.role,
       joinedAt: schema.roomMembers.joinedAt,
     })

@@ -60,6 +60,7 @@ function createLucia(db: Database, options: SessionModuleOptions) {
     getUserAttributes: (attributes) => ({
       email: attributes.email,
       displayName: attributes.displayName,
+      handle: attributes.handle,
       role: attributes.role,
       emailVerified: attributes.emailVerified,
       createdAt: attributes.createdAt,
@@ -74,6 +75,7 @@ declare module "lucia" {
     DatabaseUserAttributes: {
       email: string;
       displayName: string;
+      handle: string;
       role: UserRole;
       emailVerified: boolean;
       createdAt: Date;
@@ -90,6 +92,7 @@ interface SessionRow {
   createdAt: string;
   email: string;
   displayName: string;
+  handle: string;
   role: UserRole;
   emailVerified: boolean;
   userCreatedAt: string;
@@ -101,7 +104,7 @@ interface SessionRow {
 const sessionAndUser = defineStatement<SessionRow>(
   "parley_session_and_user",
   `select s.id, s.user_id as "userId", s.expires_at::text as "expiresAt", s.created_at::text as "createdAt",
-          u.email, u.display_name as "displayName", u.role::text as role,
+          u.email, u.display_name as "displayName", u.handle, u.role::text as role,
           u.email_verified as "emailVerified", u.created_at::text as "userCreatedAt"
      from sessions s join users u on u.id = s.user_id
     where s.id = $1`,
@@ -186,6 +189,7 @@ export function createSessionModule(db: Database, options: SessionModuleOptions)
           id: row.userId,
           email: row.email,
           displayName: row.displayName,
+          handle: row.handle,
           role: row.role,
           emailVerified: row.emailVerified,
           createdAt: new Date(row.userCreatedAt),
