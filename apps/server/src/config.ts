@@ -97,6 +97,9 @@ const settingsSchema = z
     PASSWORD_RATE_LIMIT: rateLimitRule,
     WRITE_RATE_LIMIT: rateLimitRule,
     TYPING_RATE_LIMIT: rateLimitRule,
+    // 0 keeps the audit log forever.
+    AUDIT_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(365),
+    AUDIT_PURGE_INTERVAL_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(3_600_000),
   })
   .transform((env) => ({
     port: env.PORT,
@@ -129,6 +132,12 @@ const settingsSchema = z
     logFormat:
       env.LOG_FORMAT ?? (env.NODE_ENV === "development" ? ("pretty on a terminal" as const) : "json"),
     metricsToken: env.METRICS_TOKEN,
+    auditRetention: {
+      /** Entries older than this many days are purged; 0: never. */
+      days: env.AUDIT_RETENTION_DAYS,
+      /** How often the server purges. */
+      intervalMs: env.AUDIT_PURGE_INTERVAL_MS,
+    },
     limits: { ...defaultLimits, wsConnectionsPerUser: env.WS_CONNECTIONS_PER_USER },
     rateLimits: {
       ...defaultRateLimits,
@@ -165,7 +174,7 @@ const configSchema = settingsSchema.transform(withDerivedDefaults);
 /** The server's options, and what the worker and the tools run on: see ParleyServerOptions. */
 export type Config = z.output<typeof configSchema>;
 
-type Nested = "mail" | "emailWorker" | "limits" | "rateLimits";
+type Nested = "mail" | "emailWorker" | "limits" | "rateLimits" | "auditRetention";
 /** A Config with any part (of the nested objects too) left out; see configWith. */
 export type ConfigOverrides = Partial<Omit<Settings, Nested>> & { [K in Nested]?: Partial<Settings[K]> };
 
@@ -190,6 +199,7 @@ export function configWith(overrides: ConfigOverrides): Config {
     emailWorker: { ...defaults.emailWorker, ...given(overrides.emailWorker) },
     limits: { ...defaults.limits, ...given(overrides.limits) },
     rateLimits: { ...defaults.rateLimits, ...given(overrides.rateLimits) },
+    auditRetention: { ...defaults.auditRetention, ...given(overrides.auditRetention) },
   });
 }
 
@@ -217,6 +227,8 @@ const examples: Record<string, string> = {
   SEND_RATE_LIMIT: "20/10",
   AUTH_RATE_LIMIT: "20/60",
   FORMS_RATE_LIMIT: "5/60",
+  AUDIT_RETENTION_DAYS: "365",
+  AUDIT_PURGE_INTERVAL_MS: "3600000",
   WS_CONNECTIONS_PER_USER: "20",
 };
 
