@@ -59,7 +59,10 @@ async function fixtures() {
 }
 
 describe("accessibility (axe-core)", () => {
-  it("finds no serious or critical violation on any page, signed out, as a user and as an admin", async () => {
+  // Every page in two looks: over the file's default 90 s on a loaded 2-core machine.
+  it("finds no serious or critical violation on any page, signed out, as a user and as an admin", {
+    timeout: 180_000,
+  }, async () => {
     const { adminEmail, user, roomId } = await fixtures();
     const people: Record<Who, Page> = {
       "signed-out": await newPerson(t.browser),
@@ -153,6 +156,12 @@ describe("accessibility (axe-core)", () => {
         who: "admin",
         path: "/admin/jobs",
         ready: (page) => page.getByRole("cell", { name: user.email }).first().waitFor(),
+      },
+      {
+        name: "admin audit log",
+        who: "admin",
+        path: "/admin/audit",
+        ready: (page) => page.getByRole("cell", { name: "auth.login", exact: true }).first().waitFor(),
       },
     ];
 
