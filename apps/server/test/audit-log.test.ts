@@ -125,6 +125,32 @@ describe("auth events", () => {
   });
 });
 
+describe("auth events under concurrency", () => {
+  it("a logout and a revoke of the same session racing leave exactly one entry for it (30 rounds)", async () => {
+    const user = await signedInUser(t);
+    const ROUNDS = 30;
+    let bothSucceeded = 0;
+    for (let round = 0; round < ROUNDS; round++) {
+      const { token } = await t.client().auth.login.mutate({ email: user.email, password: GOOD_PASSWORD });
+      const doomed = t.client(token);
+      const handle = (await doomed.auth.sessions.list.query()).find((s) => s.current)?.sessionId ?? "";
+      const outcomes = await Promise.allSettled([
+        doomed.auth.logout.mutate(),
+        user.api.auth.sessions.revoke.mutate({ sessionId: handle }),
+      ]);
+      if (outcomes.every((o) => o.status === "fulfilled")) bothSucceeded++;
+      const entries = await allEntries({ targetId: handle });
+      expect(
+        entries.map((e) => e.action),
+        `round ${round}`,
+      ).toHaveLength(1);
+    }
+    console.log(`[race] both calls succeeded in ${bothSucceeded} of ${ROUNDS} rounds`);
+    // The race is real: in some rounds both calls got past their checks.
+    expect(bothSucceeded).toBeGreaterThan(0);
+  });
+});
+
 describe("admin actions", () => {
   it("a role change, a job retry and a submission update each leave one entry naming the admin, the target and what changed", async () => {
     const user = await signedInUser(t);
