@@ -72,7 +72,7 @@ describe("parley --help", () => {
       expect(run.stdout.includes("  --json "), entry.name).toBe(command.json !== undefined);
       if (command.json) listings.push(entry.name);
     }
-    expect(listings.sort()).toEqual(["rooms list", "submissions list", "tail", "users list"]);
+    expect(listings.sort()).toEqual(["audit list", "rooms list", "submissions list", "tail", "users list"]);
   });
 
   it("lists every exit code of the CLI in `parley --help`", async () => {

@@ -235,6 +235,50 @@ describe("parley admin and submissions", () => {
   });
 });
 
+describe("parley audit list", () => {
+  it("lists an admin's own sign-in by actor email, filters by action and limit, as a table", async () => {
+    const admin = await adminHome();
+    const home = { configHome: admin.configHome };
+    const mine = await runParley(
+      ["audit", "list", "--actor", admin.email, "--action", "auth.login", "--json"],
+      home,
+    );
+    expect(mine).toMatchObject({ code: 0, stderr: "" });
+    const entries = parseJson(mine.stdout) as { action: string; actor: { email: string } | null }[];
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toMatchObject({ action: "auth.login", actor: { email: admin.email } });
+
+    const table = await runParley(["audit", "list", "--actor", admin.email, "--from", "2000-01-01"], home);
+    expect(table.code).toBe(0);
+    const [header, ...rows] = table.stdout.trimEnd().split("\n");
+    expect(header).toMatch(/^AT \(UTC\)\s+ACTION\s+ACTOR\s+TARGET\s+IP\s+DETAILS$/);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toContain(`auth.login  ${admin.email}`);
+
+    const one = await runParley(["audit", "list", "--limit", "1", "--json"], home);
+    expect(parseJson(one.stdout)).toHaveLength(1);
+    const none = await runParley(["audit", "list", "--actor", admin.email, "--to", "2000-01-01"], home);
+    expect(none).toMatchObject({ code: 0, stdout: "No audit entries match.\n" });
+  });
+
+  it("exits 2 for a bad action or time, 4 for an unknown actor email, 1 for a non-admin", async () => {
+    const admin = await adminHome();
+    const home = { configHome: admin.configHome };
+    const badAction = await runParley(["audit", "list", "--action", "auth.nothing"], home);
+    expect(badAction.code).toBe(2);
+    expect(badAction.stderr).toContain("--action must be one of: auth.login, auth.login_failed");
+    const badTime = await runParley(["audit", "list", "--from", "yesterday"], home);
+    expect(badTime.code).toBe(2);
+    expect(badTime.stderr).toContain("--from must be a date");
+    const unknown = await runParley(["audit", "list", "--actor", uniqueEmail("ghost")], home);
+    expect(unknown.code).toBe(4);
+    const { email } = await signUp("Curious");
+    const refused = await runParley(["audit", "list"], { configHome: await loggedIn(email) });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^parley: Not allowed: /);
+  });
+});
+
 /** A config home signed in as a new admin (made in the database, as an operator would). */
 async function adminHome(): Promise<{ email: string; configHome: string }> {
   const email = uniqueEmail("admin");
@@ -258,6 +302,34 @@ function parseJson(text: string): unknown {
  * listing added to the command table without an entry here fails the first test below.
  */
 const jsonListingChecks: Record<string, () => Promise<void>> = {
+  async "audit list"() {
+    const admin = await adminHome();
+    const bob = await signUp("Bob");
+    expect(
+      await createParleyClient({ url: server.url })
+        .auth.login.mutate({ email: bob.email, password: "not bob's password" })
+        .catch(() => "refused"),
+    ).toBe("refused");
+    const run = await runParley(["audit", "list", "--json", "--target", bob.user.id], {
+      configHome: admin.configHome,
+    });
+    expect(run).toMatchObject({ code: 0, stderr: "" });
+    expect(parseJson(run.stdout)).toEqual([
+      {
+        id: expect.any(String),
+        at: expect.stringMatching(ISO_TIME),
+        action: "auth.login_failed",
+        actorId: null,
+        actor: null,
+        targetType: "user",
+        targetId: bob.user.id,
+        roomId: null,
+        ip: expect.any(String),
+        details: { knownAccount: true },
+      },
+    ]);
+  },
+
   async "rooms list"() {
     const { email, api } = await signUp("Lister");
     const room = await api.chat.rooms.create.mutate({ name: `JSON room ${randomUUID()}`, isPrivate: true });

@@ -102,6 +102,9 @@ const settingsSchema = z
     PASSWORD_RATE_LIMIT: rateLimitRule,
     WRITE_RATE_LIMIT: rateLimitRule,
     TYPING_RATE_LIMIT: rateLimitRule,
+    // 0 keeps the audit log forever.
+    AUDIT_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(365),
+    AUDIT_PURGE_INTERVAL_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(3_600_000),
   })
   .transform((env) => ({
     port: env.PORT,
@@ -137,6 +140,12 @@ const settingsSchema = z
     mentionEmails: {
       windowMs: env.MENTION_EMAIL_WINDOW_MINUTES * 60_000,
       secret: env.MENTION_EMAIL_SECRET,
+    },
+    auditRetention: {
+      /** Entries older than this many days are purged; 0: never. */
+      days: env.AUDIT_RETENTION_DAYS,
+      /** How often the server purges. */
+      intervalMs: env.AUDIT_PURGE_INTERVAL_MS,
     },
     limits: { ...defaultLimits, wsConnectionsPerUser: env.WS_CONNECTIONS_PER_USER },
     rateLimits: {
@@ -174,7 +183,7 @@ const configSchema = settingsSchema.transform(withDerivedDefaults);
 /** The server's options, and what the worker and the tools run on: see ParleyServerOptions. */
 export type Config = z.output<typeof configSchema>;
 
-type Nested = "mail" | "emailWorker" | "limits" | "rateLimits" | "mentionEmails";
+type Nested = "mail" | "emailWorker" | "limits" | "rateLimits" | "mentionEmails" | "auditRetention";
 /** A Config with any part (of the nested objects too) left out; see configWith. */
 export type ConfigOverrides = Partial<Omit<Settings, Nested>> & { [K in Nested]?: Partial<Settings[K]> };
 
@@ -200,6 +209,7 @@ export function configWith(overrides: ConfigOverrides): Config {
     limits: { ...defaults.limits, ...given(overrides.limits) },
     rateLimits: { ...defaults.rateLimits, ...given(overrides.rateLimits) },
     mentionEmails: { ...defaults.mentionEmails, ...given(overrides.mentionEmails) },
+    auditRetention: { ...defaults.auditRetention, ...given(overrides.auditRetention) },
   });
 }
 
@@ -227,6 +237,8 @@ const examples: Record<string, string> = {
   SEND_RATE_LIMIT: "20/10",
   AUTH_RATE_LIMIT: "20/60",
   FORMS_RATE_LIMIT: "5/60",
+  AUDIT_RETENTION_DAYS: "365",
+  AUDIT_PURGE_INTERVAL_MS: "3600000",
   WS_CONNECTIONS_PER_USER: "20",
   MENTION_EMAIL_WINDOW_MINUTES: "15",
   MENTION_EMAIL_SECRET: "a-long-random-string-from-your-secret-store",

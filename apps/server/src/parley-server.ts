@@ -19,6 +19,7 @@ import type { DbHandle } from "@parley/db";
 import type { AnyRouter } from "@trpc/server";
 import { type Logger, pino } from "pino";
 import type { WebSocketServer } from "ws";
+import { type AuditRetention, startAuditRetention } from "./audit-retention.ts";
 import { logCall } from "./call-log.ts";
 import { type ConfigOverrides, configWith } from "./config.ts";
 import type { WebDevServer } from "./dev-web.ts";
@@ -58,6 +59,8 @@ export interface ParleyServer {
   db: DbHandle;
   /** The in-process email worker and its transport, or null when disabled. */
   email: EmailDelivery | null;
+  /** The audit log's periodic purge (a no-op when retention is 0 days). */
+  auditRetention: AuditRetention;
   /** The WebSocket server: open sockets, for metrics and for tests that cut connections. */
   webSocketServer: WebSocketServer;
   close(): Promise<void>;
@@ -201,6 +204,7 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
   const email = config.emailWorker.enabled
     ? startEmailDelivery({ db: db.db, log, config, devMailbox, clock })
     : null;
+  const auditRetention = startAuditRetention({ db: db.db, log, clock, config });
 
   let closing: Promise<void> | undefined;
   async function close() {
@@ -213,6 +217,7 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
     clearTimeout(drainTimer);
     // Before the database closes: the pass in flight finishes and records its outcomes.
     await email?.close();
+    await auditRetention.close();
     sessionSockets.close();
     deps.membership.close();
     deps.presence.close();
@@ -227,6 +232,7 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
     deps,
     db,
     email,
+    auditRetention,
     webSocketServer: ws.wss,
     close: () => {
       closing ??= close();

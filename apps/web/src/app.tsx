@@ -1,6 +1,7 @@
 import { useMutation } from "@tanstack/react-query";
 import type { ReactNode } from "react";
 import { AdminNav } from "./admin/admin-nav.tsx";
+import { AuditPage } from "./admin/audit-page.tsx";
 import { ForbiddenPage } from "./admin/forbidden-page.tsx";
 import { JobsPage } from "./admin/jobs-page.tsx";
 import { SubmissionPage } from "./admin/submission-page.tsx";
@@ -159,6 +160,7 @@ function AdminPage({ path, query }: { path: string; query: URLSearchParams }) {
     if (submission) return <SubmissionPage key={submission.id} id={submission.id} />;
     if (path === "/admin/users") return <UsersPage search={query.get("search") ?? ""} />;
     if (path === "/admin/jobs") return <JobsPage />;
+    if (path === "/admin/audit") return <AuditPage />;
     return <NotFoundPage />;
   })();
   return (

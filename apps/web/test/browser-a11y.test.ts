@@ -203,6 +203,12 @@ describe("accessibility (axe-core)", () => {
         path: "/admin/jobs",
         ready: (page) => page.getByRole("cell", { name: user.email }).first().waitFor(),
       },
+      {
+        name: "admin audit log",
+        who: "admin",
+        path: "/admin/audit",
+        ready: (page) => page.getByRole("cell", { name: "auth.login", exact: true }).first().waitFor(),
+      },
     ];
 
     const reports: { visit: string; look: string; report: AxeReport }[] = [];

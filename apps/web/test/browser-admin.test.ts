@@ -164,6 +164,40 @@ describe("the admin pages", () => {
     expect(pageErrorsOf(page)).toEqual([]);
   });
 
+  it("on a phone: the audit log shows who changed whose role and what changed, filters by action, and fits the screen", async () => {
+    const hopper = await signUpAt(t.server.url, "Hopper");
+    await admin.api.admin.users.setRole.mutate({ userId: hopper.user.id, role: "admin" });
+    await admin.api.admin.users.setRole.mutate({ userId: hopper.user.id, role: "user" });
+    const page = await adminOnPhone();
+    await page.getByRole("link", { name: "Admin" }).click();
+    await heading(page, "Form submissions");
+    await page.getByRole("navigation", { name: "Admin" }).getByRole("link", { name: "Audit log" }).click();
+    await heading(page, "Audit log");
+    const rows = page.locator("tbody tr");
+    // Newest first: the demotion above the promotion, both by the admin, naming Hopper's account.
+    const changes = page.getByRole("row", { name: new RegExp(`admin\\.role_changed.*${hopper.user.id}`) });
+    await expect
+      .poll(() => changes.allTextContents())
+      .toEqual([
+        // jsonb keeps shorter keys first: "to" before "from".
+        expect.stringContaining("to: user, from: admin"),
+        expect.stringContaining("to: admin, from: user"),
+      ]);
+    expect(await changes.first().textContent()).toContain(admin.email);
+    await expectNoSidewaysScroll(page);
+
+    await page.getByLabel("Action").selectOption("auth.login");
+    await page.getByRole("button", { name: "Filter" }).click();
+    const actions = rows.locator("td:first-child");
+    await expect.poll(async () => new Set(await actions.allTextContents())).toEqual(new Set(["auth.login"]));
+    await page.getByLabel("Target id").fill(hopper.user.id);
+    await page.getByRole("button", { name: "Filter" }).click();
+    await page.getByText("No audit entries match.").waitFor();
+    await expectNoSidewaysScroll(page);
+    await screenshot(page, "admin-audit");
+    expect(pageErrorsOf(page)).toEqual([]);
+  });
+
   it("shows an admin demoted while the page is open the 403 page, not an error, and drops the Admin link", async () => {
     const demoted = await signUpAt(t.server.url, "Demoted");
     const me = await demoted.api.auth.me.query();

@@ -15,7 +15,14 @@ export {
 } from "./domain/email/email-templates.ts";
 export { DomainError, type DomainErrorKind } from "./domain/errors.ts";
 export { markPlainJson, plainJson } from "./domain/plain-json.ts";
-export { type AuditEntry, recordAudit } from "./domain/services/audit-log.ts";
+export * as auditService from "./domain/services/audit-log.ts";
+export {
+  AUDIT_PURGE_BATCH,
+  type AuditCaller,
+  type AuditEntry,
+  purgeAuditLog,
+  recordAudit,
+} from "./domain/services/audit-log.ts";
 export * as authService from "./domain/services/auth-service.ts";
 export * as blocksService from "./domain/services/blocks-service.ts";
 export type { MentionEmailSettings } from "./domain/services/chat-deps.ts";

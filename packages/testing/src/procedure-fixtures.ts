@@ -222,6 +222,7 @@ export const procedureFixtures: Record<string, ProcedureFixture> = {
   },
   "admin.jobs.list": { caller: "admin" },
   "admin.jobs.retry": { caller: "admin", overrides: (world) => ({ id: oneOf(world.jobs) }) },
+  "admin.audit.list": { caller: "admin" },
 };
 
 export function fixtureOf(path: string): ProcedureFixture {

@@ -67,6 +67,12 @@ export const commands: CommandEntry[] = [
     load: async () => (await import("./users.ts")).usersSetRole,
   },
   {
+    name: "audit list",
+    synopsis: "",
+    summary: "list the audit log, newest first, with filters (admins)",
+    load: async () => (await import("./audit.ts")).auditList,
+  },
+  {
     name: "admin create",
     synopsis: "",
     summary: "create or promote an admin, in the database itself (operators)",

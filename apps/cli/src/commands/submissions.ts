@@ -1,10 +1,12 @@
 import { submissionKinds, submissionStatuses } from "@parley/api/schemas";
 import type { RouterOutputs } from "@parley/client";
+import { oneOf } from "../choice-option.ts";
 import { usageError } from "../cli-error.ts";
 import { defineCommand } from "../command.ts";
 import { toCsv } from "../csv.ts";
 import { isoTime } from "../iso-time.ts";
 import { cell, formatTable } from "../output-table.ts";
+import { parseLimit, readPages } from "../paging.ts";
 
 type Submission = RouterOutputs["forms"]["submissions"]["list"]["items"][number];
 type Kind = (typeof submissionKinds)[number];
@@ -21,16 +23,6 @@ const FIELD_COLUMNS = [
   ["timezone", "timezone"],
   ["phone", "phone"],
 ] as const;
-
-function oneOf<T extends string>(
-  allowed: readonly T[],
-  value: string | undefined,
-  option: string,
-): T | undefined {
-  if (value === undefined) return undefined;
-  if ((allowed as readonly string[]).includes(value)) return value as T;
-  throw usageError(`--${option} must be one of: ${allowed.join(", ")}`);
-}
 
 export const submissionsList = defineCommand({
   details: [
@@ -56,23 +48,13 @@ export const submissionsList = defineCommand({
     if (values.csv && values.json) throw usageError("--csv and --json: choose one");
     const status = oneOf<Status>(submissionStatuses, values.status, "status");
     const kind = oneOf<Kind>(submissionKinds, values.kind, "kind");
-    const limit = values.limit === undefined ? Number.POSITIVE_INFINITY : Number(values.limit);
-    if (!(limit > 0) || (Number.isFinite(limit) && !Number.isInteger(limit))) {
-      throw usageError("--limit must be a positive whole number");
-    }
+    const limit = parseLimit(values.limit);
+    if (limit === null) throw usageError("--limit must be a positive whole number");
     const { api } = await ctx.signedIn();
-    const submissions: Submission[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await api.forms.submissions.list.query({
-        status,
-        kind,
-        cursor,
-        limit: Math.min(100, limit - submissions.length),
-      });
-      submissions.push(...page.items);
-      cursor = page.nextCursor ?? undefined;
-    } while (cursor !== undefined && submissions.length < limit);
+    const submissions: Submission[] = await readPages(
+      (cursor, pageSize) => api.forms.submissions.list.query({ status, kind, cursor, limit: pageSize }),
+      limit,
+    );
 
     if (values.json) {
       ctx.printJson(

@@ -1,21 +1,13 @@
 import { userRoles } from "@parley/api/schemas";
-import type { ParleyClient, RouterOutputs } from "@parley/client";
-import { CliError, ExitCode, usageError } from "../cli-error.ts";
+import type { RouterOutputs } from "@parley/client";
+import { usageError } from "../cli-error.ts";
 import { defineCommand } from "../command.ts";
 import { isoTime } from "../iso-time.ts";
 import { formatTable } from "../output-table.ts";
+import { readPages } from "../paging.ts";
+import { userIdOf } from "../user-lookup.ts";
 
 type Role = (typeof userRoles)[number];
-
-/** A user id as given, or the id of the account with this exact email. */
-async function userIdOf(api: ParleyClient, userOrEmail: string): Promise<string> {
-  if (!userOrEmail.includes("@")) return userOrEmail;
-  const email = userOrEmail.trim().toLowerCase();
-  const { items } = await api.admin.users.list.query({ search: email, limit: 100 });
-  const user = items.find((u) => u.email.toLowerCase() === email);
-  if (!user) throw new CliError(`No user with the email ${email}`, ExitCode.notFound);
-  return user.id;
-}
 
 type User = RouterOutputs["admin"]["users"]["list"]["items"][number];
 
@@ -35,13 +27,9 @@ export const usersList = defineCommand({
   positionals: { min: 0, max: 0 },
   async run(ctx, values) {
     const { api } = await ctx.signedIn();
-    const users: User[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await api.admin.users.list.query({ search: values.search, cursor, limit: 100 });
-      users.push(...page.items);
-      cursor = page.nextCursor ?? undefined;
-    } while (cursor !== undefined);
+    const users: User[] = await readPages((cursor, limit) =>
+      api.admin.users.list.query({ search: values.search, cursor, limit }),
+    );
     if (values.json) {
       ctx.printJson(
         users.map((user) => ({

@@ -14,6 +14,9 @@ export function AdminNav() {
         <li>
           <NavLink to="/admin/jobs">Email jobs</NavLink>
         </li>
+        <li>
+          <NavLink to="/admin/audit">Audit log</NavLink>
+        </li>
       </ul>
     </nav>
   );

@@ -2,11 +2,14 @@ import { outboxService as outbox, userAdminService as users } from "@parley/core
 import { jobIdInput, listJobsInput, listUsersInput, setUserRoleInput } from "@parley/core/schemas";
 import type { TRPCRouterRecord } from "@trpc/server";
 import { adminProcedure, perUser, rateLimit } from "../trpc.ts";
+import { auditRouter } from "./audit.ts";
 
 // Admins too: a stolen admin session should not be able to write without bound.
 const writeLimit = rateLimit("write", perUser);
 
 export const adminRouter = {
+  audit: auditRouter,
+
   users: {
     list: adminProcedure
       .meta({
@@ -23,7 +26,7 @@ export const adminRouter = {
       })
       .input(setUserRoleInput)
       .use(writeLimit)
-      .mutation(({ ctx, input }) => users.setUserRole(ctx, input)),
+      .mutation(({ ctx, input }) => users.setUserRole(ctx, input, { userId: ctx.user.id, ip: ctx.ip })),
   },
 
   jobs: {
@@ -42,6 +45,6 @@ export const adminRouter = {
       })
       .input(jobIdInput)
       .use(writeLimit)
-      .mutation(({ ctx, input }) => outbox.retryJob(ctx, input.id)),
+      .mutation(({ ctx, input }) => outbox.retryJob(ctx, input.id, { userId: ctx.user.id, ip: ctx.ip })),
   },
 } satisfies TRPCRouterRecord;

@@ -70,7 +70,7 @@ export const authRouter = {
     .meta({ summary: "Ends the current session, clears the cookie and closes its WebSockets." })
     .use(writeLimit)
     .mutation(async ({ ctx }) => {
-      await auth.logout(ctx, ctx.user.id, ctx.session.id);
+      await auth.logout(ctx, ctx.user.id, ctx.session.id, clientMeta(ctx));
       ctx.cookies.clear();
       return { ok: true as const };
     }),
@@ -175,7 +175,13 @@ export const authRouter = {
       .input(revokeSessionInput)
       .use(writeLimit)
       .mutation(async ({ ctx, input }) => {
-        const { wasCurrent } = await auth.revokeSession(ctx, ctx.user.id, ctx.session.id, input.sessionId);
+        const { wasCurrent } = await auth.revokeSession(
+          ctx,
+          ctx.user.id,
+          ctx.session.id,
+          input.sessionId,
+          clientMeta(ctx),
+        );
         if (wasCurrent) ctx.cookies.clear();
         return { ok: true as const };
       }),

@@ -85,6 +85,8 @@ export const formsRouter = {
       })
       .input(updateSubmissionInput)
       .use(writeLimit)
-      .mutation(({ ctx, input }) => forms.updateSubmission(ctx, input, { email: ctx.user.email })),
+      .mutation(({ ctx, input }) =>
+        forms.updateSubmission(ctx, input, { email: ctx.user.email, userId: ctx.user.id, ip: ctx.ip }),
+      ),
   },
 } satisfies TRPCRouterRecord;

@@ -94,7 +94,7 @@ describe("forms service", () => {
     const update = updateSubmission(
       deps,
       { id: randomUUID(), status: "closed" },
-      { email: "ops@example.com" },
+      { email: "ops@example.com", userId: "ops-admin" },
     );
     await expect(update).rejects.toBeInstanceOf(DomainError);
     await expect(update).rejects.toMatchObject({ kind: "not-found", message: "No such submission" });

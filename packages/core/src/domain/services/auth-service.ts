@@ -9,6 +9,7 @@ import { hashToken, newEmailToken } from "../auth/tokens.ts";
 import { type EventBus, publishUsersChanged, type RevokedSessionsEvent, topics } from "../bus/event-bus.ts";
 import { DomainError } from "../errors.ts";
 import type { ChangePasswordInput, LoginInput, RegisterInput } from "../schemas/auth.ts";
+import { recordAudit } from "./audit-log.ts";
 import { DEFAULT_MAX_ATTEMPTS, type EmailTemplate, enqueueEmail } from "./email-outbox.ts";
 import { isHandleTaken, withFreeHandle } from "./user-handles.ts";
 
@@ -127,6 +128,17 @@ export async function login(
     // For whoever watches for password guessing: the account (never the email or the password)
     // and the address. An unknown email has no account to name.
     deps.log.warn({ userId: row?.id ?? null, ip: meta.ip ?? null }, "login failed: wrong email or password");
+    // One small row per attempt, never the email typed (it is sometimes a password) nor the
+    // password: the `auth` rate limit (per address, counted before the input is parsed) bounds
+    // how fast a flood of wrong passwords can grow the log, and retention removes it.
+    await recordAudit(deps.db, {
+      action: "auth.login_failed",
+      actorId: null,
+      ...(row ? { targetType: "user" as const, targetId: row.id } : {}),
+      ip: meta.ip ?? null,
+      details: { knownAccount: row !== undefined },
+      at: deps.clock(),
+    });
     throw new DomainError("unauthenticated", "Wrong email or password");
   }
   const { passwordHash, ...user } = row;
@@ -136,13 +148,46 @@ export async function login(
   }
   // Only while the password just checked is still the user's: a change or reset that committed
   // meanwhile has already ended the user's sessions, and this one must not outlive it.
-  const session = await deps.sessions.create(user.id, meta, passwordHash);
+  const session = await deps.db.transaction(async (tx) => {
+    const created = await deps.sessions.create(user.id, meta, passwordHash, tx);
+    if (created) {
+      await recordAudit(tx, {
+        action: "auth.login",
+        actorId: user.id,
+        targetType: "user",
+        targetId: user.id,
+        ip: meta.ip ?? null,
+        at: deps.clock(),
+      });
+    }
+    return created;
+  });
   if (!session) throw new DomainError("unauthenticated", "Wrong email or password");
   return { user, session };
 }
 
-export async function logout(deps: AuthServiceDeps, userId: string, sessionId: string) {
-  await publishRevoked(deps, await deps.sessions.invalidate(userId, [sessionId]));
+export async function logout(
+  deps: AuthServiceDeps,
+  userId: string,
+  sessionId: string,
+  meta: ClientMeta = {},
+) {
+  const ended = await deps.db.transaction(async (tx) => {
+    const ids = await deps.sessions.invalidate(userId, [sessionId], tx);
+    // A logout racing another one (or a revoke) ended nothing: only the one that did is recorded.
+    if (ids.length > 0) {
+      await recordAudit(tx, {
+        action: "auth.logout",
+        actorId: userId,
+        targetType: "session",
+        targetId: sessionHandle(sessionId),
+        ip: meta.ip ?? null,
+        at: deps.clock(),
+      });
+    }
+    return ids;
+  });
+  await publishRevoked(deps, ended);
 }
 
 /**
@@ -177,7 +222,17 @@ export async function changePassword(
     if (changed.length === 0) return null;
     // In the same transaction: a login that checked the old password either committed its
     // session before this (and it is deleted here) or finds the new hash (see sessions.create).
-    return deps.sessions.invalidateAll(user.id, undefined, tx);
+    const ended = await deps.sessions.invalidateAll(user.id, undefined, tx);
+    await recordAudit(tx, {
+      action: "auth.password_changed",
+      actorId: user.id,
+      targetType: "user",
+      targetId: user.id,
+      ip: meta.ip ?? null,
+      details: { sessionsEnded: ended.length },
+      at: deps.clock(),
+    });
+    return ended;
   });
   if (!revoked) throw new DomainError("forbidden", "The current password is wrong");
   await publishRevoked(deps, revoked);
@@ -282,7 +337,18 @@ export async function resetPassword(
       .set({ passwordHash, updatedAt: deps.clock() })
       .where(eq(schema.users.id, found.userId));
     // After the update, in its transaction: see changePassword.
-    return deps.sessions.invalidateAll(found.userId, undefined, tx);
+    const ended = await deps.sessions.invalidateAll(found.userId, undefined, tx);
+    // The token's holder acts as the account's owner: the actor is the user.
+    await recordAudit(tx, {
+      action: "auth.password_reset",
+      actorId: found.userId,
+      targetType: "user",
+      targetId: found.userId,
+      ip: meta.ip ?? null,
+      details: { sessionsEnded: ended.length },
+      at: deps.clock(),
+    });
+    return ended;
   });
   if (!revoked) throw new DomainError("invalid", "This reset link is invalid or has expired");
   await publishRevoked(deps, revoked);
@@ -306,10 +372,27 @@ export async function revokeSession(
   userId: string,
   currentSessionId: string,
   handle: string,
+  meta: ClientMeta = {},
 ) {
   const rows = await deps.sessions.listForUser(userId);
   const target = rows.find((row) => sessionHandle(row.id) === handle);
   if (!target) throw new DomainError("not-found", "No such session");
-  await publishRevoked(deps, await deps.sessions.invalidate(userId, [target.id]));
-  return { wasCurrent: target.id === currentSessionId };
+  const wasCurrent = target.id === currentSessionId;
+  const ended = await deps.db.transaction(async (tx) => {
+    const ids = await deps.sessions.invalidate(userId, [target.id], tx);
+    if (ids.length > 0) {
+      await recordAudit(tx, {
+        action: "auth.session_revoked",
+        actorId: userId,
+        targetType: "session",
+        targetId: handle,
+        ip: meta.ip ?? null,
+        details: { wasCurrent },
+        at: deps.clock(),
+      });
+    }
+    return ids;
+  });
+  await publishRevoked(deps, ended);
+  return { wasCurrent };
 }

@@ -3,6 +3,7 @@ import { and, count, eq, inArray, sql } from "drizzle-orm";
 import type { EmailTemplate } from "../email/email-templates.ts";
 import { DomainError } from "../errors.ts";
 import type { JobStatus, ListJobsInput } from "../schemas/admin.ts";
+import { type AuditCaller, recordAudit } from "./audit-log.ts";
 import { cursorAt, decodeKeysetCursor, newestFirst, olderThan, pageOf } from "./keyset-cursor.ts";
 
 export type { EmailTemplate } from "../email/email-templates.ts";
@@ -99,21 +100,42 @@ const RETRYABLE: JobStatus[] = ["dead", "pending"];
  * Runs a dead (or waiting) job again now, with a fresh allowance of attempts. The attempt
  * count keeps growing, so the attempt history stays in order.
  */
-export async function retryJob(deps: { db: Database; clock: () => Date }, id: string) {
+export async function retryJob(deps: { db: Database; clock: () => Date }, id: string, by: AuditCaller) {
   const o = schema.emailOutbox;
-  const [row] = await deps.db
-    .update(o)
-    .set({
-      status: "pending",
-      runAt: deps.clock(),
-      maxAttempts: sql`${o.attempts} + ${DEFAULT_MAX_ATTEMPTS}`,
-      lockedUntil: null,
-      leaseId: null,
-    })
-    .where(and(eq(o.id, id), inArray(o.status, RETRYABLE)))
-    .returning(jobColumns());
+  const { row, existing } = await deps.db.transaction(async (tx) => {
+    // Locked, so the status the entry names as the old one is the one this update replaced.
+    const [existing] = await tx.select({ status: o.status }).from(o).where(eq(o.id, id)).for("update");
+    if (!existing || !RETRYABLE.includes(existing.status)) return { row: undefined, existing };
+    const [row] = await tx
+      .update(o)
+      .set({
+        status: "pending",
+        runAt: deps.clock(),
+        maxAttempts: sql`${o.attempts} + ${DEFAULT_MAX_ATTEMPTS}`,
+        lockedUntil: null,
+        leaseId: null,
+      })
+      .where(and(eq(o.id, id), inArray(o.status, RETRYABLE)))
+      .returning(jobColumns());
+    if (row) {
+      await recordAudit(tx, {
+        action: "admin.job_retried",
+        actorId: by.userId,
+        targetType: "job",
+        targetId: id,
+        ip: by.ip ?? null,
+        details: {
+          template: row.template,
+          from: existing.status,
+          to: row.status,
+          maxAttempts: row.maxAttempts,
+        },
+        at: deps.clock(),
+      });
+    }
+    return { row, existing };
+  });
   if (row) return row;
-  const [existing] = await deps.db.select({ status: o.status }).from(o).where(eq(o.id, id));
   if (!existing) throw new DomainError("not-found", "No such job");
   throw new DomainError(
     "conflict",

@@ -9,6 +9,7 @@ import type {
   SubmissionKind,
   UpdateSubmissionInput,
 } from "../schemas/forms.ts";
+import { type AuditCaller, recordAudit } from "./audit-log.ts";
 import { enqueueEmail } from "./email-outbox.ts";
 import { cursorAt, decodeKeysetCursor, newestFirst, olderThan, pageOf } from "./keyset-cursor.ts";
 
@@ -186,20 +187,41 @@ export async function getSubmission(deps: { db: Database }, id: string) {
 export async function updateSubmission(
   deps: { db: Database; clock: () => Date },
   input: UpdateSubmissionInput,
-  by: { email: string },
+  by: { email: string } & AuditCaller,
 ) {
   const s = schema.formSubmissions;
   const now = deps.clock();
   const note = input.note === undefined ? null : { at: now.toISOString(), by: by.email, text: input.note };
-  const [row] = await deps.db
-    .update(s)
-    .set({
-      ...(input.status ? { status: input.status } : {}),
-      ...(note ? { notes: sql`${s.notes} || jsonb_build_array(${JSON.stringify(note)}::jsonb)` } : {}),
-      updatedAt: now,
-    })
-    .where(eq(s.id, input.id))
-    .returning(submissionColumns());
+  const row = await deps.db.transaction(async (tx) => {
+    // Locked: the old status in the entry is the one this update replaced.
+    const [before] = await tx.select({ status: s.status }).from(s).where(eq(s.id, input.id)).for("update");
+    if (!before) return undefined;
+    const [row] = await tx
+      .update(s)
+      .set({
+        ...(input.status ? { status: input.status } : {}),
+        ...(note ? { notes: sql`${s.notes} || jsonb_build_array(${JSON.stringify(note)}::jsonb)` } : {}),
+        updatedAt: now,
+      })
+      .where(eq(s.id, input.id))
+      .returning(submissionColumns());
+    if (row) {
+      // The note's text stays on the submission: the entry says that one was added.
+      await recordAudit(tx, {
+        action: "admin.submission_updated",
+        actorId: by.userId,
+        targetType: "submission",
+        targetId: input.id,
+        ip: by.ip ?? null,
+        details: {
+          ...(input.status ? { status: { from: before.status, to: row.status } } : {}),
+          noteAdded: note !== null,
+        },
+        at: now,
+      });
+    }
+    return row;
+  });
   if (!row) throw new DomainError("not-found", "No such submission");
   return row;
 }

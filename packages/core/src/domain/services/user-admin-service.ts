@@ -6,6 +6,7 @@ import { type EventBus, publishUsersChanged } from "../bus/event-bus.ts";
 import { DomainError } from "../errors.ts";
 import type { ListUsersInput, UserRole } from "../schemas/admin.ts";
 import type { RegisterInput } from "../schemas/auth.ts";
+import { type AuditCaller, recordAudit } from "./audit-log.ts";
 import { cursorAt, decodeKeysetCursor, newestFirst, olderThan, pageOf } from "./keyset-cursor.ts";
 
 function userColumns() {
@@ -53,6 +54,7 @@ export async function listUsers(deps: { db: Database }, input: ListUsersInput) {
 export async function setUserRole(
   deps: { db: Database; bus: EventBus; clock: () => Date },
   input: { userId: string; role: UserRole },
+  by: AuditCaller,
 ) {
   const u = schema.users;
   const { updated, changed } = await deps.db.transaction(async (tx) => {
@@ -70,6 +72,15 @@ export async function setUserRole(
       .where(eq(u.id, input.userId))
       .returning(userColumns());
     if (!updated) throw new DomainError("not-found", "No such user");
+    await recordAudit(tx, {
+      action: "admin.role_changed",
+      actorId: by.userId,
+      targetType: "user",
+      targetId: input.userId,
+      ip: by.ip ?? null,
+      details: { from: target.role, to: input.role },
+      at: deps.clock(),
+    });
     return { updated, changed: target.role !== input.role };
   });
   if (changed) await publishUsersChanged(deps.bus, [input.userId]);

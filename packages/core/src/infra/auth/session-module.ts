@@ -139,18 +139,20 @@ export function createSessionModule(db: Database, options: SessionModuleOptions)
 
     /**
      * Starts a session for the user. With `passwordHash`, only while it is still the user's
-     * password: null when a password change got there first.
+     * password: null when a password change got there first. `tx` puts the insert in the
+     * caller's transaction (the login's, with its audit entry).
      */
     async create(
       userId: string,
       meta: { userAgent?: string | null; ip?: string | null } = {},
       passwordHash: string | null = null,
+      tx: Queryable = db,
     ): Promise<{ id: string; expiresAt: Date } | null> {
       // As lucia makes them: 25 random bytes, base32.
       const id = generateIdFromEntropySize(25);
       const createdAt = now();
       const expiresAt = new Date(createdAt.getTime() + expiresInMs);
-      const rows = await insertSession.run(db, [
+      const rows = await insertSession.run(tx, [
         id,
         userId,
         expiresAt.toISOString(),
@@ -198,10 +200,10 @@ export function createSessionModule(db: Database, options: SessionModuleOptions)
       };
     },
 
-    /** Deletes the given sessions; returns the ids that existed. */
-    async invalidate(userId: string, sessionIds: string[]): Promise<string[]> {
+    /** Deletes the given sessions; returns the ids that existed. `tx`: as in invalidateAll. */
+    async invalidate(userId: string, sessionIds: string[], tx: Queryable = db): Promise<string[]> {
       if (sessionIds.length === 0) return [];
-      const rows = await db
+      const rows = await tx
         .delete(schema.sessions)
         .where(and(eq(schema.sessions.userId, userId), inArray(schema.sessions.id, sessionIds)))
         .returning({ id: schema.sessions.id });
