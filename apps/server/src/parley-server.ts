@@ -5,6 +5,7 @@ import {
   createInProcessBus,
   createMembershipCache,
   createMemoryRateLimiters,
+  createModerationCache,
   createPasswordHasher,
   createPresenceTracker,
   createRedisBus,
@@ -90,6 +91,7 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
   });
   const clock = givenClock ?? (() => new Date());
   const membership = createMembershipCache(db.db, bus);
+  const moderation = createModerationCache(db.db, bus);
   const metrics = createServerMetrics();
   const observer: ApiObserver = {
     call(call) {
@@ -125,8 +127,9 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
       ? createRedisRateLimiters(redisBus.redis, config.rateLimits)
       : createMemoryRateLimiters(config.rateLimits),
     membership,
+    moderation,
     presence,
-    roomFanout: createRoomFanout({ db: db.db, bus, membership, presence, clock, observer }),
+    roomFanout: createRoomFanout({ db: db.db, bus, membership, moderation, presence, clock, observer }),
     observer,
   };
   const router = givenRouter ?? appRouter;
@@ -206,6 +209,7 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
     await email?.close();
     sessionSockets.close();
     deps.membership.close();
+    deps.moderation.close();
     deps.presence.close();
     await bus.close();
     await webDev?.close();

@@ -5,6 +5,7 @@ import type {
   EventBus,
   FanoutObserver,
   MembershipCache,
+  ModerationCache,
   PasswordHasher,
   PresenceTracker,
   RateLimiters,
@@ -37,6 +38,7 @@ export interface ApiDeps {
   limits: { subscriptionsPerConnection: number };
   rateLimiters: RateLimiters;
   membership: MembershipCache;
+  moderation: ModerationCache;
   presence: PresenceTracker;
   /** `chat.events`: one stream per room, shared by its subscribers. */
   roomFanout: RoomFanout;

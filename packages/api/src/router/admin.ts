@@ -2,11 +2,13 @@ import { outboxService as outbox, userAdminService as users } from "@parley/core
 import { jobIdInput, listJobsInput, listUsersInput, setUserRoleInput } from "@parley/core/schemas";
 import type { TRPCRouterRecord } from "@trpc/server";
 import { adminProcedure, perUser, rateLimit } from "../trpc.ts";
+import { globalBlocklistRouter } from "./moderation.ts";
 
 // Admins too: a stolen admin session should not be able to write without bound.
 const writeLimit = rateLimit("write", perUser);
 
 export const adminRouter = {
+  blocklist: globalBlocklistRouter,
   users: {
     list: adminProcedure
       .meta({

@@ -19,6 +19,7 @@ import {
 import type { TRPCRouterRecord } from "@trpc/server";
 import { pushStream } from "../push-stream.ts";
 import { authedProcedure, memberProcedure, perUser, rateLimit, roomProcedure } from "../trpc.ts";
+import { moderationRouter } from "./moderation.ts";
 
 // Per user: every write below touches the database and most fan out to a room's subscribers.
 const writeLimit = rateLimit("write", perUser);
@@ -165,6 +166,7 @@ const messagesRouter = {
 export const chatRouter = {
   rooms: roomsRouter,
   messages: messagesRouter,
+  moderation: moderationRouter,
 
   events: roomProcedure("room-reader")
     .meta({

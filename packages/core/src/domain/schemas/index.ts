@@ -3,6 +3,7 @@ export * from "./admin.ts";
 export * from "./auth.ts";
 export * from "./chat.ts";
 export * from "./forms.ts";
+export * from "./moderation.ts";
 export { isCommonPassword, newPassword } from "./password.ts";
 export {
   emailAddress,
