@@ -7,6 +7,8 @@ import { SubmissionPage } from "./admin/submission-page.tsx";
 import { SubmissionsPage } from "./admin/submissions-page.tsx";
 import { UsersPage } from "./admin/users-page.tsx";
 import { ConnectionIndicator } from "./connection-indicator.tsx";
+import { ReportsPage } from "./moderation/reports-page.tsx";
+import { RoomSettingsPage } from "./moderation/room-settings-page.tsx";
 import { Link, matchPath, NavLink, navigate, useLocation } from "./navigation.tsx";
 import { Page } from "./page.tsx";
 import { ContactPage } from "./pages/contact-page.tsx";
@@ -124,6 +126,13 @@ function CurrentPage({ me }: { me: Me | null | undefined }) {
   if (path === "/demo") return <DemoPage />;
   if (path === "/rooms") return signedIn(() => <RoomsPage />);
   if (path === "/search") return signedIn(() => <SearchPage query={query.get("q") ?? ""} />);
+  const settings = matchPath("/rooms/:roomId/settings", path);
+  if (settings)
+    return signedIn((me) => <RoomSettingsPage key={settings.roomId} roomId={settings.roomId} me={me} />);
+  const roomReports = matchPath("/rooms/:roomId/reports", path);
+  if (roomReports)
+    return signedIn(() => <ReportsPage key={roomReports.roomId} roomId={roomReports.roomId} />);
+  if (path === "/moderation/reports") return signedIn(() => <ReportsPage />);
   const room = matchPath("/rooms/:roomId", path);
   // Keyed by room: each room's live state starts empty and its subscription is its own.
   if (room) return signedIn((me) => <RoomPage key={room.roomId} roomId={room.roomId} me={me} />);
@@ -143,6 +152,7 @@ function AdminPage({ path, query }: { path: string; query: URLSearchParams }) {
     if (submission) return <SubmissionPage key={submission.id} id={submission.id} />;
     if (path === "/admin/users") return <UsersPage search={query.get("search") ?? ""} />;
     if (path === "/admin/jobs") return <JobsPage />;
+    if (path === "/admin/reports") return <ReportsPage />;
     return <NotFoundPage />;
   })();
   return (

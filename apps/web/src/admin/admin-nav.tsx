@@ -14,6 +14,9 @@ export function AdminNav() {
         <li>
           <NavLink to="/admin/jobs">Email jobs</NavLink>
         </li>
+        <li>
+          <NavLink to="/admin/reports">Reports</NavLink>
+        </li>
       </ul>
     </nav>
   );

@@ -2,6 +2,7 @@ import { editMessageInput } from "@parley/api/schemas";
 import { useMutation } from "@tanstack/react-query";
 import { type FormEvent, type KeyboardEvent, useState } from "react";
 import { type FieldErrors, serverErrors, validate } from "../forms/field-errors.ts";
+import { ReportButton } from "../moderation/report-button.tsx";
 import { useTRPC } from "../parley.ts";
 import type { ListedMessage } from "./timeline-state.ts";
 
@@ -78,6 +79,7 @@ export function MessageItem({
               ))}
             </details>
           )}
+          {!mine && canReact && <ReportButton messageId={message.id} authorName={message.authorName} />}
           {mine && !editing && (
             <button type="button" className="link-button" onClick={() => setEditing(true)}>
               Edit

@@ -12,6 +12,8 @@ const durationMinutes = z
   .max(60 * 24 * 366);
 
 export const reportId = uuid("Is not a report id");
+/** The database's enum, under the name the web app imports. */
+export const reportStatuses = REPORT_STATUSES;
 
 export const setRoomRoleInput = z.object({ roomId, userId, role: z.enum(["moderator", "member"]) });
 
