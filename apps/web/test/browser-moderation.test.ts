@@ -34,7 +34,7 @@ describe("moderation in the web app", () => {
     await signIn(memberPage, t.server.url, member.email, GOOD_PASSWORD);
     await memberPage.goto(`${t.server.url}/rooms/${room.id}`);
     await memberPage.getByText("buy my stuff").waitFor();
-    await memberPage.locator("summary", { hasText: "Report" }).click();
+    await memberPage.getByRole("button", { name: /^Report/ }).click();
     await memberPage.getByLabel("Why?").fill("Spam");
     await memberPage.getByRole("button", { name: "Send report" }).click();
     await memberPage.getByRole("status").filter({ hasText: "Reported" }).waitFor();

@@ -8,6 +8,7 @@ export function ReportButton({ messageId, authorName }: { messageId: string; aut
   const trpc = useTRPC();
   const [reason, setReason] = useState("");
   const [error, setError] = useState<string | null>(null);
+  const [open, setOpen] = useState(false);
   const report = useMutation(
     trpc.chat.moderation.report.mutationOptions({
       onError: (e) => {
@@ -31,29 +32,38 @@ export function ReportButton({ messageId, authorName }: { messageId: string; aut
   };
   const fieldId = `report-${messageId}`;
   return (
-    <details className="react-picker">
-      <summary>
+    <>
+      {/* A button, not another <details>: the message's one <summary> stays its reaction picker. */}
+      <button
+        type="button"
+        className="link-button"
+        aria-expanded={open}
+        aria-controls={`${fieldId}-form`}
+        onClick={() => setOpen(!open)}
+      >
         Report<span className="visually-hidden"> {authorName}'s message</span>
-      </summary>
-      <form onSubmit={submit} noValidate>
-        <label htmlFor={fieldId}>Why?</label>
-        <input
-          id={fieldId}
-          value={reason}
-          maxLength={500}
-          onChange={(e) => setReason(e.target.value)}
-          aria-invalid={error ? true : undefined}
-          aria-describedby={error ? `${fieldId}-error` : undefined}
-        />
-        {error && (
-          <p id={`${fieldId}-error`} className="field-error">
-            {error}
-          </p>
-        )}
-        <button type="submit" disabled={report.isPending}>
-          Send report
-        </button>
-      </form>
-    </details>
+      </button>
+      {open && (
+        <form id={`${fieldId}-form`} onSubmit={submit} noValidate>
+          <label htmlFor={fieldId}>Why?</label>
+          <input
+            id={fieldId}
+            value={reason}
+            maxLength={500}
+            onChange={(e) => setReason(e.target.value)}
+            aria-invalid={error ? true : undefined}
+            aria-describedby={error ? `${fieldId}-error` : undefined}
+          />
+          {error && (
+            <p id={`${fieldId}-error`} className="field-error">
+              {error}
+            </p>
+          )}
+          <button type="submit" disabled={report.isPending}>
+            Send report
+          </button>
+        </form>
+      )}
+    </>
   );
 }
