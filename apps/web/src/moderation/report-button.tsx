@@ -34,17 +34,11 @@ export function ReportButton({ messageId, authorName }: { messageId: string; aut
   return (
     <>
       {/* A button, not another <details>: the message's one <summary> stays its reaction picker. */}
-      <button
-        type="button"
-        className="link-button"
-        aria-expanded={open}
-        aria-controls={`${fieldId}-form`}
-        onClick={() => setOpen(!open)}
-      >
+      <button type="button" className="link-button" aria-expanded={open} onClick={() => setOpen(!open)}>
         Report<span className="visually-hidden"> {authorName}'s message</span>
       </button>
       {open && (
-        <form id={`${fieldId}-form`} onSubmit={submit} noValidate>
+        <form onSubmit={submit} noValidate>
           <label htmlFor={fieldId}>Why?</label>
           <input
             id={fieldId}
