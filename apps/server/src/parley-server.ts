@@ -6,6 +6,7 @@ import {
   createInProcessBus,
   createMembershipCache,
   createMemoryRateLimiters,
+  createModerationCache,
   createPasswordHasher,
   createPresenceTracker,
   createRedisBus,
@@ -94,6 +95,7 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
   });
   const clock = givenClock ?? (() => new Date());
   const membership = createMembershipCache(db.db, bus);
+  const moderation = createModerationCache(db.db, bus);
   const metrics = createServerMetrics();
   const observer: ApiObserver = {
     call(call) {
@@ -137,8 +139,9 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
       ? createRedisRateLimiters(redisBus.redis, config.rateLimits)
       : createMemoryRateLimiters(config.rateLimits),
     membership,
+    moderation,
     presence,
-    roomFanout: createRoomFanout({ db: db.db, bus, membership, presence, clock, observer }),
+    roomFanout: createRoomFanout({ db: db.db, bus, membership, moderation, presence, clock, observer }),
     observer,
   };
   const router = givenRouter ?? appRouter;
@@ -220,6 +223,7 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
     await auditRetention.close();
     sessionSockets.close();
     deps.membership.close();
+    deps.moderation.close();
     deps.presence.close();
     await bus.close();
     await webDev?.close();

@@ -8,6 +8,8 @@ import { SubmissionPage } from "./admin/submission-page.tsx";
 import { SubmissionsPage } from "./admin/submissions-page.tsx";
 import { UsersPage } from "./admin/users-page.tsx";
 import { ConnectionIndicator } from "./connection-indicator.tsx";
+import { ReportsPage } from "./moderation/reports-page.tsx";
+import { RoomSettingsPage } from "./moderation/room-settings-page.tsx";
 import { Link, matchPath, NavLink, navigate, useLocation } from "./navigation.tsx";
 import { Page } from "./page.tsx";
 import { ContactPage } from "./pages/contact-page.tsx";
@@ -21,7 +23,6 @@ import { SignUpPage } from "./pages/sign-up-page.tsx";
 import { VerifyEmailPage } from "./pages/verify-email-page.tsx";
 import { useTRPC } from "./parley.ts";
 import { RoomPage } from "./room/room-page.tsx";
-import { RoomSettingsPage } from "./room/room-settings-page.tsx";
 import { type Me, useMe, useSessionChanged } from "./session.ts";
 import { ChatShell } from "./shell/chat-shell.tsx";
 
@@ -139,7 +140,12 @@ function CurrentPage({ me }: { me: Me | null | undefined }) {
   if (path === "/rooms") return signedIn(() => <RoomsPage />);
   if (path === "/search") return signedIn(() => <SearchPage query={query.get("q") ?? ""} />);
   const settings = matchPath("/rooms/:roomId/settings", path);
-  if (settings) return signedIn(() => <RoomSettingsPage key={settings.roomId} roomId={settings.roomId} />);
+  if (settings)
+    return signedIn((me) => <RoomSettingsPage key={settings.roomId} roomId={settings.roomId} me={me} />);
+  const roomReports = matchPath("/rooms/:roomId/reports", path);
+  if (roomReports)
+    return signedIn(() => <ReportsPage key={roomReports.roomId} roomId={roomReports.roomId} />);
+  if (path === "/moderation/reports") return signedIn(() => <ReportsPage />);
   if (path === "/mentions") return signedIn(() => <MentionsPage />);
   const room = matchPath("/rooms/:roomId", path);
   // Keyed by room: each room's live state starts empty and its subscription is its own.
@@ -161,6 +167,7 @@ function AdminPage({ path, query }: { path: string; query: URLSearchParams }) {
     if (path === "/admin/users") return <UsersPage search={query.get("search") ?? ""} />;
     if (path === "/admin/jobs") return <JobsPage />;
     if (path === "/admin/audit") return <AuditPage />;
+    if (path === "/admin/reports") return <ReportsPage />;
     return <NotFoundPage />;
   })();
   return (

@@ -48,6 +48,10 @@ export const ACCESS_RULES = {
     who: "the message's author, while a room member",
     admits: (caller) => caller === "author",
   },
+  "message-reporter": {
+    who: "a room member other than the message's author",
+    admits: (caller) => caller === "member" || caller === "moderator" || caller === "owner",
+  },
   "message-author-or-moderator": {
     who: "the message's author while a room member, room owner or moderator, admin",
     admits: (caller) => caller === "author" || moderates(caller),

@@ -6,6 +6,7 @@ import type {
   FanoutObserver,
   MembershipCache,
   MentionEmailSettings,
+  ModerationCache,
   PasswordHasher,
   PresenceTracker,
   RateLimiters,
@@ -40,6 +41,7 @@ export interface ApiDeps {
   limits: { subscriptionsPerConnection: number };
   rateLimiters: RateLimiters;
   membership: MembershipCache;
+  moderation: ModerationCache;
   presence: PresenceTracker;
   /** `chat.events`: one stream per room, shared by its subscribers. */
   roomFanout: RoomFanout;

@@ -41,6 +41,11 @@ export {
 } from "./domain/services/membership-cache.ts";
 export * as mentionsService from "./domain/services/mentions-service.ts";
 export * as messagesService from "./domain/services/messages-service.ts";
+export {
+  createModerationCache,
+  type ModerationCache,
+} from "./domain/services/moderation-cache.ts";
+export * as moderationService from "./domain/services/moderation-service.ts";
 export { streamPresence, typing } from "./domain/services/presence-streams.ts";
 export {
   createPresenceTracker,

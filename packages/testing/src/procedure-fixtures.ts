@@ -51,6 +51,8 @@ export interface FuzzWorld {
   disposableMessages: string[];
   submissions: string[];
   jobs: string[];
+  /** Open reports on the public room's messages, for resolveReport. */
+  reports: string[];
   /** A new session of a throwaway user, for calls that end the caller's session. */
   freshToken(): Promise<string>;
 }
@@ -82,6 +84,14 @@ export async function createFuzzWorld(t: ServerUnderTest): Promise<FuzzWorld> {
       message: "A message long enough to pass.",
     });
   }
+  const [reporter] = bystanderAccounts;
+  const reports = [];
+  if (reporter) {
+    await reporter.api.chat.rooms.join.mutate({ roomId: room.id });
+    for (const messageId of messages.slice(0, 2)) {
+      reports.push((await reporter.api.chat.moderation.report.mutate({ messageId, reason: "Fuzz" })).id);
+    }
+  }
   const db = t.server.deps.db;
   const submissions = (await db.select({ id: schema.formSubmissions.id }).from(schema.formSubmissions)).map(
     (row) => row.id,
@@ -101,6 +111,7 @@ export async function createFuzzWorld(t: ServerUnderTest): Promise<FuzzWorld> {
     disposableMessages,
     submissions,
     jobs,
+    reports,
     freshToken: async () => {
       const session = await t.server.deps.sessions.create(throwaway.user.id);
       if (!session) throw new Error("a session without a password condition is always created");
@@ -126,6 +137,11 @@ const onMessages = (world: FuzzWorld) => ({ messageId: oneOf(world.messages) });
 const aRandomString = fc.string({ maxLength: 40 });
 const aBystanderOrNot = (world: FuzzWorld) => ({
   userId: fc.oneof(fc.constantFrom(...world.bystanders), aRandomString),
+});
+const fuzzBlockedWords = fc.constantFrom("zzfuzzblockedq", "Ｚzfuzzblockedq", "zzfuzz blockedq");
+const onBystanders = (world: FuzzWorld) => ({
+  ...inRooms(world),
+  ...aBystanderOrNot(world),
 });
 
 /**
@@ -210,6 +226,33 @@ export const procedureFixtures: Record<string, ProcedureFixture> = {
   "chat.blocks.block": { caller: "member", overrides: aBystanderOrNot },
   "chat.blocks.unblock": { caller: "member", overrides: aBystanderOrNot },
   "chat.blocks.list": { caller: "member" },
+  "chat.moderation.setRole": { caller: "member", overrides: onBystanders },
+  // Disposable rooms only: the member keeps owning the rooms the other fixtures use.
+  "chat.moderation.transferOwnership": {
+    caller: "member",
+    overrides: (world) => ({ ...onBystanders(world), roomId: oneOf(world.disposableRooms) }),
+  },
+  "chat.moderation.mute": { caller: "member", overrides: onBystanders },
+  "chat.moderation.unmute": { caller: "member", overrides: onBystanders },
+  "chat.moderation.ban": { caller: "member", overrides: onBystanders },
+  "chat.moderation.unban": { caller: "member", overrides: onBystanders },
+  "chat.moderation.restrictions": { caller: "member", overrides: inRooms },
+  "chat.moderation.report": { caller: "other", overrides: onMessages },
+  "chat.moderation.reports": { caller: "member", overrides: inRooms },
+  "chat.moderation.resolveReport": {
+    caller: "member",
+    overrides: (world) => ({ reportId: oneOf(world.reports) }),
+  },
+  "chat.moderation.blocklist.list": { caller: "member", overrides: inRooms },
+  // Room lists only on the disposable rooms: a random blocked word must not refuse other fixtures' sends.
+  "chat.moderation.blocklist.add": {
+    caller: "member",
+    overrides: (world) => ({ roomId: oneOf(world.disposableRooms) }),
+  },
+  "chat.moderation.blocklist.remove": {
+    caller: "member",
+    overrides: (world) => ({ roomId: oneOf(world.disposableRooms) }),
+  },
   "forms.contact.submit": { caller: "member" },
   "forms.demo.submit": { caller: "member" },
   "forms.submissions.list": { caller: "admin" },
@@ -221,6 +264,10 @@ export const procedureFixtures: Record<string, ProcedureFixture> = {
     overrides: (world) => ({ userId: fc.oneof(fc.constantFrom(...world.bystanders), aRandomString) }),
   },
   "admin.jobs.list": { caller: "admin" },
+  "admin.blocklist.list": { caller: "admin" },
+  // Words no other fixture sends: a random global word could refuse every later send in the run.
+  "admin.blocklist.add": { caller: "admin", overrides: () => ({ word: fuzzBlockedWords }) },
+  "admin.blocklist.remove": { caller: "admin", overrides: () => ({ word: fuzzBlockedWords }) },
   "admin.jobs.retry": { caller: "admin", overrides: (world) => ({ id: oneOf(world.jobs) }) },
   "admin.audit.list": { caller: "admin" },
 };

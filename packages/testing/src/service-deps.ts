@@ -1,5 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { createInProcessBus, createMembershipCache, createPresenceTracker } from "@parley/core";
+import {
+  createInProcessBus,
+  createMembershipCache,
+  createModerationCache,
+  createPresenceTracker,
+} from "@parley/core";
 import { type Database, schema } from "@parley/db";
 import { afterAll } from "vitest";
 import { createMemoryDatabase } from "./memory-database.ts";
@@ -21,11 +26,13 @@ export function serviceDeps(db: Database, start = new Date("2030-01-01T00:00:00.
   let now = start.getTime();
   const clock = () => new Date(now);
   const membership = createMembershipCache(db, bus, () => now);
+  const moderation = createModerationCache(db, bus, () => now);
   const presence = createPresenceTracker(bus);
   return {
     db,
     bus,
     membership,
+    moderation,
     presence,
     clock,
     teamAddress: "team@example.com",
@@ -47,6 +54,7 @@ export function serviceDeps(db: Database, start = new Date("2030-01-01T00:00:00.
     },
     close() {
       membership.close();
+      moderation.close();
       presence.close();
     },
   };

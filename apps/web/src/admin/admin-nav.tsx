@@ -16,6 +16,7 @@ export function AdminNav() {
         </li>
         <li>
           <NavLink to="/admin/audit">Audit log</NavLink>
+          <NavLink to="/admin/reports">Reports</NavLink>
         </li>
       </ul>
     </nav>

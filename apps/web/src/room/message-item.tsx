@@ -3,6 +3,7 @@ import { useMutation } from "@tanstack/react-query";
 import { type FormEvent, type KeyboardEvent, useState } from "react";
 import { EmojiPicker } from "../emoji/emoji-picker.tsx";
 import { type FieldErrors, serverErrors, validate } from "../forms/field-errors.ts";
+import { ReportButton } from "../moderation/report-button.tsx";
 import { useTRPC } from "../parley.ts";
 import type { ListedMessage } from "./timeline-state.ts";
 
@@ -110,6 +111,7 @@ export function MessageItem({
               Reply in thread<span className="visually-hidden"> to {message.authorName}'s message</span>
             </button>
           )}
+          {!mine && canReact && <ReportButton messageId={message.id} authorName={message.authorName} />}
           {mine && !editing && (
             <button type="button" className="link-button" onClick={() => setEditing(true)}>
               Edit

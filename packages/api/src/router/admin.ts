@@ -3,6 +3,7 @@ import { jobIdInput, listJobsInput, listUsersInput, setUserRoleInput } from "@pa
 import type { TRPCRouterRecord } from "@trpc/server";
 import { adminProcedure, perUser, rateLimit } from "../trpc.ts";
 import { auditRouter } from "./audit.ts";
+import { globalBlocklistRouter } from "./moderation.ts";
 
 // Admins too: a stolen admin session should not be able to write without bound.
 const writeLimit = rateLimit("write", perUser);
@@ -10,6 +11,7 @@ const writeLimit = rateLimit("write", perUser);
 export const adminRouter = {
   audit: auditRouter,
 
+  blocklist: globalBlocklistRouter,
   users: {
     list: adminProcedure
       .meta({

@@ -22,6 +22,7 @@ import { authedProcedure, memberProcedure, perUser, rateLimit, roomProcedure } f
 import { blocksRouter } from "./blocks.ts";
 import { dmsRouter } from "./dms.ts";
 import { mentionsRouter } from "./mentions.ts";
+import { moderationRouter } from "./moderation.ts";
 
 // Per user: every write below touches the database and most fan out to a room's subscribers.
 const writeLimit = rateLimit("write", perUser);
@@ -174,6 +175,7 @@ export const chatRouter = {
   dms: dmsRouter,
   blocks: blocksRouter,
   mentions: mentionsRouter,
+  moderation: moderationRouter,
 
   events: roomProcedure("room-reader")
     .meta({

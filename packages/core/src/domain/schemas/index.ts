@@ -6,6 +6,7 @@ export * from "./chat.ts";
 export * from "./dms.ts";
 export * from "./forms.ts";
 export * from "./mentions.ts";
+export * from "./moderation.ts";
 export { isCommonPassword, newPassword } from "./password.ts";
 export {
   emailAddress,

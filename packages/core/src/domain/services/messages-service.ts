@@ -2,11 +2,13 @@ import { historyPage, insertMessage, messageViewOf, schema, sentBefore } from "@
 import { and, asc, desc, eq, isNull, sql } from "drizzle-orm";
 import { DomainError, messageNotFound, roomNotFound } from "../errors.ts";
 import { markPlainJson } from "../plain-json.ts";
+import { recordAudit } from "./audit-log.ts";
 import { notBlockedBy } from "./blocks-service.ts";
 import type { Caller, ChatDeps } from "./chat-deps.ts";
 import { blockedDmSendRefusal } from "./dms-service.ts";
 import { parseMentions, sendWithMentions } from "./mentions-service.ts";
 import { appendRoomEvent, type MessageView, publishRoomEvents, type RoomEvent } from "./room-events.ts";
+import { refusePost } from "./room-sanctions.ts";
 import { readableRoom, requireMember } from "./rooms-service.ts";
 
 const UNIQUE_VIOLATION = "23505";
@@ -54,6 +56,7 @@ export async function sendMessage(
   input: { roomId: string; content: string; clientMessageId: string },
 ): Promise<MessageView> {
   await requireMember(deps, caller, input.roomId);
+  await refusePost(deps, caller, input.roomId, input.content);
   const sender = {
     userId: caller.id,
     clientMessageId: input.clientMessageId,
@@ -161,6 +164,7 @@ export async function editMessage(
   const { row } = await messageInReadableRoom(deps, caller, input.messageId);
   if (row.userId !== caller.id) throw new DomainError("forbidden", "Only the author can edit a message");
   if (row.deletedAt) throw messageNotFound();
+  await refusePost(deps, caller, row.roomId, input.content);
   const event = await deps.db.transaction(async (tx) => {
     const editedAt = deps.clock();
     const updated = await tx
@@ -218,6 +222,17 @@ export async function deleteMessage(deps: ChatDeps, caller: Caller, messageId: s
       )
       .returning({ id: schema.messages.id });
     if (updated.length === 0) return { event: null };
+    if (!author) {
+      await recordAudit(tx, {
+        action: "room.message_deleted",
+        actorId: caller.id,
+        targetType: "message",
+        targetId: row.id,
+        roomId: row.roomId,
+        details: { authorId: row.userId },
+        at: deletedAt,
+      });
+    }
     const event = await appendRoomEvent(tx, row.roomId, caller.id, {
       type: "message.deleted",
       messageId: row.id,
@@ -243,6 +258,7 @@ async function changeReaction(
   const { row } = await messageInReadableRoom(deps, caller, input.messageId);
   await requireMember(deps, caller, row.roomId);
   if (row.deletedAt) throw messageNotFound();
+  if (add) await refusePost(deps, caller, row.roomId);
   const outcome = await deps.db.transaction(async (tx) => {
     // Membership holds where the reaction is written: a kick's DELETE waits for this lock, or
     // this finds no row once the removal committed (see memberNow).

@@ -65,6 +65,23 @@ export type RoomEvent =
       role: "owner" | "moderator" | "member";
     }
   | { type: "member.left"; roomId: string; seq: number; userId: string; kicked: boolean }
+  /** A promotion, demotion or ownership transfer (which changes two members' roles). */
+  | {
+      type: "member.role_changed";
+      roomId: string;
+      seq: number;
+      userId: string;
+      role: "owner" | "moderator" | "member";
+    }
+  /** `until`: when the sanction ends (ISO time), null until lifted. A ban of a member is followed by their `member.left`. */
+  | {
+      type: "member.muted" | "member.banned";
+      roomId: string;
+      seq: number;
+      userId: string;
+      until: string | null;
+    }
+  | { type: "member.unmuted" | "member.unbanned"; roomId: string; seq: number; userId: string }
   | {
       type: "room.updated";
       roomId: string;

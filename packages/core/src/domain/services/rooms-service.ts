@@ -1,9 +1,11 @@
 import { schema } from "@parley/db";
 import { and, asc, desc, eq, ilike, or, sql } from "drizzle-orm";
 import { DomainError, roomNotFound } from "../errors.ts";
+import { recordAudit } from "./audit-log.ts";
 import type { Caller, ChatDeps, RoomRole } from "./chat-deps.ts";
 import { announceMembershipChange } from "./membership-cache.ts";
 import { appendRoomEvent, publishRoomEvents, type RoomDeletedSignal, roomTopic } from "./room-events.ts";
+import { refuseBannedMember } from "./room-sanctions.ts";
 import { lastMessageSql, unreadCountSql } from "./room-summaries.ts";
 
 export interface RoomAccess {
@@ -211,6 +213,7 @@ async function addMember(
   user: { id: string; displayName: string },
 ) {
   const event = await deps.db.transaction(async (tx) => {
+    await refuseBannedMember(tx, roomId, user.id, deps.clock(), actor.id);
     const inserted = await tx
       .insert(schema.roomMembers)
       .values({ roomId, userId: user.id, role: "member" })
@@ -237,6 +240,16 @@ async function removeMember(deps: ChatDeps, actor: Caller, roomId: string, userI
       .where(and(eq(schema.roomMembers.roomId, roomId), eq(schema.roomMembers.userId, userId)))
       .returning({ userId: schema.roomMembers.userId });
     if (removed.length === 0) return null;
+    if (kicked) {
+      await recordAudit(tx, {
+        action: "room.member_kicked",
+        actorId: actor.id,
+        targetType: "user",
+        targetId: userId,
+        roomId,
+        at: deps.clock(),
+      });
+    }
     return appendRoomEvent(tx, roomId, actor.id, { type: "member.left", userId, kicked });
   });
   if (!event) return false;
