@@ -19,6 +19,7 @@ import {
 import type { TRPCRouterRecord } from "@trpc/server";
 import { pushStream } from "../push-stream.ts";
 import { authedProcedure, memberProcedure, perUser, rateLimit, roomProcedure } from "../trpc.ts";
+import { threadsRouter } from "./threads.ts";
 
 // Per user: every write below touches the database and most fan out to a room's subscribers.
 const writeLimit = rateLimit("write", perUser);
@@ -113,7 +114,7 @@ const messagesRouter = {
   send: memberProcedure
     .meta({
       summary:
-        "Sends a message (1–4000 characters after trimming). Idempotent on `clientMessageId`. Rate-limited per user.",
+        "Sends a message (1–4000 characters after trimming), or with `parentId` a reply in that message's thread. Idempotent on `clientMessageId`. Rate-limited per user.",
     })
     .meta(sentOverTheSocket)
     .input(sendMessageInput)
@@ -121,7 +122,10 @@ const messagesRouter = {
     .mutation(({ ctx, input }) => messages.sendMessage(ctx, ctx.user, input)),
 
   list: roomProcedure("room-reader")
-    .meta({ summary: "Messages newest first, paged by `seq` with `before` or `after`; limit ≤ 100." })
+    .meta({
+      summary:
+        "Top-level messages (thread roots carry `replyCount`) newest first, paged by `seq` with `before` or `after`; limit ≤ 100.",
+    })
     .input(listMessagesInput)
     .query(({ ctx, input }) => messages.listMessages(ctx, ctx.user, input)),
 
@@ -165,6 +169,7 @@ const messagesRouter = {
 export const chatRouter = {
   rooms: roomsRouter,
   messages: messagesRouter,
+  threads: threadsRouter,
 
   events: roomProcedure("room-reader")
     .meta({

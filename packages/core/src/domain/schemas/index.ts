@@ -12,3 +12,4 @@ export {
   noControlCharacters,
   singleLine,
 } from "./text.ts";
+export * from "./threads.ts";
