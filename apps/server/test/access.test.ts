@@ -86,6 +86,10 @@ const roomInputs: Record<string, (s: Scene) => unknown> = {
   "chat.messages.delete": (s) => ({ messageId: s.messageId }),
   "chat.messages.react": (s) => ({ messageId: s.messageId, emoji: "👍" }),
   "chat.messages.unreact": (s) => ({ messageId: s.messageId, emoji: "👍" }),
+  "chat.threads.list": (s) => ({ threadId: s.messageId }),
+  "chat.threads.follow": (s) => ({ threadId: s.messageId }),
+  "chat.threads.unfollow": (s) => ({ threadId: s.messageId }),
+  "chat.threads.markRead": (s) => ({ threadId: s.messageId, seq: 1 }),
 };
 
 describe("each procedure's documented access is the access its check enforces", () => {
