@@ -242,8 +242,10 @@ describe("chat.threads.list", () => {
         const value = params[Number(n) - 1];
         return value === null ? "null" : typeof value === "string" ? `'${value}'` : String(value);
       });
-      const result = await db.execute(sql.raw(`explain ${text}`));
-      const plan = result.rows.map((row) => String(Object.values(row)[0])).join("\n");
+      const result = (await db.execute(sql.raw(`explain ${text}`))) as unknown as {
+        rows: { "QUERY PLAN": string }[];
+      };
+      const plan = result.rows.map((row) => row["QUERY PLAN"]).join("\n");
       expect(plan, statement.name).toMatch(
         /Index Scan(?: Backward)? using messages_room_seq_idx on messages m/,
       );
