@@ -1,4 +1,4 @@
-import { type HistoryItem, type Queryable, schema, sentBefore, threadPage } from "@parley/db";
+import { type Queryable, schema, sentBefore, threadPage } from "@parley/db";
 import { and, asc, desc, eq, isNull, sql } from "drizzle-orm";
 import { DomainError } from "../errors.ts";
 import { markPlainJson } from "../plain-json.ts";
@@ -21,6 +21,10 @@ const follows = schema.threadFollows;
 /** The ISO text of a timestamptz as the message view shows it (toISOString's form). */
 const isoText = (column: unknown) =>
   sql<string | null>`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+// Written with core's MessageView, not @parley/db's type: @parley/client ships its declarations
+// without @parley/db.
+type ThreadItem = MessageView & { reactions: { emoji: string; count: number; mine: boolean }[] };
 
 export type ReplySent =
   | { created: true; message: MessageView; events: RoomEvent[] }
@@ -186,11 +190,12 @@ export async function listThread(
     limit: limit + 1,
     callerId: caller.id,
   });
-  if (!page.root) throw threadNotFound();
+  const root: ThreadItem | null = page.root;
+  if (!root) throw threadNotFound();
   const more = page.items.length > limit;
-  const items: HistoryItem[] = more ? page.items.slice(0, limit) : page.items;
+  const items: ThreadItem[] = more ? page.items.slice(0, limit) : page.items;
   if (input.after !== undefined) items.reverse();
-  return markPlainJson({ root: page.root, items, hasMore: more });
+  return markPlainJson({ root, items, hasMore: more });
 }
 
 /** Follows a thread explicitly; every reply not by the caller counts as unread until markRead. */
