@@ -107,6 +107,10 @@ const roomInputs: Record<string, (s: Scene) => unknown> = {
   "chat.moderation.blocklist.list": (s) => ({ roomId: s.roomId }),
   "chat.moderation.blocklist.add": (s) => ({ roomId: s.roomId, word: "verboten" }),
   "chat.moderation.blocklist.remove": (s) => ({ roomId: s.roomId, word: "verboten" }),
+  "chat.threads.list": (s) => ({ threadId: s.messageId }),
+  "chat.threads.follow": (s) => ({ threadId: s.messageId }),
+  "chat.threads.unfollow": (s) => ({ threadId: s.messageId }),
+  "chat.threads.markRead": (s) => ({ threadId: s.messageId, seq: 1 }),
 };
 
 describe("each procedure's documented access is the access its check enforces", () => {

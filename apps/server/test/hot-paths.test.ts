@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { type Database, schema } from "@parley/db";
 import { GOOD_PASSWORD, uniqueEmail } from "@parley/testing/accounts";
 import { must, send, signUp } from "@parley/testing/chat-fixtures";
-import { and, asc, desc, eq, gt, inArray, lt, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, isNull, lt, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "./support/test-server.ts";
 
@@ -32,6 +32,8 @@ async function referencePage(
     .where(
       and(
         eq(m.roomId, input.roomId),
+        // The room's timeline: thread replies are listed by chat.threads.list.
+        isNull(m.parentId),
         input.before !== undefined ? lt(m.seq, input.before) : undefined,
         input.after !== undefined ? gt(m.seq, input.after) : undefined,
       ),
@@ -111,6 +113,15 @@ describe("chat.messages.list as one statement", () => {
       .values(["a", "Z", "é", "B"].map((emoji) => ({ messageId: c.id, userId: bob.user.id, emoji })));
     await bob.api.chat.messages.react.mutate({ messageId: c.id, emoji: "👍" });
     await bob.api.chat.messages.react.mutate({ messageId: d.id, emoji: "🎉" });
+    // Replies: not in the room's pages, counted on their root.
+    for (const content of ["first reply", "second reply"]) {
+      await bob.api.chat.messages.send.mutate({
+        roomId: room.id,
+        content,
+        clientMessageId: randomUUID(),
+        parentId: d.id,
+      });
+    }
     // Microseconds in the stored times: the page must truncate them exactly as a JS Date does.
     await t.server.deps.db.execute(
       sql`update messages set created_at = created_at + (random() * interval '1 second') where room_id = ${room.id}`,

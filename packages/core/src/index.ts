@@ -57,6 +57,7 @@ export type { MessageView, RoomEvent } from "./domain/services/room-events.ts";
 export { createRoomFanout, type FanoutObserver, type RoomFanout } from "./domain/services/room-fanout.ts";
 export * as roomsService from "./domain/services/rooms-service.ts";
 export { requireMember } from "./domain/services/rooms-service.ts";
+export * as threadsService from "./domain/services/threads-service.ts";
 export * as userAdminService from "./domain/services/user-admin-service.ts";
 export { createAdmin, promoteToAdmin } from "./domain/services/user-admin-service.ts";
 export * as userHandles from "./domain/services/user-handles.ts";

@@ -20,6 +20,13 @@ export { migrate } from "./migrate.ts";
 export { copyPgliteTemplate, pgliteVersion } from "./pglite-template.ts";
 export { createPgliteTemplate } from "./pglite-template-build.ts";
 export { type MessageViewJson, messageViewOf } from "./queries/message-view.ts";
-export { type HistoryItem, historyPage, insertMessage, sentBefore } from "./queries/messages.ts";
+export {
+  type HistoryItem,
+  historyPage,
+  historyStatements,
+  insertMessage,
+  sentBefore,
+} from "./queries/messages.ts";
+export { threadPage } from "./queries/threads.ts";
 export * as schema from "./schema.ts";
 export { defineStatement, type Statement } from "./statements.ts";

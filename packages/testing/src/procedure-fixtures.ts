@@ -134,6 +134,8 @@ const oneOf = (ids: string[]) =>
   fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...ids) }, { weight: 1, arbitrary: fc.uuid() });
 const inRooms = (world: FuzzWorld) => ({ roomId: oneOf(world.rooms) });
 const onMessages = (world: FuzzWorld) => ({ messageId: oneOf(world.messages) });
+// The world's messages are top-level: each is a thread root.
+const onThreads = (world: FuzzWorld) => ({ threadId: oneOf(world.messages) });
 const aRandomString = fc.string({ maxLength: 40 });
 const aBystanderOrNot = (world: FuzzWorld) => ({
   userId: fc.oneof(fc.constantFrom(...world.bystanders), aRandomString),
@@ -197,7 +199,13 @@ export const procedureFixtures: Record<string, ProcedureFixture> = {
   },
   "chat.rooms.members": { caller: "member", overrides: inRooms },
   "chat.rooms.markRead": { caller: "member", overrides: inRooms },
-  "chat.messages.send": { caller: "member", overrides: inRooms },
+  "chat.messages.send": {
+    caller: "member",
+    overrides: (world) => ({
+      ...inRooms(world),
+      parentId: fc.option(oneOf(world.messages), { nil: undefined }),
+    }),
+  },
   "chat.messages.list": { caller: "member", overrides: inRooms },
   "chat.messages.edit": { caller: "member", overrides: onMessages },
   "chat.messages.delete": {
@@ -210,6 +218,11 @@ export const procedureFixtures: Record<string, ProcedureFixture> = {
   "chat.mentions.list": { caller: "member" },
   "chat.mentions.unreadCount": { caller: "member" },
   "chat.mentions.markRead": { caller: "member", overrides: onMessages },
+  "chat.threads.list": { caller: "member", overrides: onThreads },
+  "chat.threads.follow": { caller: "member", overrides: onThreads },
+  "chat.threads.unfollow": { caller: "member", overrides: onThreads },
+  "chat.threads.followed": { caller: "member" },
+  "chat.threads.markRead": { caller: "member", overrides: onThreads },
   "chat.events": { caller: "member", overrides: inRooms },
   "chat.typing": { caller: "member", overrides: inRooms },
   "chat.presence": { caller: "member", overrides: inRooms },

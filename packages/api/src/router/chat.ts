@@ -23,6 +23,7 @@ import { blocksRouter } from "./blocks.ts";
 import { dmsRouter } from "./dms.ts";
 import { mentionsRouter } from "./mentions.ts";
 import { moderationRouter } from "./moderation.ts";
+import { threadsRouter } from "./threads.ts";
 
 // Per user: every write below touches the database and most fan out to a room's subscribers.
 const writeLimit = rateLimit("write", perUser);
@@ -117,7 +118,7 @@ const messagesRouter = {
   send: memberProcedure
     .meta({
       summary:
-        "Sends a message (1–4000 characters after trimming). Idempotent on `clientMessageId`. `@handle` of a room member is resolved into `mentions` (and their inbox); `@room` from the owner or a moderator sets `mentionsRoom` and reaches every member; any other `@word` stays text. Rate-limited per user.",
+        "Sends a message (1–4000 characters after trimming), or with `parentId` a reply in that message's thread. Idempotent on `clientMessageId`. `@handle` of a room member is resolved into `mentions` (and their inbox); `@room` from the owner or a moderator sets `mentionsRoom` and reaches every member; any other `@word` stays text. Rate-limited per user.",
     })
     .meta(sentOverTheSocket)
     .input(sendMessageInput)
@@ -125,7 +126,10 @@ const messagesRouter = {
     .mutation(({ ctx, input }) => messages.sendMessage(ctx, ctx.user, input)),
 
   list: roomProcedure("room-reader")
-    .meta({ summary: "Messages newest first, paged by `seq` with `before` or `after`; limit ≤ 100." })
+    .meta({
+      summary:
+        "Top-level messages (thread roots carry `replyCount`) newest first, paged by `seq` with `before` or `after`; limit ≤ 100.",
+    })
     .input(listMessagesInput)
     .query(({ ctx, input }) => messages.listMessages(ctx, ctx.user, input)),
 
@@ -176,6 +180,7 @@ export const chatRouter = {
   blocks: blocksRouter,
   mentions: mentionsRouter,
   moderation: moderationRouter,
+  threads: threadsRouter,
 
   events: roomProcedure("room-reader")
     .meta({

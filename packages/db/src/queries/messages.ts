@@ -111,12 +111,39 @@ export async function sentBefore(
 export type HistoryItem = MessageViewJson & { reactions: { emoji: string; count: number; mine: boolean }[] };
 
 /**
- * One page of history as JSON built by PostgreSQL: the room's visibility, and (when the caller
- * may read it) the messages in paging order, `limit + 1` of them, each with its reactions per
- * emoji (how many, whether the caller is among them), without the messages of users the caller
- * blocked (hidden from the blocker everywhere). Times as `toISOString()` gives them
- * (milliseconds, truncated), tombstones without content. $1 room, $2 before/after seq, $3 the
- * caller is an admin, $4 rows to fetch, $5 the caller.
+ * A page of messages as a json array built by PostgreSQL, each with its reactions per emoji (how
+ * many, whether the caller is among them). Times as `toISOString()` gives them (milliseconds,
+ * truncated), tombstones without content, and without the messages of users the caller blocked
+ * (hidden from the blocker everywhere). `where` picks the rows from `messages m`; `limit` and
+ * `caller` are the SQL for the row count and the caller's id. Shared by the room's history and a
+ * thread's, so both show a message the same way.
+ */
+export function messagePageSql(where: string, order: "asc" | "desc", limit: string, caller: string) {
+  return `select coalesce(json_agg(json_build_object(
+                       ${messageViewPairs("p", "p.author_name")},
+                       'reactions', coalesce(x.reactions, '[]'::json)
+                     ) order by p.seq ${order}), '[]'::json)
+                from (select ${messageViewColumnsOf("m")}, u.display_name as author_name
+                        from messages m join users u on u.id = m.user_id
+                       where ${where}
+                         and not exists (select 1 from user_blocks ub
+                                          where ub.blocker_id = ${caller} and ub.blocked_id = m.user_id)
+                       order by m.seq ${order}
+                       limit ${limit}) p
+                left join lateral (
+                  select json_agg(json_build_object('emoji', g.emoji, 'count', g.count, 'mine', g.mine)
+                                  order by g.emoji) as reactions
+                    from (select emoji, count(*)::int as count, bool_or(user_id = ${caller}) as mine
+                            from reactions where message_id = p.id group by emoji) g
+                ) x on true`;
+}
+
+/**
+ * One page of a room's history: the room's visibility, and (when the caller may read it) its
+ * top-level messages in paging order, `limit + 1` of them. Thread replies are not in the room's
+ * timeline: each root carries their count (`chat.threads.list` pages them). The filter on
+ * parent_id is applied while walking messages_room_seq_idx, so the plan is unchanged.
+ * $1 room, $2 before/after seq, $3 the caller is an admin, $4 rows to fetch, $5 the caller.
  */
 function historyStatement(name: string, seqCondition: string, order: "asc" | "desc") {
   return defineStatement<{ isPrivate: boolean; items: HistoryItem[] | null }>(
@@ -125,23 +152,7 @@ function historyStatement(name: string, seqCondition: string, order: "asc" | "de
             case when not r.is_private or $3::boolean
                    or exists (select 1 from room_members rm where rm.room_id = r.id and rm.user_id = $5)
             then (
-              select coalesce(json_agg(json_build_object(
-                       ${messageViewPairs("p", "p.author_name")},
-                       'reactions', coalesce(x.reactions, '[]'::json)
-                     ) order by p.seq ${order}), '[]'::json)
-                from (select ${messageViewColumnsOf("m")}, u.display_name as author_name
-                        from messages m join users u on u.id = m.user_id
-                       where m.room_id = $1::uuid and ${seqCondition}
-                         and not exists (select 1 from user_blocks ub
-                                          where ub.blocker_id = $5 and ub.blocked_id = m.user_id)
-                       order by m.seq ${order}
-                       limit $4) p
-                left join lateral (
-                  select json_agg(json_build_object('emoji', g.emoji, 'count', g.count, 'mine', g.mine)
-                                  order by g.emoji) as reactions
-                    from (select emoji, count(*)::int as count, bool_or(user_id = $5) as mine
-                            from reactions where message_id = p.id group by emoji) g
-                ) x on true
+              ${messagePageSql(`m.room_id = $1::uuid and m.parent_id is null and ${seqCondition}`, order, "$4", "$5")}
             ) end as items
        from rooms r
       where r.id = $1::uuid`,
@@ -154,6 +165,9 @@ const newestBefore = historyStatement(
   "desc",
 );
 const oldestAfter = historyStatement("parley_history_after", "m.seq > $2::bigint", "asc");
+
+/** The history statements, for a test that checks their plans. */
+export const historyStatements = [newestBefore, oldestAfter] as const;
 
 /**
  * A page of a room's messages: newest first before `before` (or the newest), or the oldest after

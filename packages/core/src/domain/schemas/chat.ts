@@ -73,6 +73,8 @@ export const sendMessageInput = z.object({
     .min(1, "Required")
     .max(64, "Must be at most 64 characters")
     .regex(/^[A-Za-z0-9_-]+$/, "Letters, digits, - and _ only"),
+  /** A reply: the message it answers (a reply to a reply joins the same thread, at its root). */
+  parentId: messageId.optional(),
 });
 
 export const listMessagesInput = z

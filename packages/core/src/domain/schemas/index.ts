@@ -16,3 +16,4 @@ export {
   noControlCharacters,
   singleLine,
 } from "./text.ts";
+export * from "./threads.ts";

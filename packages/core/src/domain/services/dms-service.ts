@@ -1,4 +1,4 @@
-import { schema } from "@parley/db";
+import { type Queryable, schema } from "@parley/db";
 import { and, asc, desc, eq, inArray, type SQLWrapper, sql } from "drizzle-orm";
 import { DomainError } from "../errors.ts";
 import { DM_MAX_MEMBERS } from "../schemas/dms.ts";
@@ -175,4 +175,22 @@ export async function blockedDmSendRefusal(
       ? "You blocked this person: unblock them to send here"
       : "You cannot send here: this person has blocked you",
   );
+}
+
+/**
+ * Whether the room is a one-to-one DM whose two members are separated by a block (either way):
+ * the send statement's own condition (@parley/db's insertMessage), for writes that do not go
+ * through it (a thread reply). False for any room without a dm_key, at the cost of one lookup.
+ */
+export async function blockedInDm(tx: Queryable, roomId: string): Promise<boolean> {
+  const r = schema.rooms;
+  const b = schema.userBlocks;
+  const members = sql`string_to_array(${r.dmKey}, ${KEY_SEPARATOR})`;
+  const rows = await tx
+    .select({ roomId: r.id })
+    .from(r)
+    .innerJoin(b, sql`${b.blockerId} = any(${members}) and ${b.blockedId} = any(${members})`)
+    .where(and(eq(r.id, roomId), sql`cardinality(${members}) = 2`))
+    .limit(1);
+  return rows.length > 0;
 }

@@ -86,6 +86,48 @@ async function resolveMentions(tx: Transaction, caller: Caller, roomId: string, 
  * the same single statement as any send (insertMessage). Edits do not re-resolve: a message's
  * mentions are those of the text as sent, so editing cannot notify (or re-notify) anyone.
  */
+/** A send's resolved mentions: what the message stores, and what to write once it exists. */
+export interface SendMentions {
+  ids: string[];
+  room: boolean;
+  /** The inbox rows and the batched emails, in the send's transaction, once the message is written. */
+  deliver(tx: Transaction, message: MessageView): Promise<void>;
+}
+
+/**
+ * Resolves a send's mentions inside its transaction (a plain send's or a thread reply's), before
+ * the message is written.
+ */
+export async function mentionsIn(
+  deps: ChatDeps,
+  tx: Transaction,
+  caller: Caller,
+  roomId: string,
+  parsed: ParsedMentions,
+): Promise<SendMentions> {
+  const resolved = await resolveMentions(tx, caller, roomId, parsed);
+  const emailable = resolved.users.filter((user) => user.mentionEmails);
+  // Online: holding an events or presence subscription to this room on any instance (the
+  // presence tracker shares that through Redis). Such a user sees the mention arrive.
+  const online =
+    emailable.length > 0 && deps.mentionEmails
+      ? new Set((await deps.presence.snapshot(roomId)).online.map((user) => user.userId))
+      : new Set<string>();
+  return {
+    ids: resolved.users.map((user) => user.id),
+    room: resolved.room,
+    async deliver(tx, message) {
+      const now = deps.clock();
+      await writeInbox(tx, message, caller.id, resolved.users, resolved.room, now);
+      const settings = deps.mentionEmails;
+      const offline = emailable.filter((user) => !online.has(user.id));
+      if (settings && offline.length > 0) {
+        await queueMentionEmails(tx, settings, message, caller, offline, now);
+      }
+    },
+  };
+}
+
 export async function sendWithMentions(
   deps: ChatDeps,
   caller: Caller,
@@ -93,32 +135,17 @@ export async function sendWithMentions(
   parsed: ParsedMentions,
 ) {
   return deps.db.transaction(async (tx) => {
-    const resolved = await resolveMentions(tx, caller, input.roomId, parsed);
-    const emailable = resolved.users.filter((user) => user.mentionEmails);
-    // Online: holding an events or presence subscription to this room on any instance (the
-    // presence tracker shares that through Redis). Such a user sees the mention arrive.
-    const online =
-      emailable.length > 0 && deps.mentionEmails
-        ? new Set((await deps.presence.snapshot(input.roomId)).online.map((user) => user.userId))
-        : new Set<string>();
+    const mentions = await mentionsIn(deps, tx, caller, input.roomId, parsed);
     const row = await insertMessage(tx, {
       roomId: input.roomId,
       userId: caller.id,
       content: input.content,
       clientMessageId: input.clientMessageId,
       authorName: caller.displayName,
-      mentions: resolved.users.map((user) => user.id),
-      mentionsRoom: resolved.room,
+      mentions: mentions.ids,
+      mentionsRoom: mentions.room,
     });
-    if (!row?.created) return row;
-    const message = row.message;
-    const now = deps.clock();
-    await writeInbox(tx, message, caller.id, resolved.users, resolved.room, now);
-    const settings = deps.mentionEmails;
-    const offline = emailable.filter((user) => !online.has(user.id));
-    if (settings && offline.length > 0) {
-      await queueMentionEmails(tx, settings, message, caller, offline, now);
-    }
+    if (row?.created) await mentions.deliver(tx, row.message);
     return row;
   });
 }

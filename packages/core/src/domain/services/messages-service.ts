@@ -1,4 +1,4 @@
-import { historyPage, insertMessage, messageViewOf, schema, sentBefore } from "@parley/db";
+import { historyPage, insertMessage, messageViewOf, schema, sentBefore, type Transaction } from "@parley/db";
 import { and, asc, desc, eq, isNull, sql } from "drizzle-orm";
 import { DomainError, messageNotFound, roomNotFound } from "../errors.ts";
 import { markPlainJson } from "../plain-json.ts";
@@ -6,10 +6,11 @@ import { recordAudit } from "./audit-log.ts";
 import { notBlockedBy } from "./blocks-service.ts";
 import type { Caller, ChatDeps } from "./chat-deps.ts";
 import { blockedDmSendRefusal } from "./dms-service.ts";
-import { parseMentions, sendWithMentions } from "./mentions-service.ts";
+import { mentionsIn, parseMentions, sendWithMentions } from "./mentions-service.ts";
 import { appendRoomEvent, type MessageView, publishRoomEvents, type RoomEvent } from "./room-events.ts";
 import { refusePost } from "./room-sanctions.ts";
 import { readableRoom, requireMember } from "./rooms-service.ts";
+import { insertReply, replyRemoved } from "./threads-service.ts";
 
 const UNIQUE_VIOLATION = "23505";
 
@@ -47,13 +48,14 @@ async function sendRefusal(deps: ChatDeps, roomId: string): Promise<DomainError>
 }
 
 /**
- * Sends a message. Idempotent: a retry with the same clientMessageId returns the first
- * message, even when both attempts race (the unique index decides, the loser reads the winner).
+ * Sends a message, or with `parentId` a reply in that message's thread (threads-service).
+ * Idempotent: a retry with the same clientMessageId returns the first message, even when both
+ * attempts race (the unique index decides, the loser reads the winner).
  */
 export async function sendMessage(
   deps: ChatDeps,
   caller: Caller,
-  input: { roomId: string; content: string; clientMessageId: string },
+  input: { roomId: string; content: string; clientMessageId: string; parentId?: string },
 ): Promise<MessageView> {
   await requireMember(deps, caller, input.roomId);
   await refusePost(deps, caller, input.roomId, input.content);
@@ -62,13 +64,21 @@ export async function sendMessage(
     clientMessageId: input.clientMessageId,
     authorName: caller.displayName,
   };
-  let row: { created: boolean; message: MessageView } | undefined;
+  let row: { created: boolean; message: MessageView; events?: RoomEvent[] } | undefined;
   // No `@`, no mention: the common send stays one statement, with no query added.
   const mentioned = input.content.includes("@") ? parseMentions(input.content) : null;
   try {
-    row = mentioned
-      ? await sendWithMentions(deps, caller, input, mentioned)
-      : await insertMessage(deps.db, { ...sender, roomId: input.roomId, content: input.content });
+    const message = { ...sender, roomId: input.roomId, content: input.content };
+    if (input.parentId) {
+      const mentioning = mentioned
+        ? (tx: Transaction) => mentionsIn(deps, tx, caller, input.roomId, mentioned)
+        : undefined;
+      row = await insertReply(deps, { ...message, parentId: input.parentId }, mentioning);
+    } else {
+      row = mentioned
+        ? await sendWithMentions(deps, caller, input, mentioned)
+        : await insertMessage(deps.db, message);
+    }
   } catch (error) {
     if (!isUniqueViolation(error)) throw error;
     // The race's loser: its statement rolled back whole; the winner is committed.
@@ -81,7 +91,7 @@ export async function sendMessage(
   if (!row.created) return sameSend(row.message, input.roomId);
   const message = markPlainJson(row.message);
   const event: RoomEvent = { type: "message.created", roomId: message.roomId, seq: message.seq, message };
-  await publishRoomEvents(deps.bus, [event]);
+  await publishRoomEvents(deps.bus, row.events ?? [event]);
   return message;
 }
 
@@ -233,15 +243,18 @@ export async function deleteMessage(deps: ChatDeps, caller: Caller, messageId: s
         at: deletedAt,
       });
     }
+    // A reply's root is locked (and its counters lowered) before the room row, as a reply's send does.
+    const thread = row.parentId ? await replyRemoved(tx, row.parentId) : null;
     const event = await appendRoomEvent(tx, row.roomId, caller.id, {
       type: "message.deleted",
       messageId: row.id,
       deletedAt: deletedAt.toISOString(),
     });
-    return { event };
+    const events = thread ? [event, await appendRoomEvent(tx, row.roomId, caller.id, thread)] : [event];
+    return { event, events };
   });
   if (result.event) {
-    await publishRoomEvents(deps.bus, [result.event]);
+    await publishRoomEvents(deps.bus, result.events);
     return { id: row.id };
   }
   // Deleted meanwhile by someone else: deleting is idempotent.

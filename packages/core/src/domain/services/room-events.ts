@@ -83,6 +83,18 @@ export type RoomEvent =
     }
   | { type: "member.unmuted" | "member.unbanned"; roomId: string; seq: number; userId: string }
   | {
+      /**
+       * A thread root's counters changed (a reply sent or deleted), as they now are: a client
+       * that holds only the root stays right, and applying it twice changes nothing.
+       */
+      type: "thread.updated";
+      roomId: string;
+      seq: number;
+      threadId: string;
+      replyCount: number;
+      lastReplyAt: string | null;
+    }
+  | {
       type: "room.updated";
       roomId: string;
       seq: number;
