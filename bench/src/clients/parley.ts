@@ -48,6 +48,10 @@ export class RawParleySubscriber extends RawSocketClient {
       return;
     }
     if (frame.indexOf(DATA) >= 0) {
+      if (this.options.onCount) {
+        this.options.onCount();
+        return;
+      }
       if (this.options.resume) this.lastSeq = readNumberField(frame, SEQ) ?? this.lastSeq;
       const marker = readMarker(frame);
       if (marker) this.options.onMessage(marker);

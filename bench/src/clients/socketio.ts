@@ -34,6 +34,10 @@ export class RawSocketIoSubscriber extends RawSocketClient {
     if (type === 0x34 /* 4: message */) {
       const kind = frame[1];
       if (kind === 0x32 /* 2: event */) {
+        if (this.options.onCount) {
+          this.options.onCount();
+          return;
+        }
         if (this.options.resume) this.lastId = readNumberField(frame, ID) ?? this.lastId;
         const marker = readMarker(frame);
         if (marker) this.options.onMessage(marker);
