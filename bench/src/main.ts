@@ -101,6 +101,9 @@ if (affinity() !== "1")
 // Every server runs from an esbuild bundle, as `pnpm start` runs Parley (bundles.ts).
 await bundleServers();
 const db = await startBenchDatabase();
+// An interrupted run stops its PostgreSQL too (it would outlive the bench otherwise).
+for (const signal of ["SIGINT", "SIGTERM"] as const)
+  process.once(signal, () => void db.close().finally(() => process.exit(130)));
 const results: BenchResults = {
   meta: {
     startedAt: new Date().toISOString(),

@@ -12,7 +12,7 @@ export class FloorSubscriber extends RawSocketClient {
   private lastId: number | null = null;
 
   constructor(private readonly options: SubscribeOptions) {
-    super(`${options.url.replace(/^http/, "ws")}/?token=${options.token}`);
+    super(`${options.url.replace(/^http/, "ws")}/?token=${options.token}`, options.onCount !== undefined);
   }
 
   protected onOpen(): void {}

@@ -23,7 +23,7 @@ export class RawParleySubscriber extends RawSocketClient {
   private requestId = 0;
 
   constructor(private readonly options: SubscribeOptions) {
-    super(`${options.url.replace(/^http/, "ws")}/trpc?connectionParams=1`);
+    super(`${options.url.replace(/^http/, "ws")}/trpc?connectionParams=1`, options.onCount !== undefined);
   }
 
   protected onOpen(): void {

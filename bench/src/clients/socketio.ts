@@ -17,7 +17,10 @@ export class RawSocketIoSubscriber extends RawSocketClient {
   private joinAck = "";
 
   constructor(private readonly options: SubscribeOptions) {
-    super(`${options.url.replace(/^http/, "ws")}/socket.io/?EIO=4&transport=websocket`);
+    super(
+      `${options.url.replace(/^http/, "ws")}/socket.io/?EIO=4&transport=websocket`,
+      options.onCount !== undefined,
+    );
   }
 
   protected onOpen(): void {}
