@@ -26,6 +26,7 @@ export interface Sizes {
   slowSubscribers: number;
   slowRate: number;
   slowMs: number;
+  scaleOutMs: number;
   /** Subscribers per workload that go through the server's own client library. */
   realClients: number;
 }
@@ -39,7 +40,7 @@ export const fullSizes: Sizes = {
   fanoutLargeRates: [4, 8, 12, 18, 27, 40, 60, 90],
   // Each phase runs three times (--repeats): steps, windows and durations are shorter than in
   // the one-run bench so that the whole stays under 15 minutes on two cores.
-  fanoutStepMs: 2_500,
+  fanoutStepMs: 2_000,
   manyRooms: 50,
   manyRoomSubscribers: 10,
   manyRoomSenders: 2,
@@ -49,13 +50,14 @@ export const fullSizes: Sizes = {
   historyMs: 3_000,
   idleSockets: 2_500,
   coldStartRepeats: 1,
-  stormSubscribers: 2_000,
+  stormSubscribers: 1_000,
   stormRate: 20,
   stormBeforeKillMs: 2_000,
   stormAfterResumeMs: 2_000,
   slowSubscribers: 500,
   slowRate: 100,
-  slowMs: 15_000,
+  slowMs: 12_000,
+  scaleOutMs: 3_000,
   realClients: 10,
 };
 
@@ -82,6 +84,7 @@ export const quickSizes: Sizes = {
   slowSubscribers: 100,
   slowRate: 100,
   slowMs: 5_000,
+  scaleOutMs: 2_000,
   realClients: 3,
 };
 

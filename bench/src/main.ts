@@ -14,6 +14,7 @@ import { type HistoryResult, runHistory } from "./workloads/history.ts";
 import { runIdle } from "./workloads/idle.ts";
 import { type ManyRoomsResult, runManyRooms } from "./workloads/many-rooms.ts";
 import { runReconnectStorm } from "./workloads/reconnect-storm.ts";
+import { runScaleOut } from "./workloads/scale-out.ts";
 import { runSlowConsumer } from "./workloads/slow-consumer.ts";
 
 const args = process.argv.slice(2);
@@ -169,9 +170,15 @@ try {
     // room size (after the first rung, which every repeat measures): the rungs below it passed
     // with room to spare and cost a minute a server.
     const firstCeiling = new Map<string, number>();
-    const ladder = async (target: Target, server: ServerProcess, subscribers: number, rates: number[]) => {
+    const ladder = async (
+      target: Target,
+      server: ServerProcess,
+      subscribers: number,
+      rates: number[],
+      guess?: number,
+    ) => {
       const key = `${target.kind}/${subscribers}`;
-      const known = firstCeiling.get(key);
+      const known = firstCeiling.get(key) ?? guess;
       const result = await runFanout(ctx, target, server, {
         subscribers,
         rates,
@@ -186,8 +193,13 @@ try {
         const fanout = wanted(1)
           ? await ladder(target, server, sizes.fanoutSubscribers, sizes.fanoutRates)
           : undefined;
+        // Deliveries per second, not messages, are what a server sustains: ten times the
+        // subscribers, about a tenth of the rate. The first repeat starts its ladder there too.
+        const fromSmall = fanout?.best
+          ? (fanout.best.rate * sizes.fanoutSubscribers) / sizes.fanoutLargeSubscribers
+          : undefined;
         const fanoutLarge = wanted(1)
-          ? await ladder(target, server, sizes.fanoutLargeSubscribers, sizes.fanoutLargeRates)
+          ? await ladder(target, server, sizes.fanoutLargeSubscribers, sizes.fanoutLargeRates, fromSmall)
           : undefined;
         const manyRooms = wanted(2)
           ? await retryIfDisturbed(ctx, `${target.label} many rooms`, () => runManyRooms(ctx, target, server))
@@ -248,6 +260,22 @@ try {
     results.slowConsumer = await perServer("slow consumer", (t) =>
       withServer(ctx, t.kind, (s) => runSlowConsumer(ctx, t, s)),
     );
+  }
+  if (wanted(8) && (!onlyServers || onlyServers.has("parley"))) {
+    log("Workload 8: scale-out, one Parley instance against two on one Redis, one room and many rooms");
+    results.scaleOut = [];
+    for (let repeat = 0; repeat < repeats; repeat++) {
+      for (const instances of [1, 2] as const) {
+        try {
+          results.scaleOut.push(await runScaleOut(ctx, instances));
+        } catch (error) {
+          log(
+            `  scale-out, ${instances} instance(s) #${repeat + 1} FAILED: ${error instanceof Error ? error.stack : String(error)}`,
+          );
+          results.scaleOut.push({ error: error instanceof Error ? error.message : String(error) });
+        }
+      }
+    }
   }
 } finally {
   await db.close();

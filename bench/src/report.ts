@@ -6,6 +6,7 @@ import type { HistoryResult } from "./workloads/history.ts";
 import type { IdleResult } from "./workloads/idle.ts";
 import type { ManyRoomsResult } from "./workloads/many-rooms.ts";
 import type { StormResult } from "./workloads/reconnect-storm.ts";
+import type { ScaleOutCase, ScaleOutResult } from "./workloads/scale-out.ts";
 import type { SlowConsumerResult } from "./workloads/slow-consumer.ts";
 
 /** One entry per repeat, in the order they ran (servers interleaved within each repeat). */
@@ -32,6 +33,8 @@ export interface BenchResults {
   coldStart: ColdStartResult[];
   storm: PerServer<StormResult>;
   slowConsumer: PerServer<SlowConsumerResult>;
+  /** Workload 8, Parley only: one entry per repeat and configuration, interleaved (1, 2, 1, 2, …). */
+  scaleOut?: Array<ScaleOutResult | { error: string }>;
 }
 
 const kinds: ServerKind[] = ["parley", "socketio", "floor"];
@@ -402,6 +405,35 @@ export function markdown(r: BenchResults): string {
   };
   ladder("1 fan-out ladder, 500 subscribers", r.fanout);
   ladder("1b fan-out ladder, 5,000 subscribers", r.fanoutLarge ?? {});
+  const scaleOut = (r.scaleOut ?? []).flatMap((entry) => ok(entry)?.cases ?? []);
+  if (scaleOut.length > 0) {
+    lines.push("## 8 scale-out (Parley: one instance, in-process bus, against two instances on one Redis)");
+    lines.push("");
+    lines.push(
+      "Both instances share core 0 (Redis, the generator and PostgreSQL core 1): this shows what the second hop costs, not the capacity a second machine adds. Subscribers and senders alternate between the instances, so every room has members on both. Median (min–max) of the repeats.",
+    );
+    lines.push("");
+    lines.push(
+      "| workload | instances | subscribers | msgs/s offered | deliveries/s | p50 ms | p99 ms | deliveries per server CPU-s (all instances) | Redis CPU µs per message | missing |",
+    );
+    lines.push("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+    for (const workload of ["one room", "many rooms"] as const) {
+      for (const instances of [1, 2]) {
+        const cases = scaleOut.filter((c) => c.workload === workload && c.instances === instances);
+        const first = cases[0];
+        if (!first) continue;
+        const col = (pick: (c: ScaleOutCase) => number | null, digits = 0) =>
+          spreadText(
+            cases.map((c) => pick(c) ?? undefined),
+            digits,
+          );
+        lines.push(
+          `| ${workload} | ${instances} | ${first.subscribers} | ${first.rate} | ${col((c) => c.deliveredPerSecond)} | ${col((c) => c.p50, 1)} | ${col((c) => c.p99, 1)} | ${col((c) => c.deliveriesPerServerCpuSecond)} | ${instances > 1 ? col((c) => c.redisUsPerMessage, 1) : "–"} | ${col((c) => c.missing)} |`,
+        );
+      }
+    }
+    lines.push("");
+  }
   lines.push("## Detail");
   lines.push("");
   const each = <T>(source: PerServer<T>, use: (label: string, value: T) => void) => {
