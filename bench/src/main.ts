@@ -93,6 +93,16 @@ if (args.includes("--render")) {
 }
 
 const sizes = quick ? quickSizes : fullSizes;
+// Workload 1b holds 5,000 sockets in this process and as many in the server (which inherits the
+// limit): below that, connections fail with EMFILE halfway through the phase.
+const openFiles = Number(/Max open files\s+(\d+)/.exec(readFileSync("/proc/self/limits", "utf8"))?.[1] ?? 0);
+const filesNeeded = sizes.fanoutLargeSubscribers + 500;
+if (openFiles < filesNeeded) {
+  process.stderr.write(
+    `The open-file limit is ${openFiles}; workload 1b needs ${filesNeeded} (run \`ulimit -n ${filesNeeded}\` or more first).\n`,
+  );
+  process.exit(1);
+}
 log(
   `Parley bench${quick ? " --quick" : ""}: load generator on CPU ${affinity()} (pid ${process.pid}), servers on CPU 0, ${cpus().length} cores`,
 );
@@ -117,7 +127,7 @@ const results: BenchResults = {
     pinning:
       "Each server runs from an esbuild bundle (as `pnpm start` runs Parley) in its own process on CPU 0 (taskset); the load generator and PostgreSQL 15 (fsync off) on CPU 1.",
     subscriberClients:
-      "Subscribers speak each server's wire protocol on raw `ws` sockets (a handful per workload go through @parley/client / socket.io-client instead).",
+      "Subscribers speak each server's wire protocol on raw sockets (a handful per workload go through @parley/client / socket.io-client instead). In the fan-out workloads (1, 1b, 8) one subscriber in 20 reads each frame's marker and keeps its latency (percentiles are over those); the other 19 only count frames, on a lean WebSocket reader (bench/src/clients/lean-socket.ts), so that the load generator costs less per delivery than the servers it measures.",
     latency:
       "Latency = receive time − intended send time (open loop), every delivery kept, exact percentiles; undelivered messages count as infinitely late.",
   },
