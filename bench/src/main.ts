@@ -87,6 +87,21 @@ if (args.includes("--render")) {
   const saved = JSON.parse(readFileSync(`${resultsDir}${name}.json`, "utf8"), (_k, v) =>
     v === "Infinity" ? Number.POSITIVE_INFINITY : v === "NaN" ? Number.NaN : v,
   ) as BenchResults;
+  // Results saved before --repeats hold one value per server, not a list of repeats.
+  for (const key of [
+    "fanout",
+    "fanoutLarge",
+    "manyRooms",
+    "history",
+    "idle",
+    "storm",
+    "slowConsumer",
+  ] as const) {
+    const source = (saved[key] ?? {}) as Record<string, unknown>;
+    for (const [kind, value] of Object.entries(source)) if (!Array.isArray(value)) source[kind] = [value];
+    (saved as unknown as Record<string, unknown>)[key] = source;
+  }
+  saved.meta.repeats ??= 1;
   writeFileSync(`${resultsDir}${name}.md`, markdown(saved));
   process.stdout.write(`${markdown(saved)}\n`);
   process.exit(0);
