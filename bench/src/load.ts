@@ -13,18 +13,39 @@ export class Phase {
   open = true;
   firstIndex: number;
   endIndex: number;
+  /** Frames of counting subscribers while the phase was open (see Deliveries.onCount). */
+  counted = 0;
+  private readonly countedBefore: number;
 
   constructor(
     firstIndex: number,
-    /** How many subscribers should receive each message. */
+    /** How many sampled subscribers (marker read, latency kept) should receive each message. */
     readonly receiversPerMessage: number,
+    private readonly deliveries: Deliveries,
+    /** How many counting subscribers (frames counted, nothing read) should receive each message. */
+    readonly countersPerMessage = 0,
   ) {
     this.firstIndex = firstIndex;
     this.endIndex = firstIndex;
+    this.countedBefore = deliveries.counted;
   }
 
   get expected(): number {
     return this.sent * this.receiversPerMessage;
+  }
+
+  get expectedCounted(): number {
+    return this.sent * this.countersPerMessage;
+  }
+
+  /** Counting subscribers' frames so far (frozen when the phase closes). */
+  get countedNow(): number {
+    return this.open ? this.deliveries.counted - this.countedBefore : this.counted;
+  }
+
+  close(): void {
+    this.counted = this.deliveries.counted - this.countedBefore;
+    this.open = false;
   }
 }
 
@@ -37,6 +58,12 @@ export class Deliveries {
   nextIndex = 0;
   late = 0;
   foreign = 0;
+  /**
+   * Data frames received by counting subscribers. They read no marker (so no latency and no
+   * phase of their own): a phase takes the difference between its start and its close, which is
+   * exact as long as phases are drained before the next starts.
+   */
+  counted = 0;
 
   constructor(readonly run: number) {}
 
@@ -55,8 +82,16 @@ export class Deliveries {
     }
   };
 
-  startPhase(receiversPerMessage: number): Phase {
-    const phase = new Phase(this.nextIndex, receiversPerMessage);
+  /**
+   * A counting subscriber's callback: one increment per data frame, so that most subscribers of
+   * a large room cost the load generator only the WebSocket framing.
+   */
+  readonly onCount = (): void => {
+    this.counted++;
+  };
+
+  startPhase(receiversPerMessage: number, countersPerMessage = 0): Phase {
+    const phase = new Phase(this.nextIndex, receiversPerMessage, this, countersPerMessage);
     this.phases.push(phase);
     return phase;
   }
@@ -119,8 +154,12 @@ export async function sendOpenLoop(
 /** Waits until the phase has all its deliveries, or `timeoutMs`, then closes it. */
 export async function drain(phase: Phase, timeoutMs: number): Promise<void> {
   const deadline = performance.now() + timeoutMs;
-  while (phase.samples.length < phase.expected && performance.now() < deadline) await sleep(20);
-  phase.open = false;
+  while (
+    (phase.samples.length < phase.expected || phase.countedNow < phase.expectedCounted) &&
+    performance.now() < deadline
+  )
+    await sleep(20);
+  phase.close();
 }
 
 /** Opens subscriptions `concurrency` at a time; resolves with them once all are subscribed. */

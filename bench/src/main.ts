@@ -9,17 +9,20 @@ import { type BenchResults, markdown, type PerServer } from "./report.ts";
 import { type ServerKind, type ServerProcess, spawnServer, waitUntilIdle } from "./server-process.ts";
 import { type Target, targets } from "./targets.ts";
 import { runColdStart } from "./workloads/cold-start.ts";
-import { runFanout } from "./workloads/fanout.ts";
-import { runHistory } from "./workloads/history.ts";
+import { type FanoutResult, runFanout } from "./workloads/fanout.ts";
+import { type HistoryResult, runHistory } from "./workloads/history.ts";
 import { runIdle } from "./workloads/idle.ts";
-import { runManyRooms } from "./workloads/many-rooms.ts";
+import { type ManyRoomsResult, runManyRooms } from "./workloads/many-rooms.ts";
 import { runReconnectStorm } from "./workloads/reconnect-storm.ts";
+import { runScaleOut } from "./workloads/scale-out.ts";
 import { runSlowConsumer } from "./workloads/slow-consumer.ts";
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
 const onlyArg = args.find((a) => a.startsWith("--only="));
 const only = onlyArg ? new Set(onlyArg.slice("--only=".length).split(",").map(Number)) : null;
+const repeatsArg = args.find((a) => a.startsWith("--repeats="));
+const repeats = repeatsArg ? Math.max(1, Number(repeatsArg.slice("--repeats=".length)) || 1) : 3;
 const serversArg = args.find((a) => a.startsWith("--servers="));
 const onlyServers = serversArg ? new Set(serversArg.slice("--servers=".length).split(",")) : null;
 const profileArg = args.find((a) => a.startsWith("--profile"));
@@ -38,14 +41,28 @@ function affinity(): string {
   return /Cpus_allowed_list:\s*(\S+)/.exec(status)?.[1] ?? "?";
 }
 
-async function perServer<T>(name: string, run: (target: Target) => Promise<T>): Promise<PerServer<T>> {
+/**
+ * Runs a phase `repeats` times, the servers interleaved (Parley, peer, floor, Parley, …): a slow
+ * minute on the shared machine then lands on one repeat of every server, not on one server's
+ * three, and the per-repeat ratios pair figures taken minutes apart at most.
+ */
+async function perServer<T>(
+  name: string,
+  run: (target: Target, repeat: number) => Promise<T>,
+): Promise<PerServer<T>> {
   const out: PerServer<T> = {};
-  for (const target of chosen) {
-    try {
-      out[target.kind] = await run(target);
-    } catch (error) {
-      log(`  ${target.label} ${name} FAILED: ${error instanceof Error ? error.stack : String(error)}`);
-      out[target.kind] = { error: error instanceof Error ? error.message : String(error) };
+  for (let repeat = 0; repeat < repeats; repeat++) {
+    for (const target of chosen) {
+      const into = out[target.kind] ?? [];
+      out[target.kind] = into;
+      try {
+        into.push(await run(target, repeat));
+      } catch (error) {
+        log(
+          `  ${target.label} ${name} #${repeat + 1} FAILED: ${error instanceof Error ? error.stack : String(error)}`,
+        );
+        into.push({ error: error instanceof Error ? error.message : String(error) });
+      }
     }
   }
   return out;
@@ -70,12 +87,37 @@ if (args.includes("--render")) {
   const saved = JSON.parse(readFileSync(`${resultsDir}${name}.json`, "utf8"), (_k, v) =>
     v === "Infinity" ? Number.POSITIVE_INFINITY : v === "NaN" ? Number.NaN : v,
   ) as BenchResults;
+  // Results saved before --repeats hold one value per server, not a list of repeats.
+  for (const key of [
+    "fanout",
+    "fanoutLarge",
+    "manyRooms",
+    "history",
+    "idle",
+    "storm",
+    "slowConsumer",
+  ] as const) {
+    const source = (saved[key] ?? {}) as Record<string, unknown>;
+    for (const [kind, value] of Object.entries(source)) if (!Array.isArray(value)) source[kind] = [value];
+    (saved as unknown as Record<string, unknown>)[key] = source;
+  }
+  saved.meta.repeats ??= 1;
   writeFileSync(`${resultsDir}${name}.md`, markdown(saved));
   process.stdout.write(`${markdown(saved)}\n`);
   process.exit(0);
 }
 
 const sizes = quick ? quickSizes : fullSizes;
+// Workload 1b holds 5,000 sockets in this process and as many in the server (which inherits the
+// limit): below that, connections fail with EMFILE halfway through the phase.
+const openFiles = Number(/Max open files\s+(\d+)/.exec(readFileSync("/proc/self/limits", "utf8"))?.[1] ?? 0);
+const filesNeeded = sizes.fanoutLargeSubscribers + 500;
+if (openFiles < filesNeeded) {
+  process.stderr.write(
+    `The open-file limit is ${openFiles}; workload 1b needs ${filesNeeded} (run \`ulimit -n ${filesNeeded}\` or more first).\n`,
+  );
+  process.exit(1);
+}
 log(
   `Parley bench${quick ? " --quick" : ""}: load generator on CPU ${affinity()} (pid ${process.pid}), servers on CPU 0, ${cpus().length} cores`,
 );
@@ -85,22 +127,27 @@ if (affinity() !== "1")
 // Every server runs from an esbuild bundle, as `pnpm start` runs Parley (bundles.ts).
 await bundleServers();
 const db = await startBenchDatabase();
+// An interrupted run stops its PostgreSQL too (it would outlive the bench otherwise).
+for (const signal of ["SIGINT", "SIGTERM"] as const)
+  process.once(signal, () => void db.close().finally(() => process.exit(130)));
 const results: BenchResults = {
   meta: {
     startedAt: new Date().toISOString(),
     wallSeconds: 0,
     quick,
+    repeats,
     node: process.version,
     cores: cpus().length,
     cpuModel: cpus()[0]?.model ?? "?",
     pinning:
       "Each server runs from an esbuild bundle (as `pnpm start` runs Parley) in its own process on CPU 0 (taskset); the load generator and PostgreSQL 15 (fsync off) on CPU 1.",
     subscriberClients:
-      "Subscribers speak each server's wire protocol on raw `ws` sockets (a handful per workload go through @parley/client / socket.io-client instead).",
+      "Subscribers speak each server's wire protocol on raw sockets (a handful per workload go through @parley/client / socket.io-client instead). In the fan-out workloads (1, 1b, 8) one subscriber in 20 reads each frame's marker and keeps its latency (percentiles are over those); the other 19 only count frames, on a lean WebSocket reader (bench/src/clients/lean-socket.ts), so that the load generator costs less per delivery than the servers it measures.",
     latency:
       "Latency = receive time − intended send time (open loop), every delivery kept, exact percentiles; undelivered messages count as infinitely late.",
   },
   fanout: {},
+  fanoutLarge: {},
   manyRooms: {},
   history: {},
   idle: {},
@@ -111,9 +158,14 @@ const results: BenchResults = {
 
 try {
   const layout = await seed(db, {
-    subscribers: Math.max(sizes.idleSockets, sizes.stormSubscribers, sizes.fanoutSubscribers),
+    subscribers: Math.max(
+      sizes.idleSockets,
+      sizes.stormSubscribers,
+      sizes.fanoutSubscribers,
+      sizes.fanoutLargeSubscribers,
+    ),
     senders: 200,
-    fanoutMembers: Math.max(sizes.fanoutSubscribers, sizes.slowSubscribers),
+    fanoutMembers: Math.max(sizes.fanoutSubscribers, sizes.fanoutLargeSubscribers, sizes.slowSubscribers),
     stormMembers: sizes.stormSubscribers,
     manyRooms: sizes.manyRooms,
     manyRoomSubscribers: sizes.manyRoomSubscribers,
@@ -121,7 +173,7 @@ try {
     idleRooms: 50,
     historyMessages: 2_000,
   });
-  const ctx: BenchContext = { quick, sizes, db, layout, log, newRun: nextRun };
+  const ctx: BenchContext = { quick, repeats, sizes, db, layout, log, newRun: nextRun };
   log(`PostgreSQL on ${db.url}, ${layout.subscribers + layout.senders} users seeded`);
 
   if (profileArg) {
@@ -136,11 +188,44 @@ try {
   }
 
   if (wanted(1) || wanted(2) || wanted(3)) {
-    log("Workloads 1-3: fan-out, many rooms, history (one server process each, in turn)");
+    log(
+      `Workloads 1-3: fan-out (${sizes.fanoutSubscribers} and ${sizes.fanoutLargeSubscribers} subscribers), many rooms, history; one server process each, ${repeats} repeats interleaved`,
+    );
+    // A later repeat's ladder starts at 60% of the first repeat's ceiling for the same server and
+    // room size (after the first rung, which every repeat measures): the rungs below it passed
+    // with room to spare and cost a minute a server.
+    const firstCeiling = new Map<string, number>();
+    const ladder = async (
+      target: Target,
+      server: ServerProcess,
+      subscribers: number,
+      rates: number[],
+      guess?: number,
+    ) => {
+      const key = `${target.kind}/${subscribers}`;
+      const known = firstCeiling.get(key) ?? guess;
+      const result = await runFanout(ctx, target, server, {
+        subscribers,
+        rates,
+        skipBelow: known === undefined ? undefined : known * 0.6,
+      });
+      if (known === undefined && result.best) firstCeiling.set(key, result.best.rate);
+      await waitUntilIdle(server);
+      return result;
+    };
     const perTarget = await perServer("workloads 1-3", (target) =>
       withServer(ctx, target.kind, async (server) => {
-        const fanout = wanted(1) ? await runFanout(ctx, target, server) : undefined;
-        await waitUntilIdle(server);
+        const fanout = wanted(1)
+          ? await ladder(target, server, sizes.fanoutSubscribers, sizes.fanoutRates)
+          : undefined;
+        // Deliveries per second, not messages, are what a server sustains: ten times the
+        // subscribers, about a tenth of the rate. The first repeat starts its ladder there too.
+        const fromSmall = fanout?.best
+          ? (fanout.best.rate * sizes.fanoutSubscribers) / sizes.fanoutLargeSubscribers
+          : undefined;
+        const fanoutLarge = wanted(1)
+          ? await ladder(target, server, sizes.fanoutLargeSubscribers, sizes.fanoutLargeRates, fromSmall)
+          : undefined;
         const manyRooms = wanted(2)
           ? await retryIfDisturbed(ctx, `${target.label} many rooms`, () => runManyRooms(ctx, target, server))
           : undefined;
@@ -151,21 +236,36 @@ try {
               return runHistory(ctx, target, server);
             })
           : undefined;
-        return { fanout, manyRooms, history };
+        return { fanout, fanoutLarge, manyRooms, history };
       }),
     );
-    for (const [kind, value] of Object.entries(perTarget) as [ServerKind, unknown][]) {
-      if (value && typeof value === "object" && "error" in value) {
-        const failed = value as { error: string };
-        results.fanout[kind] = failed;
-        results.manyRooms[kind] = failed;
-        results.history[kind] = failed;
-        continue;
+    for (const [kind, entries] of Object.entries(perTarget) as [ServerKind, unknown[]][]) {
+      for (const value of entries) {
+        const push = <T>(into: PerServer<T>, v: T | { error: string } | undefined) => {
+          if (v === undefined) return;
+          const list = into[kind] ?? [];
+          list.push(v);
+          into[kind] = list;
+        };
+        if (value && typeof value === "object" && "error" in value) {
+          const failed = value as { error: string };
+          if (wanted(1)) push(results.fanout, failed);
+          if (wanted(1)) push(results.fanoutLarge, failed);
+          if (wanted(2)) push(results.manyRooms, failed);
+          if (wanted(3)) push(results.history, failed);
+          continue;
+        }
+        const v = value as {
+          fanout?: FanoutResult;
+          fanoutLarge?: FanoutResult;
+          manyRooms?: ManyRoomsResult;
+          history?: HistoryResult;
+        };
+        push(results.fanout, v.fanout);
+        push(results.fanoutLarge, v.fanoutLarge);
+        push(results.manyRooms, v.manyRooms);
+        push(results.history, v.history);
       }
-      const v = value as { fanout?: never; manyRooms?: never; history?: never };
-      if (v.fanout) results.fanout[kind] = v.fanout;
-      if (v.manyRooms) results.manyRooms[kind] = v.manyRooms;
-      if (v.history) results.history[kind] = v.history;
     }
   }
   if (wanted(4)) {
@@ -185,6 +285,22 @@ try {
     results.slowConsumer = await perServer("slow consumer", (t) =>
       withServer(ctx, t.kind, (s) => runSlowConsumer(ctx, t, s)),
     );
+  }
+  if (wanted(8) && (!onlyServers || onlyServers.has("parley"))) {
+    log("Workload 8: scale-out, one Parley instance against two on one Redis, one room and many rooms");
+    results.scaleOut = [];
+    for (let repeat = 0; repeat < repeats; repeat++) {
+      for (const instances of [1, 2] as const) {
+        try {
+          results.scaleOut.push(await runScaleOut(ctx, instances));
+        } catch (error) {
+          log(
+            `  scale-out, ${instances} instance(s) #${repeat + 1} FAILED: ${error instanceof Error ? error.stack : String(error)}`,
+          );
+          results.scaleOut.push({ error: error instanceof Error ? error.message : String(error) });
+        }
+      }
+    }
   }
 } finally {
   await db.close();

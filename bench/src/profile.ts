@@ -35,7 +35,7 @@ function serverProfile(dir: string): string {
  */
 export async function profileParley(ctx: BenchContext, rates: number[], dir: string): Promise<string> {
   const { parley, server } = await startProfiledParley(ctx, dir);
-  const result = await runFanout({ ...ctx, sizes: { ...ctx.sizes, fanoutRates: rates } }, parley, server);
+  const result = await runFanout(ctx, parley, server, { subscribers: ctx.sizes.fanoutSubscribers, rates });
   await server.stop();
   const file = serverProfile(dir);
   const steps = result.steps

@@ -12,7 +12,7 @@ export class FloorSubscriber extends RawSocketClient {
   private lastId: number | null = null;
 
   constructor(private readonly options: SubscribeOptions) {
-    super(`${options.url.replace(/^http/, "ws")}/?token=${options.token}`);
+    super(`${options.url.replace(/^http/, "ws")}/?token=${options.token}`, options.onCount !== undefined);
   }
 
   protected onOpen(): void {}
@@ -25,6 +25,10 @@ export class FloorSubscriber extends RawSocketClient {
   protected onFrame(frame: Buffer): void {
     const type = frame[TYPE_AT];
     if (type === 0x6d /* m: msg */) {
+      if (this.options.onCount) {
+        this.options.onCount();
+        return;
+      }
       if (this.options.resume) this.lastId = readNumberField(frame, ID) ?? this.lastId;
       const marker = readMarker(frame);
       if (marker) this.options.onMessage(marker);

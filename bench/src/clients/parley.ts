@@ -23,7 +23,7 @@ export class RawParleySubscriber extends RawSocketClient {
   private requestId = 0;
 
   constructor(private readonly options: SubscribeOptions) {
-    super(`${options.url.replace(/^http/, "ws")}/trpc?connectionParams=1`);
+    super(`${options.url.replace(/^http/, "ws")}/trpc?connectionParams=1`, options.onCount !== undefined);
   }
 
   protected onOpen(): void {
@@ -48,6 +48,10 @@ export class RawParleySubscriber extends RawSocketClient {
       return;
     }
     if (frame.indexOf(DATA) >= 0) {
+      if (this.options.onCount) {
+        this.options.onCount();
+        return;
+      }
       if (this.options.resume) this.lastSeq = readNumberField(frame, SEQ) ?? this.lastSeq;
       const marker = readMarker(frame);
       if (marker) this.options.onMessage(marker);

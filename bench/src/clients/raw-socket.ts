@@ -1,7 +1,27 @@
 import { reconnectDelayMs } from "@parley/client";
 import WebSocket from "ws";
+import { type FrameHandlers, type FrameSocket, LeanSocket } from "./lean-socket.ts";
 import { readySignal } from "./ready-signal.ts";
 import type { Subscription } from "./types.ts";
+
+/** `ws` behind the FrameSocket interface (subscribers that read frames, and every sampled one). */
+function wsFrameSocket(url: string, handlers: FrameHandlers): FrameSocket {
+  const ws = new WebSocket(url, { perMessageDeflate: false, skipUTF8Validation: true });
+  ws.on("open", () => handlers.onOpen());
+  ws.on("message", (data: Buffer) => handlers.onFrame(data));
+  ws.on("error", () => {});
+  ws.on("close", (code) => handlers.onClose(code));
+  return {
+    isOpen: () => ws.readyState === WebSocket.OPEN,
+    send: (text) => {
+      if (ws.readyState === WebSocket.OPEN) ws.send(text);
+    },
+    pause: () => ws.pause(),
+    resume: () => ws.resume(),
+    close: () => ws.close(),
+    terminate: () => ws.terminate(),
+  };
+}
 
 /**
  * A WebSocket that reconnects with @parley/client's jittered backoff. Subclasses speak a
@@ -13,14 +33,18 @@ export abstract class RawSocketClient implements Subscription {
   errors = 0;
   disconnects = 0;
   ready: Promise<void>;
-  protected ws: WebSocket | null = null;
+  protected ws: FrameSocket | null = null;
   private attempt = 0;
   private closed = false;
   private readonly resolveReady: () => void;
   private readonly rejectReady: (error: Error) => void;
   private paused = false;
 
-  constructor(private readonly wsUrl: string) {
+  constructor(
+    private readonly wsUrl: string,
+    /** On LeanSocket instead of `ws`: for counting subscribers, whose cost must stay small. */
+    private readonly lean = false,
+  ) {
     ({ ready: this.ready, resolve: this.resolveReady, reject: this.rejectReady } = readySignal());
   }
 
@@ -28,25 +52,28 @@ export abstract class RawSocketClient implements Subscription {
   protected abstract onFrame(frame: Buffer): void;
 
   connect(): this {
-    const ws = new WebSocket(this.wsUrl, { perMessageDeflate: false, skipUTF8Validation: true });
+    const handlers: FrameHandlers = {
+      onOpen: () => this.onOpen(),
+      onFrame: (frame) => this.onFrame(frame),
+      onClose: (code) => this.onSocketClose(ws, code),
+    };
+    const ws = this.lean ? new LeanSocket(this.wsUrl, handlers) : wsFrameSocket(this.wsUrl, handlers);
     this.ws = ws;
-    ws.on("open", () => this.onOpen());
-    ws.on("message", (data: Buffer) => this.onFrame(data));
-    ws.on("error", () => {});
-    ws.on("close", (code) => {
-      if (this.ws !== ws || this.closed) return;
-      this.ws = null;
-      this.disconnects++;
-      if (this.starts === 0 && code >= 4000) {
-        this.rejectReady(new Error(`refused with close code ${code}`));
-        return;
-      }
-      const delay = reconnectDelayMs(this.attempt++);
-      setTimeout(() => {
-        if (!this.closed) this.connect();
-      }, delay);
-    });
     return this;
+  }
+
+  private onSocketClose(ws: FrameSocket, code: number): void {
+    if (this.ws !== ws || this.closed) return;
+    this.ws = null;
+    this.disconnects++;
+    if (this.starts === 0 && code >= 4000) {
+      this.rejectReady(new Error(`refused with close code ${code}`));
+      return;
+    }
+    const delay = reconnectDelayMs(this.attempt++);
+    setTimeout(() => {
+      if (!this.closed) this.connect();
+    }, delay);
   }
 
   protected started(): void {
@@ -80,7 +107,7 @@ export abstract class RawSocketClient implements Subscription {
   }
 
   protected send(text: string): void {
-    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(text);
+    this.ws?.send(text);
   }
 
   /** Drops the socket and reconnects (a server's "reconnect" notice). */
@@ -89,7 +116,7 @@ export abstract class RawSocketClient implements Subscription {
   }
 
   isOpen(): boolean {
-    return this.ws?.readyState === WebSocket.OPEN;
+    return this.ws?.isOpen() ?? false;
   }
 
   pause(): void {

@@ -17,7 +17,10 @@ export class RawSocketIoSubscriber extends RawSocketClient {
   private joinAck = "";
 
   constructor(private readonly options: SubscribeOptions) {
-    super(`${options.url.replace(/^http/, "ws")}/socket.io/?EIO=4&transport=websocket`);
+    super(
+      `${options.url.replace(/^http/, "ws")}/socket.io/?EIO=4&transport=websocket`,
+      options.onCount !== undefined,
+    );
   }
 
   protected onOpen(): void {}
@@ -34,6 +37,10 @@ export class RawSocketIoSubscriber extends RawSocketClient {
     if (type === 0x34 /* 4: message */) {
       const kind = frame[1];
       if (kind === 0x32 /* 2: event */) {
+        if (this.options.onCount) {
+          this.options.onCount();
+          return;
+        }
         if (this.options.resume) this.lastId = readNumberField(frame, ID) ?? this.lastId;
         const marker = readMarker(frame);
         if (marker) this.options.onMessage(marker);

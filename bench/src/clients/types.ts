@@ -5,6 +5,11 @@ export interface SubscribeOptions {
   token: string;
   roomId: string;
   onMessage: (marker: Marker) => void;
+  /**
+   * Set for a counting subscriber: called once per data frame instead of `onMessage`, with no
+   * marker read, so the load generator spends only the WebSocket framing on it.
+   */
+  onCount?: () => void;
   /** On reconnect, ask for what was missed (Parley: lastEventId; peers: the last id seen). */
   resume?: boolean;
 }

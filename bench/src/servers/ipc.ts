@@ -7,6 +7,8 @@ export interface ServerConfig {
   port: number;
   databaseUrl?: string;
   dataDir?: string;
+  /** Workload 8: instances that share one Redis bus. */
+  redisUrl?: string;
 }
 
 export function readConfig(): ServerConfig {

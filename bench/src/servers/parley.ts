@@ -11,6 +11,7 @@ const server = await startParleyServer({
   host: "127.0.0.1",
   databaseUrl: config.databaseUrl,
   dataDir: config.dataDir,
+  redisUrl: config.redisUrl,
   logger: pino({ level: "warn" }),
   rateLimits: {
     send: unlimited,

@@ -119,10 +119,13 @@ export async function runColdStart(ctx: BenchContext): Promise<ColdStartResult[]
   ];
   const results: ColdStartResult[] = [];
   let n = 0;
-  for (const c of cases) {
-    const runs: number[] = [];
-    const logFile = `${benchDir}/results/server-cold-start.log.tmp`;
-    for (let r = 0; r < ctx.sizes.coldStartRepeats; r++) {
+  const logFile = `${benchDir}/results/server-cold-start.log.tmp`;
+  const runsOf = cases.map((): number[] => []);
+  // Repeats outside, cases inside: each round times every server once, so a busy moment on the
+  // machine falls on one round of each rather than on one server's every run.
+  for (let r = 0; r < ctx.repeats * ctx.sizes.coldStartRepeats; r++) {
+    for (const [i, c] of cases.entries()) {
+      const runs = runsOf[i] ?? [];
       if (c.database === "PGlite") {
         const dir = await mkdtemp(join(tmpdir(), "parley-bench-pglite-"));
         try {
@@ -135,6 +138,9 @@ export async function runColdStart(ctx: BenchContext): Promise<ColdStartResult[]
         runs.push(await timeToReady(c, { databaseUrl: url }, logFile));
       }
     }
+  }
+  for (const [i, c] of cases.entries()) {
+    const runs = runsOf[i] ?? [];
     const command = c.args({ port: 0 })[0]?.startsWith(peersDist)
       ? `node bench/dist/${c.args({ port: 0 })[0]?.slice(peersDist.length + 1)} (esbuild bundle)`
       : `node ${c.args({ port: 0 }).join(" ")}`;
