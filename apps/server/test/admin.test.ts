@@ -19,6 +19,9 @@ const UNKNOWN_UUID = "00000000-0000-4000-8000-000000000000";
 /** A well-formed input for every admin procedure: what a caller without the role must not get through with. */
 const adminCalls: Record<string, Record<string, unknown> | undefined> = {
   "admin.audit.list": { action: "auth.login" },
+  "admin.blocklist.add": { word: "verboten" },
+  "admin.blocklist.list": {},
+  "admin.blocklist.remove": { word: "verboten" },
   "admin.jobs.list": { status: "dead" },
   "admin.jobs.retry": { id: UNKNOWN_UUID },
   "admin.users.list": { search: "a" },
