@@ -132,7 +132,9 @@ export function RoomPage({ roomId, me }: { roomId: string; me: Me }) {
                   {timeline.loadingOlder ? "Loading older messages…" : "Load older messages"}
                 </button>
               ) : (
-                !timeline.loading && <p className="muted">This is the start of the room.</p>
+                !timeline.loading && (
+                  <p className="muted">This is the start of the {isDm ? "conversation" : "room"}.</p>
+                )
               )}
             </div>
             {/* role=log: screen readers announce messages as they are added, not the whole list. On
