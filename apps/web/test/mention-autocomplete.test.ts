@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { mentionAt, mentionOptions } from "../src/room/mention-autocomplete.tsx";
+import { mentionAt, mentionOptions } from "../src/room/mention-matching.ts";
 
 const people = [
   { userId: "me", displayName: "Ada Lovelace", handle: "ada" },
