@@ -15,6 +15,7 @@ import { Page } from "./page.tsx";
 import { ContactPage } from "./pages/contact-page.tsx";
 import { DemoPage } from "./pages/demo-page.tsx";
 import { MentionsPage } from "./pages/mentions-page.tsx";
+import { NewDmPage } from "./pages/new-dm-page.tsx";
 import { ResetPasswordPage } from "./pages/reset-password-page.tsx";
 import { RoomsPage } from "./pages/rooms-page.tsx";
 import { SearchPage } from "./pages/search-page.tsx";
@@ -27,7 +28,12 @@ import { type Me, useMe, useSessionChanged } from "./session.ts";
 import { ChatShell } from "./shell/chat-shell.tsx";
 
 /** The pages drawn inside the chat layout (sidebar, thread pane) for a signed-in user. */
-const isChatPath = (path: string) => path === "/" || path === "/rooms" || path.startsWith("/rooms/");
+const isChatPath = (path: string) =>
+  path === "/" ||
+  path === "/rooms" ||
+  path.startsWith("/rooms/") ||
+  path === "/mentions" ||
+  path === "/messages/new";
 
 export function App() {
   const me = useMe();
@@ -147,6 +153,7 @@ function CurrentPage({ me }: { me: Me | null | undefined }) {
     return signedIn(() => <ReportsPage key={roomReports.roomId} roomId={roomReports.roomId} />);
   if (path === "/moderation/reports") return signedIn(() => <ReportsPage />);
   if (path === "/mentions") return signedIn(() => <MentionsPage />);
+  if (path === "/messages/new") return signedIn((me) => <NewDmPage me={me} />);
   const room = matchPath("/rooms/:roomId", path);
   // Keyed by room: each room's live state starts empty and its subscription is its own.
   if (room) return signedIn((me) => <RoomPage key={room.roomId} roomId={room.roomId} me={me} />);

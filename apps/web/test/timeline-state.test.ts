@@ -5,6 +5,7 @@ import {
   type ListedMessage,
   liveReducer,
   mergeTimeline,
+  newestSeq,
 } from "../src/room/timeline-state.ts";
 
 const message = (seq: number, content = `m${seq}`): MessageView => ({
@@ -75,5 +76,31 @@ describe("the room timeline", () => {
       reactions: [{ emoji: "🎉", count: 2, mine: true }],
     });
     expect(mergeTimeline([[listed(1)]], live)[0]?.reactions).toEqual([{ emoji: "🎉", count: 2, mine: true }]);
+  });
+
+  it("keeps thread replies out of the room's list and in their thread's, with the root's live counters", () => {
+    const reply: MessageView = { ...message(3, "a reply"), id: "reply-3", parentId: "id-1" };
+    let live = liveReducer(emptyLiveState, {
+      type: "event",
+      event: { type: "message.created", roomId: "r", seq: 3, message: reply },
+    });
+    const counters: RoomEvent = {
+      type: "thread.updated",
+      roomId: "r",
+      seq: 4,
+      threadId: "id-1",
+      replyCount: 1,
+      lastReplyAt: reply.createdAt,
+    };
+    live = liveReducer(live, { type: "event", event: counters });
+    live = liveReducer(live, { type: "sent", message: reply });
+    const room = mergeTimeline([[listed(2), listed(1)]], live);
+    expect(room.map((m) => m.id)).toEqual(["id-1", "id-2"]);
+    expect(room[0]).toMatchObject({ replyCount: 1, lastReplyAt: reply.createdAt });
+    // The thread's page already held the reply: it is listed once.
+    const thread = mergeTimeline([[{ ...reply, reactions: [] }]], live, "id-1");
+    expect(thread.map((m) => m.content)).toEqual(["a reply"]);
+    // A reply moves the room's read marker too: it counts as unread there.
+    expect(newestSeq(room, live)).toBe(3);
   });
 });

@@ -5,11 +5,12 @@ import { type FormEvent, type KeyboardEvent, useRef, useState } from "react";
 import { EmojiPicker } from "../emoji/emoji-picker.tsx";
 import { serverErrors, validate } from "../forms/field-errors.ts";
 import { useTRPC } from "../parley.ts";
+import { useMentionAutocomplete } from "./mention-autocomplete.tsx";
 
 const TYPING_EVERY_MS = 3_000;
 
 /** 128 random bits as hex. Not crypto.randomUUID: that exists only in secure contexts. */
-function newClientMessageId() {
+export function newClientMessageId() {
   return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join(
     "",
   );
@@ -20,7 +21,15 @@ function newClientMessageId() {
  * send (the server restarting, say) reuses it, and the server's idempotency turns a send that
  * did get through into the same message instead of a second copy.
  */
-export function Composer({ roomId, onSent }: { roomId: string; onSent: (message: MessageView) => void }) {
+export function Composer({
+  roomId,
+  myId,
+  onSent,
+}: {
+  roomId: string;
+  myId: string;
+  onSent: (message: MessageView) => void;
+}) {
   const trpc = useTRPC();
   const [text, setText] = useState("");
   const [error, setError] = useState<string | null>(null);
@@ -89,8 +98,19 @@ export function Composer({ roomId, onSent }: { roomId: string; onSent: (message:
     });
   };
 
-  // Enter sends, Shift+Enter starts a new line, as in most chat apps.
+  const mentions = useMentionAutocomplete({
+    id: "composer-mentions",
+    roomId,
+    myId,
+    text,
+    setText: onChange,
+    box,
+  });
+
+  // Enter sends, Shift+Enter starts a new line, as in most chat apps; while the @-list is open,
+  // Enter picks from it instead.
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (mentions.onKeyDown(event)) return;
     if (event.key === "Enter" && !event.shiftKey && !event.nativeEvent.isComposing) {
       event.preventDefault();
       submit();
@@ -98,7 +118,7 @@ export function Composer({ roomId, onSent }: { roomId: string; onSent: (message:
   };
 
   return (
-    <form className="composer" onSubmit={submit} noValidate>
+    <form className="composer with-mentions" onSubmit={submit} noValidate>
       <label htmlFor="composer-text" className="visually-hidden">
         Message
       </label>
@@ -108,11 +128,17 @@ export function Composer({ roomId, onSent }: { roomId: string; onSent: (message:
         value={text}
         rows={2}
         placeholder="Write a message (Enter sends, Shift+Enter for a new line)"
-        onChange={(e) => onChange(e.target.value)}
+        onChange={(e) => {
+          onChange(e.target.value);
+          mentions.trackCaret(e.target);
+        }}
+        onSelect={(e) => mentions.trackCaret(e.currentTarget)}
         onKeyDown={onKeyDown}
+        {...mentions.fieldProps}
         aria-invalid={error ? true : undefined}
         aria-describedby={error ? "composer-error" : undefined}
       />
+      {mentions.list}
       <EmojiPicker
         label="Insert an emoji"
         trigger="🙂"

@@ -23,6 +23,8 @@ export function MessageItem({
   canReact,
   startsGroup = true,
   onReplyInThread,
+  onOpenThread,
+  unreadReplies,
 }: {
   message: ListedMessage;
   mine: boolean;
@@ -30,6 +32,10 @@ export function MessageItem({
   canReact: boolean;
   startsGroup?: boolean;
   onReplyInThread?: (message: ListedMessage, trigger: HTMLElement) => void;
+  /** Opens the thread to read it (members and readers alike), from the reply count. */
+  onOpenThread?: (message: ListedMessage, trigger: HTMLElement) => void;
+  /** New replies in the thread, when the reader follows it. */
+  unreadReplies?: number | undefined;
 }) {
   const trpc = useTRPC();
   const [editing, setEditing] = useState(false);
@@ -73,6 +79,33 @@ export function MessageItem({
           <p className="message-body">{message.content}</p>
           {message.editedAt && <span className="muted edited-marker">(edited)</span>}
         </div>
+      )}
+      {message.replyCount > 0 && onOpenThread && (
+        <p className="thread-summary">
+          <button
+            type="button"
+            className="link-button"
+            onClick={(event) => onOpenThread(message, event.currentTarget)}
+          >
+            {message.replyCount} {message.replyCount === 1 ? "reply" : "replies"}
+            <span className="visually-hidden"> to {message.authorName}'s message</span>
+          </button>
+          {message.lastReplyAt && (
+            <span className="muted">
+              {" "}
+              · last reply{" "}
+              <time dateTime={message.lastReplyAt} title={dateFormat.format(new Date(message.lastReplyAt))}>
+                {timeFormat.format(new Date(message.lastReplyAt))}
+              </time>
+            </span>
+          )}
+          {unreadReplies !== undefined && unreadReplies > 0 && (
+            <span className="badge">
+              {unreadReplies}
+              <span className="visually-hidden"> new {unreadReplies === 1 ? "reply" : "replies"}</span>
+            </span>
+          )}
+        </p>
       )}
       {!deleted && (
         <div className="message-actions">

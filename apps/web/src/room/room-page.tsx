@@ -9,8 +9,8 @@ import type { Me } from "../session.ts";
 import { Composer } from "./composer.tsx";
 import { groupMessages } from "./message-groups.ts";
 import { MessageItem } from "./message-item.tsx";
+import { FOLLOWED_INPUT, OpenThread } from "./open-thread.tsx";
 import { PresenceBar } from "./presence-bar.tsx";
-import { ThreadPane } from "./thread-pane.tsx";
 import { AutoLoadOlder, useTimelineScroll } from "./timeline-scroll.tsx";
 import type { ListedMessage } from "./timeline-state.ts";
 import { useMarkRead } from "./use-mark-read.ts";
@@ -34,6 +34,14 @@ export function RoomPage({ roomId, me }: { roomId: string; me: Me }) {
   const onEvent = (event: RoomEvent) => {
     if (event.type === "message.created") {
       setSpokeAt((previous) => new Map(previous).set(event.message.userId, performance.now()));
+      // A mention of the reader here: the sidebar's badge is stale.
+      if (event.message.mentions.includes(me.id) || event.message.mentionsRoom) {
+        void queryClient.invalidateQueries({ queryKey: trpc.chat.mentions.unreadCount.queryKey() });
+      }
+      // Someone else's reply in a thread the reader follows: its unread count moved.
+      if (event.message.parentId !== null && event.message.userId !== me.id) {
+        void queryClient.invalidateQueries({ queryKey: trpc.chat.threads.followed.queryKey(FOLLOWED_INPUT) });
+      }
     }
     if (event.type === "member.joined" || event.type === "member.left" || event.type === "room.updated") {
       void queryClient.invalidateQueries({ queryKey: trpc.chat.rooms.get.queryKey({ roomId }) });
@@ -66,8 +74,29 @@ export function RoomPage({ roomId, me }: { roomId: string; me: Me }) {
     threadTrigger.current?.focus();
   };
   const days = groupMessages(timeline.messages, new Date());
+  // Unread replies per followed thread, shown under each root.
+  const followed = useQuery(trpc.chat.threads.followed.queryOptions(FOLLOWED_INPUT));
+  const unreadReplies = new Map(
+    followed.data?.items
+      .filter((item) => item.roomId === roomId)
+      .map((item) => [item.threadId, item.unreadCount]),
+  );
 
-  useMarkRead(roomId, member, timeline.messages.at(-1)?.seq ?? null);
+  const isDm = room.data?.kind === "dm";
+  const members = useQuery({
+    ...trpc.chat.rooms.members.queryOptions({ roomId }),
+    enabled: isDm,
+    staleTime: 60_000,
+  });
+  // A DM is named after the other people in it.
+  const title = isDm
+    ? (members.data?.items
+        .filter((m) => m.userId !== me.id)
+        .map((m) => m.displayName)
+        .join(", ") ?? "Direct message")
+    : room.data?.name;
+
+  useMarkRead(roomId, member, timeline.newestSeq);
   const scroller = useTimelineScroll(timeline.messages.length);
 
   if (room.isError) {
@@ -83,8 +112,8 @@ export function RoomPage({ roomId, me }: { roomId: string; me: Me }) {
 
   return (
     <Page
-      title={room.data?.name ?? "Room"}
-      actions={member && <Link to={`/rooms/${roomId}/settings`}>Room settings</Link>}
+      title={title || "Room"}
+      actions={member && !isDm && <Link to={`/rooms/${roomId}/settings`}>Room settings</Link>}
     >
       <div className={threadRoot ? "room-shell has-thread" : "room-shell"}>
         {/* A column as tall as the screen: only the timeline scrolls, the composer stays in view. */}
@@ -103,7 +132,9 @@ export function RoomPage({ roomId, me }: { roomId: string; me: Me }) {
                   {timeline.loadingOlder ? "Loading older messages…" : "Load older messages"}
                 </button>
               ) : (
-                !timeline.loading && <p className="muted">This is the start of the room.</p>
+                !timeline.loading && (
+                  <p className="muted">This is the start of the {isDm ? "conversation" : "room"}.</p>
+                )
               )}
             </div>
             {/* role=log: screen readers announce messages as they are added, not the whole list. On
@@ -127,6 +158,8 @@ export function RoomPage({ roomId, me }: { roomId: string; me: Me }) {
                           canReact={member}
                           startsGroup={index === 0}
                           onReplyInThread={member ? openThread : undefined}
+                          onOpenThread={openThread}
+                          unreadReplies={unreadReplies.get(message.id)}
                         />
                       )),
                     )}
@@ -144,7 +177,7 @@ export function RoomPage({ roomId, me }: { roomId: string; me: Me }) {
               </button>
             </p>
           )}
-          {member && <Composer roomId={roomId} onSent={timeline.addSent} />}
+          {member && <Composer roomId={roomId} myId={me.id} onSent={timeline.addSent} />}
           {/* Loads older messages when the top of the list scrolls into view. */}
           <AutoLoadOlder
             target={scroller.topRef}
@@ -156,8 +189,16 @@ export function RoomPage({ roomId, me }: { roomId: string; me: Me }) {
           />
         </div>
         {threadRoot && (
-          // Replies come with the threads API (chat.threads.*); until then the pane shows the root.
-          <ThreadPane key={threadRoot.id} root={threadRoot} replies={[]} onClose={closeThread} />
+          <OpenThread
+            key={threadRoot.id}
+            roomId={roomId}
+            root={threadRoot}
+            live={timeline.live}
+            member={member}
+            myId={me.id}
+            onSent={timeline.addSent}
+            onClose={closeThread}
+          />
         )}
       </div>
     </Page>

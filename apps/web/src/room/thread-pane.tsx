@@ -1,4 +1,14 @@
-import { type FormEvent, useEffect, useRef, useState } from "react";
+import {
+  type FormEvent,
+  type KeyboardEvent,
+  type ReactNode,
+  type RefObject,
+  type TextareaHTMLAttributes,
+  useEffect,
+  useRef,
+  useState,
+} from "react";
+import { useMentionAutocomplete } from "./mention-autocomplete.tsx";
 import type { ListedMessage } from "./timeline-state.ts";
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
@@ -11,18 +21,27 @@ const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute:
  *   empty list until then, which shows the root alone);
  * - `onReply`: sends a reply with `parentId = root.id`; absent, the composer says replies are
  *   not available yet instead of pretending to send;
- * - `onClose`: the pane is closed (focus goes back where the room page says).
+ * - `onClose`: the pane is closed (focus goes back where the room page says);
+ * - `follow`: whether the reader follows the thread, and the button that changes it;
+ * - `mentions`: the room and reader, for the reply box's @-autocomplete;
+ * - `status`: a word while the replies load or when they cannot be read.
  */
 export function ThreadPane({
   root,
   replies,
   onReply,
   onClose,
+  follow,
+  mentions,
+  status,
 }: {
   root: ListedMessage;
   replies: readonly ListedMessage[];
   onReply?: (content: string) => Promise<void>;
   onClose: () => void;
+  follow?: { following: boolean; pending: boolean; onToggle: () => void };
+  mentions?: { roomId: string; myId: string };
+  status?: string;
 }) {
   const heading = useRef<HTMLHeadingElement>(null);
   // Opening a thread is a move to another part of the screen: focus follows, as for a page.
@@ -45,6 +64,22 @@ export function ThreadPane({
           Thread
         </h2>
       </div>
+      {follow && (
+        <p className="thread-follow">
+          <button
+            type="button"
+            className="secondary"
+            aria-pressed={follow.following}
+            disabled={follow.pending}
+            onClick={follow.onToggle}
+          >
+            Follow thread
+          </button>{" "}
+          <span className="muted">
+            {follow.following ? "You get unread counts for new replies." : "Replying follows it too."}
+          </span>
+        </p>
+      )}
       <ol className="messages thread-messages" aria-label="Thread messages">
         <ThreadMessage message={root} />
         {replies.map((reply) => (
@@ -52,11 +87,16 @@ export function ThreadPane({
         ))}
       </ol>
       <p className="muted">
-        {replies.length === 0
-          ? "No replies yet."
-          : `${replies.length} ${replies.length === 1 ? "reply" : "replies"}`}
+        {status ??
+          (replies.length === 0
+            ? "No replies yet."
+            : `${replies.length} ${replies.length === 1 ? "reply" : "replies"}`)}
       </p>
-      <ThreadComposer onReply={onReply} />
+      {mentions ? (
+        <ThreadComposerWithMentions onReply={onReply} {...mentions} />
+      ) : (
+        <ThreadComposer onReply={onReply} />
+      )}
     </section>
   );
 }
@@ -81,8 +121,56 @@ function ThreadMessage({ message }: { message: ListedMessage }) {
   );
 }
 
-function ThreadComposer({ onReply }: { onReply: ((content: string) => Promise<void>) | undefined }) {
+type ReplyHandler = ((content: string) => Promise<void>) | undefined;
+
+function ThreadComposerWithMentions({
+  onReply,
+  roomId,
+  myId,
+}: {
+  onReply: ReplyHandler;
+  roomId: string;
+  myId: string;
+}) {
   const [text, setText] = useState("");
+  const box = useRef<HTMLTextAreaElement>(null);
+  const mentions = useMentionAutocomplete({ id: "thread-mentions", roomId, myId, text, setText, box });
+  return (
+    <ThreadComposer
+      onReply={onReply}
+      text={text}
+      setText={setText}
+      box={box}
+      extras={mentions.list}
+      fieldProps={mentions.fieldProps}
+      onKeyDown={mentions.onKeyDown}
+      trackCaret={mentions.trackCaret}
+    />
+  );
+}
+
+function ThreadComposer({
+  onReply,
+  text: givenText,
+  setText: givenSetText,
+  box,
+  extras,
+  fieldProps,
+  onKeyDown,
+  trackCaret,
+}: {
+  onReply: ReplyHandler;
+  text?: string;
+  setText?: (text: string) => void;
+  box?: RefObject<HTMLTextAreaElement | null>;
+  extras?: ReactNode;
+  fieldProps?: TextareaHTMLAttributes<HTMLTextAreaElement>;
+  onKeyDown?: (event: KeyboardEvent<HTMLTextAreaElement>) => boolean;
+  trackCaret?: (field: HTMLTextAreaElement) => void;
+}) {
+  const [ownText, setOwnText] = useState("");
+  const text = givenText ?? ownText;
+  const setText = givenSetText ?? setOwnText;
   const [sending, setSending] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const submit = async (event: FormEvent) => {
@@ -100,19 +188,29 @@ function ThreadComposer({ onReply }: { onReply: ((content: string) => Promise<vo
     }
   };
   return (
-    <form className="composer thread-composer" onSubmit={submit} noValidate>
+    <form className="composer thread-composer with-mentions" onSubmit={submit} noValidate>
       <label htmlFor="thread-reply" className="visually-hidden">
         Reply
       </label>
       <textarea
+        ref={box}
         id="thread-reply"
         rows={2}
         value={text}
         placeholder="Reply in the thread"
         disabled={!onReply}
+        {...fieldProps}
         aria-describedby={onReply ? undefined : "thread-unavailable"}
-        onChange={(e) => setText(e.target.value)}
+        onChange={(e) => {
+          setText(e.target.value);
+          trackCaret?.(e.target);
+        }}
+        onSelect={(e) => trackCaret?.(e.currentTarget)}
+        onKeyDown={(e) => {
+          onKeyDown?.(e);
+        }}
       />
+      {extras}
       <button type="submit" disabled={!onReply || sending}>
         Reply
       </button>

@@ -13,9 +13,16 @@ export interface LiveState {
   created: ReadonlyMap<string, MessageView>;
   changed: ReadonlyMap<string, Pick<MessageView, "content" | "editedAt" | "deletedAt">>;
   reactions: ReadonlyMap<string, Reaction[]>;
+  /** A thread root's counters, from its latest `thread.updated`. */
+  threads: ReadonlyMap<string, Pick<MessageView, "replyCount" | "lastReplyAt">>;
 }
 
-export const emptyLiveState: LiveState = { created: new Map(), changed: new Map(), reactions: new Map() };
+export const emptyLiveState: LiveState = {
+  created: new Map(),
+  changed: new Map(),
+  reactions: new Map(),
+  threads: new Map(),
+};
 
 export type LiveAction =
   | { type: "event"; event: RoomEvent }
@@ -56,6 +63,14 @@ export function liveReducer(state: LiveState, action: LiveAction): LiveState {
           deletedAt: event.deletedAt,
         }),
       };
+    case "thread.updated":
+      return {
+        ...state,
+        threads: withEntry(state.threads, event.threadId, {
+          replyCount: event.replyCount,
+          lastReplyAt: event.lastReplyAt,
+        }),
+      };
     default:
       // Reactions are re-read from the server (see useRoomTimeline); membership and room
       // changes are refetched by the page.
@@ -63,15 +78,22 @@ export function liveReducer(state: LiveState, action: LiveAction): LiveState {
   }
 }
 
-/** History pages and live state as one list, oldest first, one entry per message id. */
+/**
+ * History pages and live state as one list, oldest first, one entry per message id: the room's
+ * top-level messages (`parentId` null), or with `threadId` that thread's replies. Replies arrive
+ * on the room's one stream with everything else and are told apart here.
+ */
 export function mergeTimeline(
   pages: readonly (readonly ListedMessage[])[],
   live: LiveState,
+  threadId: string | null = null,
 ): ListedMessage[] {
   const byId = new Map<string, ListedMessage>();
   for (const page of pages) for (const message of page) byId.set(message.id, message);
   for (const message of live.created.values()) {
-    if (!byId.has(message.id)) byId.set(message.id, { ...message, reactions: [] });
+    if (message.parentId === threadId && !byId.has(message.id)) {
+      byId.set(message.id, { ...message, reactions: [] });
+    }
   }
   const merged: ListedMessage[] = [];
   for (const message of byId.values()) {
@@ -82,8 +104,18 @@ export function mergeTimeline(
       ...(changed ?? {}),
       // A deletion wins over an edit replayed after it.
       ...(message.deletedAt && !changed?.deletedAt ? { content: null, deletedAt: message.deletedAt } : {}),
+      ...(live.threads.get(message.id) ?? {}),
       reactions: reactions ?? message.reactions,
     });
   }
   return merged.sort((a, b) => a.seq - b.seq);
+}
+
+/** The newest seq this view has seen, replies included: they count as unread in the room too. */
+export function newestSeq(messages: readonly ListedMessage[], live: LiveState): number | null {
+  let newest = messages.at(-1)?.seq ?? null;
+  for (const message of live.created.values()) {
+    if (newest === null || message.seq > newest) newest = message.seq;
+  }
+  return newest;
 }

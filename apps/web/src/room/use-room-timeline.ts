@@ -3,7 +3,13 @@ import { skipToken, useInfiniteQuery } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
 import { useCallback, useMemo, useReducer, useRef } from "react";
 import { useTRPC, useTRPCClient } from "../parley.ts";
-import { emptyLiveState, type ListedMessage, liveReducer, mergeTimeline } from "./timeline-state.ts";
+import {
+  emptyLiveState,
+  type ListedMessage,
+  liveReducer,
+  mergeTimeline,
+  newestSeq,
+} from "./timeline-state.ts";
 
 const PAGE_SIZE = 50;
 
@@ -84,7 +90,11 @@ export function useRoomTimeline(roomId: string, fromSeq: number | null, onEvent:
   );
 
   return {
+    /** The room's top-level messages (thread roots with their live counters). */
     messages,
+    /** Everything that arrived live, replies included: a thread pane merges its own from it. */
+    live,
+    newestSeq: useMemo(() => newestSeq(messages, live), [messages, live]),
     /** Messages sent from this page appear at once, before their event arrives. */
     addSent: useCallback((message: MessageView) => dispatch({ type: "sent", message }), []),
     loadOlder: history.fetchNextPage,

@@ -33,7 +33,7 @@ export function ChatShell({ children }: { children: ReactNode }) {
 
   return (
     <div className="shell">
-      <Sidebar currentRoomId={currentRoomId} open={drawerOpen} onClose={closeDrawer} />
+      <Sidebar currentRoomId={currentRoomId} currentPath={path} open={drawerOpen} onClose={closeDrawer} />
       {drawerOpen && <div className="drawer-backdrop phone-only" aria-hidden="true" onClick={closeDrawer} />}
       <main id="main" className="shell-main" inert={drawerOpen}>
         <button

@@ -1,9 +1,15 @@
 import { Link } from "../navigation.tsx";
 import { UnreadBadge } from "./unread-badge.tsx";
 
+/** The people in a DM other than the reader, by name: how it is called everywhere. */
+export function dmTitle(members: readonly { id: string; displayName: string }[], myId: string | undefined) {
+  const others = members.filter((member) => member.id !== myId);
+  return (others.length > 0 ? others : members).map((member) => member.displayName).join(", ");
+}
+
 /**
- * A conversation as the sidebar lists it. Filled from `chat.dms.*` once that exists (the
- * conversation is a room of kind 'dm', so it opens at /rooms/:roomId like any room).
+ * A conversation as the sidebar lists it, from `chat.dms.list` (the conversation is a room of
+ * kind 'dm', so it opens at /rooms/:roomId like any room).
  */
 export interface DirectMessageSummary {
   roomId: string;

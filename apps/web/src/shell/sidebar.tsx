@@ -3,44 +3,60 @@ import { type RefObject, useEffect, useRef } from "react";
 import { serverErrors } from "../forms/field-errors.ts";
 import { Link } from "../navigation.tsx";
 import { useTRPC } from "../parley.ts";
-import { DirectMessageList, type DirectMessageSummary } from "./direct-messages.tsx";
+import { useMe } from "../session.ts";
+import { DirectMessageList, dmTitle } from "./direct-messages.tsx";
 import { UnreadBadge } from "./unread-badge.tsx";
 
 /** Unread counts of rooms other than the open one change without an event here: re-read them. */
 const REFRESH_MS = 30_000;
 
 /**
- * The left column: the rooms the user is in (with unread counts), direct messages, and a slot
- * for the mentions inbox. On a phone it is a drawer: `open` shows it over the page.
+ * The left column: the mentions inbox (with its unread count), the rooms the user is in and
+ * their direct messages (with unread counts). On a phone it is a drawer: `open` shows it over
+ * the page.
  */
 export function Sidebar({
   currentRoomId,
+  currentPath,
   open,
   onClose,
-  directMessages = [],
-  mentions,
 }: {
   currentRoomId: string | null;
+  currentPath: string;
   open: boolean;
   onClose: () => void;
-  /** Fed by the DMs round; none until then. */
-  directMessages?: readonly DirectMessageSummary[];
-  /** The mentions inbox's unread count, once the mentions API gives it; the link shows then. */
-  mentions?: { unread: number };
 }) {
   const trpc = useTRPC();
+  const me = useMe();
   const rooms = useQuery({
     ...trpc.chat.rooms.list.queryOptions({ limit: 100 }),
     refetchInterval: REFRESH_MS,
   });
+  const dms = useQuery({
+    ...trpc.chat.dms.list.queryOptions({ limit: 100 }),
+    refetchInterval: REFRESH_MS,
+  });
+  const mentions = useQuery({
+    ...trpc.chat.mentions.unreadCount.queryOptions(),
+    refetchInterval: REFRESH_MS,
+  });
+  const directMessages =
+    dms.data?.items.map((dm) => ({
+      roomId: dm.id,
+      title: dmTitle(dm.members, me?.id),
+      // The open conversation is being read: its count is stale until the next refetch.
+      unreadCount: dm.id === currentRoomId ? 0 : dm.unreadCount,
+    })) ?? [];
   const mine = rooms.data?.items.filter((room) => room.myRole) ?? [];
   // Leaving a room is when its count (read there, hidden meanwhile) shows again: re-read them
   // all then rather than show the count from before the visit.
   const queryClient = useQueryClient();
   const listKey = trpc.chat.rooms.list.pathKey();
+  const dmsKey = trpc.chat.dms.list.pathKey();
   // biome-ignore lint/correctness/useExhaustiveDependencies: a change of room is the trigger.
   useEffect(() => {
     void queryClient.invalidateQueries({ queryKey: listKey });
+    void queryClient.invalidateQueries({ queryKey: dmsKey });
   }, [currentRoomId]);
   const closeButton = useRef<HTMLButtonElement>(null);
   useDrawerFocus(open, closeButton);
@@ -58,12 +74,16 @@ export function Sidebar({
       <button ref={closeButton} type="button" className="link-button phone-only" onClick={onClose}>
         Close menu
       </button>
-      {mentions && (
-        <Link to="/mentions" className="sidebar-link">
-          <span className="sidebar-name">Mentions</span>
-          <UnreadBadge unread={0} mentions={mentions.unread} />
-        </Link>
-      )}
+      <Link
+        to="/mentions"
+        className="sidebar-link"
+        aria-current={currentPath === "/mentions" ? "page" : undefined}
+      >
+        <span className="sidebar-name">
+          <span aria-hidden="true">@ </span>Mentions
+        </span>
+        <UnreadBadge unread={0} mentions={mentions.data?.count} />
+      </Link>
       <h2 id="sidebar-rooms-heading" className="sidebar-heading">
         Rooms
       </h2>
@@ -93,7 +113,11 @@ export function Sidebar({
       <h2 id="sidebar-dms-heading" className="sidebar-heading">
         Direct messages
       </h2>
+      {dms.isError && <p className="form-error">{serverErrors(dms.error)[""]}</p>}
       <DirectMessageList conversations={directMessages} currentRoomId={currentRoomId} />
+      <Link to="/messages/new" className="sidebar-more">
+        New direct message
+      </Link>
     </nav>
   );
 }
