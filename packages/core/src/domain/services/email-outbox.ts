@@ -31,6 +31,7 @@ export async function enqueueEmail(
 function jobColumns() {
   return {
     id: schema.emailOutbox.id,
+    kind: schema.emailOutbox.kind,
     template: schema.emailOutbox.template,
     toAddress: schema.emailOutbox.toAddress,
     status: schema.emailOutbox.status,
