@@ -28,7 +28,7 @@ export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 /** The type of the payload a test delivery carries; not a room event, never subscribed to. */
 export const WEBHOOK_TEST_EVENT = "webhook.test";
 
-const webhookUrl = text()
+export const webhookUrl = text()
   .max(2048, "Must be at most 2048 characters")
   .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), {
     message: "Must be an http:// or https:// URL",
