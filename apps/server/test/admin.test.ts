@@ -19,10 +19,18 @@ const UNKNOWN_UUID = "00000000-0000-4000-8000-000000000000";
 /** A well-formed input for every admin procedure: what a caller without the role must not get through with. */
 const adminCalls: Record<string, Record<string, unknown> | undefined> = {
   "admin.audit.list": { action: "auth.login" },
+  "admin.blocklist.add": { word: "zzadminonly" },
+  "admin.blocklist.list": undefined,
+  "admin.blocklist.remove": { word: "zzadminonly" },
   "admin.jobs.list": { status: "dead" },
   "admin.jobs.retry": { id: UNKNOWN_UUID },
   "admin.users.list": { search: "a" },
   "admin.users.setRole": { userId: "SELF", role: "admin" },
+  "admin.webhooks.create": { url: "http://127.0.0.1:9/hook", eventTypes: ["message.created"] },
+  "admin.webhooks.delete": { id: UNKNOWN_UUID },
+  "admin.webhooks.list": undefined,
+  "admin.webhooks.test": { id: UNKNOWN_UUID },
+  "admin.webhooks.update": { id: UNKNOWN_UUID, active: false },
   "forms.submissions.get": { id: UNKNOWN_UUID },
   "forms.submissions.list": { kind: "contact" },
   "forms.submissions.update": { id: UNKNOWN_UUID, status: "closed" },

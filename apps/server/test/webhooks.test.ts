@@ -417,7 +417,7 @@ describe("private addresses (SSRF)", () => {
     expect(receiver.received[0]?.headers.host).toBe(`rebound.test:${receiver.port}`);
   });
 
-  it("refuses a host with any private address among its public ones", async () => {
+  it("refuses for good a host with any private address among its public ones; a name that does not resolve only for now", async () => {
     const mixed = createWebhookAddresses({
       allowPrivate: false,
       resolve: async () => [
@@ -425,7 +425,14 @@ describe("private addresses (SSRF)", () => {
         { address: "10.0.0.5", family: 4 },
       ],
     });
-    expect(await mixed.check("https://hooks.example/x")).toMatchObject({ ok: false });
+    expect(await mixed.check("https://hooks.example/x")).toMatchObject({ ok: false, refused: true });
+    const unresolved = createWebhookAddresses({
+      allowPrivate: false,
+      resolve: async () => {
+        throw new Error("getaddrinfo ENOTFOUND hooks.example");
+      },
+    });
+    expect(await unresolved.check("https://hooks.example/x")).toMatchObject({ ok: false, refused: false });
     const publicOnly = createWebhookAddresses({
       allowPrivate: false,
       resolve: async () => [{ address: "93.184.215.14", family: 4 }],

@@ -46,7 +46,10 @@ export interface ResolvedAddress {
   family: 4 | 6;
 }
 
-export type AddressCheck = { ok: true; address: ResolvedAddress } | { ok: false; reason: string };
+/** `refused`: the address is forbidden (final); otherwise the name did not resolve (may be temporary). */
+export type AddressCheck =
+  | { ok: true; address: ResolvedAddress }
+  | { ok: false; reason: string; refused: boolean };
 
 /** Where webhooks may go. Implemented by createWebhookAddresses; a service takes it as a dependency. */
 export interface WebhookAddresses {
@@ -82,14 +85,15 @@ export function createWebhookAddresses(options: {
       try {
         addresses = await resolve(hostname);
       } catch {
-        return { ok: false, reason: `The host ${hostname} does not resolve` };
+        return { ok: false, reason: `The host ${hostname} does not resolve`, refused: false };
       }
       const [first] = addresses;
-      if (!first) return { ok: false, reason: `The host ${hostname} does not resolve` };
+      if (!first) return { ok: false, reason: `The host ${hostname} does not resolve`, refused: false };
       if (!options.allowPrivate && addresses.some((entry) => isRefusedAddress(entry.address))) {
         return {
           ok: false,
           reason: `The host ${hostname} resolves to a loopback, private, link-local or reserved address`,
+          refused: true,
         };
       }
       return { ok: true, address: first };

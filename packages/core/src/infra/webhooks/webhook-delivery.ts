@@ -60,7 +60,9 @@ export function createWebhookDeliverer(options: {
     if (!hook.active) return { ok: false, error: "the webhook is disabled", permanent: true };
     // Resolved once per attempt, and the connection pinned to what was checked.
     const target = await options.addresses.check(hook.url);
-    if (!target.ok) return { ok: false, error: target.reason, permanent: options.addresses.refusesPrivate };
+    // A refused address ends the job (it is not sent, whatever DNS says later); a name that does
+    // not resolve may be a passing DNS failure, retried like a refused connection.
+    if (!target.ok) return { ok: false, error: target.reason, permanent: target.refused };
     const body = JSON.stringify(data.payload);
     const at = clock();
     const headers = {
