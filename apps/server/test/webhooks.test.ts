@@ -193,6 +193,42 @@ describe("webhook deliveries", () => {
     expect(types.sort()).toEqual(["message.updated", "thread.updated"]);
   });
 
+  it("queues exactly one delivery per committed event under concurrent sends, and none for a send that rolled back", async () => {
+    const { owner, room } = await roomWith(t, false);
+    const url = "http://127.0.0.1:9/exactly-once";
+    await admin.api.admin.webhooks.create.mutate({ url, roomId: room.id, eventTypes: ["message.created"] });
+    const db = t.server.deps.db;
+    for (let round = 0; round < 20; round++) {
+      // Two sends race on one clientMessageId (one stores, the other's statement rolls back or finds
+      // it), beside three distinct sends.
+      const clientMessageId = randomUUID();
+      const twice = () =>
+        owner.api.chat.messages.send.mutate({ roomId: room.id, content: "Same", clientMessageId });
+      await Promise.all([
+        twice(),
+        twice(),
+        ...[1, 2, 3].map((n) => send(owner.api, room.id, `Distinct ${n}`)),
+      ]);
+    }
+    const jobs = await db
+      .select({ data: schema.emailOutbox.data })
+      .from(schema.emailOutbox)
+      .where(eq(schema.emailOutbox.toAddress, url));
+    const seqs = jobs.map((job) => (job.data as { payload: { data: { seq: number } } }).payload.data.seq);
+    const events = await db
+      .select({ seq: schema.roomEvents.seq })
+      .from(schema.roomEvents)
+      .where(eq(schema.roomEvents.roomId, room.id));
+    const created = await db
+      .select({ seq: schema.messages.seq })
+      .from(schema.messages)
+      .where(eq(schema.messages.roomId, room.id));
+    expect(created).toHaveLength(80);
+    expect(seqs.sort((a, b) => a - b)).toEqual(created.map((row) => row.seq).sort((a, b) => a - b));
+    expect(new Set(seqs).size).toBe(seqs.length);
+    expect(events.length).toBeGreaterThanOrEqual(80);
+  });
+
   it("retries a 500 with backoff, then succeeds with the same webhook-id; admin.jobs shows both attempts", async () => {
     await using receiver = await startReceiver((n, res) => (n === 1 ? failWith(500)(n, res) : res.end("ok")));
     const { owner, room } = await roomWith(t, false);
@@ -215,6 +251,10 @@ describe("webhook deliveries", () => {
     const [sent] = await jobsOf(receiver.url);
     expect(sent).toMatchObject({ status: "sent", attempts: 2, recordedAttempts: 2, lastError: null });
     expect(receiver.received.map((request) => request.headers["webhook-id"])).toEqual([sent?.id, sent?.id]);
+    expect(await rejectionOf(admin.api.admin.jobs.retry.mutate({ id: must(sent).id }))).toEqual({
+      code: "CONFLICT",
+      message: "This delivery was already sent",
+    });
   });
 
   it("ends a delivery whose receiver always fails as a dead job in admin.jobs, which admin.jobs.retry sends again", async () => {
