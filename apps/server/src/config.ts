@@ -1,4 +1,9 @@
-import { defaultEmailWorkerSettings, defaultRateLimits, type RateLimitRules } from "@parley/core";
+import {
+  defaultEmailWorkerSettings,
+  defaultRateLimits,
+  defaultWebhookDeliverySettings,
+  type RateLimitRules,
+} from "@parley/core";
 import { z } from "zod";
 import { defaultLimits } from "./server-limits.ts";
 
@@ -65,6 +70,15 @@ const settingsSchema = z
       .min(0)
       .max(3_600_000)
       .default(defaultEmailWorkerSettings.backoffBaseMs),
+    // Webhooks may point at loopback and private addresses: for tests and local receivers. Never in
+    // production, whatever this says.
+    WEBHOOKS_ALLOW_PRIVATE: z.enum(["true", "false"]).default("false"),
+    WEBHOOK_TIMEOUT_MS: z.coerce
+      .number()
+      .int()
+      .min(100)
+      .max(60_000)
+      .default(defaultWebhookDeliverySettings.timeoutMs),
     PUBLIC_ORIGIN: origin.optional(),
     ALLOWED_ORIGINS: z
       .string()
@@ -128,6 +142,12 @@ const settingsSchema = z
       leaseMs: env.EMAIL_LEASE_MS,
       backoffBaseMs: env.EMAIL_BACKOFF_MS,
     },
+    webhooks: {
+      ...defaultWebhookDeliverySettings,
+      /** Loopback and private addresses allowed (outside production only). */
+      allowPrivate: env.WEBHOOKS_ALLOW_PRIVATE === "true",
+      timeoutMs: env.WEBHOOK_TIMEOUT_MS,
+    },
     /** Unset: http://localhost:PORT. */
     publicOrigin: env.PUBLIC_ORIGIN,
     allowedOrigins: env.ALLOWED_ORIGINS,
@@ -183,7 +203,14 @@ const configSchema = settingsSchema.transform(withDerivedDefaults);
 /** The server's options, and what the worker and the tools run on: see ParleyServerOptions. */
 export type Config = z.output<typeof configSchema>;
 
-type Nested = "mail" | "emailWorker" | "limits" | "rateLimits" | "mentionEmails" | "auditRetention";
+type Nested =
+  | "mail"
+  | "emailWorker"
+  | "webhooks"
+  | "limits"
+  | "rateLimits"
+  | "mentionEmails"
+  | "auditRetention";
 /** A Config with any part (of the nested objects too) left out; see configWith. */
 export type ConfigOverrides = Partial<Omit<Settings, Nested>> & { [K in Nested]?: Partial<Settings[K]> };
 
@@ -206,6 +233,7 @@ export function configWith(overrides: ConfigOverrides): Config {
     ...given(overrides),
     mail: { ...defaults.mail, ...given(overrides.mail) },
     emailWorker: { ...defaults.emailWorker, ...given(overrides.emailWorker) },
+    webhooks: { ...defaults.webhooks, ...given(overrides.webhooks) },
     limits: { ...defaults.limits, ...given(overrides.limits) },
     rateLimits: { ...defaults.rateLimits, ...given(overrides.rateLimits) },
     mentionEmails: { ...defaults.mentionEmails, ...given(overrides.mentionEmails) },
@@ -227,6 +255,8 @@ const examples: Record<string, string> = {
   EMAIL_WORKER_POLL_MS: "1000",
   EMAIL_LEASE_MS: "60000",
   EMAIL_BACKOFF_MS: "30000",
+  WEBHOOKS_ALLOW_PRIVATE: "true",
+  WEBHOOK_TIMEOUT_MS: "10000",
   PUBLIC_ORIGIN: "https://chat.example.com",
   ALLOWED_ORIGINS: "https://www.example.com,https://example.com",
   NODE_ENV: "production",

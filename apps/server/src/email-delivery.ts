@@ -2,6 +2,7 @@ import {
   createEmailWorker,
   createRecordingTransport,
   createSmtpTransport,
+  createWebhookDeliverer,
   type EmailWorker,
   type MailTransport,
 } from "@parley/core";
@@ -9,6 +10,7 @@ import type { Database } from "@parley/db";
 import type { Logger } from "pino";
 import type { Config } from "./config.ts";
 import { DEV_MAILBOX_PATH, linksIn } from "./dev-mailbox.ts";
+import { webhookAddressesFor } from "./webhook-addresses.ts";
 
 /** For logs: the SMTP URL without its password. */
 export function describeSmtpUrl(url: string): string {
@@ -28,7 +30,7 @@ export interface EmailDelivery {
 export function startEmailDelivery(options: {
   db: Database;
   log: Logger;
-  config: Pick<Config, "publicOrigin" | "mail" | "emailWorker">;
+  config: Pick<Config, "publicOrigin" | "mail" | "emailWorker" | "webhooks" | "production">;
   /** The server shows recorded emails at /dev/mailbox: log each one's links and where to read it. */
   devMailbox?: boolean;
   /** The server's clock: a digest due later (mention emails) goes when this says it is due. */
@@ -63,6 +65,13 @@ export function startEmailDelivery(options: {
     from: mail.from,
     publicOrigin,
     ...(options.clock ? { clock: options.clock } : {}),
+    // Webhook deliveries are jobs of the same outbox: this worker's leases, backoff and dead letters.
+    webhooks: createWebhookDeliverer({
+      db: options.db,
+      addresses: webhookAddressesFor(options.config),
+      settings: options.config.webhooks,
+      ...(options.clock ? { clock: options.clock } : {}),
+    }),
   });
   worker.start();
   log.info(

@@ -29,6 +29,7 @@ import { createHttpApp } from "./http-app.ts";
 import { createServerMetrics } from "./metrics.ts";
 import { openDatabase } from "./open-database.ts";
 import { createOriginPolicy } from "./origin-policy.ts";
+import { webhookAddressesFor } from "./webhook-addresses.ts";
 import { attachWsServer } from "./ws-server.ts";
 
 /** What only code passes: the rest of a server's options is its Config. */
@@ -141,6 +142,7 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
     membership,
     moderation,
     presence,
+    webhookAddresses: webhookAddressesFor(config),
     roomFanout: createRoomFanout({ db: db.db, bus, membership, moderation, presence, clock, observer }),
     observer,
   };

@@ -2,6 +2,7 @@ import { createDb, type DbHandle, migrate } from "@parley/db";
 import {
   FORM_KINDS,
   JOB_STATUSES,
+  OUTBOX_KINDS,
   REPORT_STATUSES,
   RESTRICTION_KINDS,
   ROOM_KINDS,
@@ -21,6 +22,7 @@ const LISTS = {
   submission_kind: FORM_KINDS,
   submission_status: SUBMISSION_STATUSES,
   job_status: JOB_STATUSES,
+  outbox_kind: OUTBOX_KINDS,
   room_kind: ROOM_KINDS,
   restriction_kind: RESTRICTION_KINDS,
   report_status: REPORT_STATUSES,

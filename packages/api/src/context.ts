@@ -14,6 +14,7 @@ import type {
   SessionModule,
   SessionSockets,
   ValidatedSession,
+  WebhookAddresses,
 } from "@parley/core";
 import type { Database } from "@parley/db";
 import { isConnectionError } from "@parley/db";
@@ -43,6 +44,8 @@ export interface ApiDeps {
   membership: MembershipCache;
   moderation: ModerationCache;
   presence: PresenceTracker;
+  /** Where webhooks may point: refuses private addresses unless the server allows them. */
+  webhookAddresses: WebhookAddresses;
   /** `chat.events`: one stream per room, shared by its subscribers. */
   roomFanout: RoomFanout;
   /** Calls, subscriptions and fan-out reported to the server's logs and metrics. */

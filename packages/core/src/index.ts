@@ -61,6 +61,7 @@ export * as threadsService from "./domain/services/threads-service.ts";
 export * as userAdminService from "./domain/services/user-admin-service.ts";
 export { createAdmin, promoteToAdmin } from "./domain/services/user-admin-service.ts";
 export * as userHandles from "./domain/services/user-handles.ts";
+export * as webhooksService from "./domain/services/webhooks-service.ts";
 
 // infra
 export type { ConnectionState } from "./infra/auth/connection-state.ts";
@@ -113,3 +114,15 @@ export {
   type RateLimitRules,
   retryAfterHeader,
 } from "./infra/rate-limits.ts";
+export {
+  createWebhookAddresses,
+  type HostResolver,
+  isRefusedAddress,
+  type WebhookAddresses,
+} from "./infra/webhooks/webhook-addresses.ts";
+export {
+  createWebhookDeliverer,
+  defaultWebhookDeliverySettings,
+  type WebhookDeliverer,
+  type WebhookDeliverySettings,
+} from "./infra/webhooks/webhook-delivery.ts";

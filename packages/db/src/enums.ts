@@ -8,6 +8,8 @@ export const ROOM_ROLES = ["owner", "moderator", "member"] as const;
 export const FORM_KINDS = ["contact", "demo"] as const;
 export const SUBMISSION_STATUSES = ["new", "contacted", "qualified", "closed"] as const;
 export const JOB_STATUSES = ["pending", "sending", "sent", "dead"] as const;
+/** What an outbox job delivers: an email, or a signed POST to a registered webhook. */
+export const OUTBOX_KINDS = ["email", "webhook"] as const;
 /** A room is a named room or a direct-message conversation (private, fixed members, no owner's settings). */
 export const ROOM_KINDS = ["room", "dm"] as const;
 /** Per-room sanctions: a muted member reads but cannot post; a banned user is removed and cannot rejoin. */
@@ -28,6 +30,9 @@ export const AUDIT_ACTIONS = [
   "auth.session_revoked",
   "admin.role_changed",
   "admin.job_retried",
+  "admin.webhook_created",
+  "admin.webhook_updated",
+  "admin.webhook_deleted",
   "admin.submission_updated",
   "room.role_changed",
   "room.ownership_transferred",
@@ -46,6 +51,7 @@ export type RoomRole = (typeof ROOM_ROLES)[number];
 export type FormKind = (typeof FORM_KINDS)[number];
 export type SubmissionStatus = (typeof SUBMISSION_STATUSES)[number];
 export type JobStatus = (typeof JOB_STATUSES)[number];
+export type OutboxKind = (typeof OUTBOX_KINDS)[number];
 export type RoomKind = (typeof ROOM_KINDS)[number];
 export type RestrictionKind = (typeof RESTRICTION_KINDS)[number];
 export type ReportStatus = (typeof REPORT_STATUSES)[number];

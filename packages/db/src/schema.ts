@@ -18,6 +18,7 @@ import {
 import {
   FORM_KINDS,
   JOB_STATUSES,
+  OUTBOX_KINDS,
   REPORT_STATUSES,
   RESTRICTION_KINDS,
   ROOM_KINDS,
@@ -34,6 +35,7 @@ export const roomRole = pgEnum("room_role", ROOM_ROLES);
 export const submissionKind = pgEnum("submission_kind", FORM_KINDS);
 export const submissionStatus = pgEnum("submission_status", SUBMISSION_STATUSES);
 export const jobStatus = pgEnum("job_status", JOB_STATUSES);
+export const outboxKind = pgEnum("outbox_kind", OUTBOX_KINDS);
 export const roomKind = pgEnum("room_kind", ROOM_KINDS);
 export const restrictionKind = pgEnum("restriction_kind", RESTRICTION_KINDS);
 export const reportStatus = pgEnum("report_status", REPORT_STATUSES);
@@ -235,6 +237,9 @@ export const emailOutbox = pgTable(
   "email_outbox",
   {
     id: uuid("id").primaryKey().defaultRandom(),
+    // One outbox, one worker's leases and retries for both kinds. A webhook job's template is
+    // its event type, to_address the URL, data the webhook's id and the payload.
+    kind: outboxKind("kind").notNull().default("email"),
     template: text("template").notNull(),
     toAddress: text("to_address").notNull(),
     data: jsonb("data").notNull(),
@@ -437,4 +442,27 @@ export const auditLog = pgTable(
     index("audit_log_action_idx").on(t.action, t.at),
     index("audit_log_actor_idx").on(t.actorId, t.at),
   ],
+);
+
+// Outgoing webhooks, registered by admins. room_id null: every public room (never DMs or private
+// rooms). The secret signs deliveries and must be readable to sign, so it is stored as given
+// (whsec_…); it is shown once, at creation.
+// Deliveries are queued by the trigger room_events_enqueue_webhooks (migration 0003_webhooks),
+// in the transaction of each room event.
+export const webhooks = pgTable(
+  "webhooks",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    url: text("url").notNull(),
+    roomId: uuid("room_id").references(() => rooms.id, { onDelete: "cascade" }),
+    eventTypes: text("event_types").array().notNull(),
+    secret: text("secret").notNull(),
+    active: boolean("active").notNull().default(true),
+    createdBy: text("created_by")
+      .notNull()
+      .references(() => users.id),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index("webhooks_room_id_idx").on(t.roomId)],
 );

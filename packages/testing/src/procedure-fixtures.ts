@@ -1,5 +1,5 @@
 import { appRouter, procedureEntries } from "@parley/api";
-import { contactSubmitInput, demoSubmitInput, emoji } from "@parley/api/schemas";
+import { contactSubmitInput, demoSubmitInput, emoji, webhookUrl } from "@parley/api/schemas";
 import { schema } from "@parley/db";
 import fc from "fast-check";
 import superjson from "superjson";
@@ -51,6 +51,8 @@ export interface FuzzWorld {
   disposableMessages: string[];
   submissions: string[];
   jobs: string[];
+  /** Webhooks (global and on the public room) for update, delete and test. */
+  webhooks: string[];
   /** Open reports on the public room's messages, for resolveReport. */
   reports: string[];
   /** A new session of a throwaway user, for calls that end the caller's session. */
@@ -92,6 +94,15 @@ export async function createFuzzWorld(t: ServerUnderTest): Promise<FuzzWorld> {
       reports.push((await reporter.api.chat.moderation.report.mutate({ messageId, reason: "Fuzz" })).id);
     }
   }
+  const webhooks = [];
+  for (const roomId of [undefined, room.id]) {
+    const hook = await admin.api.admin.webhooks.create.mutate({
+      url: "http://127.0.0.1:9/fuzz",
+      eventTypes: ["message.created"],
+      ...(roomId ? { roomId } : {}),
+    });
+    webhooks.push(hook.id);
+  }
   const db = t.server.deps.db;
   const submissions = (await db.select({ id: schema.formSubmissions.id }).from(schema.formSubmissions)).map(
     (row) => row.id,
@@ -111,6 +122,7 @@ export async function createFuzzWorld(t: ServerUnderTest): Promise<FuzzWorld> {
     disposableMessages,
     submissions,
     jobs,
+    webhooks,
     reports,
     freshToken: async () => {
       const session = await t.server.deps.sessions.create(throwaway.user.id);
@@ -283,6 +295,14 @@ export const procedureFixtures: Record<string, ProcedureFixture> = {
   "admin.blocklist.remove": { caller: "admin", overrides: () => ({ word: fuzzBlockedWords }) },
   "admin.jobs.retry": { caller: "admin", overrides: (world) => ({ id: oneOf(world.jobs) }) },
   "admin.audit.list": { caller: "admin" },
+  "admin.webhooks.list": { caller: "admin" },
+  "admin.webhooks.create": {
+    caller: "admin",
+    overrides: (world) => ({ roomId: fc.option(oneOf(world.rooms), { nil: undefined }) }),
+  },
+  "admin.webhooks.update": { caller: "admin", overrides: (world) => ({ id: oneOf(world.webhooks) }) },
+  "admin.webhooks.delete": { caller: "admin", overrides: (world) => ({ id: oneOf(world.webhooks) }) },
+  "admin.webhooks.test": { caller: "admin", overrides: (world) => ({ id: oneOf(world.webhooks) }) },
 };
 
 export function fixtureOf(path: string): ProcedureFixture {
@@ -302,6 +322,8 @@ const known = new Map<Schema, fc.Arbitrary<unknown>>([
   ],
   [demoSubmitInput.shape.phone, fc.option(fc.stringMatching(/^\+?[0-9]{6,15}$/), { nil: undefined })],
   // A filled honeypot drops the submission: mostly left empty, so valid input gets stored.
+  // Loopback on the discard port (tests allow private addresses; nothing listens, nothing resolves).
+  [webhookUrl, fc.constantFrom("http://127.0.0.1:9/hook", "http://[::1]:9/hook", "http://localhost:9/a?b=c")],
   [contactSubmitInput.shape.website, fc.option(aRandomString, { nil: undefined, freq: 5 })],
 ]);
 

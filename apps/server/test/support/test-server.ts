@@ -42,6 +42,8 @@ export async function startTestServer(options: Partial<ParleyServerOptions> = {}
       limits: { hashesPerKey: 1_000, ...options.limits },
       // Tests register many users from one address: limits are raised unless a test sets its own.
       rateLimits: { ...unlimited(), ...options.rateLimits },
+      // Webhook receivers in tests listen on loopback.
+      webhooks: { allowPrivate: true, ...options.webhooks },
     });
   } catch (error) {
     await database.drop();

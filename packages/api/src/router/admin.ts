@@ -4,6 +4,7 @@ import type { TRPCRouterRecord } from "@trpc/server";
 import { adminProcedure, perUser, rateLimit } from "../trpc.ts";
 import { auditRouter } from "./audit.ts";
 import { globalBlocklistRouter } from "./moderation.ts";
+import { webhooksRouter } from "./webhooks.ts";
 
 // Admins too: a stolen admin session should not be able to write without bound.
 const writeLimit = rateLimit("write", perUser);
@@ -12,6 +13,7 @@ export const adminRouter = {
   audit: auditRouter,
 
   blocklist: globalBlocklistRouter,
+  webhooks: webhooksRouter,
   users: {
     list: adminProcedure
       .meta({
@@ -35,7 +37,7 @@ export const adminRouter = {
     list: adminProcedure
       .meta({
         summary:
-          "Outgoing email jobs newest first, by status (`pending`, `sending`, `sent`, `dead`), with attempts and the last error; never the email's content.",
+          "Outbox jobs newest first (`kind`: `email`, or `webhook` with the event type as `template` and the URL as `toAddress`), by status (`pending`, `sending`, `sent`, `dead`), with attempts and the last error; never the content.",
       })
       .input(listJobsInput)
       .query(({ ctx, input }) => outbox.listJobs(ctx, input)),

@@ -17,3 +17,4 @@ export {
   singleLine,
 } from "./text.ts";
 export * from "./threads.ts";
+export * from "./webhooks.ts";

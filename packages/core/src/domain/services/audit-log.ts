@@ -9,7 +9,7 @@ import { cursorAt, decodeKeysetCursor, newestFirst, olderThan, pageOf } from "./
 export interface AuditEntry {
   action: AuditAction;
   actorId: string | null;
-  targetType?: "user" | "session" | "room" | "message" | "job" | "submission" | "report";
+  targetType?: "user" | "session" | "room" | "message" | "job" | "submission" | "report" | "webhook";
   targetId?: string;
   roomId?: string;
   ip?: string | null;

@@ -31,6 +31,7 @@ export async function enqueueEmail(
 function jobColumns() {
   return {
     id: schema.emailOutbox.id,
+    kind: schema.emailOutbox.kind,
     template: schema.emailOutbox.template,
     toAddress: schema.emailOutbox.toAddress,
     status: schema.emailOutbox.status,
@@ -104,7 +105,11 @@ export async function retryJob(deps: { db: Database; clock: () => Date }, id: st
   const o = schema.emailOutbox;
   const { row, existing } = await deps.db.transaction(async (tx) => {
     // Locked, so the status the entry names as the old one is the one this update replaced.
-    const [existing] = await tx.select({ status: o.status }).from(o).where(eq(o.id, id)).for("update");
+    const [existing] = await tx
+      .select({ status: o.status, kind: o.kind })
+      .from(o)
+      .where(eq(o.id, id))
+      .for("update");
     if (!existing || !RETRYABLE.includes(existing.status)) return { row: undefined, existing };
     const [row] = await tx
       .update(o)
@@ -139,6 +144,6 @@ export async function retryJob(deps: { db: Database; clock: () => Date }, id: st
   if (!existing) throw new DomainError("not-found", "No such job");
   throw new DomainError(
     "conflict",
-    existing.status === "sent" ? "This email was already sent" : "This email is being sent right now",
+    `This ${existing.kind === "webhook" ? "delivery" : "email"} ${existing.status === "sent" ? "was already sent" : "is being sent right now"}`,
   );
 }

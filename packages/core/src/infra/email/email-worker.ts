@@ -3,6 +3,7 @@ import { type Database, schema } from "@parley/db";
 import { and, asc, eq, gte, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
 import type { Logger } from "pino";
 import { emailTemplateSchema, type RenderedEmail, renderEmail } from "../../domain/email/email-templates.ts";
+import type { WebhookDeliverer } from "../webhooks/webhook-delivery.ts";
 import type { MailTransport } from "./mail-transport.ts";
 
 export interface EmailWorkerSettings {
@@ -35,6 +36,11 @@ export interface EmailWorkerOptions extends Partial<EmailWorkerSettings> {
   publicOrigin: string;
   clock?: () => Date;
   random?: () => number;
+  /**
+   * Sends the outbox's webhook jobs: same leases, backoff and dead letters as emails. Without it,
+   * this worker leaves webhook jobs to workers that have one.
+   */
+  webhooks?: WebhookDeliverer;
 }
 
 /** What one pass did. */
@@ -58,6 +64,7 @@ export interface EmailWorker {
 
 interface ClaimedJob {
   id: string;
+  kind: "email" | "webhook";
   template: string;
   toAddress: string;
   data: unknown;
@@ -147,6 +154,7 @@ export function createEmailWorker(options: EmailWorkerOptions): EmailWorker {
         .where(
           and(
             lt(o.attempts, o.maxAttempts),
+            options.webhooks ? undefined : eq(o.kind, "email"),
             or(
               and(eq(o.status, "pending"), lte(o.runAt, now)),
               and(eq(o.status, "sending"), lte(o.lockedUntil, now)),
@@ -169,6 +177,7 @@ export function createEmailWorker(options: EmailWorkerOptions): EmailWorker {
         .where(inArray(o.id, ids))
         .returning({
           id: o.id,
+          kind: o.kind,
           template: o.template,
           toAddress: o.toAddress,
           data: o.data,
@@ -198,6 +207,13 @@ export function createEmailWorker(options: EmailWorkerOptions): EmailWorker {
   }
 
   async function deliver(job: ClaimedJob): Promise<Outcome> {
+    if (job.kind === "webhook" && options.webhooks) {
+      try {
+        return await options.webhooks(job, AbortSignal.timeout(sendTimeoutMs));
+      } catch (error) {
+        return { ok: false, error: describeError(error), permanent: false };
+      }
+    }
     const rendered = render(job);
     // A job that cannot be rendered never will be: no point retrying it.
     if ("error" in rendered) return { ok: false, error: rendered.error.slice(0, 1000), permanent: true };
@@ -239,15 +255,30 @@ export function createEmailWorker(options: EmailWorkerOptions): EmailWorker {
     if (kept.length === 0) {
       log.warn({ jobId: job.id }, "email job was taken over by another worker before this one reported");
     } else if (outcome.ok) {
-      log.debug({ jobId: job.id, template: job.template, attempt: job.attempts }, "email sent");
+      log.debug(
+        { jobId: job.id, kind: job.kind, template: job.template, attempt: job.attempts },
+        "email sent",
+      );
     } else if (dead) {
       log.error(
-        { jobId: job.id, template: job.template, attempt: job.attempts, error: outcome.error },
+        {
+          jobId: job.id,
+          kind: job.kind,
+          template: job.template,
+          attempt: job.attempts,
+          error: outcome.error,
+        },
         "email job is dead: no more attempts",
       );
     } else {
       log.warn(
-        { jobId: job.id, template: job.template, attempt: job.attempts, error: outcome.error },
+        {
+          jobId: job.id,
+          kind: job.kind,
+          template: job.template,
+          attempt: job.attempts,
+          error: outcome.error,
+        },
         "email attempt failed; will retry",
       );
     }
