@@ -48,6 +48,20 @@ async function sendRefusal(deps: ChatDeps, roomId: string): Promise<DomainError>
 }
 
 /**
+ * A refused send may be the retry of one that committed before a mute, a blocklisted word or a
+ * block came: that does not undo it, and an idempotent send promises the retry the first message.
+ * Looked up only on the refusal path, so the common send reads nothing more.
+ */
+async function retriedSend(
+  deps: ChatDeps,
+  sender: { userId: string; clientMessageId: string; authorName: string },
+  roomId: string,
+): Promise<MessageView | null> {
+  const earlier = await sentBefore(deps.db, sender);
+  return earlier ? sameSend(earlier, roomId) : null;
+}
+
+/**
  * Sends a message, or with `parentId` a reply in that message's thread (threads-service).
  * Idempotent: a retry with the same clientMessageId returns the first message, even when both
  * attempts race (the unique index decides, the loser reads the winner).
@@ -58,12 +72,18 @@ export async function sendMessage(
   input: { roomId: string; content: string; clientMessageId: string; parentId?: string },
 ): Promise<MessageView> {
   await requireMember(deps, caller, input.roomId);
-  await refusePost(deps, caller, input.roomId, input.content);
   const sender = {
     userId: caller.id,
     clientMessageId: input.clientMessageId,
     authorName: caller.displayName,
   };
+  try {
+    await refusePost(deps, caller, input.roomId, input.content);
+  } catch (refusal) {
+    const earlier = await retriedSend(deps, sender, input.roomId);
+    if (earlier) return earlier;
+    throw refusal;
+  }
   let row: { created: boolean; message: MessageView; events?: RoomEvent[] } | undefined;
   // No `@`, no mention: the common send stays one statement, with no query added.
   const mentioned = input.content.includes("@") ? parseMentions(input.content) : null;
@@ -86,8 +106,11 @@ export async function sendMessage(
     if (!winner) throw error;
     return sameSend(winner, input.roomId);
   }
-  if (!row)
+  if (!row) {
+    const earlier = await retriedSend(deps, sender, input.roomId);
+    if (earlier) return earlier;
     throw (await blockedDmSendRefusal(deps, caller, input.roomId)) ?? (await sendRefusal(deps, input.roomId));
+  }
   if (!row.created) return sameSend(row.message, input.roomId);
   const message = markPlainJson(row.message);
   const event: RoomEvent = { type: "message.created", roomId: message.roomId, seq: message.seq, message };
