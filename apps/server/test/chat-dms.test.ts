@@ -402,4 +402,45 @@ describe("blocks", () => {
     expect(contentsOf(blockerLive.items)).toEqual([`shown ${word}`, "after", "visible now"]);
     blockerLive.unsubscribe();
   });
+
+  it("the blocked user's edits and deletions (their own or a moderator's) never reach the blocker, live or resumed; everyone else gets them, with the author's userId", async () => {
+    const { owner: blocker, room } = await roomWith(t, false, "Blocked edits");
+    const [blocked, other] = await Promise.all([signUp(t, "Blocked"), signUp(t, "Other")]);
+    await blocked.api.chat.rooms.join.mutate({ roomId: room.id });
+    await other.api.chat.rooms.join.mutate({ roomId: room.id });
+    const first = await send(blocked.api, room.id, "written before the block");
+    const second = await send(blocked.api, room.id, "another");
+    await blocker.api.chat.blocks.block.mutate({ userId: blocked.user.id });
+    const blockerLive = collectRoomEvents(blocker.api, room.id);
+    const otherLive = collectRoomEvents(other.api, room.id);
+    await Promise.all([blockerLive.started(), otherLive.started()]);
+    await blocked.api.chat.messages.edit.mutate({ messageId: first.id, content: "edited after the block" });
+    await blocked.api.chat.messages.delete.mutate({ messageId: first.id });
+    // The blocker owns the room: their own deletion of the blocked user's message is not sent back either.
+    await blocker.api.chat.messages.delete.mutate({ messageId: second.id });
+    const last = await send(other.api, room.id, "the end");
+    for (const c of [blockerLive, otherLive]) await c.until(() => contentsOf(c.items).includes("the end"));
+    const blockerResumed = collectRoomEvents(blocker.api, room.id, String(second.seq));
+    await blockerResumed.until(() => contentsOf(blockerResumed.items).includes("the end"));
+
+    const shapes = (events: RoomEvent[]) =>
+      events.map((e) =>
+        e.type === "message.created"
+          ? { type: e.type, userId: e.message.userId }
+          : "messageId" in e && "userId" in e
+            ? { type: e.type, messageId: e.messageId, userId: e.userId }
+            : { type: e.type },
+      );
+    expect(shapes(otherLive.items)).toEqual([
+      { type: "message.updated", messageId: first.id, userId: blocked.user.id },
+      { type: "message.deleted", messageId: first.id, userId: blocked.user.id },
+      { type: "message.deleted", messageId: second.id, userId: blocked.user.id },
+      { type: "message.created", userId: other.user.id },
+    ]);
+    for (const c of [blockerLive, blockerResumed]) {
+      expect(shapes(c.items)).toEqual([{ type: "message.created", userId: other.user.id }]);
+      expect(c.items.at(-1)?.seq).toBe(last.seq);
+    }
+    for (const c of [blockerLive, blockerResumed, otherLive]) c.unsubscribe();
+  });
 });

@@ -51,6 +51,7 @@ describe("the room timeline", () => {
       roomId: "r",
       seq: 5,
       messageId: "id-1",
+      userId: "u",
       content: "edited",
       editedAt: new Date(5000).toISOString(),
     };
@@ -61,6 +62,7 @@ describe("the room timeline", () => {
       roomId: "r",
       seq: 6,
       messageId: "id-1",
+      userId: "u",
       deletedAt: new Date(6000).toISOString(),
     };
     live = liveReducer(live, { type: "event", event: deletion });

@@ -215,6 +215,7 @@ export async function editMessage(
     return appendRoomEvent(tx, row.roomId, caller.id, {
       type: "message.updated",
       messageId: row.id,
+      userId: row.userId,
       content: input.content,
       editedAt: editedAt.toISOString(),
     });
@@ -271,6 +272,7 @@ export async function deleteMessage(deps: ChatDeps, caller: Caller, messageId: s
     const event = await appendRoomEvent(tx, row.roomId, caller.id, {
       type: "message.deleted",
       messageId: row.id,
+      userId: row.userId,
       deletedAt: deletedAt.toISOString(),
     });
     const events = thread ? [event, await appendRoomEvent(tx, row.roomId, caller.id, thread)] : [event];

@@ -474,6 +474,7 @@ export async function resolveReport(
         await appendRoomEvent(tx, report.roomId, caller.id, {
           type: "message.deleted",
           messageId: message.id,
+          userId: message.userId,
           deletedAt: now.toISOString(),
         }),
       );

@@ -510,11 +510,23 @@ function replayTo(subscriber: Subscriber, event: RoomEvent): boolean {
 }
 
 /**
- * Whose new message this is: what a block hides. Skipping it keeps the stream exact: the
- * subscriber's position moves past it, and a resume from any later id never sees it either.
+ * Whose message this event shows or changes: what a block hides (its creation, its edits and its
+ * deletion: the blocker never had it). Skipping it keeps the stream exact: the subscriber's
+ * position moves past it, and a resume from any later id never sees it either. Reactions stay:
+ * they carry no text, and history counts a blocked user's reactions too, so a live count that
+ * skipped them would disagree with the page it updates. thread.updated carries only counters.
+ * Events stored before message.updated/deleted carried `userId` have none: they pass, as before.
  */
 function authorOf(event: RoomEvent): string | null {
-  return event.type === "message.created" ? event.message.userId : null;
+  switch (event.type) {
+    case "message.created":
+      return event.message.userId;
+    case "message.updated":
+    case "message.deleted":
+      return event.userId;
+    default:
+      return null;
+  }
 }
 
 function changesMembership(event: RoomEvent): boolean {
