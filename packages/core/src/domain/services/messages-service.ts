@@ -9,6 +9,7 @@ import { blockedDmSendRefusal } from "./dms-service.ts";
 import { mentionsIn, parseMentions, sendWithMentions } from "./mentions-service.ts";
 import { appendRoomEvent, type MessageView, publishRoomEvents, type RoomEvent } from "./room-events.ts";
 import { refusePost } from "./room-sanctions.ts";
+import { adminOverrides, readableRoomSql } from "./room-visibility.ts";
 import { readableRoom, requireMember } from "./rooms-service.ts";
 import { insertReply, replyRemoved } from "./threads-service.ts";
 
@@ -136,6 +137,7 @@ export async function listMessages(
     ...input,
     limit: limit + 1,
     callerId: caller.id,
+    // The statement applies the admin rule of room-visibility.ts: not in a DM.
     admin: caller.role === "admin",
   });
   if (!room?.items) throw roomNotFound();
@@ -235,7 +237,7 @@ export async function editMessage(
 /** The author (still a member) or a moderator of the room deletes; an admin deletes anything. */
 export async function deleteMessage(deps: ChatDeps, caller: Caller, messageId: string) {
   const { row, access } = await messageInReadableRoom(deps, caller, messageId);
-  const admin = caller.role === "admin";
+  const admin = adminOverrides(caller, access.room);
   const author = row.userId === caller.id;
   const moderator = admin || access.myRole === "owner" || access.myRole === "moderator";
   if (!author && !moderator) {
@@ -369,11 +371,7 @@ export async function searchMessages(
   const m = schema.messages;
   const query = sql`websearch_to_tsquery('english', ${input.query})`;
   const document = sql`to_tsvector('english', ${m.content})`;
-  const readable =
-    caller.role === "admin"
-      ? sql`true`
-      : sql`(not ${schema.rooms.isPrivate} or exists (select 1 from room_members rm
-          where rm.room_id = ${m.roomId} and rm.user_id = ${caller.id}))`;
+  const readable = readableRoomSql(caller, schema.rooms);
   const rank = sql<number>`ts_rank(${document}, ${query})`;
   const rows = await deps.db
     .select({ message: m, authorName: schema.users.displayName, roomName: schema.rooms.name, rank })
