@@ -11,7 +11,11 @@ import { metricsRoute, type ServerMetrics } from "./metrics.ts";
 import { type OriginPolicy, refusedOriginFields } from "./origin-policy.ts";
 import { noteCaller, noteErrorCode, requestLog, requestRecordOf } from "./request-log.ts";
 import { createRestApi } from "./rest-api.ts";
-import { UNSUBSCRIBE_MENTIONS_PATH, unsubscribeMentionsRoute } from "./unsubscribe-route.ts";
+import {
+  confirmUnsubscribePage,
+  UNSUBSCRIBE_MENTIONS_PATH,
+  unsubscribeMentionsRoute,
+} from "./unsubscribe-route.ts";
 import { serveWebApp } from "./web-app.ts";
 
 export interface HttpAppOptions {
@@ -97,7 +101,10 @@ export function createHttpApp(options: HttpAppOptions) {
     }),
   );
 
-  app.get(UNSUBSCRIBE_MENTIONS_PATH, unsubscribeMentionsRoute(deps));
+  app.get(UNSUBSCRIBE_MENTIONS_PATH, confirmUnsubscribePage(deps));
+  // The one state-changing route before the Origin check, and only this exact path: its token is
+  // the authority, and RFC 8058's one-click POST comes from mail servers, without Origin.
+  app.post(UNSUBSCRIBE_MENTIONS_PATH, unsubscribeMentionsRoute(deps));
 
   app.use(checkOrigin(originPolicy, deps));
   const createContext = noteCaller(createHttpContextFactory(deps));

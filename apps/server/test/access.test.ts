@@ -51,16 +51,26 @@ async function outcomeOf(type: ProcedureType, path: string, input: unknown, toke
 
 const verdict = (code: string) => (REFUSALS.has(code) ? "refused" : "admitted");
 
-/** A room with one of each kind of member and a message by `author`: each call gets its own. */
+/**
+ * A room with one of each kind of member and a message by `author`: each call gets its own. A DM
+ * has no roles: the owner (its opener), member, author and bystander are its plain members.
+ */
 async function scene(visibility: RoomVisibility) {
-  const room = await people.owner.api.chat.rooms.create.mutate({
-    name: "Access",
-    isPrivate: visibility === "private",
-  });
-  await setRoomRole(t, room.id, people.moderator.user.id, "moderator");
-  await setRoomRole(t, room.id, people.member.user.id, "member");
-  await setRoomRole(t, room.id, people.author.user.id, "member");
-  await setRoomRole(t, room.id, people.bystander.user.id, "member");
+  const room =
+    visibility === "dm"
+      ? await people.owner.api.chat.dms.open.mutate({
+          userIds: [people.member.user.id, people.author.user.id, people.bystander.user.id],
+        })
+      : await people.owner.api.chat.rooms.create.mutate({
+          name: "Access",
+          isPrivate: visibility === "private",
+        });
+  if (visibility !== "dm") {
+    await setRoomRole(t, room.id, people.moderator.user.id, "moderator");
+    await setRoomRole(t, room.id, people.member.user.id, "member");
+    await setRoomRole(t, room.id, people.author.user.id, "member");
+    await setRoomRole(t, room.id, people.bystander.user.id, "member");
+  }
   const message = await send(people.author.api, room.id, "Hello");
   const report = await people.bystander.api.chat.moderation.report.mutate({
     messageId: message.id,
@@ -170,6 +180,38 @@ describe("each procedure's documented access is the access its check enforces", 
           ),
         );
       }
+    }
+    expect(actual).toEqual(expected);
+  });
+
+  // DMs are a room kind of their own here only for the callers who are not in them: a DM has no
+  // roles (no owner or moderator to call as), its fixed members are refused room administration
+  // with FORBIDDEN or BAD_REQUEST (chat-dms.test.ts), and the promise to check is that an admin
+  // outside one learns exactly what an outsider learns: that no such room or message exists.
+  it("in a DM, an outsider and an admin who is not a member get NOT_FOUND from every room and message procedure", {
+    timeout: 300_000,
+  }, async () => {
+    const procedures = procedureEntries(appRouter).filter(
+      (p) => !MIDDLEWARE_RULES.has(p.meta.access ?? "anyone"),
+    );
+    const outsiders = ["outsider", "admin"] as const;
+    const expected: Record<string, Record<string, string>> = {};
+    const actual: Record<string, Record<string, string>> = {};
+    for (const { path, type, meta } of procedures) {
+      const rule = ACCESS_RULES[meta.access ?? "anyone"];
+      const inputOf = roomInputs[path];
+      if (!inputOf) throw new Error(`${path} has no entry in roomInputs`);
+      expected[path] = Object.fromEntries(
+        outsiders.map((caller) => [caller, rule.admits(caller, "dm") ? "admitted" : "NOT_FOUND"]),
+      );
+      actual[path] = Object.fromEntries(
+        await Promise.all(
+          outsiders.map(async (caller) => {
+            const input = inputOf(await scene("dm"));
+            return [caller, await outcomeOf(type, path, input, people[caller].token)] as const;
+          }),
+        ),
+      );
     }
     expect(actual).toEqual(expected);
   });

@@ -134,59 +134,84 @@ describe("chat.dms.open", () => {
 });
 
 describe("a DM is invisible to everyone outside it", () => {
-  it("an outsider gets NOT_FOUND on every path and finds it in no list, search or count", async () => {
-    const [a, b, outsider] = await Promise.all([signUp(t, "Ann"), signUp(t, "Ben"), signUp(t, "Out")]);
-    const dm = await a.api.chat.dms.open.mutate({ userIds: [b.user.id] });
-    const word = uniqueWord();
-    const message = await send(a.api, dm.id, `secret ${word}`);
-    const roomId = dm.id;
-    const api = outsider.api;
-    const calls = {
-      get: () => api.chat.rooms.get.query({ roomId }),
-      history: () => api.chat.messages.list.query({ roomId }),
-      members: () => api.chat.rooms.members.query({ roomId }),
-      send: () => api.chat.messages.send.mutate({ roomId, content: "hi", clientMessageId: randomUUID() }),
-      markRead: () => api.chat.rooms.markRead.mutate({ roomId, seq: 1 }),
-      typing: () => api.chat.typing.mutate({ roomId }),
-      join: () => api.chat.rooms.join.mutate({ roomId }),
-      leave: () => api.chat.rooms.leave.mutate({ roomId }),
-      update: () => api.chat.rooms.update.mutate({ roomId, name: "Mine" }),
-      delete: () => api.chat.rooms.delete.mutate({ roomId }),
-      invite: () => api.chat.rooms.invite.mutate({ roomId, userId: outsider.user.id }),
-      kick: () => api.chat.rooms.kick.mutate({ roomId, userId: b.user.id }),
-      searchInRoom: () => api.chat.messages.search.query({ query: word, roomId }),
-      react: () => api.chat.messages.react.mutate({ messageId: message.id, emoji: "👍" }),
-      edit: () => api.chat.messages.edit.mutate({ messageId: message.id, content: "x" }),
-      deleteMessage: () => api.chat.messages.delete.mutate({ messageId: message.id }),
-    };
-    expect(await outcomes(calls)).toEqual(every(calls, "NOT_FOUND"));
-    // The same words as for a room that does not exist: nothing tells the two apart.
-    const missing = await rejectionOf(api.chat.rooms.get.query({ roomId: randomUUID() }));
-    expect(await rejectionOf(api.chat.rooms.get.query({ roomId }))).toEqual(missing);
+  // A site admin reads private rooms they are not in, but not a DM: to them it is as to anyone outside.
+  it.each(["an outsider", "an admin who is not a member"])(
+    "%s gets NOT_FOUND on every path and finds it in no list, search, count or report queue",
+    async (who) => {
+      const [a, b, outsider] = await Promise.all([signUp(t, "Ann"), signUp(t, "Ben"), signUp(t, "Out")]);
+      if (who.startsWith("an admin")) await makeAdmin(t, outsider.user.id);
+      const dm = await a.api.chat.dms.open.mutate({ userIds: [b.user.id] });
+      const word = uniqueWord();
+      const message = await send(a.api, dm.id, `secret ${word}`);
+      const reply = await b.api.chat.messages.send.mutate({
+        roomId: dm.id,
+        content: `reply ${word}`,
+        clientMessageId: randomUUID(),
+        parentId: message.id,
+      });
+      const report = await b.api.chat.moderation.report.mutate({ messageId: message.id, reason: "Rude" });
+      const roomId = dm.id;
+      const api = outsider.api;
+      const calls = {
+        get: () => api.chat.rooms.get.query({ roomId }),
+        history: () => api.chat.messages.list.query({ roomId }),
+        members: () => api.chat.rooms.members.query({ roomId }),
+        send: () => api.chat.messages.send.mutate({ roomId, content: "hi", clientMessageId: randomUUID() }),
+        markRead: () => api.chat.rooms.markRead.mutate({ roomId, seq: 1 }),
+        typing: () => api.chat.typing.mutate({ roomId }),
+        join: () => api.chat.rooms.join.mutate({ roomId }),
+        leave: () => api.chat.rooms.leave.mutate({ roomId }),
+        update: () => api.chat.rooms.update.mutate({ roomId, name: "Mine" }),
+        delete: () => api.chat.rooms.delete.mutate({ roomId }),
+        invite: () => api.chat.rooms.invite.mutate({ roomId, userId: outsider.user.id }),
+        kick: () => api.chat.rooms.kick.mutate({ roomId, userId: b.user.id }),
+        searchInRoom: () => api.chat.messages.search.query({ query: word, roomId }),
+        react: () => api.chat.messages.react.mutate({ messageId: message.id, emoji: "👍" }),
+        edit: () => api.chat.messages.edit.mutate({ messageId: message.id, content: "x" }),
+        deleteMessage: () => api.chat.messages.delete.mutate({ messageId: message.id }),
+        report: () => api.chat.moderation.report.mutate({ messageId: message.id, reason: "Spam" }),
+        thread: () => api.chat.threads.list.query({ threadId: message.id }),
+        follow: () => api.chat.threads.follow.mutate({ threadId: message.id }),
+        reportsInRoom: () => api.chat.moderation.reports.query({ roomId }),
+        resolveReport: () =>
+          api.chat.moderation.resolveReport.mutate({ reportId: report.id, action: "dismiss" }),
+        restrictions: () => api.chat.moderation.restrictions.query({ roomId }),
+        mute: () => api.chat.moderation.mute.mutate({ roomId, userId: b.user.id }),
+        blocklist: () => api.chat.moderation.blocklist.list.query({ roomId }),
+      };
+      expect(await outcomes(calls)).toEqual(every(calls, "NOT_FOUND"));
+      expect((await api.chat.moderation.reports.query({})).items.map((r) => r.id)).not.toContain(report.id);
+      expect((await api.chat.messages.search.query({ query: word })).items.map((m) => m.id)).not.toContain(
+        reply.id,
+      );
+      // The same words as for a room that does not exist: nothing tells the two apart.
+      const missing = await rejectionOf(api.chat.rooms.get.query({ roomId: randomUUID() }));
+      expect(await rejectionOf(api.chat.rooms.get.query({ roomId }))).toEqual(missing);
 
-    const events = collectRoomEvents(api, roomId, "0");
-    await events.until(() => events.error() !== undefined);
-    expect(events.error()?.data?.code).toBe("NOT_FOUND");
-    expect(events.items).toEqual([]);
-    const presence = collectPresence(api, roomId);
-    await presence.until(() => presence.error() !== undefined);
-    expect(presence.error()?.data?.code).toBe("NOT_FOUND");
-    expect(presence.items).toEqual([]);
+      const events = collectRoomEvents(api, roomId, "0");
+      await events.until(() => events.error() !== undefined);
+      expect(events.error()?.data?.code).toBe("NOT_FOUND");
+      expect(events.items).toEqual([]);
+      const presence = collectPresence(api, roomId);
+      await presence.until(() => presence.error() !== undefined);
+      expect(presence.error()?.data?.code).toBe("NOT_FOUND");
+      expect(presence.items).toEqual([]);
 
-    expect((await api.chat.messages.search.query({ query: word })).items).toEqual([]);
-    expect(await listedRoomIds(api)).not.toContain(roomId);
-    expect(await listedDmIds(api)).not.toContain(roomId);
-    // Members see it as a DM, beside (not among) the rooms, with their unread count.
-    expect(await listedRoomIds(b.api)).not.toContain(roomId);
-    const [listed] = (await b.api.chat.dms.list.query()).items;
-    expect(listed?.id).toBe(roomId);
-    expect(listed?.unreadCount).toBe(1);
-    expect((await b.api.chat.messages.search.query({ query: word })).items.map((m) => m.id)).toEqual([
-      message.id,
-    ]);
-  });
+      expect((await api.chat.messages.search.query({ query: word })).items).toEqual([]);
+      expect(await listedRoomIds(api)).not.toContain(roomId);
+      expect(await listedDmIds(api)).not.toContain(roomId);
+      // Members see it as a DM, beside (not among) the rooms, with their unread count.
+      expect(await listedRoomIds(b.api)).not.toContain(roomId);
+      const [listed] = (await b.api.chat.dms.list.query()).items;
+      expect(listed?.id).toBe(roomId);
+      expect(listed?.unreadCount).toBe(1);
+      expect((await b.api.chat.messages.search.query({ query: word })).items.map((m) => m.id).sort()).toEqual(
+        [message.id, reply.id].sort(),
+      );
+    },
+  );
 
-  it("room procedures that make no sense for a DM refuse it as FORBIDDEN, even for an admin; the DM is unchanged", async () => {
+  it("room procedures that make no sense for a DM refuse its members as FORBIDDEN, an admin among them; the DM is unchanged", async () => {
     const [a, b, c, admin] = await Promise.all([
       signUp(t, "Ann"),
       signUp(t, "Ben"),
@@ -195,10 +220,11 @@ describe("a DM is invisible to everyone outside it", () => {
     ]);
     await makeAdmin(t, admin.user.id);
     const one = await a.api.chat.dms.open.mutate({ userIds: [b.user.id] });
-    const group = await a.api.chat.dms.open.mutate({ userIds: [b.user.id, c.user.id] });
+    const group = await a.api.chat.dms.open.mutate({ userIds: [b.user.id, c.user.id, admin.user.id] });
     for (const dm of [one, group]) {
       const roomId = dm.id;
-      for (const api of [a.api, admin.api]) {
+      // An admin outside a DM gets NOT_FOUND (the test above); one inside it is a plain member.
+      for (const api of dm === group ? [a.api, admin.api] : [a.api]) {
         const calls = {
           update: () => api.chat.rooms.update.mutate({ roomId, name: "Renamed" }),
           delete: () => api.chat.rooms.delete.mutate({ roomId }),
@@ -401,5 +427,46 @@ describe("blocks", () => {
     await blockerLive.until(() => contentsOf(blockerLive.items).includes("visible now"));
     expect(contentsOf(blockerLive.items)).toEqual([`shown ${word}`, "after", "visible now"]);
     blockerLive.unsubscribe();
+  });
+
+  it("the blocked user's edits and deletions (their own or a moderator's) never reach the blocker, live or resumed; everyone else gets them, with the author's userId", async () => {
+    const { owner: blocker, room } = await roomWith(t, false, "Blocked edits");
+    const [blocked, other] = await Promise.all([signUp(t, "Blocked"), signUp(t, "Other")]);
+    await blocked.api.chat.rooms.join.mutate({ roomId: room.id });
+    await other.api.chat.rooms.join.mutate({ roomId: room.id });
+    const first = await send(blocked.api, room.id, "written before the block");
+    const second = await send(blocked.api, room.id, "another");
+    await blocker.api.chat.blocks.block.mutate({ userId: blocked.user.id });
+    const blockerLive = collectRoomEvents(blocker.api, room.id);
+    const otherLive = collectRoomEvents(other.api, room.id);
+    await Promise.all([blockerLive.started(), otherLive.started()]);
+    await blocked.api.chat.messages.edit.mutate({ messageId: first.id, content: "edited after the block" });
+    await blocked.api.chat.messages.delete.mutate({ messageId: first.id });
+    // The blocker owns the room: their own deletion of the blocked user's message is not sent back either.
+    await blocker.api.chat.messages.delete.mutate({ messageId: second.id });
+    const last = await send(other.api, room.id, "the end");
+    for (const c of [blockerLive, otherLive]) await c.until(() => contentsOf(c.items).includes("the end"));
+    const blockerResumed = collectRoomEvents(blocker.api, room.id, String(second.seq));
+    await blockerResumed.until(() => contentsOf(blockerResumed.items).includes("the end"));
+
+    const shapes = (events: RoomEvent[]) =>
+      events.map((e) =>
+        e.type === "message.created"
+          ? { type: e.type, userId: e.message.userId }
+          : "messageId" in e && "userId" in e
+            ? { type: e.type, messageId: e.messageId, userId: e.userId }
+            : { type: e.type },
+      );
+    expect(shapes(otherLive.items)).toEqual([
+      { type: "message.updated", messageId: first.id, userId: blocked.user.id },
+      { type: "message.deleted", messageId: first.id, userId: blocked.user.id },
+      { type: "message.deleted", messageId: second.id, userId: blocked.user.id },
+      { type: "message.created", userId: other.user.id },
+    ]);
+    for (const c of [blockerLive, blockerResumed]) {
+      expect(shapes(c.items)).toEqual([{ type: "message.created", userId: other.user.id }]);
+      expect(c.items.at(-1)?.seq).toBe(last.seq);
+    }
+    for (const c of [blockerLive, blockerResumed, otherLive]) c.unsubscribe();
   });
 });

@@ -198,6 +198,37 @@ describe("mutes", () => {
     expect((await auditActions(room.id)).map((a) => a.action)).toContain("room.member_muted");
   });
 
+  it("a muted member's retry of a send committed before the mute (same clientMessageId) returns the first message; a new send is FORBIDDEN", async () => {
+    const { owner, member, room } = await staffedRoom();
+    const clientMessageId = randomUUID();
+    const first = await member.api.chat.messages.send.mutate({
+      roomId: room.id,
+      content: "sent before the mute",
+      clientMessageId,
+    });
+    await owner.api.chat.moderation.mute.mutate({ roomId: room.id, userId: member.user.id });
+    const retry = await member.api.chat.messages.send.mutate({
+      roomId: room.id,
+      content: "sent before the mute",
+      clientMessageId,
+    });
+    expect(retry).toEqual(first);
+    expect(await codeOf(sendIn(member.api, room.id, "a new one"))).toBe("FORBIDDEN");
+    expect((await owner.api.chat.messages.list.query({ roomId: room.id })).items.map((m) => m.id)).toEqual([
+      first.id,
+    ]);
+  });
+
+  it("a retry of a send committed before its word was blocklisted returns the first message; a new send of it is BAD_REQUEST", async () => {
+    const { owner, member, room } = await staffedRoom();
+    const clientMessageId = randomUUID();
+    const input = { roomId: room.id, content: "a grumpy word", clientMessageId };
+    const first = await member.api.chat.messages.send.mutate(input);
+    await owner.api.chat.moderation.blocklist.add.mutate({ roomId: room.id, word: "grumpy" });
+    expect(await member.api.chat.messages.send.mutate(input)).toEqual(first);
+    expect(await codeOf(sendIn(member.api, room.id, "grumpy again"))).toBe("BAD_REQUEST");
+  });
+
   it("a mute without expiry holds until unmuted", async () => {
     const { owner, member, room } = await staffedRoom();
     await owner.api.chat.moderation.mute.mutate({ roomId: room.id, userId: member.user.id });

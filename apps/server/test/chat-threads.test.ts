@@ -182,6 +182,30 @@ describe("replies", () => {
   });
 });
 
+describe("room lists and thread replies", () => {
+  it("chat.rooms.list and chat.dms.list count and show top-level messages only: a reply is neither unread in the room nor its last message", async () => {
+    const { owner, room, bob } = await roomWithBob();
+    const root = await send(owner.api, room.id, "Lunch?");
+    await reply(owner.api, root, "Noon?");
+    await reply(owner.api, root, "Or one?");
+    const rooms = (await bob.api.chat.rooms.list.query({ limit: 100 })).items;
+    expect(rooms.find((r) => r.id === room.id)).toMatchObject({
+      unreadCount: 1,
+      lastMessage: { id: root.id, content: "Lunch?" },
+    });
+
+    const dm = await owner.api.chat.dms.open.mutate({ userIds: [bob.user.id] });
+    const hello = await send(owner.api, dm.id, "Hello");
+    await reply(owner.api, hello, "In a thread");
+    const [listed] = (await bob.api.chat.dms.list.query()).items;
+    expect(listed).toMatchObject({
+      id: dm.id,
+      unreadCount: 1,
+      lastMessage: { id: hello.id, content: "Hello" },
+    });
+  });
+});
+
 describe("chat.threads.list", () => {
   it("pages a thread's replies by seq with before and after, like the room's history", async () => {
     const { owner, room, bob } = await roomWithBob();

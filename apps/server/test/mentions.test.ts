@@ -1,8 +1,10 @@
+import { createSmtpTransport, type EmailTemplate, renderEmail } from "@parley/core";
 import { schema } from "@parley/db";
 import type { SignedUp } from "@parley/testing/accounts";
-import { codeOf, errorOf, roomWith, send, setRoomRole, signUp } from "@parley/testing/chat-fixtures";
+import { codeOf, errorOf, must, roomWith, send, setRoomRole, signUp } from "@parley/testing/chat-fixtures";
 import { deliverQueuedEmail, recordedEmailsTo } from "@parley/testing/mailbox";
-import { eq } from "drizzle-orm";
+import { startSmtpSink } from "@parley/testing/smtp-sink";
+import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "./support/test-server.ts";
 
@@ -223,7 +225,7 @@ describe("mention emails", () => {
     expect((await bob.api.chat.mentions.unreadCount.query()).count).toBe(1);
   });
 
-  it("the unsubscribe link turns mention emails off and says so; a forged token gets a 400 page", async () => {
+  it("the unsubscribe link's GET only asks to confirm (a mail scanner following it changes nothing); its form's POST turns mention emails off; a forged token gets a 400 page either way", async () => {
     const bob = await signUp(t, "Bob");
     const { owner, room } = await roomOf(false, bob);
     await send(owner.api, room.id, `first @${bob.user.handle}`);
@@ -233,22 +235,110 @@ describe("mention emails", () => {
     const match = /\/unsubscribe\/mentions\?token=(\S+)/.exec(email?.text ?? "");
     const token = match?.[1] ?? "";
     expect(token).not.toBe("");
+    const link = `${t.url}/unsubscribe/mentions?token=${encodeURIComponent(token)}`;
 
     const forged = `${token.split(".")[0]}.${"A".repeat(43)}`;
-    const refused = await fetch(`${t.url}/unsubscribe/mentions?token=${encodeURIComponent(forged)}`);
-    expect(refused.status).toBe(400);
-    expect(await refused.text()).toContain("not valid");
+    const forgedLink = `${t.url}/unsubscribe/mentions?token=${encodeURIComponent(forged)}`;
+    for (const method of ["GET", "POST"]) {
+      const refused = await fetch(forgedLink, { method });
+      expect(refused.status).toBe(400);
+      expect(await refused.text()).toContain("not valid");
+    }
     expect(await bob.api.auth.preferences.query()).toMatchObject({ mentionEmails: true });
 
-    const page = await fetch(`${t.url}/unsubscribe/mentions?token=${encodeURIComponent(token)}`);
-    expect(page.status).toBe(200);
-    expect(page.headers.get("content-type")).toContain("text/html");
-    expect(await page.text()).toContain("Mention emails turned off");
+    // What a scanner does: GET (and HEAD) the link, twice. Nothing changes.
+    for (const method of ["GET", "HEAD", "GET"]) expect((await fetch(link, { method })).status).toBe(200);
+    const confirm = await fetch(link);
+    expect(confirm.headers.get("content-type")).toContain("text/html");
+    const html = await confirm.text();
+    expect(html).toContain("Turn off mention emails?");
+    const form = /<form method="post" action="([^"]+)">/.exec(html);
+    expect(form?.[1]).toBe(`/unsubscribe/mentions?token=${encodeURIComponent(token)}`);
+    expect(await bob.api.auth.preferences.query()).toMatchObject({ mentionEmails: true });
+
+    // The form, as a browser posts it: same origin, urlencoded, an empty body.
+    const posted = await fetch(`${t.url}${form?.[1] ?? ""}`, {
+      method: "POST",
+      headers: { origin: t.url, "content-type": "application/x-www-form-urlencoded" },
+      body: "",
+    });
+    expect(posted.status).toBe(200);
+    expect(await posted.text()).toContain("Mention emails turned off");
     expect(await bob.api.auth.preferences.query()).toMatchObject({ mentionEmails: false });
 
     await send(owner.api, room.id, `second @${bob.user.handle}`);
     advance(WINDOW_MS + 1000);
     await deliverQueuedEmail(t);
     expect(await mentionEmailsTo(bob.email)).toHaveLength(1);
+  });
+
+  it("the mention email carries List-Unsubscribe and List-Unsubscribe-Post (RFC 8058) over SMTP; the one-click POST works without Origin, form or cookie, and the Origin check lets only this route through", async () => {
+    const bob = await signUp(t, "Bob");
+    const { owner, room } = await roomOf(false, bob);
+    await send(owner.api, room.id, `hi @${bob.user.handle}`);
+    advance(WINDOW_MS + 1000);
+    await deliverQueuedEmail(t);
+    const [job] = await t.server.deps.db
+      .select({
+        id: schema.emailOutbox.id,
+        template: schema.emailOutbox.template,
+        data: schema.emailOutbox.data,
+      })
+      .from(schema.emailOutbox)
+      .where(
+        and(eq(schema.emailOutbox.toAddress, bob.email), eq(schema.emailOutbox.template, "mention-digest")),
+      );
+    // The stored job rendered and sent as the worker does, to a real SMTP server, to read the headers on the wire.
+    const rendered = renderEmail({ template: "mention-digest", data: must(job).data } as EmailTemplate, {
+      publicOrigin: t.url,
+    });
+    const sink = await startSmtpSink();
+    const transport = createSmtpTransport(sink.url, { timeoutMs: 5000 });
+    try {
+      await transport.send(
+        { ...rendered, jobId: must(job).id, from: "parley@example.test", to: bob.email },
+        { signal: AbortSignal.timeout(5000) },
+      );
+      await sink.acceptedAtLeast(1);
+    } finally {
+      transport.close();
+      await sink.close();
+    }
+    const raw = must(sink.accepted()[0]).raw.replace(/\r\n[ \t]+/g, " ");
+    expect(raw).toMatch(/^List-Unsubscribe-Post: List-Unsubscribe=One-Click\r?$/m);
+    const header = /^List-Unsubscribe: <([^>]+)>\r?$/m.exec(raw);
+    const url = new URL(must(header?.[1]));
+    expect(url.pathname).toBe("/unsubscribe/mentions");
+
+    // Exactly what a mail provider sends: no Origin, no cookie, the one-click body.
+    const foreign = {
+      origin: "https://mail.example.net",
+      "content-type": "application/x-www-form-urlencoded",
+    };
+    const oneClick = await fetch(`${t.url}${url.pathname}${url.search}`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: "List-Unsubscribe=One-Click",
+    });
+    expect(oneClick.status).toBe(200);
+    expect(await bob.api.auth.preferences.query()).toMatchObject({ mentionEmails: false });
+    // A foreign Origin with the user's session cookie changes nothing here: the token decides...
+    await bob.api.auth.setMentionEmails.mutate({ enabled: true });
+    const crossSite = await fetch(`${t.url}${url.pathname}${url.search}`, {
+      method: "POST",
+      headers: { ...foreign, cookie: `parley_session=${bob.token}` },
+      body: "List-Unsubscribe=One-Click",
+    });
+    expect(crossSite.status).toBe(200);
+    expect(await bob.api.auth.preferences.query()).toMatchObject({ mentionEmails: false });
+    // ...and only here: the same request to any other path is still refused by the Origin check.
+    for (const path of ["/unsubscribe/mentions/x", "/unsubscribe", "/trpc/auth.setMentionEmails"]) {
+      const refused = await fetch(`${t.url}${path}${url.search}`, {
+        method: "POST",
+        headers: { ...foreign, cookie: `parley_session=${bob.token}` },
+        body: "List-Unsubscribe=One-Click",
+      });
+      expect([path, refused.status]).toEqual([path, 403]);
+    }
   });
 });

@@ -52,6 +52,7 @@ describe("the room timeline", () => {
       roomId: "r",
       seq: 5,
       messageId: "id-1",
+      userId: "u",
       content: "edited",
       editedAt: new Date(5000).toISOString(),
     };
@@ -62,6 +63,7 @@ describe("the room timeline", () => {
       roomId: "r",
       seq: 6,
       messageId: "id-1",
+      userId: "u",
       deletedAt: new Date(6000).toISOString(),
     };
     live = liveReducer(live, { type: "event", event: deletion });

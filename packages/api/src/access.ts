@@ -8,13 +8,16 @@
  *   locked FOR KEY SHARE there: a check before it could be overtaken by a kick). The
  *   `room-member` procedures that take a `roomId` also refuse early in a middleware, with the
  *   service's own rule function (requireMember), so a non-member spends no rate-limit point.
+ * A site admin's reach into rooms they are not in stops at direct messages: to an admin outside
+ * it a DM is NOT_FOUND on every path, as to any outsider (core's room-visibility.ts, one rule).
  */
 export type Access = keyof typeof ACCESS_RULES;
 
 /** A caller, as a room sees them: `author` is a plain member who wrote the message at hand. */
 export type CallerKind = "anonymous" | "outsider" | "member" | "author" | "moderator" | "owner" | "admin";
 
-export type RoomVisibility = "public" | "private";
+/** A DM is private too, and more: no admin reads or moderates one they are not in. */
+export type RoomVisibility = "public" | "private" | "dm";
 
 interface AccessRule {
   /** The docs' "who" column. */
@@ -27,23 +30,30 @@ const signedIn = (caller: CallerKind) => caller !== "anonymous";
 /** Holds a row in the room's members: the site's admins do not, unless they joined. */
 const inRoom = (caller: CallerKind) =>
   caller === "member" || caller === "author" || caller === "moderator" || caller === "owner";
-const moderates = (caller: CallerKind) => caller === "moderator" || caller === "owner" || caller === "admin";
+/** A site admin who is not a member: admitted where a rule names admins, except in a DM. */
+const adminIn = (caller: CallerKind, room: RoomVisibility) => caller === "admin" && room !== "dm";
+const moderates = (caller: CallerKind, room: RoomVisibility) =>
+  caller === "moderator" || caller === "owner" || adminIn(caller, room);
 
 export const ACCESS_RULES = {
   anyone: { who: "anyone", admits: () => true },
   "signed-in": { who: "signed in", admits: signedIn },
   admin: { who: "admin", admits: (caller) => caller === "admin" },
   "room-reader": {
-    who: "signed in; a private room: its members and admins",
-    admits: (caller, room) => (room === "public" ? signedIn(caller) : inRoom(caller) || caller === "admin"),
+    who: "signed in; a private room: its members and admins; a DM: its members only",
+    admits: (caller, room) =>
+      room === "public" ? signedIn(caller) : inRoom(caller) || adminIn(caller, room),
   },
   "room-joiner": {
     who: "signed in; a private room: by invitation only",
     admits: (caller, room) => (room === "public" ? signedIn(caller) : inRoom(caller)),
   },
   "room-member": { who: "room member", admits: inRoom },
-  "room-moderator": { who: "room owner or moderator, admin", admits: moderates },
-  "room-owner": { who: "room owner, admin", admits: (caller) => caller === "owner" || caller === "admin" },
+  "room-moderator": { who: "room owner or moderator, admin (not in a DM)", admits: moderates },
+  "room-owner": {
+    who: "room owner, admin (not in a DM)",
+    admits: (caller, room) => caller === "owner" || adminIn(caller, room),
+  },
   "message-author": {
     who: "the message's author, while a room member",
     admits: (caller) => caller === "author",
@@ -53,8 +63,8 @@ export const ACCESS_RULES = {
     admits: (caller) => caller === "member" || caller === "moderator" || caller === "owner",
   },
   "message-author-or-moderator": {
-    who: "the message's author while a room member, room owner or moderator, admin",
-    admits: (caller) => caller === "author" || moderates(caller),
+    who: "the message's author while a room member, room owner or moderator, admin (not in a DM)",
+    admits: (caller, room) => caller === "author" || moderates(caller, room),
   },
 } satisfies Record<string, AccessRule>;
 

@@ -144,12 +144,13 @@ export function messagePageSql(where: string, order: "asc" | "desc", limit: stri
  * timeline: each root carries their count (`chat.threads.list` pages them). The filter on
  * parent_id is applied while walking messages_room_seq_idx, so the plan is unchanged.
  * $1 room, $2 before/after seq, $3 the caller is an admin, $4 rows to fetch, $5 the caller.
+ * An admin reads private rooms but never a DM: core's room-visibility.ts rule, in SQL.
  */
 function historyStatement(name: string, seqCondition: string, order: "asc" | "desc") {
   return defineStatement<{ isPrivate: boolean; items: HistoryItem[] | null }>(
     name,
     `select r.is_private as "isPrivate",
-            case when not r.is_private or $3::boolean
+            case when not r.is_private or ($3::boolean and r.kind <> 'dm')
                    or exists (select 1 from room_members rm where rm.room_id = r.id and rm.user_id = $5)
             then (
               ${messagePageSql(`m.room_id = $1::uuid and m.parent_id is null and ${seqCondition}`, order, "$4", "$5")}

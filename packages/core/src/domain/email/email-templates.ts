@@ -45,6 +45,8 @@ export interface RenderedEmail {
   subject: string;
   text: string;
   html: string;
+  /** Headers of the message's own (List-Unsubscribe), beside those the transport sets. */
+  headers?: Record<string, string>;
 }
 
 export interface RenderOptions {
@@ -181,6 +183,12 @@ function mentionDigest(product: string, data: MentionDigestData): RenderedEmail 
   const outro = "To stop these emails, open:";
   return {
     subject: subjectLine(`${product}: ${what}`),
+    // RFC 8058 one-click: the mail provider POSTs `List-Unsubscribe=One-Click` to the URL itself
+    // (the token is the authority); a person opening the link gets a page asking to confirm.
+    headers: {
+      "List-Unsubscribe": `<${data.unsubscribeUrl}>`,
+      "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    },
     text: [
       greeting,
       "",

@@ -9,6 +9,7 @@ import { blockedDmSendRefusal } from "./dms-service.ts";
 import { mentionsIn, parseMentions, sendWithMentions } from "./mentions-service.ts";
 import { appendRoomEvent, type MessageView, publishRoomEvents, type RoomEvent } from "./room-events.ts";
 import { refusePost } from "./room-sanctions.ts";
+import { adminOverrides, readableRoomSql } from "./room-visibility.ts";
 import { readableRoom, requireMember } from "./rooms-service.ts";
 import { insertReply, replyRemoved } from "./threads-service.ts";
 
@@ -48,6 +49,20 @@ async function sendRefusal(deps: ChatDeps, roomId: string): Promise<DomainError>
 }
 
 /**
+ * A refused send may be the retry of one that committed before a mute, a blocklisted word or a
+ * block came: that does not undo it, and an idempotent send promises the retry the first message.
+ * Looked up only on the refusal path, so the common send reads nothing more.
+ */
+async function retriedSend(
+  deps: ChatDeps,
+  sender: { userId: string; clientMessageId: string; authorName: string },
+  roomId: string,
+): Promise<MessageView | null> {
+  const earlier = await sentBefore(deps.db, sender);
+  return earlier ? sameSend(earlier, roomId) : null;
+}
+
+/**
  * Sends a message, or with `parentId` a reply in that message's thread (threads-service).
  * Idempotent: a retry with the same clientMessageId returns the first message, even when both
  * attempts race (the unique index decides, the loser reads the winner).
@@ -58,12 +73,18 @@ export async function sendMessage(
   input: { roomId: string; content: string; clientMessageId: string; parentId?: string },
 ): Promise<MessageView> {
   await requireMember(deps, caller, input.roomId);
-  await refusePost(deps, caller, input.roomId, input.content);
   const sender = {
     userId: caller.id,
     clientMessageId: input.clientMessageId,
     authorName: caller.displayName,
   };
+  try {
+    await refusePost(deps, caller, input.roomId, input.content);
+  } catch (refusal) {
+    const earlier = await retriedSend(deps, sender, input.roomId);
+    if (earlier) return earlier;
+    throw refusal;
+  }
   let row: { created: boolean; message: MessageView; events?: RoomEvent[] } | undefined;
   // No `@`, no mention: the common send stays one statement, with no query added.
   const mentioned = input.content.includes("@") ? parseMentions(input.content) : null;
@@ -86,8 +107,11 @@ export async function sendMessage(
     if (!winner) throw error;
     return sameSend(winner, input.roomId);
   }
-  if (!row)
+  if (!row) {
+    const earlier = await retriedSend(deps, sender, input.roomId);
+    if (earlier) return earlier;
     throw (await blockedDmSendRefusal(deps, caller, input.roomId)) ?? (await sendRefusal(deps, input.roomId));
+  }
   if (!row.created) return sameSend(row.message, input.roomId);
   const message = markPlainJson(row.message);
   const event: RoomEvent = { type: "message.created", roomId: message.roomId, seq: message.seq, message };
@@ -113,6 +137,7 @@ export async function listMessages(
     ...input,
     limit: limit + 1,
     callerId: caller.id,
+    // The statement applies the admin rule of room-visibility.ts: not in a DM.
     admin: caller.role === "admin",
   });
   if (!room?.items) throw roomNotFound();
@@ -192,6 +217,7 @@ export async function editMessage(
     return appendRoomEvent(tx, row.roomId, caller.id, {
       type: "message.updated",
       messageId: row.id,
+      userId: row.userId,
       content: input.content,
       editedAt: editedAt.toISOString(),
     });
@@ -211,7 +237,7 @@ export async function editMessage(
 /** The author (still a member) or a moderator of the room deletes; an admin deletes anything. */
 export async function deleteMessage(deps: ChatDeps, caller: Caller, messageId: string) {
   const { row, access } = await messageInReadableRoom(deps, caller, messageId);
-  const admin = caller.role === "admin";
+  const admin = adminOverrides(caller, access.room);
   const author = row.userId === caller.id;
   const moderator = admin || access.myRole === "owner" || access.myRole === "moderator";
   if (!author && !moderator) {
@@ -248,6 +274,7 @@ export async function deleteMessage(deps: ChatDeps, caller: Caller, messageId: s
     const event = await appendRoomEvent(tx, row.roomId, caller.id, {
       type: "message.deleted",
       messageId: row.id,
+      userId: row.userId,
       deletedAt: deletedAt.toISOString(),
     });
     const events = thread ? [event, await appendRoomEvent(tx, row.roomId, caller.id, thread)] : [event];
@@ -344,11 +371,7 @@ export async function searchMessages(
   const m = schema.messages;
   const query = sql`websearch_to_tsquery('english', ${input.query})`;
   const document = sql`to_tsvector('english', ${m.content})`;
-  const readable =
-    caller.role === "admin"
-      ? sql`true`
-      : sql`(not ${schema.rooms.isPrivate} or exists (select 1 from room_members rm
-          where rm.room_id = ${m.roomId} and rm.user_id = ${caller.id}))`;
+  const readable = readableRoomSql(caller, schema.rooms);
   const rank = sql<number>`ts_rank(${document}, ${query})`;
   const rows = await deps.db
     .select({ message: m, authorName: schema.users.displayName, roomName: schema.rooms.name, rank })

@@ -8,20 +8,22 @@ import type { Caller, ChatDeps, RoomRole } from "./chat-deps.ts";
 import { announceMembershipChange } from "./membership-cache.ts";
 import { announceModerationChange, normaliseForBlocklist } from "./moderation-cache.ts";
 import { appendRoomEvent, publishRoomEvents, type RoomEvent } from "./room-events.ts";
+import { adminOverrideSql, adminOverrides } from "./room-visibility.ts";
 import { readableRoom, requireMember } from "./rooms-service.ts";
 
 type Room = typeof schema.rooms.$inferSelect;
 
 const reportNotFound = () => new DomainError("not-found", "No such report");
 
-function moderates(caller: Caller, role: RoomRole | null) {
-  return caller.role === "admin" || role === "owner" || role === "moderator";
+/** `room`: the room's kind, for the admin rule (room-visibility.ts: an admin never moderates a DM). */
+function moderates(caller: Caller, room: { kind: string }, role: RoomRole | null) {
+  return adminOverrides(caller, room) || role === "owner" || role === "moderator";
 }
 
 /** A room the caller may see and moderate; DMs have no roles or sanctions. */
 async function moderatedRoom(deps: ChatDeps, caller: Caller, roomId: string, what: string) {
   const access = await readableRoom(deps, caller, roomId);
-  if (!moderates(caller, access.myRole)) {
+  if (!moderates(caller, access.room, access.myRole)) {
     throw new DomainError("forbidden", `Only the room's owner or a moderator can ${what}`);
   }
   return access;
@@ -64,7 +66,7 @@ export async function setRole(
   input: { roomId: string; userId: string; role: "moderator" | "member" },
 ) {
   const access = await readableRoom(deps, caller, input.roomId);
-  if (caller.role !== "admin" && access.myRole !== "owner") {
+  if (!adminOverrides(caller, access.room) && access.myRole !== "owner") {
     throw new DomainError("forbidden", "Only the room's owner can change roles");
   }
   refuseDm(access.room);
@@ -106,7 +108,7 @@ export async function transferOwnership(
   input: { roomId: string; userId: string },
 ) {
   const access = await readableRoom(deps, caller, input.roomId);
-  if (caller.role !== "admin" && access.myRole !== "owner") {
+  if (!adminOverrides(caller, access.room) && access.myRole !== "owner") {
     throw new DomainError("forbidden", "Only the room's owner can transfer ownership");
   }
   refuseDm(access.room);
@@ -385,11 +387,8 @@ export async function listReports(
   const rep = schema.messageReports;
   const reporter = alias(schema.users, "reporter");
   const author = alias(schema.users, "author");
-  const moderated =
-    caller.role === "admin"
-      ? undefined
-      : sql`exists (select 1 from room_members rm where rm.room_id = ${rep.roomId}
-          and rm.user_id = ${caller.id} and rm.role in ('owner', 'moderator'))`;
+  const moderated = sql`(${adminOverrideSql(caller, schema.rooms.kind)} or exists (select 1 from room_members rm
+      where rm.room_id = ${rep.roomId} and rm.user_id = ${caller.id} and rm.role in ('owner', 'moderator')))`;
   const rows = await deps.db
     .select({
       id: rep.id,
@@ -447,7 +446,11 @@ export async function resolveReport(
     .where(eq(schema.messageReports.id, input.reportId));
   if (!report) throw reportNotFound();
   const role = await deps.membership.role(report.roomId, caller.id);
-  if (!moderates(caller, role)) throw reportNotFound();
+  const [room] = await deps.db
+    .select({ kind: schema.rooms.kind })
+    .from(schema.rooms)
+    .where(eq(schema.rooms.id, report.roomId));
+  if (!room || !moderates(caller, room, role)) throw reportNotFound();
   if (report.status !== "open") throw new DomainError("conflict", "This report is already closed");
   const expiresAt = expiryOf(deps, input.durationMinutes);
   const result = await deps.db.transaction(async (tx) => {
@@ -474,6 +477,7 @@ export async function resolveReport(
         await appendRoomEvent(tx, report.roomId, caller.id, {
           type: "message.deleted",
           messageId: message.id,
+          userId: message.userId,
           deletedAt: now.toISOString(),
         }),
       );

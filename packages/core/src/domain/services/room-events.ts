@@ -38,15 +38,25 @@ true satisfies Same<MessageView, MessageViewJson>;
 /** What `chat.events` yields. Times are ISO strings: live and replayed events are byte-identical. */
 export type RoomEvent =
   | { type: "message.created"; roomId: string; seq: number; message: MessageView }
+  /** `userId`: the message's author (as on the message), so a subscriber who blocked them is not sent it. */
   | {
       type: "message.updated";
       roomId: string;
       seq: number;
       messageId: string;
+      userId: string;
       content: string;
       editedAt: string;
     }
-  | { type: "message.deleted"; roomId: string; seq: number; messageId: string; deletedAt: string }
+  /** `userId`: the message's author, not who deleted it (a moderator may). */
+  | {
+      type: "message.deleted";
+      roomId: string;
+      seq: number;
+      messageId: string;
+      userId: string;
+      deletedAt: string;
+    }
   | { type: "reaction.added"; roomId: string; seq: number; messageId: string; userId: string; emoji: string }
   | {
       type: "reaction.removed";

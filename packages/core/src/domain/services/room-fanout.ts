@@ -5,6 +5,7 @@ import { markPlainJson } from "../plain-json.ts";
 import { type BlocksChanged, blockedBy, blocksTopic } from "./blocks-service.ts";
 import type { Caller, ChatDeps, RoomRole } from "./chat-deps.ts";
 import { type RoomDeletedSignal, type RoomEvent, readRoomEvents, roomTopic } from "./room-events.ts";
+import { adminOverrides } from "./room-visibility.ts";
 
 /** Events a room keeps in memory, so that resuming after a short drop (or a restart) needs no query. */
 const RECENT_EVENTS = 256;
@@ -48,6 +49,8 @@ interface Subscriber {
   /** Membership and visibility as of `last` (exact at `decidedAt`, then kept by the events). */
   isMember: boolean;
   roomIsPrivate: boolean;
+  /** A site admin in a room that is not a DM (room-visibility.ts): reads it whether a member or not. */
+  readonly adminReads: boolean;
   /** Whose messages this subscriber does not get (shared by the caller's subscriptions on this instance). */
   readonly blocks: BlockSet;
   closed: boolean;
@@ -57,6 +60,7 @@ interface Subscriber {
 interface AccessSnapshot {
   lastSeq: number;
   isPrivate: boolean;
+  kind: string;
   role: RoomRole | null;
   /** The users the caller blocked. */
   blocked: string[];
@@ -94,7 +98,7 @@ async function readAccessSnapshot(deps: ChatDeps, roomId: string, userIds: strin
     sql`, `,
   );
   const result = (await deps.db.execute(sql`
-    select r.last_seq, r.is_private,
+    select r.last_seq, r.is_private, r.kind,
            (select coalesce(json_object_agg(m.user_id, m.role), '{}'::json)
               from room_members m
              where m.room_id = r.id and m.user_id in (${users})) as roles,
@@ -106,6 +110,7 @@ async function readAccessSnapshot(deps: ChatDeps, roomId: string, userIds: strin
     rows: {
       last_seq: number | string;
       is_private: boolean;
+      kind: string;
       roles: Record<string, RoomRole>;
       blocks: Record<string, string[]>;
     }[];
@@ -115,6 +120,7 @@ async function readAccessSnapshot(deps: ChatDeps, roomId: string, userIds: strin
   return {
     lastSeq: Number(row.last_seq),
     isPrivate: row.is_private,
+    kind: row.kind,
     roles: new Map(Object.entries(row.roles)),
     blocks: new Map(Object.entries(row.blocks)),
   };
@@ -177,7 +183,13 @@ export function createRoomFanout(deps: FanoutDeps) {
           else {
             const role = snapshot.roles.get(request.userId) ?? null;
             const blocked = snapshot.blocks.get(request.userId) ?? [];
-            request.resolve({ lastSeq: snapshot.lastSeq, isPrivate: snapshot.isPrivate, role, blocked });
+            request.resolve({
+              lastSeq: snapshot.lastSeq,
+              isPrivate: snapshot.isPrivate,
+              kind: snapshot.kind,
+              role,
+              blocked,
+            });
           }
         }
       } catch (error) {
@@ -252,7 +264,7 @@ export function createRoomFanout(deps: FanoutDeps) {
       let access: AccessSnapshot;
       try {
         access = await accessAt(roomId, caller.id);
-        if (access.isPrivate && !access.role && caller.role !== "admin") throw roomNotFound();
+        if (access.isPrivate && !access.role && !adminOverrides(caller, access)) throw roomNotFound();
         if (afterSeq !== null && afterSeq > access.lastSeq) {
           // Resuming past the newest event would silently skip every event up to afterSeq.
           throw new DomainError(
@@ -282,6 +294,7 @@ export function createRoomFanout(deps: FanoutDeps) {
         decidedAt: access.lastSeq,
         isMember: myRole !== null,
         roomIsPrivate: access.isPrivate,
+        adminReads: adminOverrides(caller, access),
         blocks,
         closed: false,
         stop() {
@@ -510,11 +523,23 @@ function replayTo(subscriber: Subscriber, event: RoomEvent): boolean {
 }
 
 /**
- * Whose new message this is: what a block hides. Skipping it keeps the stream exact: the
- * subscriber's position moves past it, and a resume from any later id never sees it either.
+ * Whose message this event shows or changes: what a block hides (its creation, its edits and its
+ * deletion: the blocker never had it). Skipping it keeps the stream exact: the subscriber's
+ * position moves past it, and a resume from any later id never sees it either. Reactions stay:
+ * they carry no text, and history counts a blocked user's reactions too, so a live count that
+ * skipped them would disagree with the page it updates. thread.updated carries only counters.
+ * Events stored before message.updated/deleted carried `userId` have none: they pass, as before.
  */
 function authorOf(event: RoomEvent): string | null {
-  return event.type === "message.created" ? event.message.userId : null;
+  switch (event.type) {
+    case "message.created":
+      return event.message.userId;
+    case "message.updated":
+    case "message.deleted":
+      return event.userId;
+    default:
+      return null;
+  }
 }
 
 function changesMembership(event: RoomEvent): boolean {
@@ -531,7 +556,7 @@ function accessEndedFor(subscriber: Subscriber, event: RoomEvent): boolean {
   if (event.type === "member.joined" && mine) subscriber.isMember = true;
   if (event.type === "member.left" && mine) subscriber.isMember = false;
   if (event.type === "room.updated") subscriber.roomIsPrivate = event.isPrivate;
-  if (subscriber.caller.role === "admin") return false;
+  if (subscriber.adminReads) return false;
   if (event.type === "member.left" && mine) return event.kicked || subscriber.roomIsPrivate;
   if (event.type === "room.updated") return event.isPrivate && !subscriber.isMember;
   return false;

@@ -7,6 +7,7 @@ import { announceMembershipChange } from "./membership-cache.ts";
 import { appendRoomEvent, publishRoomEvents, type RoomDeletedSignal, roomTopic } from "./room-events.ts";
 import { refuseBannedMember } from "./room-sanctions.ts";
 import { lastMessageSql, unreadCountSql } from "./room-summaries.ts";
+import { adminOverrides } from "./room-visibility.ts";
 
 export interface RoomAccess {
   room: typeof schema.rooms.$inferSelect;
@@ -21,13 +22,14 @@ async function findRoom(deps: ChatDeps, roomId: string) {
 
 /**
  * The room if the caller may read it. A private room the caller is not in is NOT_FOUND,
- * exactly like a room that does not exist: its existence is never revealed.
+ * exactly like a room that does not exist: its existence is never revealed. A site admin reads
+ * private rooms, but not DMs (room-visibility.ts).
  */
 export async function readableRoom(deps: ChatDeps, caller: Caller, roomId: string): Promise<RoomAccess> {
   const room = await findRoom(deps, roomId);
   if (!room) throw roomNotFound();
   const myRole = await deps.membership.role(roomId, caller.id);
-  if (room.isPrivate && !myRole && caller.role !== "admin") throw roomNotFound();
+  if (room.isPrivate && !myRole && !adminOverrides(caller, room)) throw roomNotFound();
   return { room, myRole };
 }
 
@@ -51,12 +53,12 @@ function refuseForDm(room: { kind: string }, what: string) {
   }
 }
 
-function canModerate(caller: Caller, role: RoomRole | null) {
-  return caller.role === "admin" || role === "owner" || role === "moderator";
+function canModerate(caller: Caller, access: RoomAccess) {
+  return adminOverrides(caller, access.room) || access.myRole === "owner" || access.myRole === "moderator";
 }
 
-function canAdminister(caller: Caller, role: RoomRole | null) {
-  return caller.role === "admin" || role === "owner";
+function canAdminister(caller: Caller, access: RoomAccess) {
+  return adminOverrides(caller, access.room) || access.myRole === "owner";
 }
 
 function roomView(access: RoomAccess, memberCount: number) {
@@ -170,7 +172,7 @@ export async function updateRoom(
 ) {
   const access = await readableRoom(deps, caller, input.roomId);
   refuseForDm(access.room, "change");
-  if (!canAdminister(caller, access.myRole))
+  if (!canAdminister(caller, access))
     throw new DomainError("forbidden", "Only the owner can change the room");
   const event = await deps.db.transaction(async (tx) => {
     const [room] = await tx
@@ -198,7 +200,7 @@ export async function updateRoom(
 export async function deleteRoom(deps: ChatDeps, caller: Caller, roomId: string) {
   const access = await readableRoom(deps, caller, roomId);
   refuseForDm(access.room, "delete");
-  if (!canAdminister(caller, access.myRole))
+  if (!canAdminister(caller, access))
     throw new DomainError("forbidden", "Only the owner can delete the room");
   await deps.db.delete(schema.rooms).where(eq(schema.rooms.id, roomId));
   await announceMembershipChange(deps.bus, { roomId });
@@ -281,7 +283,7 @@ export async function leaveRoom(deps: ChatDeps, caller: Caller, roomId: string) 
 export async function inviteToRoom(deps: ChatDeps, caller: Caller, roomId: string, userId: string) {
   const access = await readableRoom(deps, caller, roomId);
   refuseForDm(access.room, "invite anyone to");
-  if (!canModerate(caller, access.myRole))
+  if (!canModerate(caller, access))
     throw new DomainError("forbidden", "Only the owner or a moderator can invite");
   const [user] = await deps.db
     .select({ id: schema.users.id, displayName: schema.users.displayName })
@@ -295,7 +297,7 @@ export async function inviteToRoom(deps: ChatDeps, caller: Caller, roomId: strin
 export async function kickFromRoom(deps: ChatDeps, caller: Caller, roomId: string, userId: string) {
   const access = await readableRoom(deps, caller, roomId);
   refuseForDm(access.room, "kick anyone from");
-  if (!canModerate(caller, access.myRole))
+  if (!canModerate(caller, access))
     throw new DomainError("forbidden", "Only the owner or a moderator can kick");
   if (userId === caller.id) throw new DomainError("invalid", "Use leave to leave a room");
   const targetRole = await deps.membership.role(roomId, userId);

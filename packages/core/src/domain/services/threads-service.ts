@@ -6,6 +6,7 @@ import type { Caller, ChatDeps } from "./chat-deps.ts";
 import { blockedInDm } from "./dms-service.ts";
 import type { SendMentions } from "./mentions-service.ts";
 import { appendRoomEvent, type MessageView, type RoomEvent, type RoomEventData } from "./room-events.ts";
+import { readableRoomSql } from "./room-visibility.ts";
 import { readableRoom } from "./rooms-service.ts";
 
 // Threads are one level deep: a reply points at its root, the root carries the reply count and
@@ -258,11 +259,7 @@ export async function followedThreads(
 ) {
   const limit = input.limit ?? 50;
   const offset = input.cursor ?? 0;
-  const readable =
-    caller.role === "admin"
-      ? sql`true`
-      : sql`(not ${schema.rooms.isPrivate} or exists (select 1 from room_members rm
-          where rm.room_id = ${follows.roomId} and rm.user_id = ${caller.id}))`;
+  const readable = readableRoomSql(caller, schema.rooms);
   const rows = await deps.db
     .select({
       threadId: follows.threadId,

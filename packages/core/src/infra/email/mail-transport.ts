@@ -31,7 +31,7 @@ function messageOptions(email: OutgoingEmail, signal: AbortSignal) {
     // The same Message-ID on every attempt: a mailbox that gets a job twice (a crash between
     // the SMTP server accepting it and our commit) can tell it is one message.
     messageId: `<${email.jobId}@${domainOf(email.from)}>`,
-    headers: { "X-Parley-Job": email.jobId },
+    headers: { ...email.headers, "X-Parley-Job": email.jobId },
     signal,
   };
 }
