@@ -1,6 +1,12 @@
 import { withRestDoors } from "@parley/api";
+import type { AnyRouter } from "@trpc/server";
 import express from "express";
-import { createRestApi, type OpenApiDocumentInfo, type RestApiOptions } from "./rest-api.ts";
+import {
+  createOpenApiDocument,
+  createRestApi,
+  type OpenApiDocumentInfo,
+  type RestApiOptions,
+} from "./rest-api.ts";
 import { ROOM_EVENTS_SSE_PATH, type RoomEventStreams } from "./room-events-sse.ts";
 
 export const REST_V1_BASE = "/api/v1";
@@ -58,6 +64,11 @@ const v1Document: OpenApiDocumentInfo = {
   version: "1.0.0",
   paths: roomEventsPath,
 };
+
+/** The one document of /api/v1, served at /api/v1/openapi.json (and linted: `pnpm lint:openapi`). */
+export function createRestV1Document(router: AnyRouter) {
+  return createOpenApiDocument(withRestDoors(router), v1Document);
+}
 
 /** `/api/v1`: every query and mutation's REST door, its OpenAPI document, and a room's events as SSE. */
 export function createRestApiV1(options: RestApiOptions & { roomEvents: RoomEventStreams }) {
