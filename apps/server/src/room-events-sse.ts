@@ -137,6 +137,22 @@ export function createRoomEventStreams(options: RoomEventStreamsOptions) {
       },
     };
 
+    const startedAt = performance.now();
+    let streamReturned = false;
+    // As the WebSocket path reports a push stream's opening: to the server's logs and metrics.
+    const observe = (error: TRPCError | null) => {
+      if (!ctx) return;
+      const durationMs = performance.now() - startedAt;
+      ctx.observer?.call({
+        transport: "http",
+        path: EVENTS_PATH,
+        type: "subscription",
+        error,
+        durationMs,
+        ctx,
+      });
+    };
+
     try {
       const connection: ConnectionState = { id: "", activeSubscriptions: 0, revoked: false, calls: null };
       // Tracked before the session is validated, as a WebSocket is: a logout or a change of
@@ -169,7 +185,9 @@ export function createRoomEventStreams(options: RoomEventStreamsOptions) {
           message: `${EVENTS_PATH} is not a push stream`,
         });
       }
-      if (ended) return;
+      // Opened even when the client already left: opening and stopping is what releases the
+      // subscription the procedure's middleware counted.
+      streamReturned = true;
       const stopStream = await stream.open(sink as TrackedSink<unknown>);
       if (ended) {
         // The client left, or the stream failed, while it was opening.
@@ -177,11 +195,15 @@ export function createRoomEventStreams(options: RoomEventStreamsOptions) {
         return;
       }
       stop = stopStream;
+      observe(null);
       startStreaming();
       keepAlive = setInterval(() => res.write(": keep-alive\n\n"), options.keepAliveMs);
       keepAlive.unref();
     } catch (cause) {
-      end(getTRPCErrorFromUnknown(cause));
+      const error = getTRPCErrorFromUnknown(cause);
+      // Refusals before the stream existed went through the procedure's middleware, which reports them.
+      if (streamReturned) observe(error);
+      end(error);
     }
   };
 

@@ -33,18 +33,27 @@ async function startServer() {
 }
 
 /** A message sent over REST, as a script would (the clientMessageId makes a retry safe). */
-async function sendOverRest(server: ServerProcess, account: SignedUp, roomId: string, content: string, id: string) {
+async function sendOverRest(
+  server: ServerProcess,
+  account: SignedUp,
+  roomId: string,
+  content: string,
+  id: string,
+) {
   const response = await fetch(`${server.url}/api/v1/chat/messages/send`, {
     method: "POST",
     headers: { authorization: `Bearer ${account.token}`, "content-type": "application/json" },
     body: JSON.stringify({ roomId, content, clientMessageId: id }),
   });
-  if (response.status !== 200) throw new Error(`send ${content}: ${response.status} ${await response.text()}`);
+  if (response.status !== 200)
+    throw new Error(`send ${content}: ${response.status} ${await response.text()}`);
   return (await response.json()) as { seq: number; content: string };
 }
 
 const eventsOf = (stream: Awaited<ReturnType<typeof openSse>>) =>
-  stream.events.filter((e) => e.event === "message").map((e) => ({ id: e.id, event: JSON.parse(e.data) as RoomEvent }));
+  stream.events
+    .filter((e) => e.event === "message")
+    .map((e) => ({ id: e.id, event: JSON.parse(e.data) as RoomEvent }));
 
 const created = (stream: Awaited<ReturnType<typeof openSse>>, content: string) =>
   eventsOf(stream).some(({ event }) => event.type === "message.created" && event.message.content === content);
@@ -95,7 +104,9 @@ describe("GET /api/v1/rooms/{roomId}/events across a server crash", () => {
     expect(all.map(({ id }) => id)).toEqual(seqs.map(String));
     const firstSeq = seqs[0] ?? 0;
     expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => firstSeq + i));
-    const contents = all.flatMap(({ event }) => (event.type === "message.created" ? [event.message.content] : []));
+    const contents = all.flatMap(({ event }) =>
+      event.type === "message.created" ? [event.message.content] : [],
+    );
     expect(contents).toEqual(Array.from({ length: 40 }, (_, i) => `n${i}`));
   });
 });

@@ -8,8 +8,8 @@ import { startTestServer, type TestServer } from "./support/test-server.ts";
 
 let t: TestServer;
 beforeAll(async () => {
-  // A short keep-alive, so that a test sees comment lines without waiting 30 s.
-  t = await startTestServer({ limits: { wsHeartbeatMs: 200 } });
+  // A short keep-alive, so that a test sees comment lines without waiting 30 s; few connections per user.
+  t = await startTestServer({ limits: { wsHeartbeatMs: 200, wsConnectionsPerUser: 3 } });
 });
 afterAll(() => t.close());
 
@@ -236,5 +236,18 @@ describe("GET /api/v1/rooms/{roomId}/events (Server-Sent Events)", () => {
     await owner.api.chat.rooms.delete.mutate({ roomId: room.id });
     await memberStream.ended();
     expect(lastError(memberStream).code).toMatch(/FORBIDDEN|NOT_FOUND/);
+  });
+
+  it("counts toward the user's connections like a WebSocket: past the cap, 429 and nothing opened", async () => {
+    const { owner, room } = await roomWith(t, false, "Capped");
+    const streams = [];
+    for (let i = 0; i < 3; i++) {
+      const stream = await openSse(eventsUrl(room.id), bearer(owner.token));
+      expect(stream.status).toBe(200);
+      streams.push(stream);
+    }
+    const refused = await openSse(eventsUrl(room.id), bearer(owner.token));
+    expect(refused).toMatchObject({ status: 429, body: { code: "TOO_MANY_REQUESTS" } });
+    for (const stream of streams) stream.close();
   });
 });
