@@ -164,6 +164,7 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
     sessionSockets,
     keepAliveMs: limits.wsHeartbeatMs,
     maxBufferedBytes: limits.wsBufferedBytes,
+    sessionAbsoluteMs: limits.sessionAbsoluteMs,
   });
   const app = createHttpApp({
     deps,

@@ -13,6 +13,7 @@ import {
   SESSION_ENDED_CLOSE_CODE,
   type SessionSockets,
   TOO_MANY_SOCKETS_CLOSE_CODE,
+  type ValidatedSession,
 } from "@parley/core";
 import {
   type AnyTRPCRouter,
@@ -37,6 +38,8 @@ export interface RoomEventStreamsOptions {
   keepAliveMs: number;
   /** A reader that lets this much pile up unread is dropped (it resumes with Last-Event-ID). */
   maxBufferedBytes: number;
+  /** A session's absolute lifetime: a stream outliving it (or its idle expiry) is checked again. */
+  sessionAbsoluteMs: number;
 }
 
 export type RoomEventStreams = ReturnType<typeof createRoomEventStreams>;
@@ -197,7 +200,30 @@ export function createRoomEventStreams(options: RoomEventStreamsOptions) {
       stop = stopStream;
       observe(null);
       startStreaming();
-      keepAlive = setInterval(() => res.write(": keep-alive\n\n"), options.keepAliveMs);
+      const auth = ctx.auth;
+      let dueAt = auth ? sessionDueAt(auth, options.sessionAbsoluteMs) : Number.POSITIVE_INFINITY;
+      let checking = false;
+      keepAlive = setInterval(() => {
+        res.write(": keep-alive\n\n");
+        // As the WebSocket heartbeat does: a session past its expiry is validated again by HTTP's
+        // rules, and the stream ends with it (a stream must not outlive its session).
+        if (!auth || checking || deps.clock().getTime() < dueAt) return;
+        checking = true;
+        deps.sessions.validate(auth.session.id).then(
+          (still) => {
+            checking = false;
+            if (still) dueAt = sessionDueAt(still, options.sessionAbsoluteMs);
+            else sessionSockets.expire(auth.session.id);
+          },
+          (error: unknown) => {
+            checking = false;
+            deps.log.warn(
+              { err: error },
+              "could not recheck an SSE stream's session; retrying at the next keep-alive",
+            );
+          },
+        );
+      }, options.keepAliveMs);
       keepAlive.unref();
     } catch (cause) {
       const error = getTRPCErrorFromUnknown(cause);
@@ -216,6 +242,10 @@ export function createRoomEventStreams(options: RoomEventStreamsOptions) {
       for (const shutDown of [...open]) shutDown();
     },
   };
+}
+
+function sessionDueAt(auth: ValidatedSession, absoluteMs: number): number {
+  return Math.min(auth.session.expiresAt.getTime(), auth.session.createdAt.getTime() + absoluteMs);
 }
 
 /** What SessionSockets closes: the stream, told why as its last event. */

@@ -251,3 +251,39 @@ describe("GET /api/v1/rooms/{roomId}/events (Server-Sent Events)", () => {
     for (const stream of streams) stream.close();
   });
 });
+
+describe("SSE streams and the server's lifetime", () => {
+  it("a stream ends at the keep-alive once its session reaches its absolute lifetime, as HTTP refuses it", async () => {
+    const HOUR = 60 * 60 * 1000;
+    let now = Date.now();
+    await using clocked = await startTestServer({
+      clock: () => new Date(now),
+      limits: { sessionAbsoluteMs: HOUR, wsHeartbeatMs: 100 },
+    });
+    const { owner, room } = await roomWith(clocked, false, "Lifetime");
+    const stream = await openSse(`${clocked.url}/api/v1/rooms/${room.id}/events`, {
+      authorization: `Bearer ${owner.token}`,
+    });
+    expect(stream.status).toBe(200);
+    await stream.until(() => stream.comments() >= 1);
+    now += HOUR + 1;
+    await stream.ended();
+    const last = stream.events.at(-1);
+    expect(last?.event).toBe("error");
+    expect(JSON.parse(last?.data ?? "{}")).toMatchObject({ code: "UNAUTHORIZED" });
+    expect(await clocked.client(owner.token).auth.me.query()).toBeNull();
+  });
+
+  it("closing the server ends its streams at once (their clients resume elsewhere), not after the drain's grace", async () => {
+    const closing = await startTestServer({ limits: { shutdownGraceMs: 60_000 } });
+    const { owner, room } = await roomWith(closing, false, "Shutdown");
+    const stream = await openSse(`${closing.url}/api/v1/rooms/${room.id}/events`, {
+      authorization: `Bearer ${owner.token}`,
+    });
+    expect(stream.status).toBe(200);
+    const started = performance.now();
+    await closing.close();
+    await stream.ended();
+    expect(performance.now() - started).toBeLessThan(30_000);
+  });
+});
