@@ -4,6 +4,8 @@
 //
 //   PostgreSQL   initdb, pg_ctl, postgres (the server tests start throwaway clusters) and psql;
 //                with DATABASE_URL set, psql alone
+//   curl, jq,    docs/rest.md's walkthrough, which a test runs as written (/usr/bin: Debian's)
+//   python3      and its Python script
 //   redis-server the multi-instance tests start throwaway ones
 //   chromium     /usr/bin/chromium, Debian's (never a browser a test tool downloads), with a font
 //                (without one, the screenshots the browser tests save show no text)
@@ -34,6 +36,11 @@ const requirements = [
         packages: ["postgresql"],
       }
     : { what: "psql", found: () => postgresHas("psql"), packages: ["postgresql-client"] },
+  {
+    what: "curl, jq and python3 (the REST walkthrough)",
+    found: () => ["curl", "jq", "python3"].every((name) => existsSync(`/usr/bin/${name}`)),
+    packages: ["curl", "jq", "python3"],
+  },
   { what: "redis-server", found: () => onPath("redis-server"), packages: ["redis-server"] },
   { what: "chromium", found: () => existsSync("/usr/bin/chromium"), packages: ["chromium"] },
   {

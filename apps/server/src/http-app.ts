@@ -11,6 +11,8 @@ import { metricsRoute, type ServerMetrics } from "./metrics.ts";
 import { type OriginPolicy, refusedOriginFields } from "./origin-policy.ts";
 import { noteCaller, noteErrorCode, requestLog, requestRecordOf } from "./request-log.ts";
 import { createRestApi } from "./rest-api.ts";
+import { createRestApiV1, REST_V1_BASE } from "./rest-v1.ts";
+import type { RoomEventStreams } from "./room-events-sse.ts";
 import {
   confirmUnsubscribePage,
   UNSUBSCRIBE_MENTIONS_PATH,
@@ -36,6 +38,8 @@ export interface HttpAppOptions {
   /** The bearer token GET /metrics requires (see metricsRoute for what happens without). */
   metricsToken?: string;
   production: boolean;
+  /** A room's events as Server-Sent Events under /api/v1. */
+  roomEvents: RoomEventStreams;
 }
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -125,6 +129,18 @@ export function createHttpApp(options: HttpAppOptions) {
           log.error({ err: error.cause ?? error, path }, "procedure failed");
         else log.debug({ code: error.code, path }, error.message);
       },
+    }),
+  );
+
+  // Every query and mutation over plain JSON, its OpenAPI document, and a room's events as SSE.
+  app.use(
+    REST_V1_BASE,
+    createRestApiV1({
+      deps,
+      router: options.router,
+      maxBodyBytes: options.maxBodyBytes,
+      createContext,
+      roomEvents: options.roomEvents,
     }),
   );
 

@@ -29,6 +29,7 @@ import { createHttpApp } from "./http-app.ts";
 import { createServerMetrics } from "./metrics.ts";
 import { openDatabase } from "./open-database.ts";
 import { createOriginPolicy } from "./origin-policy.ts";
+import { createRoomEventStreams } from "./room-events-sse.ts";
 import { webhookAddressesFor } from "./webhook-addresses.ts";
 import { attachWsServer } from "./ws-server.ts";
 
@@ -159,8 +160,17 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
   server.requestTimeout = limits.requestTimeoutMs;
   // Before the app: Vite's HMR socket is attached to the HTTP server it is made with.
   const webDev = startWebDev ? await startWebDev(server) : undefined;
+  const roomEvents = createRoomEventStreams({
+    deps,
+    router,
+    sessionSockets,
+    keepAliveMs: limits.wsHeartbeatMs,
+    maxBufferedBytes: limits.wsBufferedBytes,
+    sessionAbsoluteMs: limits.sessionAbsoluteMs,
+  });
   const app = createHttpApp({
     deps,
+    roomEvents,
     router,
     originPolicy,
     maxBodyBytes: limits.bodyBytes,
@@ -216,6 +226,8 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
     // Stop accepting, tell WebSocket clients to reconnect, drain HTTP, then release the database.
     const httpDrained = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
+    // Their clients reconnect (elsewhere) with Last-Event-ID; left open they would hold the drain.
+    roomEvents.close();
     await ws.close(limits.shutdownGraceMs);
     const drainTimer = setTimeout(() => server.closeAllConnections(), limits.shutdownGraceMs);
     await httpDrained;

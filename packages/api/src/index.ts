@@ -22,3 +22,4 @@ export { type ProcedureEntry, procedureEntries, routerConfig } from "./trpc-inte
 
 export type RouterInputs = inferRouterInputs<AppRouter>;
 export type RouterOutputs = inferRouterOutputs<AppRouter>;
+export { type RestDoor, type RestMethod, restDoorOf, restDoors, withRestDoors } from "./rest-doors.ts";

@@ -49,3 +49,30 @@ export function procedureEntries(router: AnyTRPCRouter): ProcedureEntry[] {
 export function routerConfig<TRouter extends AnyTRPCRouter>(router: TRouter): TRouter["_def"]["_config"] {
   return router._def._config;
 }
+
+/** What `withProcedureDefs` may change of a procedure: its meta, and its output parser for documents. */
+export interface ProcedureDefOverride {
+  meta?: ProcedureMeta;
+  output?: unknown;
+}
+
+/**
+ * The router seen by a reader of procedure definitions (trpc-to-openapi) with some definitions
+ * changed: a shallow copy whose `_def.procedures` are stand-ins carrying the changed `_def`.
+ * Calls still go to the real procedures: the copy keeps the router's own `createCaller`, and
+ * the original router is left as it was.
+ */
+export function withProcedureDefs<TRouter extends AnyTRPCRouter>(
+  router: TRouter,
+  override: (entry: ProcedureEntry, output: unknown) => ProcedureDefOverride | null,
+): TRouter {
+  const procedures = router._def.procedures as Record<string, { _def: ProcedureDef & { output?: unknown } }>;
+  const entries = new Map(procedureEntries(router).map((entry) => [entry.path, entry]));
+  const replaced: Record<string, unknown> = {};
+  for (const [path, procedure] of Object.entries(procedures)) {
+    const entry = entries.get(path);
+    const change = entry ? override(entry, procedure._def.output) : null;
+    replaced[path] = change ? Object.assign(() => {}, { _def: { ...procedure._def, ...change } }) : procedure;
+  }
+  return { ...router, _def: { ...router._def, procedures: replaced } };
+}
