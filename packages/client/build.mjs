@@ -20,11 +20,14 @@ const emitDir = join(clientDir, "node_modules", ".cache", "declarations");
 const tscBin = join(dirname(createRequire(import.meta.url).resolve("typescript/package.json")), "bin", "tsc");
 const apiDeclarations = join(emitDir, "packages", "api", "src");
 const coreDeclarations = join(emitDir, "packages", "core", "src");
+const dbDeclarations = join(emitDir, "packages", "db", "src");
 /** The workspace packages the router's types reach: inlined from their declarations, never imported. */
 const workspaceEntries = new Map([
   ["@parley/api", join(apiDeclarations, "index.d.ts")],
   ["@parley/core", join(coreDeclarations, "index.d.ts")],
   ["@parley/core/schemas", join(coreDeclarations, "domain", "schemas", "index.d.ts")],
+  // The closed lists (roles, statuses, audit actions) that outputs are typed with: no imports of its own.
+  ["@parley/db/enums", join(dbDeclarations, "enums.d.ts")],
 ]);
 
 /** What dist/index.d.ts may import: the package's own dependencies. */
@@ -99,7 +102,10 @@ async function bundleDeclarations() {
         name: "parley-api-without-side-effects",
         options(options) {
           const moduleSideEffects = (id, external) =>
-            !external && !id.startsWith(apiDeclarations) && !id.startsWith(coreDeclarations);
+            !external &&
+            !id.startsWith(apiDeclarations) &&
+            !id.startsWith(coreDeclarations) &&
+            !id.startsWith(dbDeclarations);
           return { ...options, treeshake: { ...options.treeshake, moduleSideEffects } };
         },
       },

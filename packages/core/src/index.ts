@@ -26,6 +26,7 @@ export {
 export * as authService from "./domain/services/auth-service.ts";
 export * as blocksService from "./domain/services/blocks-service.ts";
 export type { MentionEmailSettings } from "./domain/services/chat-deps.ts";
+export type { DmMember } from "./domain/services/dms-service.ts";
 export * as dmsService from "./domain/services/dms-service.ts";
 export * as outboxService from "./domain/services/email-outbox.ts";
 export {
@@ -55,6 +56,7 @@ export {
 } from "./domain/services/presence-tracker.ts";
 export type { MessageView, RoomEvent } from "./domain/services/room-events.ts";
 export { createRoomFanout, type FanoutObserver, type RoomFanout } from "./domain/services/room-fanout.ts";
+export type { LastMessage } from "./domain/services/room-summaries.ts";
 export * as roomsService from "./domain/services/rooms-service.ts";
 export { requireMember } from "./domain/services/rooms-service.ts";
 export * as threadsService from "./domain/services/threads-service.ts";
