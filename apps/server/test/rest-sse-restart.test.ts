@@ -1,35 +1,24 @@
 import { randomUUID } from "node:crypto";
 import { createParleyClient, type RoomEvent } from "@parley/client";
 import { type SignedUp, signUpAt } from "@parley/testing/accounts";
-import { createFreshDatabase } from "@parley/testing/fresh-database";
-import { type ServerProcess, spawnServer } from "@parley/testing/server-process";
+import type { ServerProcess } from "@parley/testing/server-process";
+import { type ServerRelay, serverRelay } from "@parley/testing/server-relay";
 import { openSse } from "@parley/testing/sse-stream";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 // threads-restart.test.ts's scenario over Server-Sent Events: real server processes on one
 // database, the first killed with SIGKILL mid-stream (no shutdown code runs), a second taking
 // over, and the client resuming on it with Last-Event-ID, as EventSource does on reconnect.
-const GENEROUS = "100000/1";
-let database: Awaited<ReturnType<typeof createFreshDatabase>>;
-const servers: ServerProcess[] = [];
+let relay: ServerRelay | undefined;
 
 beforeAll(async () => {
-  database = await createFreshDatabase(inject("databaseUrl"));
+  relay = await serverRelay();
 });
-afterAll(async () => {
-  await Promise.all(servers.map((server) => server.stop()));
-  await database?.drop();
-});
+afterAll(() => relay?.close());
 
 async function startServer() {
-  const server = await spawnServer({
-    DATABASE_URL: database.url,
-    AUTH_RATE_LIMIT: GENEROUS,
-    SEND_RATE_LIMIT: GENEROUS,
-    WRITE_RATE_LIMIT: GENEROUS,
-  });
-  servers.push(server);
-  return server;
+  if (!relay) throw new Error("the relay did not start");
+  return relay.start();
 }
 
 /** A message sent over REST, as a script would (the clientMessageId makes a retry safe). */

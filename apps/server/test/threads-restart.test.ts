@@ -2,34 +2,23 @@ import { randomUUID } from "node:crypto";
 import { createParleyClient, type ParleyClient, type RoomEvent } from "@parley/client";
 import { type SignedUp, signUpAt } from "@parley/testing/accounts";
 import { collectRoomEvents } from "@parley/testing/event-collector";
-import { createFreshDatabase } from "@parley/testing/fresh-database";
-import { type ServerProcess, spawnServer } from "@parley/testing/server-process";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import type { ServerProcess } from "@parley/testing/server-process";
+import { type ServerRelay, serverRelay } from "@parley/testing/server-relay";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 
 // Real server processes on one database: the first is killed with SIGKILL mid-stream (no shutdown
 // code runs), a second takes over, and the client resumes on it from the last event it saw.
-const GENEROUS = "100000/1";
-let database: Awaited<ReturnType<typeof createFreshDatabase>>;
-const servers: ServerProcess[] = [];
+let relay: ServerRelay | undefined;
 
 beforeAll(async () => {
-  database = await createFreshDatabase(inject("databaseUrl"));
+  relay = await serverRelay();
 });
-afterAll(async () => {
-  await Promise.all(servers.map((server) => server.stop()));
-  await database?.drop();
-});
+afterAll(() => relay?.close());
 
 async function startServer() {
-  const server = await spawnServer({
-    DATABASE_URL: database.url,
-    AUTH_RATE_LIMIT: GENEROUS,
-    SEND_RATE_LIMIT: GENEROUS,
-    WRITE_RATE_LIMIT: GENEROUS,
-  });
-  servers.push(server);
-  return server;
+  if (!relay) throw new Error("the relay did not start");
+  return relay.start();
 }
 
 const on = (server: ServerProcess, account: SignedUp): ParleyClient =>
