@@ -189,6 +189,8 @@ export function RoomSettingsPage({ roomId, me }: { roomId: string; me: Me }) {
       </section>
       <p>
         <Link to={`/rooms/${roomId}/reports`}>This room's reports</Link>
+        {" · "}
+        <Link to="/moderation/reports">Reports in every room you moderate</Link>
       </p>
     </Page>
   );
