@@ -182,7 +182,7 @@ describe("an attachment's way: upload, send, download", () => {
     });
     expect(reply.attachments.map((a) => a.id)).toEqual([created.attachmentId]);
     expect((await attachmentRow(created.attachmentId))?.messageId).toBe(reply.id);
-    const thread = await owner.api.chat.threads.list.query({ roomId: room.id, threadId: root.id });
+    const thread = await owner.api.chat.threads.list.query({ threadId: root.id });
     expect(thread.items[0]?.attachments).toEqual(reply.attachments);
   });
 
