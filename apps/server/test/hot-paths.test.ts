@@ -78,6 +78,7 @@ async function referencePage(
     lastReplyAt: row.lastReplyAt?.toISOString() ?? null,
     mentions: row.mentions,
     mentionsRoom: row.mentionsRoom,
+    attachments: row.deletedAt !== null ? [] : row.attachments,
     reactions: byMessage.get(row.id) ?? [],
   }));
   return { items, hasMore: more };
