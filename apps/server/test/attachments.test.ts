@@ -475,4 +475,17 @@ describe("removal", () => {
     // Its PUT is too late as well.
     expect((await put(owner, pending.uploadUrl, Buffer.from("abc"))).status).toBe(404);
   });
+
+  it("deleting a room makes its files 404 at once; the sweeper then removes their blobs and rows", async () => {
+    const { owner, room } = await roomWith(t, false);
+    const { created } = await upload(owner, room.id, await png(16, 16));
+    const id = created.attachmentId;
+    await sendWith(owner, room.id, [id]);
+    await owner.api.chat.rooms.delete.mutate({ roomId: room.id });
+    expect((await get(owner, `/api/v1/files/${id}`)).status).toBe(404);
+    now += ABANDON_MS + 1_000;
+    await t.server.attachmentSweeper.sweep();
+    expect(await attachmentRow(id)).toBeUndefined();
+    expect(await storedFiles()).not.toEqual(expect.arrayContaining([`a/${id}`]));
+  });
 });

@@ -131,7 +131,7 @@ describe("messages service", () => {
       `"authorName":${JSON.stringify(m.authorName)},"content":${JSON.stringify(m.content)},` +
       `"clientMessageId":"${m.clientMessageId}","createdAt":"${m.createdAt}",` +
       `"editedAt":${JSON.stringify(m.editedAt)},"deletedAt":${JSON.stringify(m.deletedAt)},` +
-      `"parentId":null,"replyCount":0,"lastReplyAt":null,"mentions":[],"mentionsRoom":false}`;
+      `"parentId":null,"replyCount":0,"lastReplyAt":null,"mentions":[],"mentionsRoom":false,"attachments":[]}`;
     const adaView = { id: sent.id, seq: sent.seq, userId: ada.id, authorName: ada.displayName };
     const sentJson = view({
       ...adaView,
@@ -149,7 +149,7 @@ describe("messages service", () => {
       `{"seq":${sent.seq},"type":"message.created","roomId":"${roomId}","message":{"id":"${sent.id}",` +
         `"seq":${sent.seq},"roomId":"${roomId}","userId":"${ada.id}","content":${JSON.stringify(content)},` +
         `"editedAt":null,"mentions":[],"parentId":null,"createdAt":"${sent.createdAt}","deletedAt":null,` +
-        `"authorName":${JSON.stringify(ada.displayName)},"replyCount":0,"lastReplyAt":null,` +
+        `"authorName":${JSON.stringify(ada.displayName)},"replyCount":0,"attachments":[],"lastReplyAt":null,` +
         `"mentionsRoom":false,"clientMessageId":"bytes-1"}}`,
     );
     const editedJson = view({

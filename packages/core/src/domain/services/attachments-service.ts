@@ -121,24 +121,29 @@ export async function pendingUpload(deps: AttachmentDeps, uploaderId: string, at
 }
 
 /**
- * Step 2, once the body is read (at most pendingUpload's maxBytes): detects the type, makes the
- * thumbnail, stores the bytes and marks the upload stored. Nothing is stored when the file is
- * refused. The row stays locked while the blobs are written, so a second PUT of the same id
- * waits and is answered CONFLICT, and the sweeper (SKIP LOCKED) leaves an upload in flight alone.
+ * Step 2, once the body is read (at most pendingUpload's maxBytes): detects the type and makes
+ * the thumbnail (before any lock: sharp may take a while), then stores the bytes and marks the
+ * upload stored. Nothing is stored when the file is refused. The row is locked while the blobs
+ * are written, so a second PUT of the same id waits and is answered CONFLICT without touching
+ * them, and the sweeper (SKIP LOCKED) leaves an upload in flight alone.
  */
 export async function completeUpload(
   deps: AttachmentDeps,
   uploaderId: string,
   attachmentId: string,
   bytes: Buffer,
-  inspect: typeof inspectFile = inspectFile,
 ): Promise<AttachmentView> {
   const { store } = deps.uploads;
+  const [declared] = await deps.db
+    .select({ contentType: a.contentType, uploaderId: a.uploaderId })
+    .from(a)
+    .where(eq(a.id, attachmentId));
+  if (!declared || declared.uploaderId !== uploaderId) throw attachmentNotFound();
+  const file: InspectedFile = await inspectFile(bytes, declared.contentType, ATTACHMENT_TYPES);
   return deps.db.transaction(async (tx) => {
     const [row] = await tx.select().from(a).where(eq(a.id, attachmentId)).for("update");
     if (!row || row.uploaderId !== uploaderId || row.status === "deleted") throw attachmentNotFound();
     if (row.status !== "pending") throw new DomainError("conflict", "This file was already uploaded");
-    const file: InspectedFile = await inspect(bytes, row.contentType, ATTACHMENT_TYPES);
     await store.put(blobKeyOf(row.id), bytes, file.contentType);
     if (file.thumbnail) await store.put(thumbnailKeyOf(row.id), file.thumbnail, "image/webp");
     const [stored] = await tx
@@ -261,12 +266,15 @@ export async function readableFile(
       attachment: a,
       messageDeletedAt: schema.messages.deletedAt,
       messageRoomId: schema.messages.roomId,
+      roomExists: sql<boolean>`${schema.rooms.id} is not null`,
     })
     .from(a)
     .leftJoin(schema.messages, eq(schema.messages.id, a.messageId))
+    .leftJoin(schema.rooms, eq(schema.rooms.id, a.roomId))
     .where(eq(a.id, attachmentId));
   const file = row?.attachment;
-  if (!row || !file || file.status !== "stored") throw attachmentNotFound();
+  // A deleted room's files go with it (their rows wait for the sweeper, with no message).
+  if (!row || !file || file.status !== "stored" || !row.roomExists) throw attachmentNotFound();
   if (which === "thumbnail" && !file.hasThumbnail) throw attachmentNotFound();
   if (file.messageId === null) {
     if (file.uploaderId !== caller.id) throw attachmentNotFound();
