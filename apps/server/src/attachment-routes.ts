@@ -159,3 +159,84 @@ export function createAttachmentRoutes({ deps }: AttachmentRoutesOptions) {
   router.get(FILE_PATH, download("file"));
   return router;
 }
+
+const attachmentIdParameter = {
+  name: "attachmentId",
+  in: "path" as const,
+  required: true,
+  schema: { type: "string" as const, format: "uuid" },
+};
+const errorResponse = (description: string) => ({
+  description,
+  content: {
+    "application/json": {
+      schema: {
+        type: "object" as const,
+        properties: { message: { type: "string" as const }, code: { type: "string" as const } },
+        required: ["message", "code"],
+      },
+    },
+  },
+});
+const binary = { schema: { type: "string" as const, format: "binary" } };
+
+/** The byte routes in the /api/v1 OpenAPI document (trpc-to-openapi describes only procedures). */
+export const attachmentPaths = {
+  "/uploads/{attachmentId}": {
+    put: {
+      operationId: "uploads-put",
+      summary: "The bytes of an upload asked for with chat.attachments.create",
+      description:
+        "The raw bytes as the body (any Content-Type: the type is detected from the bytes). Only the uploader, once, before `expiresAt`. More bytes than announced: 413, nothing stored. A type not allowed, or not of the declared kind (HTML declared as an image): 415, nothing stored. Answers the file as it will show on a message.",
+      tags: ["chat"],
+      security: [{ Authorization: [] }],
+      parameters: [attachmentIdParameter],
+      requestBody: { required: true, content: { "application/octet-stream": binary } },
+      responses: {
+        "200": {
+          description: "Stored: send its id in `attachmentIds` of chat.messages.send",
+          content: { "application/json": { schema: { type: "object" as const } } },
+        },
+        "401": errorResponse("Sign in first"),
+        "404": errorResponse("No such upload, another user's, or expired"),
+        "409": errorResponse("Already uploaded"),
+        "413": errorResponse("More bytes than announced"),
+        "415": errorResponse("Not an allowed type, or not the declared kind"),
+      },
+    },
+  },
+  "/files/{attachmentId}": {
+    get: {
+      operationId: "files-get",
+      summary: "A file on a message",
+      description:
+        "For whoever may read the message's room (and the uploader before it is sent); 404 for anyone else, a deleted message or an unknown id. Images inline, anything else as `Content-Disposition: attachment`; always `X-Content-Type-Options: nosniff`.",
+      tags: ["chat"],
+      security: [{ Authorization: [] }],
+      parameters: [attachmentIdParameter],
+      responses: {
+        "200": {
+          description: "The bytes, with their detected type",
+          content: { "application/octet-stream": binary },
+        },
+        "401": errorResponse("Sign in first"),
+        "404": errorResponse("No such file, or not yours to see"),
+      },
+    },
+  },
+  "/files/{attachmentId}/thumbnail": {
+    get: {
+      operationId: "files-thumbnail",
+      summary: "An image's thumbnail (WebP within 320×320)",
+      description: "The same access as the file; 404 for a file that is not an image.",
+      tags: ["chat"],
+      security: [{ Authorization: [] }],
+      parameters: [attachmentIdParameter],
+      responses: {
+        "200": { description: "The thumbnail", content: { "image/webp": binary } },
+        "401": errorResponse("Sign in first"),
+        "404": errorResponse("No such thumbnail, or not yours to see"),
+      },
+    },
+  },
+};

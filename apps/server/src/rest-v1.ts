@@ -1,6 +1,7 @@
 import { withRestDoors } from "@parley/api";
 import type { AnyRouter } from "@trpc/server";
 import express from "express";
+import { attachmentPaths } from "./attachment-routes.ts";
 import {
   createOpenApiDocument,
   createRestApi,
@@ -62,7 +63,7 @@ const v1Document: OpenApiDocumentInfo = {
     "Every query and mutation of Parley's tRPC API over plain JSON: a query is `GET {base}/{path with slashes}` with its input as query parameters, a mutation `POST` with its input as the JSON body (`chat.rooms.list` is `GET /api/v1/chat/rooms/list`). Authenticate with the session id from `POST /auth/login` as `Authorization: Bearer <token>`. Errors carry the tRPC code, message and field errors, with the HTTP status of tRPC's table. A room's events are Server-Sent Events at `/rooms/{roomId}/events`. See docs/rest.md.",
   baseUrl: REST_V1_BASE,
   version: "1.0.0",
-  paths: roomEventsPath,
+  paths: { ...roomEventsPath, ...attachmentPaths },
 };
 
 /** The one document of /api/v1, served at /api/v1/openapi.json (and linted: `pnpm lint:openapi`). */
