@@ -250,6 +250,24 @@ describe("who may fetch a file", () => {
     expect((await get(member, `/api/v1/files/${created.attachmentId}`)).status).toBe(404);
   });
 
+  it("a cross-site PUT (a foreign Origin) is refused with 403 and stores nothing", async () => {
+    const { owner, room } = await roomWith(t, false);
+    const image = await png(10, 10);
+    const created = await owner.api.chat.attachments.create.mutate({
+      roomId: room.id,
+      name: "a.png",
+      size: image.length,
+      contentType: "image/png",
+    });
+    const response = await fetch(`${t.url}${created.uploadUrl}`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${owner.token}`, origin: "https://evil.example" },
+      body: image,
+    });
+    expect(response.status).toBe(403);
+    expect((await attachmentRow(created.attachmentId))?.status).toBe("pending");
+  });
+
   it("an outsider of a private room cannot even ask to upload there (NOT_FOUND); a muted member is FORBIDDEN", async () => {
     const { owner, room } = await roomWith(t, true);
     const outsider = await signUp(t, "Outsider");
