@@ -470,6 +470,21 @@ describe("removal", () => {
     expect(await attachmentRow(id)).toBeUndefined();
   });
 
+  it("deleting a message from the report queue makes its files 404 at once, and the sweeper removes them", async () => {
+    const { owner, room } = await roomWith(t, false);
+    const author = await signUp(t, "Author");
+    await author.api.chat.rooms.join.mutate({ roomId: room.id });
+    const { created } = await upload(author, room.id, await png(9, 9));
+    const message = await sendWith(author, room.id, [created.attachmentId], "spam");
+    const report = await owner.api.chat.moderation.report.mutate({ messageId: message.id, reason: "spam" });
+    expect((await get(owner, `/api/v1/files/${created.attachmentId}`)).status).toBe(200);
+    await owner.api.chat.moderation.resolveReport.mutate({ reportId: report.id, action: "delete" });
+    expect((await get(owner, `/api/v1/files/${created.attachmentId}`)).status).toBe(404);
+    expect((await attachmentRow(created.attachmentId))?.status).toBe("deleted");
+    await t.server.attachmentSweeper.sweep();
+    expect(await attachmentRow(created.attachmentId)).toBeUndefined();
+  });
+
   it("an upload never sent is removed by the sweeper once UPLOAD_ABANDON_MS has passed (controlled clock), and not before", async () => {
     const { owner, room } = await roomWith(t, false);
     const { created } = await upload(owner, room.id, await png(12, 12));
