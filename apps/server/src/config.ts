@@ -2,7 +2,9 @@ import {
   defaultEmailWorkerSettings,
   defaultRateLimits,
   defaultWebhookDeliverySettings,
+  parseS3Url,
   type RateLimitRules,
+  S3UrlError,
 } from "@parley/core";
 import { z } from "zod";
 import { defaultLimits } from "./server-limits.ts";
@@ -44,6 +46,19 @@ const settingsSchema = z
       .refine((value) => hasProtocol(value, /^postgres(ql)?:$/), "must be a postgres:// URL")
       .optional(),
     DATA_DIR: z.string().min(1).default("./.data"),
+    // Unset: attachments are files under DATA_DIR/files.
+    S3_URL: z
+      .string()
+      .transform((value, ctx) => {
+        try {
+          return parseS3Url(value);
+        } catch (error) {
+          if (!(error instanceof S3UrlError)) throw error;
+          ctx.addIssue({ code: "custom", message: error.message });
+          return z.NEVER;
+        }
+      })
+      .optional(),
     REDIS_URL: z.string().min(1).optional(),
     SMTP_URL: z
       .url()
@@ -134,6 +149,8 @@ const settingsSchema = z
     host: env.HOST,
     databaseUrl: env.DATABASE_URL,
     dataDir: env.DATA_DIR,
+    /** Where attachment bytes go (see openBlobStore); unset: DATA_DIR/files. */
+    s3: env.S3_URL,
     redisUrl: env.REDIS_URL,
     mail: {
       /** smtp:// or smtps:// with credentials; without it, emails are recorded in recorded_emails. */
@@ -264,6 +281,7 @@ const examples: Record<string, string> = {
   HOST: "127.0.0.1",
   DATABASE_URL: "postgres://parley:secret@localhost:5432/parley",
   DATA_DIR: "./.data",
+  S3_URL: "https://ACCESS_KEY_ID:SECRET@s3.eu-west-1.amazonaws.com/parley-files?region=eu-west-1",
   REDIS_URL: "redis://localhost:6379",
   SMTP_URL: "smtp://user:secret@smtp.example.com:587",
   MAIL_FROM: "Parley <no-reply@example.com>",

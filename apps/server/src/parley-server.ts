@@ -1,12 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { join } from "node:path";
 import { type ApiDeps, type ApiObserver, appRouter } from "@parley/api";
 import {
   type BlobStore,
   createInProcessBus,
-  createLocalDiskStore,
   createMembershipCache,
   createMemoryRateLimiters,
   createModerationCache,
@@ -18,6 +16,7 @@ import {
   createRoomFanout,
   createSessionModule,
   createSessionSockets,
+  openBlobStore,
 } from "@parley/core";
 import type { DbHandle } from "@parley/db";
 import type { AnyRouter } from "@trpc/server";
@@ -124,6 +123,11 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
       "MENTION_EMAIL_SECRET is not set: unsubscribe links in mention emails work only until this process restarts, and only on this instance",
     );
   }
+  // S3 when S3_URL is set, else DATA_DIR/files; a test may hand in a store of its own.
+  const blobs = blobStore
+    ? { store: blobStore, description: "the store given to startParleyServer", close: () => {} }
+    : await openBlobStore(config);
+  log.info(`attachments: ${blobs.description}`);
   const mentionEmails = { windowMs: config.mentionEmails.windowMs, secret: mentionSecret, publicOrigin };
   const deps: ApiDeps = {
     db: db.db,
@@ -153,7 +157,7 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
     presence,
     webhookAddresses: webhookAddressesFor(config),
     uploads: {
-      store: blobStore ?? createLocalDiskStore(join(config.dataDir, "files")),
+      store: blobs.store,
       maxBytes: config.uploads.maxBytes,
       quotaBytes: config.uploads.quotaBytes,
       abandonMs: config.uploads.abandonMs,
@@ -251,6 +255,7 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
     await email?.close();
     await auditRetention.close();
     await attachmentSweeper.close();
+    blobs.close();
     sessionSockets.close();
     deps.membership.close();
     deps.moderation.close();

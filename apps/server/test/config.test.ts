@@ -109,6 +109,23 @@ describe("configWith: the server's options from a few values", () => {
   });
 });
 
+describe("S3_URL: where attachment bytes go", () => {
+  it("is unset by default (files under DATA_DIR), and read into endpoint, bucket, region and keys when set", () => {
+    expect(loadConfig({}).s3).toBeUndefined();
+    expect(
+      loadConfig({
+        S3_URL: "https://AKIA1:se%2Fcr%2Bet@minio.example.com:9000/parley-files?region=eu-west-1",
+      }).s3,
+    ).toEqual({
+      endpoint: "https://minio.example.com:9000",
+      bucket: "parley-files",
+      region: "eu-west-1",
+      accessKeyId: "AKIA1",
+      secretAccessKey: "se/cr+et",
+    });
+  });
+});
+
 describe("log format", () => {
   it("is readable in development on a terminal, JSON in production, in tests and through a pipe", () => {
     const format = (env: Record<string, string>) => loadConfig(env).logFormat;
@@ -131,6 +148,12 @@ describe("configuration: a bad variable is refused in one line naming it, what i
       "DATABASE_URL: must be a postgres:// URL (e.g. DATABASE_URL=postgres://",
     ],
     [{ SMTP_URL: "http://mail" }, "SMTP_URL: must be an smtp:// or smtps:// URL (e.g. SMTP_URL=smtp://"],
+    [{ S3_URL: "minio:9000/files" }, "S3_URL: must be an http:// or https:// URL (e.g. S3_URL=https://"],
+    [
+      { S3_URL: "http://minio:9000/files" },
+      "S3_URL: must carry the credentials as ACCESS_KEY_ID:SECRET@ before the host (e.g. S3_URL=https://",
+    ],
+    [{ S3_URL: "http://key:secret@minio:9000" }, "S3_URL: must name one bucket as its path"],
     [
       { NODE_ENV: "prod" },
       'NODE_ENV: Invalid option: expected one of "development"|"production"|"test" (e.g. NODE_ENV=production)',
@@ -153,6 +176,10 @@ describe("configuration: a bad variable is refused in one line naming it, what i
 
   it("does not echo the refused value, which may hold a password", () => {
     expect(refusal({ SMTP_URL: "http://user:hunter2@mail" })).not.toContain("hunter2");
+  });
+
+  it("does not echo a refused S3_URL, whose credentials are a secret", () => {
+    expect(refusal({ S3_URL: "http://key:hunter2@minio:9000/Bad_Bucket" })).not.toContain("hunter2");
   });
 
   it("names every bad variable, once each, on the same line", () => {

@@ -121,6 +121,13 @@ export type { BlobStore, StoredBlob } from "./infra/storage/blob-store.ts";
 export { UnsupportedFileError } from "./infra/storage/file-inspection.ts";
 export { createLocalDiskStore } from "./infra/storage/local-disk-store.ts";
 export {
+  type BlobStoreSettings,
+  type OpenedBlobStore,
+  openBlobStore,
+} from "./infra/storage/open-blob-store.ts";
+export type { S3Store } from "./infra/storage/s3-store.ts";
+export { parseS3Url, type S3Location, S3UrlError } from "./infra/storage/s3-url.ts";
+export {
   createWebhookAddresses,
   type HostResolver,
   isRefusedAddress,
