@@ -1,0 +1,207 @@
+import { crc32, deflateSync } from "node:zlib";
+import { GOOD_PASSWORD, type SignedUp, signUpAt } from "@parley/testing/accounts";
+import type { BrowserContextOptions, Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { formatCounts, runAxe } from "./support/axe.ts";
+import {
+  expectNoSidewaysScroll,
+  newPerson,
+  PHONE,
+  pageErrorsOf,
+  screenshot,
+  serverAndBrowserForFile,
+  signIn,
+} from "./support/browser.ts";
+
+const t = serverAndBrowserForFile();
+
+const timeline = (page: Page) => page.locator("[role=log]");
+const threadPane = (page: Page) => page.getByRole("region", { name: "Thread" });
+const live = (page: Page) =>
+  page.locator("header [role=status].connection").filter({ hasText: "Live" }).waitFor();
+
+async function signedIn(user: SignedUp, device?: BrowserContextOptions): Promise<Page> {
+  const page = await newPerson(t.browser, device);
+  await signIn(page, t.server.url, user.email, GOOD_PASSWORD);
+  return page;
+}
+
+/** A real PNG of the given size (a gradient), so that the server's decoder and thumbnailer have work. */
+function png(width: number, height: number): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, "ascii"), data]);
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body));
+    return Buffer.concat([length, body, crc]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8); // 8-bit RGB, no interlace
+  const rows = Buffer.alloc((width * 3 + 1) * height);
+  for (let y = 0; y < height; y++) {
+    const row = y * (width * 3 + 1);
+    for (let x = 0; x < width; x++) {
+      rows.set([(x * 255) / width, (y * 255) / height, 128], row + 1 + x * 3);
+    }
+  }
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk("IHDR", header),
+    chunk("IDAT", deflateSync(rows)),
+    chunk("IEND", Buffer.alloc(0)),
+  ]);
+}
+
+const PDF = Buffer.from(
+  "%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n",
+);
+
+describe("attachments in the web app", () => {
+  it("one person sends an image and a PDF in a room; the other, on a phone, sees the thumbnail and downloads the PDF", async () => {
+    const ada = await signUpAt(t.server.url, "Ada");
+    const bob = await signUpAt(t.server.url, "Bob");
+    const room = await ada.api.chat.rooms.create.mutate({ name: "Darkroom", isPrivate: false });
+    await bob.api.chat.rooms.join.mutate({ roomId: room.id });
+
+    const adaPage = await signedIn(ada);
+    await adaPage.goto(`${t.server.url}/rooms/${room.id}`);
+    await live(adaPage);
+    const files = adaPage.locator("#composer-files");
+    const pending = adaPage.getByRole("list", { name: "Files to send" });
+
+    // A type the server never takes is refused before anything is asked: one line, nothing pending.
+    await files.setInputFiles({
+      name: "site.html",
+      mimeType: "text/html",
+      buffer: Buffer.from("<h1>hi</h1>"),
+    });
+    await adaPage.getByRole("alert").filter({ hasText: "site.html: only images" }).waitFor();
+    expect(await pending.count()).toBe(0);
+
+    // HTML bytes under an image's name and type: the server looks at the bytes and refuses them.
+    await files.setInputFiles({
+      name: "cat.png",
+      mimeType: "image/png",
+      buffer: Buffer.from("<html><script>alert(1)</script></html>"),
+    });
+    await adaPage.getByRole("alert").filter({ hasText: "cat.png: " }).waitFor();
+    expect(await pending.count()).toBe(0);
+
+    // A file chosen by mistake is taken off the draft before sending.
+    await files.setInputFiles({ name: "wrong.txt", mimeType: "text/plain", buffer: Buffer.from("oops") });
+    await pending.getByText("wrong.txt").waitFor();
+    await adaPage.getByRole("button", { name: "Remove wrong.txt" }).click();
+    await pending.waitFor({ state: "detached" });
+
+    // The image and the PDF, chosen together; each uploads, then the message goes with both.
+    await files.setInputFiles([
+      { name: "negative.png", mimeType: "image/png", buffer: png(640, 480) },
+      { name: "contact sheet.pdf", mimeType: "application/pdf", buffer: PDF },
+    ]);
+    await pending.getByText("negative.png").waitFor();
+    await pending.getByText("contact sheet.pdf").waitFor();
+    await pending.getByRole("progressbar").first().waitFor({ state: "detached" });
+    expect(await pending.getByText(", uploaded").count()).toBe(2);
+    const box = adaPage.getByRole("textbox", { name: "Message" });
+    await box.fill("Prints from today");
+    await box.press("Enter");
+    await timeline(adaPage).getByText("Prints from today").waitFor();
+    await pending.waitFor({ state: "detached" });
+
+    // Bob, on a phone, sees the thumbnail (its box reserved at the image's ratio) and the chip.
+    const bobPage = await signedIn(bob, PHONE);
+    await bobPage.goto(`${t.server.url}/rooms/${room.id}`);
+    const message = timeline(bobPage).locator("li.message").filter({ hasText: "Prints from today" });
+    const thumbnail = message.getByRole("img", { name: "negative.png" });
+    await thumbnail.waitFor();
+    expect(await thumbnail.getAttribute("width")).toBe("240");
+    expect(await thumbnail.getAttribute("height")).toBe("180");
+    await expect
+      .poll(() => thumbnail.evaluate((img: HTMLImageElement) => img.naturalWidth))
+      .toBeGreaterThan(0);
+    const thumbnailSrc = await thumbnail.getAttribute("src");
+    expect(thumbnailSrc).toMatch(/^\/api\/v1\/files\/[0-9a-f-]+\/thumbnail$/);
+
+    // The thumbnail opens the full image; the full image is served inline.
+    const imageLink = message.getByRole("link", { name: /^negative\.png/ });
+    const imageHref = await imageLink.getAttribute("href");
+    expect(imageHref).toMatch(/^\/api\/v1\/files\/[0-9a-f-]+$/);
+    const image = await bobPage.request.get(`${t.server.url}${imageHref}`);
+    expect(image.status()).toBe(200);
+    expect(image.headers()["content-type"]).toBe("image/png");
+
+    // The PDF is a chip with its name and size that downloads, as an attachment.
+    const chip = message.getByRole("link", { name: /^Download contact sheet\.pdf/ });
+    await chip.getByText(/\d+ B$/).waitFor();
+    const pdfHref = await chip.getAttribute("href");
+    expect(pdfHref).toMatch(/^\/api\/v1\/files\/[0-9a-f-]+$/);
+    const pdf = await bobPage.request.get(`${t.server.url}${pdfHref}`);
+    expect(pdf.status()).toBe(200);
+    expect(pdf.headers()["content-disposition"]).toMatch(/^attachment;/);
+    expect(pdf.headers()["x-content-type-options"]).toBe("nosniff");
+    expect(Buffer.from(await pdf.body()).equals(PDF)).toBe(true);
+    // The click itself is a download, not a page that replaces the app.
+    const [download] = await Promise.all([bobPage.waitForEvent("download"), chip.click()]);
+    expect(download.suggestedFilename()).toBe("contact sheet.pdf");
+
+    await expectNoSidewaysScroll(bobPage);
+    const report = await runAxe(bobPage);
+    expect(report.violations, `the room with attachments: ${formatCounts(report)}`).toEqual([]);
+    await screenshot(bobPage, "attachments-phone");
+    expect([...pageErrorsOf(adaPage), ...pageErrorsOf(bobPage)]).toEqual([]);
+  });
+
+  it("a reply in a thread carries a file, dropped on the reply box", async () => {
+    const ada = await signUpAt(t.server.url, "Ada");
+    const bob = await signUpAt(t.server.url, "Bob");
+    const dm = await ada.api.chat.dms.open.mutate({ userIds: [bob.user.id] });
+    await bob.api.chat.messages.send.mutate({
+      roomId: dm.id,
+      content: "The notes?",
+      clientMessageId: "root",
+    });
+
+    const page = await signedIn(ada);
+    await page.goto(`${t.server.url}/rooms/${dm.id}`);
+    await live(page);
+    await page.getByRole("button", { name: "Reply in thread to Bob's message" }).click();
+    const pane = threadPane(page);
+    await pane.getByText("No replies yet.").waitFor();
+
+    // A drop of a file from the desktop, as the browser delivers it.
+    const dataTransfer = await page.evaluateHandle(() => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File(["first line\nsecond line\n"], "notes.txt", { type: "text/plain" }));
+      return transfer;
+    });
+    const form = pane.locator("form.thread-composer");
+    await form.dispatchEvent("dragover", { dataTransfer });
+    await form.dispatchEvent("drop", { dataTransfer });
+    const pending = pane.getByRole("list", { name: "Files to send" });
+    await pending.getByText(", uploaded").waitFor();
+    // A file alone is a message: no text needed.
+    await pane.getByRole("button", { name: "Reply", exact: true }).click();
+    await pane.getByRole("link", { name: /^Download notes\.txt/ }).waitFor();
+    await pending.waitFor({ state: "detached" });
+
+    const thread = await bob.api.chat.threads.list.query({
+      threadId: (await rootOf(bob, dm.id)).id,
+      limit: 10,
+    });
+    const replies = thread.items.filter((m) => m.parentId !== null);
+    expect(replies.map((m) => [m.content, m.attachments.map((a) => [a.name, a.contentType])])).toEqual([
+      ["", [["notes.txt", "text/plain"]]],
+    ]);
+    expect(pageErrorsOf(page)).toEqual([]);
+  });
+});
+
+async function rootOf(user: SignedUp, roomId: string) {
+  const page = await user.api.chat.messages.list.query({ roomId, limit: 10 });
+  const root = page.items.find((m) => m.content === "The notes?");
+  if (!root) throw new Error("the root message is missing");
+  return root;
+}
