@@ -11,8 +11,9 @@
 //                                                  migrations: a new DATA_DIR starts as a copy
 //   build-info.json                                the fingerprint of the inputs of this build
 //
-// Not bundled (resolved from apps/server/node_modules at run time): @node-rs/argon2 (a native
-// addon), @electric-sql/pglite (it loads its .wasm and .data files beside its own modules) and
+// Not bundled (resolved from apps/server/node_modules at run time): @node-rs/argon2 and sharp (native
+// addons; sharp is loaded only by the first upload of an image),
+// @electric-sql/pglite (it loads its .wasm and .data files beside its own modules) and
 // pg-native (pg's optional native binding, never installed here).
 import { createHash } from "node:crypto";
 import {
@@ -173,7 +174,7 @@ async function build(next) {
     // chunk it is in.
     entryPoints: entries.map((name) => `src/${name}.ts`),
     outdir: next,
-    external: ["@node-rs/argon2", "@electric-sql/pglite", "pg-native"],
+    external: ["@node-rs/argon2", "@electric-sql/pglite", "pg-native", "sharp"],
   });
   cpSync(join(root, "packages/db/drizzle"), join(next, "drizzle"), { recursive: true });
   log(`bundled in ${Math.round(performance.now() - started)} ms`);

@@ -119,6 +119,15 @@ const settingsSchema = z
     // 0 keeps the audit log forever.
     AUDIT_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(365),
     AUDIT_PURGE_INTERVAL_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(3_600_000),
+    // The largest attachment, in bytes. An upload is held in memory while its type is checked, so
+    // the ceiling is 1 GiB.
+    UPLOAD_MAX_BYTES: z.coerce.number().int().min(1).max(1_073_741_824).default(10_485_760),
+    // What one user's files (sent, or uploaded and not yet sent) may add up to, in bytes.
+    UPLOAD_QUOTA_BYTES: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(1_073_741_824),
+    // An upload not on a message this long after it was asked for is removed.
+    UPLOAD_ABANDON_MS: z.coerce.number().int().min(1_000).max(2_592_000_000).default(3_600_000),
+    // How often the server removes abandoned uploads and the files of deleted messages.
+    UPLOAD_SWEEP_INTERVAL_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(300_000),
   })
   .transform((env) => ({
     port: env.PORT,
@@ -167,6 +176,12 @@ const settingsSchema = z
       /** How often the server purges. */
       intervalMs: env.AUDIT_PURGE_INTERVAL_MS,
     },
+    uploads: {
+      maxBytes: env.UPLOAD_MAX_BYTES,
+      quotaBytes: env.UPLOAD_QUOTA_BYTES,
+      abandonMs: env.UPLOAD_ABANDON_MS,
+      sweepIntervalMs: env.UPLOAD_SWEEP_INTERVAL_MS,
+    },
     limits: { ...defaultLimits, wsConnectionsPerUser: env.WS_CONNECTIONS_PER_USER },
     rateLimits: {
       ...defaultRateLimits,
@@ -210,7 +225,8 @@ type Nested =
   | "limits"
   | "rateLimits"
   | "mentionEmails"
-  | "auditRetention";
+  | "auditRetention"
+  | "uploads";
 /** A Config with any part (of the nested objects too) left out; see configWith. */
 export type ConfigOverrides = Partial<Omit<Settings, Nested>> & { [K in Nested]?: Partial<Settings[K]> };
 
@@ -238,6 +254,7 @@ export function configWith(overrides: ConfigOverrides): Config {
     rateLimits: { ...defaults.rateLimits, ...given(overrides.rateLimits) },
     mentionEmails: { ...defaults.mentionEmails, ...given(overrides.mentionEmails) },
     auditRetention: { ...defaults.auditRetention, ...given(overrides.auditRetention) },
+    uploads: { ...defaults.uploads, ...given(overrides.uploads) },
   });
 }
 
@@ -269,6 +286,10 @@ const examples: Record<string, string> = {
   FORMS_RATE_LIMIT: "5/60",
   AUDIT_RETENTION_DAYS: "365",
   AUDIT_PURGE_INTERVAL_MS: "3600000",
+  UPLOAD_MAX_BYTES: "10485760",
+  UPLOAD_QUOTA_BYTES: "1073741824",
+  UPLOAD_ABANDON_MS: "3600000",
+  UPLOAD_SWEEP_INTERVAL_MS: "300000",
   WS_CONNECTIONS_PER_USER: "20",
   MENTION_EMAIL_WINDOW_MINUTES: "15",
   MENTION_EMAIL_SECRET: "a-long-random-string-from-your-secret-store",

@@ -6,6 +6,7 @@ import { createExpressMiddleware } from "@trpc/server/adapters/express";
 import cors from "cors";
 import express, { type ErrorRequestHandler, type RequestHandler } from "express";
 import helmet from "helmet";
+import { createAttachmentRoutes } from "./attachment-routes.ts";
 import { DEV_MAILBOX_PATH, devMailbox } from "./dev-mailbox.ts";
 import { metricsRoute, type ServerMetrics } from "./metrics.ts";
 import { type OriginPolicy, refusedOriginFields } from "./origin-policy.ts";
@@ -131,6 +132,9 @@ export function createHttpApp(options: HttpAppOptions) {
       },
     }),
   );
+
+  // Attachments' bytes, before the REST doors (whose JSON body parsing must not see them).
+  app.use(REST_V1_BASE, createAttachmentRoutes({ deps }));
 
   // Every query and mutation over plain JSON, its OpenAPI document, and a room's events as SSE.
   app.use(

@@ -1,9 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import { type ApiDeps, type ApiObserver, appRouter } from "@parley/api";
 import {
+  type BlobStore,
   createInProcessBus,
+  createLocalDiskStore,
   createMembershipCache,
   createMemoryRateLimiters,
   createModerationCache,
@@ -20,6 +23,7 @@ import type { DbHandle } from "@parley/db";
 import type { AnyRouter } from "@trpc/server";
 import { type Logger, pino } from "pino";
 import type { WebSocketServer } from "ws";
+import { type AttachmentSweeper, startAttachmentSweeper } from "./attachment-sweeper.ts";
 import { type AuditRetention, startAuditRetention } from "./audit-retention.ts";
 import { logCall } from "./call-log.ts";
 import { type ConfigOverrides, configWith } from "./config.ts";
@@ -46,6 +50,8 @@ export interface ServerRuntime {
   pgliteTemplate?: string;
   /** PGlite in memory instead of `dataDir`. */
   memoryDb?: boolean;
+  /** Where attachments' bytes go; unset: files under `dataDir`/files. */
+  blobStore?: BlobStore;
 }
 
 /**
@@ -64,6 +70,8 @@ export interface ParleyServer {
   email: EmailDelivery | null;
   /** The audit log's periodic purge (a no-op when retention is 0 days). */
   auditRetention: AuditRetention;
+  /** The periodic removal of unsent uploads and of deleted messages' files. */
+  attachmentSweeper: AttachmentSweeper;
   /** The WebSocket server: open sockets, for metrics and for tests that cut connections. */
   webSocketServer: WebSocketServer;
   close(): Promise<void>;
@@ -76,7 +84,7 @@ function isLocalOrigin(origin: string): boolean {
 /** Builds the whole service (database, migrations, HTTP and WebSocket on one port) and listens. */
 export async function startParleyServer(options: ParleyServerOptions): Promise<ParleyServer> {
   const { logger, clock: givenClock, router: givenRouter, webDev: startWebDev, ...rest } = options;
-  const { pgliteTemplate, memoryDb, ...overrides } = rest;
+  const { pgliteTemplate, memoryDb, blobStore, ...overrides } = rest;
   const config = configWith(overrides);
   const { limits, publicOrigin } = config;
   const log = logger ?? pino({ level: config.logLevel });
@@ -144,6 +152,12 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
     moderation,
     presence,
     webhookAddresses: webhookAddressesFor(config),
+    uploads: {
+      store: blobStore ?? createLocalDiskStore(join(config.dataDir, "files")),
+      maxBytes: config.uploads.maxBytes,
+      quotaBytes: config.uploads.quotaBytes,
+      abandonMs: config.uploads.abandonMs,
+    },
     roomFanout: createRoomFanout({ db: db.db, bus, membership, moderation, presence, clock, observer }),
     observer,
   };
@@ -220,6 +234,7 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
     ? startEmailDelivery({ db: db.db, log, config, devMailbox, clock })
     : null;
   const auditRetention = startAuditRetention({ db: db.db, log, clock, config });
+  const attachmentSweeper = startAttachmentSweeper({ db: db.db, log, clock, uploads: deps.uploads, config });
 
   let closing: Promise<void> | undefined;
   async function close() {
@@ -235,6 +250,7 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
     // Before the database closes: the pass in flight finishes and records its outcomes.
     await email?.close();
     await auditRetention.close();
+    await attachmentSweeper.close();
     sessionSockets.close();
     deps.membership.close();
     deps.moderation.close();
@@ -251,6 +267,7 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
     db,
     email,
     auditRetention,
+    attachmentSweeper,
     webSocketServer: ws.wss,
     close: () => {
       closing ??= close();

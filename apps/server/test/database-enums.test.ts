@@ -1,5 +1,6 @@
 import { createDb, type DbHandle, migrate } from "@parley/db";
 import {
+  ATTACHMENT_STATUSES,
   FORM_KINDS,
   JOB_STATUSES,
   OUTBOX_KINDS,
@@ -23,6 +24,7 @@ const LISTS = {
   submission_status: SUBMISSION_STATUSES,
   job_status: JOB_STATUSES,
   outbox_kind: OUTBOX_KINDS,
+  attachment_status: ATTACHMENT_STATUSES,
   room_kind: ROOM_KINDS,
   restriction_kind: RESTRICTION_KINDS,
   report_status: REPORT_STATUSES,

@@ -24,6 +24,7 @@ const message = (seq: number, content = `m${seq}`): MessageView => ({
   lastReplyAt: null,
   mentions: [],
   mentionsRoom: false,
+  attachments: [],
 });
 const listed = (seq: number, content?: string): ListedMessage => ({
   ...message(seq, content),

@@ -13,6 +13,7 @@ import type {
   RoomFanout,
   SessionModule,
   SessionSockets,
+  UploadSettings,
   ValidatedSession,
   WebhookAddresses,
 } from "@parley/core";
@@ -46,6 +47,8 @@ export interface ApiDeps {
   presence: PresenceTracker;
   /** Where webhooks may point: refuses private addresses unless the server allows them. */
   webhookAddresses: WebhookAddresses;
+  /** Attachments: where their bytes go, the size limit, the quota, when unsent uploads expire. */
+  uploads: UploadSettings;
   /** `chat.events`: one stream per room, shared by its subscribers. */
   roomFanout: RoomFanout;
   /** Calls, subscriptions and fan-out reported to the server's logs and metrics. */

@@ -16,6 +16,7 @@ const DOMAIN_ERROR_CODES = {
   conflict: "CONFLICT",
   invalid: "BAD_REQUEST",
   unauthenticated: "UNAUTHORIZED",
+  "too-large": "PAYLOAD_TOO_LARGE",
 } as const satisfies Record<DomainErrorKind, TRPCError["code"]>;
 
 /** A check zod could not make (it needs the database or the user), reported like a zod failure. */

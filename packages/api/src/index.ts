@@ -14,6 +14,7 @@ export {
   createWsContextFactory,
   type ObservedCall,
 } from "./context.ts";
+export { toApiError } from "./errors.ts";
 export type { MutationPath, QueryPath, SubscriptionPath } from "./procedure-paths.ts";
 export { isPushStream, type PushStream, type TrackedSink } from "./push-stream.ts";
 export { type AppRouter, appRouter } from "./root.ts";

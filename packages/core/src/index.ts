@@ -15,6 +15,8 @@ export {
 } from "./domain/email/email-templates.ts";
 export { DomainError, type DomainErrorKind } from "./domain/errors.ts";
 export { markPlainJson, plainJson } from "./domain/plain-json.ts";
+export type { AttachmentDeps, UploadSettings } from "./domain/services/attachments-service.ts";
+export * as attachmentsService from "./domain/services/attachments-service.ts";
 export * as auditService from "./domain/services/audit-log.ts";
 export {
   AUDIT_PURGE_BATCH,
@@ -54,7 +56,7 @@ export {
   type PresenceSnapshot,
   type PresenceTracker,
 } from "./domain/services/presence-tracker.ts";
-export type { MessageView, RoomEvent } from "./domain/services/room-events.ts";
+export type { AttachmentView, MessageView, RoomEvent } from "./domain/services/room-events.ts";
 export { createRoomFanout, type FanoutObserver, type RoomFanout } from "./domain/services/room-fanout.ts";
 export type { LastMessage } from "./domain/services/room-summaries.ts";
 export * as roomsService from "./domain/services/rooms-service.ts";
@@ -64,8 +66,6 @@ export * as userAdminService from "./domain/services/user-admin-service.ts";
 export { createAdmin, promoteToAdmin } from "./domain/services/user-admin-service.ts";
 export * as userHandles from "./domain/services/user-handles.ts";
 export * as webhooksService from "./domain/services/webhooks-service.ts";
-
-// infra
 export type { ConnectionState } from "./infra/auth/connection-state.ts";
 export {
   createPasswordHasher,
@@ -116,6 +116,10 @@ export {
   type RateLimitRules,
   retryAfterHeader,
 } from "./infra/rate-limits.ts";
+// infra
+export type { BlobStore, StoredBlob } from "./infra/storage/blob-store.ts";
+export { UnsupportedFileError } from "./infra/storage/file-inspection.ts";
+export { createLocalDiskStore } from "./infra/storage/local-disk-store.ts";
 export {
   createWebhookAddresses,
   type HostResolver,

@@ -10,6 +10,12 @@ export const SUBMISSION_STATUSES = ["new", "contacted", "qualified", "closed"] a
 export const JOB_STATUSES = ["pending", "sending", "sent", "dead"] as const;
 /** What an outbox job delivers: an email, or a signed POST to a registered webhook. */
 export const OUTBOX_KINDS = ["email", "webhook"] as const;
+/**
+ * An attachment's life: `pending` (asked for, bytes not yet received), `stored` (bytes checked and
+ * stored; on a message once `message_id` is set), `deleted` (its message was deleted: the sweeper
+ * removes the blobs, then the row).
+ */
+export const ATTACHMENT_STATUSES = ["pending", "stored", "deleted"] as const;
 /** A room is a named room or a direct-message conversation (private, fixed members, no owner's settings). */
 export const ROOM_KINDS = ["room", "dm"] as const;
 /** Per-room sanctions: a muted member reads but cannot post; a banned user is removed and cannot rejoin. */
@@ -52,6 +58,7 @@ export type FormKind = (typeof FORM_KINDS)[number];
 export type SubmissionStatus = (typeof SUBMISSION_STATUSES)[number];
 export type JobStatus = (typeof JOB_STATUSES)[number];
 export type OutboxKind = (typeof OUTBOX_KINDS)[number];
+export type AttachmentStatus = (typeof ATTACHMENT_STATUSES)[number];
 export type RoomKind = (typeof ROOM_KINDS)[number];
 export type RestrictionKind = (typeof RESTRICTION_KINDS)[number];
 export type ReportStatus = (typeof REPORT_STATUSES)[number];

@@ -28,5 +28,6 @@ export {
   sentBefore,
 } from "./queries/messages.ts";
 export { threadPage } from "./queries/threads.ts";
+export type { AttachmentViewJson } from "./schema.ts";
 export * as schema from "./schema.ts";
 export { defineStatement, type Statement } from "./statements.ts";

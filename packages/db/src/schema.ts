@@ -16,6 +16,7 @@ import {
   uuid,
 } from "drizzle-orm/pg-core";
 import {
+  ATTACHMENT_STATUSES,
   FORM_KINDS,
   JOB_STATUSES,
   OUTBOX_KINDS,
@@ -36,6 +37,7 @@ export const submissionKind = pgEnum("submission_kind", FORM_KINDS);
 export const submissionStatus = pgEnum("submission_status", SUBMISSION_STATUSES);
 export const jobStatus = pgEnum("job_status", JOB_STATUSES);
 export const outboxKind = pgEnum("outbox_kind", OUTBOX_KINDS);
+export const attachmentStatus = pgEnum("attachment_status", ATTACHMENT_STATUSES);
 export const roomKind = pgEnum("room_kind", ROOM_KINDS);
 export const restrictionKind = pgEnum("restriction_kind", RESTRICTION_KINDS);
 export const reportStatus = pgEnum("report_status", REPORT_STATUSES);
@@ -165,6 +167,9 @@ export const messages = pgTable(
     // typed); mentions_room is an `@room` by a moderator.
     mentions: text("mentions").array().notNull().default(sql`'{}'::text[]`),
     mentionsRoom: boolean("mentions_room").notNull().default(false),
+    // The views of its files, written once by the send (attachments never change afterwards), so
+    // history and events read them with the row and no join.
+    attachments: jsonb("attachments").$type<AttachmentViewJson[]>().notNull().default(sql`'[]'::jsonb`),
     createdAt: createdAt(),
     editedAt: timestamp("edited_at", { withTimezone: true }),
     deletedAt: timestamp("deleted_at", { withTimezone: true }),
@@ -176,6 +181,55 @@ export const messages = pgTable(
     // Idempotent sends: a retried clientMessageId finds the first message.
     uniqueIndex("messages_user_client_id_idx").on(t.userId, t.clientMessageId),
     index("messages_content_search_idx").using("gin", sql`to_tsvector('english', ${t.content})`),
+  ],
+);
+
+/** A file on a message as every API output shows it (the `attachments` of the message view). */
+export interface AttachmentViewJson {
+  id: string;
+  name: string;
+  contentType: string;
+  size: number;
+  width: number | null;
+  height: number | null;
+  url: string;
+  thumbnailUrl: string | null;
+}
+
+// Files uploaded for messages. The bytes are in the blob store under keys made from the id
+// (`a/<id>`, `a/<id>.thumb`); a row is asked for (pending), filled (stored), put on one message
+// (message_id), and removed by the sweeper when never sent or when its message is deleted.
+export const attachments = pgTable(
+  "attachments",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    // No foreign key: when a room is deleted its rows stay (their message_id set null with the
+    // messages) until the sweeper has removed their blobs; a cascade would lose track of them.
+    roomId: uuid("room_id").notNull(),
+    uploaderId: text("uploader_id")
+      .notNull()
+      .references(() => users.id),
+    messageId: uuid("message_id").references(() => messages.id, { onDelete: "set null" }),
+    status: attachmentStatus("status").notNull().default("pending"),
+    // Sanitised when asked for; never used to build a path or a key.
+    name: text("name").notNull(),
+    // Declared when asked for, then the type detected from the bytes.
+    contentType: text("content_type").notNull(),
+    // Declared when asked for (the most the upload may send), then the bytes' length.
+    size: integer("size").notNull(),
+    width: integer("width"),
+    height: integer("height"),
+    hasThumbnail: boolean("has_thumbnail").notNull().default(false),
+    createdAt: createdAt(),
+    storedAt: timestamp("stored_at", { withTimezone: true }),
+  },
+  (t) => [
+    // The quota: the sum of a user's rows.
+    index("attachments_uploader_idx").on(t.uploaderId),
+    index("attachments_message_idx").on(t.messageId),
+    // The sweeper's two kinds of garbage: rows never put on a message, and deleted ones.
+    index("attachments_unsent_idx").on(t.createdAt).where(sql`${t.messageId} is null`),
+    index("attachments_deleted_idx").on(t.createdAt).where(sql`${t.status} = 'deleted'`),
   ],
 );
 

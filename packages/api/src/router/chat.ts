@@ -19,6 +19,7 @@ import {
 import type { TRPCRouterRecord } from "@trpc/server";
 import { pushStream } from "../push-stream.ts";
 import { authedProcedure, memberProcedure, perUser, rateLimit, roomProcedure } from "../trpc.ts";
+import { attachmentsRouter } from "./attachments.ts";
 import { blocksRouter } from "./blocks.ts";
 import { dmsRouter } from "./dms.ts";
 import { mentionsRouter } from "./mentions.ts";
@@ -118,7 +119,7 @@ const messagesRouter = {
   send: memberProcedure
     .meta({
       summary:
-        "Sends a message (1–4000 characters after trimming), or with `parentId` a reply in that message's thread. Idempotent on `clientMessageId`. `@handle` of a room member is resolved into `mentions` (and their inbox); `@room` from the owner or a moderator sets `mentionsRoom` and reaches every member; any other `@word` stays text. Rate-limited per user.",
+        "Sends a message (1–4000 characters after trimming; may be empty with `attachmentIds`, up to 10 files uploaded with `chat.attachments.create`), or with `parentId` a reply in that message's thread. Idempotent on `clientMessageId`. `@handle` of a room member is resolved into `mentions` (and their inbox); `@room` from the owner or a moderator sets `mentionsRoom` and reaches every member; any other `@word` stays text. Rate-limited per user.",
     })
     .meta(sentOverTheSocket)
     .input(sendMessageInput)
@@ -176,6 +177,7 @@ const messagesRouter = {
 export const chatRouter = {
   rooms: roomsRouter,
   messages: messagesRouter,
+  attachments: attachmentsRouter,
   dms: dmsRouter,
   blocks: blocksRouter,
   mentions: mentionsRouter,

@@ -13,7 +13,9 @@ export type DomainErrorKind =
   /** The input is well-formed but not acceptable (a bad cursor, an expired token). */
   | "invalid"
   /** The caller's proof of identity was wrong (a login with a wrong password). */
-  | "unauthenticated";
+  | "unauthenticated"
+  /** The thing is bigger than the configured limit (an upload over UPLOAD_MAX_BYTES). */
+  | "too-large";
 
 export class DomainError extends Error {
   constructor(

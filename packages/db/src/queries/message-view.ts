@@ -1,4 +1,4 @@
-import { messages } from "../schema.ts";
+import { type AttachmentViewJson, messages } from "../schema.ts";
 
 type MessageRow = typeof messages.$inferSelect;
 
@@ -52,6 +52,14 @@ const liveContent: ViewField<string | null> = {
   read: (row) => (row.deletedAt === null ? row.content : null),
 };
 
+/** A deleted message's files are gone with its text (the sweeper removes their blobs). */
+const liveAttachments: ViewField<AttachmentViewJson[]> = {
+  columns: [messages.attachments.name, messages.deletedAt.name],
+  sql: (row) =>
+    `case when ${row}.${messages.deletedAt.name} is null then ${row}.${messages.attachments.name} else '[]'::jsonb end`,
+  read: (row) => (row.deletedAt === null ? row.attachments : []),
+};
+
 /**
  * The message view, field by field, in the order its keys appear on the wire. This object is the
  * only place that order is written: the SQL that builds the view (json_build_object keeps the
@@ -75,6 +83,7 @@ const messageViewFields = {
   lastReplyAt: optionalTime("lastReplyAt"),
   mentions: column("mentions"),
   mentionsRoom: column("mentionsRoom"),
+  attachments: liveAttachments,
 };
 
 type Fields = typeof messageViewFields;

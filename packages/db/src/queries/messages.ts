@@ -1,4 +1,5 @@
 import type { Queryable } from "../create-db.ts";
+import type { AttachmentViewJson } from "../schema.ts";
 import { defineStatement } from "../statements.ts";
 import {
   type MessageViewJson,
@@ -28,7 +29,7 @@ const viewColumns = messageViewColumns.join(", ");
  * way, refuses the send the same way (no row); a room without a dm_key never reaches that
  * subquery, so an ordinary send costs what it did. $1 room, $2 caller, $3 content,
  * $4 clientMessageId, $5 the caller's display name, $6 the mentioned user ids (an array literal),
- * $7 whether it mentions the whole room.
+ * $7 whether it mentions the whole room, $8 the views of its files (a json array; `[]` without).
  */
 const sendStatement = defineStatement<{ created: boolean; message: MessageViewJson }>(
   "parley_send_message",
@@ -47,8 +48,8 @@ const sendStatement = defineStatement<{ created: boolean; message: MessageViewJs
                  and b.blocked_id = any(string_to_array(dm_key, ','))))
      returning last_seq
    ), created as (
-     insert into messages (room_id, seq, user_id, content, client_message_id, mentions, mentions_room)
-     select $1::uuid, last_seq, $2::text, $3::text, $4::text, $6::text[], $7::boolean from room
+     insert into messages (room_id, seq, user_id, content, client_message_id, mentions, mentions_room, attachments)
+     select $1::uuid, last_seq, $2::text, $3::text, $4::text, $6::text[], $7::boolean, $8::jsonb from room
      returning ${viewColumns}
    ), event as (
      insert into room_events (room_id, seq, type, message_id, actor_id, payload)
@@ -77,6 +78,7 @@ export async function insertMessage(
     authorName: string;
     mentions?: readonly string[];
     mentionsRoom?: boolean;
+    attachments?: readonly AttachmentViewJson[];
   },
 ): Promise<{ created: boolean; message: MessageViewJson } | undefined> {
   const [row] = await sendStatement.run(db, [
@@ -89,6 +91,7 @@ export async function insertMessage(
     // into a list of parameters. User ids are [A-Za-z0-9-]: nothing to quote.
     `{${(input.mentions ?? []).join(",")}}`,
     input.mentionsRoom ?? false,
+    input.attachments ? JSON.stringify(input.attachments) : "[]",
   ]);
   return row;
 }

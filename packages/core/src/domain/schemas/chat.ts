@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { attachmentIds } from "./attachments.ts";
 import { multiLine, singleLine, text, uuid } from "./text.ts";
 
 export const roomId = uuid("Is not a room id");
@@ -66,16 +67,24 @@ export const listMembersInput = z.object({ roomId, cursor: offsetCursor.optional
 
 export const markReadInput = z.object({ roomId, seq });
 
-export const sendMessageInput = z.object({
-  roomId,
-  content: messageContent,
-  clientMessageId: text()
-    .min(1, "Required")
-    .max(64, "Must be at most 64 characters")
-    .regex(/^[A-Za-z0-9_-]+$/, "Letters, digits, - and _ only"),
-  /** A reply: the message it answers (a reply to a reply joins the same thread, at its root). */
-  parentId: messageId.optional(),
-});
+export const sendMessageInput = z
+  .object({
+    roomId,
+    /** May be empty when the message carries files. */
+    content: multiLine(0, MESSAGE_MAX_LENGTH),
+    clientMessageId: text()
+      .min(1, "Required")
+      .max(64, "Must be at most 64 characters")
+      .regex(/^[A-Za-z0-9_-]+$/, "Letters, digits, - and _ only"),
+    /** A reply: the message it answers (a reply to a reply joins the same thread, at its root). */
+    parentId: messageId.optional(),
+    /** Files uploaded with `chat.attachments.create` (the caller's own, stored, in this room, unsent). */
+    attachmentIds: attachmentIds.optional(),
+  })
+  .refine((v) => v.content.length > 0 || (v.attachmentIds?.length ?? 0) > 0, {
+    message: "Required",
+    path: ["content"],
+  });
 
 export const listMessagesInput = z
   .object({

@@ -1,5 +1,6 @@
 // Zod inputs only: no server code, safe to bundle in a browser and reuse in forms.
 export * from "./admin.ts";
+export * from "./attachments.ts";
 export * from "./audit.ts";
 export * from "./auth.ts";
 export * from "./chat.ts";

@@ -2,6 +2,7 @@ import { historyPage, insertMessage, messageViewOf, schema, sentBefore, type Tra
 import { and, asc, desc, eq, isNull, sql } from "drizzle-orm";
 import { DomainError, messageNotFound, roomNotFound } from "../errors.ts";
 import { markPlainJson } from "../plain-json.ts";
+import { deleteAttachmentsOf, sendWithAttachments } from "./attachments-service.ts";
 import { recordAudit } from "./audit-log.ts";
 import { notBlockedBy } from "./blocks-service.ts";
 import type { Caller, ChatDeps } from "./chat-deps.ts";
@@ -70,9 +71,16 @@ async function retriedSend(
 export async function sendMessage(
   deps: ChatDeps,
   caller: Caller,
-  input: { roomId: string; content: string; clientMessageId: string; parentId?: string },
+  input: {
+    roomId: string;
+    content: string;
+    clientMessageId: string;
+    parentId?: string;
+    attachmentIds?: string[];
+  },
 ): Promise<MessageView> {
   await requireMember(deps, caller, input.roomId);
+  const attachmentIds = input.attachmentIds?.length ? input.attachmentIds : undefined;
   const sender = {
     userId: caller.id,
     clientMessageId: input.clientMessageId,
@@ -86,7 +94,7 @@ export async function sendMessage(
     throw refusal;
   }
   let row: { created: boolean; message: MessageView; events?: RoomEvent[] } | undefined;
-  // No `@`, no mention: the common send stays one statement, with no query added.
+  // No `@`, no mention, no file: the common send stays one statement, with no query added.
   const mentioned = input.content.includes("@") ? parseMentions(input.content) : null;
   try {
     const message = { ...sender, roomId: input.roomId, content: input.content };
@@ -94,7 +102,9 @@ export async function sendMessage(
       const mentioning = mentioned
         ? (tx: Transaction) => mentionsIn(deps, tx, caller, input.roomId, mentioned)
         : undefined;
-      row = await insertReply(deps, { ...message, parentId: input.parentId }, mentioning);
+      row = await insertReply(deps, { ...message, parentId: input.parentId }, mentioning, attachmentIds);
+    } else if (attachmentIds) {
+      row = await sendWithAttachments(deps, caller, input, attachmentIds, mentioned);
     } else {
       row = mentioned
         ? await sendWithMentions(deps, caller, input, mentioned)
@@ -269,6 +279,7 @@ export async function deleteMessage(deps: ChatDeps, caller: Caller, messageId: s
         at: deletedAt,
       });
     }
+    await deleteAttachmentsOf(tx, row.id);
     // A reply's root is locked (and its counters lowered) before the room row, as a reply's send does.
     const thread = row.parentId ? await replyRemoved(tx, row.parentId) : null;
     const event = await appendRoomEvent(tx, row.roomId, caller.id, {

@@ -3,6 +3,7 @@ import type { ReportAction, ReportStatus, RestrictionKind } from "@parley/db/enu
 import { and, desc, eq, gt, isNull, or, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import { DomainError, messageNotFound } from "../errors.ts";
+import { deleteAttachmentsOf } from "./attachments-service.ts";
 import { recordAudit } from "./audit-log.ts";
 import type { Caller, ChatDeps, RoomRole } from "./chat-deps.ts";
 import { announceMembershipChange } from "./membership-cache.ts";
@@ -464,6 +465,7 @@ export async function resolveReport(
         .update(schema.messages)
         .set({ content: "", deletedAt: now })
         .where(and(eq(schema.messages.id, message.id), isNull(schema.messages.deletedAt)));
+      await deleteAttachmentsOf(tx, message.id);
       await recordAudit(tx, {
         action: "room.message_deleted",
         actorId: caller.id,

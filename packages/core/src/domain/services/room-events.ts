@@ -1,4 +1,4 @@
-import { type MessageViewJson, type Queryable, schema } from "@parley/db";
+import { type AttachmentViewJson, type MessageViewJson, type Queryable, schema } from "@parley/db";
 import { and, asc, eq, gt, sql } from "drizzle-orm";
 import type { EventBus } from "../bus/event-bus.ts";
 import { markPlainJson } from "../plain-json.ts";
@@ -28,12 +28,31 @@ export interface MessageView {
   mentions: string[];
   /** An `@room` by a moderator: every member is mentioned. */
   mentionsRoom: boolean;
+  /** Its files, in the order they were sent; `[]` once the message is deleted. */
+  attachments: AttachmentView[];
+}
+
+/** A file on a message. `url` and `thumbnailUrl` are paths on the server (`/api/v1/files/…`). */
+export interface AttachmentView {
+  id: string;
+  /** The uploader's file name, sanitised: no path, no control or bidi characters, ≤ 200 characters. */
+  name: string;
+  /** Detected from the bytes, never taken from the name or the upload's header. */
+  contentType: string;
+  size: number;
+  /** Images only: their dimensions in pixels. */
+  width: number | null;
+  height: number | null;
+  url: string;
+  /** Images only: a WebP that fits in 320×320. */
+  thumbnailUrl: string | null;
 }
 
 type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 // Fails to compile ("'true' does not satisfy … 'false'") when MessageView and the view defined in
 // @parley/db differ by a field or a type.
 true satisfies Same<MessageView, MessageViewJson>;
+true satisfies Same<AttachmentView, AttachmentViewJson>;
 
 /** What `chat.events` yields. Times are ISO strings: live and replayed events are byte-identical. */
 export type RoomEvent =

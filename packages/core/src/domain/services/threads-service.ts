@@ -2,6 +2,7 @@ import { type Queryable, schema, sentBefore, type Transaction, threadPage } from
 import { and, asc, desc, eq, isNull, sql } from "drizzle-orm";
 import { DomainError } from "../errors.ts";
 import { markPlainJson } from "../plain-json.ts";
+import { claimAttachments, linkAttachments } from "./attachments-service.ts";
 import type { Caller, ChatDeps } from "./chat-deps.ts";
 import { blockedInDm } from "./dms-service.ts";
 import type { SendMentions } from "./mentions-service.ts";
@@ -55,6 +56,8 @@ export async function insertReply(
   },
   /** Resolves the reply's mentions in its transaction (only when the text has an `@`). */
   mentioning?: (tx: Transaction) => Promise<SendMentions>,
+  /** The files the reply carries (checked and locked in its transaction), or none. */
+  attachmentIds?: readonly string[],
 ): Promise<ReplySent | undefined> {
   return deps.db.transaction(async (tx): Promise<ReplySent | undefined> => {
     const existing = await sentBefore(tx, input);
@@ -84,6 +87,9 @@ export async function insertReply(
       .where(eq(schema.rooms.id, input.roomId))
       .returning({ seq: schema.rooms.lastSeq });
     if (!room) throw new Error(`room ${input.roomId} vanished inside its transaction`);
+    const attachments = attachmentIds
+      ? await claimAttachments(tx, input.userId, input.roomId, attachmentIds)
+      : [];
     const mentions = mentioning ? await mentioning(tx) : null;
     await tx.insert(m).values({
       roomId: input.roomId,
@@ -94,11 +100,13 @@ export async function insertReply(
       parentId: rootId,
       mentions: mentions?.ids ?? [],
       mentionsRoom: mentions?.room ?? false,
+      attachments,
     });
     // Read back through the one SQL definition of the view: the event is byte-identical to what
     // the history and a retried send show.
     const message = await sentBefore(tx, input);
     if (!message) throw new Error("the reply just inserted is not there");
+    if (attachmentIds) await linkAttachments(tx, message.id, attachmentIds);
     await mentions?.deliver(tx, message);
     const created: RoomEvent = { type: "message.created", roomId: input.roomId, seq: room.seq, message };
     await tx.insert(schema.roomEvents).values({
