@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { declaredType, formatSize } from "../src/room/attachment-upload.ts";
-import { thumbnailSize } from "../src/room/message-attachments.tsx";
+import { formatSize, thumbnailSize } from "../src/room/attachment-sizes.ts";
+import { declaredType } from "../src/room/attachment-upload.ts";
 
 describe("declaredType", () => {
   it("declares the six allowed types as they are, any other text as plain text, and refuses the rest", () => {

@@ -1,5 +1,5 @@
 import { type ClipboardEvent, type DragEvent, useRef } from "react";
-import { formatSize } from "./attachment-upload.ts";
+import { formatSize } from "./attachment-sizes.ts";
 import type { PendingAttachments } from "./use-pending-attachments.ts";
 
 /**

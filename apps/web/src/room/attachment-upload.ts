@@ -1,15 +1,7 @@
-/** The types the server accepts (the contract of issue 15); anything else is refused before asking. */
-const ALLOWED_TYPES = new Set([
-  "image/png",
-  "image/jpeg",
-  "image/gif",
-  "image/webp",
-  "application/pdf",
-  "text/plain",
-]);
+import { ATTACHMENT_TYPES, type AttachmentType } from "@parley/api/schemas";
 
-/** At most this many files on one message, as `chat.messages.send` allows. */
-export const MAX_ATTACHMENTS = 10;
+const isAllowed = (type: string): type is AttachmentType =>
+  (ATTACHMENT_TYPES as readonly string[]).includes(type);
 
 /**
  * The type to declare for a file, or null when it cannot be sent. The server detects the real
@@ -17,22 +9,12 @@ export const MAX_ATTACHMENTS = 10;
  * refuse anyway. Any text/* (Markdown, CSV, source) is declared as plain text, which is what
  * the server will find in it; a file the browser cannot name (no extension) is tried as text.
  */
-export function declaredType(file: Pick<File, "type">): string | null {
+export function declaredType(file: Pick<File, "type">): AttachmentType | null {
   const type = file.type.toLowerCase();
   if (type === "") return "text/plain";
-  if (ALLOWED_TYPES.has(type)) return type;
+  if (isAllowed(type)) return type;
   if (type.startsWith("text/") && type !== "text/html") return "text/plain";
   return null;
-}
-
-const sizeFormat = new Intl.NumberFormat(undefined, { maximumFractionDigits: 1 });
-
-/** 1 KB = 1024 bytes, as file managers show sizes. */
-export function formatSize(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${sizeFormat.format(bytes / 1024)} KB`;
-  if (bytes < 1024 * 1024 * 1024) return `${sizeFormat.format(bytes / (1024 * 1024))} MB`;
-  return `${sizeFormat.format(bytes / (1024 * 1024 * 1024))} GB`;
 }
 
 /** What the server says about a refused upload, in the words the rest of the app uses. */

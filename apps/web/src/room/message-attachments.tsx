@@ -1,20 +1,7 @@
-import { formatSize } from "./attachment-upload.ts";
+import { formatSize, THUMBNAIL_BOX, thumbnailSize } from "./attachment-sizes.ts";
 import type { ListedMessage } from "./timeline-state.ts";
 
 type AttachmentView = ListedMessage["attachments"][number];
-
-/** The box a thumbnail is drawn in (CSS pixels); the server's thumbnails fit 320 × 320. */
-const THUMBNAIL_BOX = 240;
-
-/**
- * The size a thumbnail is drawn at, from the image's own dimensions: written on the <img> so the
- * browser reserves its place before the bytes arrive and the timeline does not jump. CSS lets it
- * shrink further on a narrow screen, keeping this ratio.
- */
-export function thumbnailSize(width: number, height: number): { width: number; height: number } {
-  const scale = Math.min(1, THUMBNAIL_BOX / width, THUMBNAIL_BOX / height);
-  return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
-}
 
 function fileIcon(contentType: string): string {
   if (contentType === "application/pdf") return "📕";

@@ -1,8 +1,9 @@
+import { type AttachmentType, MAX_ATTACHMENTS_PER_MESSAGE as MAX_ATTACHMENTS } from "@parley/api/schemas";
 import { TRPCClientError } from "@parley/client";
 import { useEffect, useRef, useState } from "react";
 import { serverErrors } from "../forms/field-errors.ts";
 import { useTRPCClient } from "../parley.ts";
-import { declaredType, MAX_ATTACHMENTS, putFile, UploadAborted } from "./attachment-upload.ts";
+import { declaredType, putFile, UploadAborted } from "./attachment-upload.ts";
 
 export interface PendingAttachment {
   /** Local key: the attachment id exists only once `chat.attachments.create` answered. */
@@ -53,7 +54,7 @@ export function usePendingAttachments({
     setItems((current) => current.filter((item) => item.key !== key));
   };
 
-  const upload = async (key: number, file: File, contentType: string, signal: AbortSignal) => {
+  const upload = async (key: number, file: File, contentType: AttachmentType, signal: AbortSignal) => {
     try {
       const created = await client.chat.attachments.create.mutate(
         { roomId, name: file.name, size: file.size, contentType },
