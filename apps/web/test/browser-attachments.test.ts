@@ -1,4 +1,3 @@
-import { crc32, deflateSync } from "node:zlib";
 import { GOOD_PASSWORD, type SignedUp, signUpAt } from "@parley/testing/accounts";
 import type { BrowserContextOptions, Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
@@ -12,6 +11,7 @@ import {
   serverAndBrowserForFile,
   signIn,
 } from "./support/browser.ts";
+import { PDF, png } from "./support/sample-files.ts";
 
 const t = serverAndBrowserForFile();
 
@@ -25,39 +25,6 @@ async function signedIn(user: SignedUp, device?: BrowserContextOptions): Promise
   await signIn(page, t.server.url, user.email, GOOD_PASSWORD);
   return page;
 }
-
-/** A real PNG of the given size (a gradient), so that the server's decoder and thumbnailer have work. */
-function png(width: number, height: number): Buffer {
-  const chunk = (type: string, data: Buffer) => {
-    const body = Buffer.concat([Buffer.from(type, "ascii"), data]);
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(data.length);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(body));
-    return Buffer.concat([length, body, crc]);
-  };
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header.set([8, 2, 0, 0, 0], 8); // 8-bit RGB, no interlace
-  const rows = Buffer.alloc((width * 3 + 1) * height);
-  for (let y = 0; y < height; y++) {
-    const row = y * (width * 3 + 1);
-    for (let x = 0; x < width; x++) {
-      rows.set([(x * 255) / width, (y * 255) / height, 128], row + 1 + x * 3);
-    }
-  }
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk("IHDR", header),
-    chunk("IDAT", deflateSync(rows)),
-    chunk("IEND", Buffer.alloc(0)),
-  ]);
-}
-
-const PDF = Buffer.from(
-  "%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n",
-);
 
 describe("attachments in the web app", () => {
   it("one person sends an image and a PDF in a room; the other, on a phone, sees the thumbnail and downloads the PDF", async () => {
@@ -88,6 +55,15 @@ describe("attachments in the web app", () => {
       buffer: Buffer.from("<html><script>alert(1)</script></html>"),
     });
     await adaPage.getByRole("alert").filter({ hasText: "cat.png: " }).waitFor();
+    expect(await pending.count()).toBe(0);
+
+    // Over the server's limit (10 MiB by default): refused when announced, before any byte is sent.
+    await files.setInputFiles({
+      name: "scan.pdf",
+      mimeType: "application/pdf",
+      buffer: Buffer.alloc(10 * 1024 * 1024 + 1),
+    });
+    await adaPage.getByRole("alert").filter({ hasText: "scan.pdf: A file may be at most 10 MiB" }).waitFor();
     expect(await pending.count()).toBe(0);
 
     // A file chosen by mistake is taken off the draft before sending.
