@@ -65,6 +65,8 @@ describe("attachments in the web app", () => {
     });
     await adaPage.getByRole("alert").filter({ hasText: "scan.pdf: A file may be at most 10 MiB" }).waitFor();
     expect(await pending.count()).toBe(0);
+    // The refusal is about the file: the text box is not marked wrong.
+    expect(await adaPage.getByRole("textbox", { name: "Message" }).getAttribute("aria-invalid")).toBeNull();
 
     // A file chosen by mistake is taken off the draft before sending.
     await files.setInputFiles({ name: "wrong.txt", mimeType: "text/plain", buffer: Buffer.from("oops") });
@@ -81,6 +83,7 @@ describe("attachments in the web app", () => {
     await pending.getByText("contact sheet.pdf").waitFor();
     await pending.getByRole("progressbar").first().waitFor({ state: "detached" });
     expect(await pending.getByText(", uploaded").count()).toBe(2);
+    await screenshot(adaPage, "attachments-pending-desktop");
     const box = adaPage.getByRole("textbox", { name: "Message" });
     await box.fill("Prints from today");
     await box.press("Enter");
@@ -123,10 +126,20 @@ describe("attachments in the web app", () => {
     const [download] = await Promise.all([bobPage.waitForEvent("download"), chip.click()]);
     expect(download.suggestedFilename()).toBe("contact sheet.pdf");
 
+    // A long name waiting in the composer is cut, not a page wider than the phone.
+    await bobPage.locator("#composer-files").setInputFiles({
+      name: `${"a-very-long-file-name-".repeat(8)}.txt`,
+      mimeType: "text/plain",
+      buffer: Buffer.from("long"),
+    });
+    const bobPending = bobPage.getByRole("list", { name: "Files to send" });
+    await bobPending.getByText(", uploaded").waitFor();
     await expectNoSidewaysScroll(bobPage);
     const report = await runAxe(bobPage);
     expect(report.violations, `the room with attachments: ${formatCounts(report)}`).toEqual([]);
     await screenshot(bobPage, "attachments-phone");
+    await bobPending.getByRole("button", { name: /^Remove a-very-long/ }).click();
+    await bobPending.waitFor({ state: "detached" });
     expect([...pageErrorsOf(adaPage), ...pageErrorsOf(bobPage)]).toEqual([]);
   });
 

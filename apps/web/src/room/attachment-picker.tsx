@@ -45,7 +45,7 @@ export function PendingAttachmentList({ attachments }: { attachments: PendingAtt
       {attachments.items.map((item) => (
         <li key={item.key} className="attachment-chip pending">
           <span className="attachment-name">{item.name}</span>{" "}
-          <span className="muted">{formatSize(item.size)}</span>
+          <span className="muted attachment-size">{formatSize(item.size)}</span>
           {item.done ? (
             <span className="visually-hidden">, uploaded</span>
           ) : (

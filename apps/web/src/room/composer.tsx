@@ -35,6 +35,8 @@ export function Composer({
   const trpc = useTRPC();
   const [text, setText] = useState("");
   const [error, setError] = useState<string | null>(null);
+  // A refused file: shown on the same line as a send's error, but the text itself is fine.
+  const [fileError, setFileError] = useState<string | null>(null);
   const clientMessageId = useRef<string | null>(null);
   const lastTyping = useRef(0);
   const box = useRef<HTMLTextAreaElement>(null);
@@ -43,9 +45,10 @@ export function Composer({
   const typing = useMutation(trpc.chat.typing.mutationOptions());
   const attachments = usePendingAttachments({
     roomId,
-    onError: setError,
+    onError: setFileError,
     onChange: () => {
       clientMessageId.current = null;
+      setFileError(null);
     },
   });
   const send = useMutation(
@@ -56,6 +59,7 @@ export function Composer({
         setText("");
         attachments.clear();
         setError(null);
+        setFileError(null);
       },
       onError: (e) => {
         const errors = serverErrors(e);
@@ -68,7 +72,7 @@ export function Composer({
     event?.preventDefault();
     if (send.isPending) return;
     if (attachments.uploading) {
-      setError("Wait for the files to finish uploading.");
+      setFileError("Wait for the files to finish uploading.");
       return;
     }
     clientMessageId.current ??= newClientMessageId();
@@ -170,9 +174,9 @@ export function Composer({
         {error && clientMessageId.current ? "Send again" : "Send"}
       </button>
       <PendingAttachmentList attachments={attachments} />
-      {error && (
+      {(error ?? fileError) && (
         <p id="composer-error" role="alert" className="field-error">
-          {error}
+          {error ?? fileError}
         </p>
       )}
     </form>

@@ -49,7 +49,7 @@ export function MessageAttachments({ attachments }: { attachments: readonly Atta
                 <span aria-hidden="true">{fileIcon(file.contentType)}</span>
                 <span className="visually-hidden">Download </span>
                 <span className="attachment-name">{file.name}</span>{" "}
-                <span className="muted">{formatSize(file.size)}</span>
+                <span className="muted attachment-size">{formatSize(file.size)}</span>
               </a>
             </li>
           ))}
