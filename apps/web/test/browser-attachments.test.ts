@@ -74,14 +74,33 @@ describe("attachments in the web app", () => {
     await adaPage.getByRole("button", { name: "Remove wrong.txt" }).click();
     await pending.waitFor({ state: "detached" });
 
-    // The image and the PDF, chosen together; each uploads, then the message goes with both.
+    // The image and the PDF, chosen together; each uploads, then the message goes with both. The
+    // upload is slowed (Chromium's network emulation, 40 KB/s up) so that its progress shows.
+    const devtools = await adaPage.context().newCDPSession(adaPage);
+    await devtools.send("Network.enable");
+    const throttle = (uploadThroughput: number) =>
+      devtools.send("Network.emulateNetworkConditions", {
+        offline: false,
+        latency: 0,
+        downloadThroughput: -1,
+        uploadThroughput,
+      });
+    await throttle(40 * 1024);
     await files.setInputFiles([
       { name: "negative.png", mimeType: "image/png", buffer: png(640, 480) },
       { name: "contact sheet.pdf", mimeType: "application/pdf", buffer: PDF },
     ]);
     await pending.getByText("negative.png").waitFor();
     await pending.getByText("contact sheet.pdf").waitFor();
-    await pending.getByRole("progressbar").first().waitFor({ state: "detached" });
+    const progress = pending.getByRole("progressbar", { name: "Uploading negative.png" });
+    await expect
+      .poll(async () => Number(await progress.getAttribute("value")), { timeout: 15_000 })
+      .toBeGreaterThan(0);
+    // Sending before the files are up is held back, in words.
+    await adaPage.getByRole("button", { name: "Send", exact: true }).click();
+    await adaPage.getByRole("alert").filter({ hasText: "Wait for the files to finish uploading." }).waitFor();
+    await throttle(-1);
+    await progress.waitFor({ state: "detached" });
     expect(await pending.getByText(", uploaded").count()).toBe(2);
     await screenshot(adaPage, "attachments-pending-desktop");
     const box = adaPage.getByRole("textbox", { name: "Message" });
