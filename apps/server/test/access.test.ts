@@ -95,6 +95,12 @@ const roomInputs: Record<string, (s: Scene) => unknown> = {
   "chat.rooms.members": (s) => ({ roomId: s.roomId }),
   "chat.rooms.markRead": (s) => ({ roomId: s.roomId, seq: 1 }),
   "chat.messages.send": (s) => ({ roomId: s.roomId, content: "Hi", clientMessageId: randomUUID() }),
+  "chat.attachments.create": (s) => ({
+    roomId: s.roomId,
+    name: "notes.txt",
+    size: 5,
+    contentType: "text/plain",
+  }),
   "chat.messages.list": (s) => ({ roomId: s.roomId }),
   "chat.messages.edit": (s) => ({ messageId: s.messageId, content: "Edited" }),
   "chat.messages.delete": (s) => ({ messageId: s.messageId }),

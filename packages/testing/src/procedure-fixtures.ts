@@ -219,6 +219,7 @@ export const procedureFixtures: Record<string, ProcedureFixture> = {
     }),
   },
   "chat.messages.list": { caller: "member", overrides: inRooms },
+  "chat.attachments.create": { caller: "member", overrides: inRooms },
   "chat.messages.edit": { caller: "member", overrides: onMessages },
   "chat.messages.delete": {
     caller: "member",

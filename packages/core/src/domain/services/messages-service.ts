@@ -111,6 +111,13 @@ export async function sendMessage(
         : await insertMessage(deps.db, message);
     }
   } catch (error) {
+    if (error instanceof DomainError && error.field === "attachmentIds") {
+      // A concurrent retry of this send may have committed and linked the files first, after
+      // this attempt looked for it: the retry still gets the first message.
+      const earlier = await retriedSend(deps, sender, input.roomId);
+      if (earlier) return earlier;
+      throw error;
+    }
     if (!isUniqueViolation(error)) throw error;
     // The race's loser: its statement rolled back whole; the winner is committed.
     const winner = await sentBefore(deps.db, sender);
