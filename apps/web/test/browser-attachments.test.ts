@@ -162,7 +162,7 @@ describe("attachments in the web app", () => {
     expect([...pageErrorsOf(adaPage), ...pageErrorsOf(bobPage)]).toEqual([]);
   });
 
-  it("a reply in a thread carries a file, dropped on the reply box", async () => {
+  it("in a DM, a pasted screenshot goes as a message of its own, and a thread reply carries a file dropped on its box", async () => {
     const ada = await signUpAt(t.server.url, "Ada");
     const bob = await signUpAt(t.server.url, "Bob");
     const dm = await ada.api.chat.dms.open.mutate({ userIds: [bob.user.id] });
@@ -175,6 +175,24 @@ describe("attachments in the web app", () => {
     const page = await signedIn(ada);
     await page.goto(`${t.server.url}/rooms/${dm.id}`);
     await live(page);
+
+    // A screenshot pasted into the message box (files alone on the clipboard) is attached, not typed.
+    const screenshotPng = [...png(120, 80)];
+    await page.getByRole("textbox", { name: "Message" }).evaluate((box, bytes) => {
+      const clipboard = new DataTransfer();
+      clipboard.items.add(new File([new Uint8Array(bytes)], "image.png", { type: "image/png" }));
+      box.dispatchEvent(
+        new ClipboardEvent("paste", { clipboardData: clipboard, bubbles: true, cancelable: true }),
+      );
+    }, screenshotPng);
+    const composerFiles = page.getByRole("list", { name: "Files to send" });
+    await composerFiles.getByText(", uploaded").waitFor();
+    expect(await page.getByRole("textbox", { name: "Message" }).inputValue()).toBe("");
+    await page.getByRole("button", { name: "Send", exact: true }).click();
+    const pasted = timeline(page).getByRole("img", { name: "image.png" });
+    await pasted.waitFor();
+    expect([await pasted.getAttribute("width"), await pasted.getAttribute("height")]).toEqual(["120", "80"]);
+
     await page.getByRole("button", { name: "Reply in thread to Bob's message" }).click();
     const pane = threadPane(page);
     await pane.getByText("No replies yet.").waitFor();
