@@ -19,8 +19,9 @@ const blocks = (language: string) =>
 let t: TestServer;
 let dir: string;
 beforeAll(async () => {
-  t = await startTestServer();
   dir = mkdtempSync(join(tmpdir(), "parley-walkthrough-"));
+  // The uploaded file lands under DATA_DIR/files: the test's own directory, removed after.
+  t = await startTestServer({ dataDir: dir });
 });
 afterAll(async () => {
   await t.close();
@@ -50,10 +51,10 @@ describe("docs/rest.md", () => {
         stream = { output: await followStream(script(block), env), block };
         continue;
       }
-      const { stdout } = await run("bash", ["-c", script(block)], { env });
+      const { stdout } = await run("bash", ["-c", script(block)], { env, cwd: dir });
       outputs.push(stdout);
     }
-    const [setup, signIn, rooms, sent, errors] = outputs;
+    const [setup, signIn, rooms, sent, errors, upload] = outputs;
     expect(setup).toBe("");
     expect(signIn).toBe(`"Ada"\n${email}\n`);
     expect(rooms).toBe("General\n");
@@ -64,6 +65,8 @@ describe("docs/rest.md", () => {
       fields: { name: expect.any(Array) },
     });
     expect(status).toBe("401");
+    const file = /^declare -- FILE="?([0-9a-f-]{36})"?$/m.exec(readFileSync(state, "utf8"))?.[1];
+    expect(upload).toBe(`text/plain\n/api/v1/files/${file}\nMinutes of the meeting\n`);
 
     const seq = /^declare -- SEQ="?(\d+)"?$/m.exec(readFileSync(state, "utf8"))?.[1];
     expect(seq).toBeDefined();
@@ -71,7 +74,7 @@ describe("docs/rest.md", () => {
     expect(stream?.output).toContain('"content":"Hello from curl"');
   });
 
-  it("the Python script signs in, sends, and prints the room's events from its own message on", async () => {
+  it("the Python script signs in, uploads a file, sends it, and prints the room's events from its own message on", async () => {
     const [python] = blocks("python");
     const file = join(dir, "parley_rest.py");
     writeFileSync(file, python ?? "");
@@ -87,7 +90,7 @@ describe("docs/rest.md", () => {
     const [sentLine, eventLine] = stdout.trim().split("\n");
     const seq = /^sent #(\d+) to Snakes$/.exec(sentLine ?? "")?.[1];
     expect(seq).toBeDefined();
-    expect(eventLine).toBe(`${seq} message.created Hello from Python`);
+    expect(eventLine).toBe(`${seq} message.created Hello from Python [hello.txt]`);
   });
 });
 
