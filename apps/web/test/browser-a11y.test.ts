@@ -3,6 +3,7 @@ import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { type AxeReport, formatCounts, runAxe } from "./support/axe.ts";
 import { newPerson, pageErrorsOf, serverAndBrowserForFile, signIn } from "./support/browser.ts";
+import { PDF, png, uploadAs } from "./support/sample-files.ts";
 
 const t = serverAndBrowserForFile();
 
@@ -32,13 +33,31 @@ async function fixtures() {
   const other = await signUpAt(t.server.url, "Maurice");
   const room = await user.api.chat.rooms.create.mutate({ name: "Crystallography", isPrivate: false });
   await other.api.chat.rooms.join.mutate({ roomId: room.id });
-  // Every kind of message the page draws: someone else's with a reaction, an edited one, a
-  // deleted one, and plain ones of one's own.
+  // Every kind of message the page draws: someone else's with a reaction, one with files (a
+  // thumbnail and a download chip), an edited one, a deleted one, and plain ones of one's own.
   let sent = 0;
   const send = (who: SignedUp, content: string) =>
     who.api.chat.messages.send.mutate({ roomId: room.id, content, clientMessageId: `axe-${++sent}` });
   const theirs = await send(other, "Photo 51 is ready");
   await user.api.chat.messages.react.mutate({ messageId: theirs.id, emoji: "🎉" });
+  const attachmentIds = [
+    await uploadAs(t.server.url, other, room.id, {
+      name: "photo-51.png",
+      contentType: "image/png",
+      bytes: png(300, 400),
+    }),
+    await uploadAs(t.server.url, other, room.id, {
+      name: "notes.pdf",
+      contentType: "application/pdf",
+      bytes: PDF,
+    }),
+  ];
+  await other.api.chat.messages.send.mutate({
+    roomId: room.id,
+    content: "",
+    clientMessageId: `axe-${++sent}`,
+    attachmentIds,
+  });
   const edited = await send(user, "The helix is clear");
   await user.api.chat.messages.edit.mutate({ messageId: edited.id, content: "The double helix is clear" });
   const deleted = await send(user, "Wrong room, sorry");
@@ -109,9 +128,22 @@ describe("accessibility (axe-core)", () => {
         path: `/rooms/${roomId}`,
         ready: async (page) => {
           await page.getByText("Sending the notes").waitFor();
+          await page.getByRole("img", { name: "photo-51.png" }).waitFor();
           // The reaction picker open, so its buttons are checked too.
           await page.locator(".react-picker summary").first().click();
           await page.getByRole("button", { name: "👀" }).first().waitFor();
+        },
+      },
+      {
+        name: "room with a file waiting to be sent",
+        who: "user",
+        path: `/rooms/${roomId}`,
+        ready: async (page) => {
+          await page.getByText("Sending the notes").waitFor();
+          await page
+            .locator("#composer-files")
+            .setInputFiles({ name: "draft.txt", mimeType: "text/plain", buffer: Buffer.from("a draft") });
+          await page.getByRole("list", { name: "Files to send" }).getByText(", uploaded").waitFor();
         },
       },
       {

@@ -1,4 +1,4 @@
-import { readdir, readFile } from "node:fs/promises";
+import { readdir, readFile, stat } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import { requireBuiltWebApp } from "./support/browser.ts";
 
@@ -15,6 +15,12 @@ const SERVER_ONLY = [
   "node:crypto",
 ];
 
+/**
+ * The budget of the script every visitor loads: Vite's own warning line (500 kB). Pages few
+ * people open (the admin area) are split off with a dynamic import to stay under it.
+ */
+const MAIN_SCRIPT_BUDGET_BYTES = 500_000;
+
 describe("the web bundle", () => {
   it("carries no server code", async () => {
     requireBuiltWebApp();
@@ -28,5 +34,14 @@ describe("the web bundle", () => {
         name,
       ).toEqual([]);
     }
+  });
+
+  it(`keeps the script every page loads under ${MAIN_SCRIPT_BUDGET_BYTES / 1000} kB`, async () => {
+    requireBuiltWebApp();
+    const html = await readFile(new URL("../dist/index.html", import.meta.url), "utf8");
+    const main = /<script[^>]+src="\/(assets\/[^"]+\.js)"/.exec(html)?.[1];
+    if (!main) throw new Error("index.html names no script");
+    const { size } = await stat(new URL(`../dist/${main}`, import.meta.url));
+    expect(size).toBeLessThan(MAIN_SCRIPT_BUDGET_BYTES);
   });
 });

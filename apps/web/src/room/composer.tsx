@@ -5,7 +5,9 @@ import { type FormEvent, type KeyboardEvent, useRef, useState } from "react";
 import { EmojiPicker } from "../emoji/emoji-picker.tsx";
 import { serverErrors, validate } from "../forms/field-errors.ts";
 import { useTRPC } from "../parley.ts";
+import { AttachButton, fileDropProps, PendingAttachmentList } from "./attachment-picker.tsx";
 import { useMentionAutocomplete } from "./mention-autocomplete.tsx";
+import { usePendingAttachments } from "./use-pending-attachments.ts";
 
 const TYPING_EVERY_MS = 3_000;
 
@@ -33,32 +35,53 @@ export function Composer({
   const trpc = useTRPC();
   const [text, setText] = useState("");
   const [error, setError] = useState<string | null>(null);
+  // A refused file: shown on the same line as a send's error, but the text itself is fine.
+  const [fileError, setFileError] = useState<string | null>(null);
   const clientMessageId = useRef<string | null>(null);
   const lastTyping = useRef(0);
   const box = useRef<HTMLTextAreaElement>(null);
   /** Where the caret goes once an inserted emoji is in the text (set before the re-render). */
   const caretAfterInsert = useRef<number | null>(null);
   const typing = useMutation(trpc.chat.typing.mutationOptions());
+  const attachments = usePendingAttachments({
+    roomId,
+    onError: setFileError,
+    onChange: () => {
+      clientMessageId.current = null;
+      setFileError(null);
+    },
+  });
   const send = useMutation(
     trpc.chat.messages.send.mutationOptions({
       onSuccess: (message) => {
         onSent(message);
         clientMessageId.current = null;
         setText("");
+        attachments.clear();
         setError(null);
+        setFileError(null);
       },
-      onError: (e) => setError(serverErrors(e).content ?? serverErrors(e)[""] ?? "Not sent."),
+      onError: (e) => {
+        const errors = serverErrors(e);
+        setError(errors.content ?? errors.attachmentIds ?? errors[""] ?? "Not sent.");
+      },
     }),
   );
 
   const submit = (event?: FormEvent) => {
     event?.preventDefault();
     if (send.isPending) return;
+    if (attachments.uploading) {
+      setFileError("Wait for the files to finish uploading.");
+      return;
+    }
     clientMessageId.current ??= newClientMessageId();
+    const attachmentIds = attachments.attachmentIds;
     const result = validate(sendMessageInput, {
       roomId,
       content: text,
       clientMessageId: clientMessageId.current,
+      ...(attachmentIds.length > 0 && { attachmentIds }),
     });
     if ("errors" in result) {
       setError(result.errors.content ?? "This message cannot be sent.");
@@ -118,7 +141,7 @@ export function Composer({
   };
 
   return (
-    <form className="composer with-mentions" onSubmit={submit} noValidate>
+    <form className="composer with-mentions" onSubmit={submit} noValidate {...fileDropProps(attachments)}>
       <label htmlFor="composer-text" className="visually-hidden">
         Message
       </label>
@@ -139,6 +162,7 @@ export function Composer({
         aria-describedby={error ? "composer-error" : undefined}
       />
       {mentions.list}
+      <AttachButton id="composer-files" attachments={attachments} />
       <EmojiPicker
         label="Insert an emoji"
         trigger="🙂"
@@ -149,9 +173,10 @@ export function Composer({
       <button type="submit" disabled={send.isPending}>
         {error && clientMessageId.current ? "Send again" : "Send"}
       </button>
-      {error && (
+      <PendingAttachmentList attachments={attachments} />
+      {(error ?? fileError) && (
         <p id="composer-error" role="alert" className="field-error">
-          {error}
+          {error ?? fileError}
         </p>
       )}
     </form>

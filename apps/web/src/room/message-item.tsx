@@ -5,6 +5,7 @@ import { EmojiPicker } from "../emoji/emoji-picker.tsx";
 import { type FieldErrors, serverErrors, validate } from "../forms/field-errors.ts";
 import { ReportButton } from "../moderation/report-button.tsx";
 import { useTRPC } from "../parley.ts";
+import { MessageAttachments } from "./message-attachments.tsx";
 import type { ListedMessage } from "./timeline-state.ts";
 
 const QUICK_REACTIONS = ["👍", "❤️", "😂", "🎉", "👀"];
@@ -76,8 +77,9 @@ export function MessageItem({
         <EditMessage message={message} done={() => setEditing(false)} />
       ) : (
         <div className="message-content">
-          <p className="message-body">{message.content}</p>
+          {message.content && <p className="message-body">{message.content}</p>}
           {message.editedAt && <span className="muted edited-marker">(edited)</span>}
+          <MessageAttachments attachments={message.attachments} />
         </div>
       )}
       {message.replyCount > 0 && onOpenThread && (

@@ -68,16 +68,18 @@ export function OpenThread({
     markRead({ threadId: root.id, seq: newest });
   }, [following, newest, root.id, markRead]);
 
-  // A retry of the same text keeps its clientMessageId: a send that did land is not doubled.
-  const draft = useRef<{ content: string; clientMessageId: string } | null>(null);
-  const reply = async (content: string) => {
-    if (draft.current?.content !== content)
-      draft.current = { content, clientMessageId: newClientMessageId() };
+  // A retry of the same text and files keeps its clientMessageId: a send that did land is not
+  // doubled.
+  const draft = useRef<{ key: string; clientMessageId: string } | null>(null);
+  const reply = async (content: string, attachmentIds: string[]) => {
+    const key = JSON.stringify([content, attachmentIds]);
+    if (draft.current?.key !== key) draft.current = { key, clientMessageId: newClientMessageId() };
     const message = await client.chat.messages.send.mutate({
       roomId,
       content,
       clientMessageId: draft.current.clientMessageId,
       parentId: root.id,
+      ...(attachmentIds.length > 0 && { attachmentIds }),
     });
     draft.current = null;
     onSent(message);
@@ -88,6 +90,7 @@ export function OpenThread({
   const hiddenOlder = page.data?.hasMore ? "Only the newest 100 replies are shown." : undefined;
   return (
     <ThreadPane
+      roomId={roomId}
       root={root}
       replies={replies}
       onReply={member ? reply : undefined}

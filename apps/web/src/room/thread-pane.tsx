@@ -8,8 +8,12 @@ import {
   useRef,
   useState,
 } from "react";
+import { serverErrors } from "../forms/field-errors.ts";
+import { AttachButton, fileDropProps, PendingAttachmentList } from "./attachment-picker.tsx";
 import { useMentionAutocomplete } from "./mention-autocomplete.tsx";
+import { MessageAttachments } from "./message-attachments.tsx";
 import type { ListedMessage } from "./timeline-state.ts";
+import { usePendingAttachments } from "./use-pending-attachments.ts";
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
 
@@ -19,14 +23,16 @@ const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute:
  * - `root`: the message the thread hangs from, as the room's timeline holds it;
  * - `replies`: the thread's messages, oldest first (from `chat.threads.*` once it exists; an
  *   empty list until then, which shows the root alone);
- * - `onReply`: sends a reply with `parentId = root.id`; absent, the composer says replies are
- *   not available yet instead of pretending to send;
+ * - `roomId`: the room the thread is in (replies' files are uploaded to it);
+ * - `onReply`: sends a reply (its text and uploaded files) with `parentId = root.id`; absent, the
+ *   composer says replies are not available yet instead of pretending to send;
  * - `onClose`: the pane is closed (focus goes back where the room page says);
  * - `follow`: whether the reader follows the thread, and the button that changes it;
  * - `mentions`: the room and reader, for the reply box's @-autocomplete;
  * - `status`: a word while the replies load or when they cannot be read.
  */
 export function ThreadPane({
+  roomId,
   root,
   replies,
   onReply,
@@ -35,9 +41,10 @@ export function ThreadPane({
   mentions,
   status,
 }: {
+  roomId: string;
   root: ListedMessage;
   replies: readonly ListedMessage[];
-  onReply?: (content: string) => Promise<void>;
+  onReply?: ReplyHandler;
   onClose: () => void;
   follow?: { following: boolean; pending: boolean; onToggle: () => void };
   mentions?: { roomId: string; myId: string };
@@ -95,7 +102,7 @@ export function ThreadPane({
       {mentions ? (
         <ThreadComposerWithMentions onReply={onReply} {...mentions} />
       ) : (
-        <ThreadComposer onReply={onReply} />
+        <ThreadComposer onReply={onReply} roomId={roomId} />
       )}
     </section>
   );
@@ -113,22 +120,23 @@ function ThreadMessage({ message }: { message: ListedMessage }) {
         <p className="message-body tombstone">Message deleted</p>
       ) : (
         <div className="message-content">
-          <p className="message-body">{message.content}</p>
+          {message.content && <p className="message-body">{message.content}</p>}
           {message.editedAt && <span className="muted edited-marker">(edited)</span>}
+          <MessageAttachments attachments={message.attachments} />
         </div>
       )}
     </li>
   );
 }
 
-type ReplyHandler = ((content: string) => Promise<void>) | undefined;
+type ReplyHandler = (content: string, attachmentIds: string[]) => Promise<void>;
 
 function ThreadComposerWithMentions({
   onReply,
   roomId,
   myId,
 }: {
-  onReply: ReplyHandler;
+  onReply: ReplyHandler | undefined;
   roomId: string;
   myId: string;
 }) {
@@ -138,6 +146,7 @@ function ThreadComposerWithMentions({
   return (
     <ThreadComposer
       onReply={onReply}
+      roomId={roomId}
       text={text}
       setText={setText}
       box={box}
@@ -151,6 +160,7 @@ function ThreadComposerWithMentions({
 
 function ThreadComposer({
   onReply,
+  roomId,
   text: givenText,
   setText: givenSetText,
   box,
@@ -159,7 +169,8 @@ function ThreadComposer({
   onKeyDown,
   trackCaret,
 }: {
-  onReply: ReplyHandler;
+  onReply: ReplyHandler | undefined;
+  roomId: string;
   text?: string;
   setText?: (text: string) => void;
   box?: RefObject<HTMLTextAreaElement | null>;
@@ -173,22 +184,37 @@ function ThreadComposer({
   const setText = givenSetText ?? setOwnText;
   const [sending, setSending] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  // OpenThread keys its retry on the text and files, so nothing here needs to reset on change.
+  const attachments = usePendingAttachments({ roomId, onError: setError, onChange: () => {} });
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    if (!onReply || !text.trim() || sending) return;
+    const attachmentIds = attachments.attachmentIds;
+    if (!onReply || sending) return;
+    if (attachments.uploading) {
+      setError("Wait for the files to finish uploading.");
+      return;
+    }
+    if (!text.trim() && attachmentIds.length === 0) return;
     setSending(true);
     try {
-      await onReply(text);
+      await onReply(text, attachmentIds);
       setText("");
+      attachments.clear();
       setError(null);
     } catch (e) {
-      setError(e instanceof Error ? e.message : "Not sent.");
+      const errors = serverErrors(e);
+      setError(errors.content ?? errors.attachmentIds ?? errors[""] ?? "Not sent.");
     } finally {
       setSending(false);
     }
   };
   return (
-    <form className="composer thread-composer with-mentions" onSubmit={submit} noValidate>
+    <form
+      className="composer thread-composer with-mentions"
+      onSubmit={submit}
+      noValidate
+      {...(onReply && fileDropProps(attachments))}
+    >
       <label htmlFor="thread-reply" className="visually-hidden">
         Reply
       </label>
@@ -211,9 +237,11 @@ function ThreadComposer({
         }}
       />
       {extras}
+      {onReply && <AttachButton id="thread-files" attachments={attachments} />}
       <button type="submit" disabled={!onReply || sending}>
         Reply
       </button>
+      <PendingAttachmentList attachments={attachments} />
       {!onReply && (
         <p id="thread-unavailable" className="muted">
           Replying in threads is not available on this server yet.
