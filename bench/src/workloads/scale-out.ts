@@ -39,6 +39,11 @@ export interface ScaleOutCase {
   redisUsPerMessage: number | null;
   /** Of which PUBLISH (INFO commandstats): grows with the instances subscribed to the room. */
   redisPublishUsPerMessage?: number | null;
+  /**
+   * PostgreSQL CPU per message sent: the send's statement, plus the reads of instances that saw a
+   * gap in a room's seq (a remote event arriving after a later local one) and filled it.
+   */
+  postgresUsPerMessage?: number;
   /** Redis CPU over the phase, fraction of one core (idle included). */
   redisCpu?: number | null;
   /** Set when other processes used the cores during the phase: the case was run once more. */
@@ -191,6 +196,7 @@ async function measure(
   const serverCpuBefore = servers.map((s) => processCpuSeconds(s.pid));
   const redisBefore = redis === null ? 0 : redisCpuSeconds(redis.port);
   const publishBefore = redis === null ? 0 : redisPublishUs(redis.port);
+  const postgresBefore = processTreeCpuSeconds(ctx.db.postmasterPid());
   const disturbance = startDisturbanceMeter(
     servers.map((s) => s.pid),
     ctx.db.postmasterPid(),
@@ -206,6 +212,7 @@ async function measure(
     (sum, s, i) => sum + processCpuSeconds(s.pid) - (serverCpuBefore[i] ?? 0),
     0,
   );
+  const postgresCpu = processTreeCpuSeconds(ctx.db.postmasterPid()) - postgresBefore;
   const redisCpu = redis === null ? null : redisCpuSeconds(redis.port) - redisBefore;
   const publishUs = redis === null ? null : redisPublishUs(redis.port) - publishBefore;
   for (const sub of subs) sub.close();
@@ -233,11 +240,12 @@ async function measure(
     deliveriesPerServerCpuSecond: round(delivered / Math.max(0.01, serverCpu), 0),
     redisUsPerMessage: redisTrafficCpu === null ? null : round((redisTrafficCpu * 1e6) / messages, 1),
     redisPublishUsPerMessage: publishUs === null ? null : round(publishUs / messages, 1),
+    postgresUsPerMessage: round((postgresCpu * 1e6) / messages, 0),
     redisCpu: redisCpu === null ? null : round(redisCpu / elapsed, 3),
     ...(disturbed ? { disturbed } : {}),
   };
   ctx.log(
-    `  scale-out, ${workload}, ${servers.length} instance(s) on ${config.bus}: ${result.deliveredPerSecond} deliveries/s, p50 ${result.p50} p99 ${result.p99} ms, ${result.deliveriesPerServerCpuSecond} per server CPU-s${result.redisUsPerMessage == null ? "" : `, Redis ${result.redisUsPerMessage} µs per message (PUBLISH ${result.redisPublishUsPerMessage})`}${disturbed ? `, DISTURBED: ${disturbed}` : ""}`,
+    `  scale-out, ${workload}, ${servers.length} instance(s) on ${config.bus}: ${result.deliveredPerSecond} deliveries/s, p50 ${result.p50} p99 ${result.p99} ms, ${result.deliveriesPerServerCpuSecond} per server CPU-s, PostgreSQL ${result.postgresUsPerMessage} µs per message${result.redisUsPerMessage == null ? "" : `, Redis ${result.redisUsPerMessage} µs per message (PUBLISH ${result.redisPublishUsPerMessage})`}${disturbed ? `, DISTURBED: ${disturbed}` : ""}`,
   );
   for (const server of servers) await waitUntilIdle(server, 5_000);
   return result;
