@@ -16,6 +16,8 @@ export interface BenchResults {
   meta: {
     startedAt: string;
     wallSeconds: number;
+    /** Wall seconds per workload (absent in results saved before they were kept). */
+    workloadSeconds?: Record<string, number>;
     quick: boolean;
     repeats: number;
     node: string;
@@ -365,6 +367,14 @@ export function markdown(r: BenchResults): string {
     `${m.startedAt}, ${m.wallSeconds} s wall. Node ${m.node}, ${m.cores} × ${m.cpuModel}. ${m.pinning} ${m.subscriberClients} ${m.latency}`,
   );
   lines.push("");
+  if (m.workloadSeconds && Object.keys(m.workloadSeconds).length > 0) {
+    lines.push(
+      `Wall time per workload (s): ${Object.entries(m.workloadSeconds)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(", ")}.`,
+    );
+    lines.push("");
+  }
   lines.push(
     "| workload | metric | Parley | Socket.IO peer | Floor | Parley / peer | Parley / floor | target |",
   );
@@ -407,28 +417,37 @@ export function markdown(r: BenchResults): string {
   ladder("1b fan-out ladder, 5,000 subscribers", r.fanoutLarge ?? {});
   const scaleOut = (r.scaleOut ?? []).flatMap((entry) => ok(entry)?.cases ?? []);
   if (scaleOut.length > 0) {
-    lines.push("## 8 scale-out (Parley: one instance, in-process bus, against two instances on one Redis)");
+    lines.push("## 8 scale-out (Parley: one instance on the in-process bus, one on Redis, two on one Redis)");
     lines.push("");
     lines.push(
-      "Both instances share core 0 (Redis, the generator and PostgreSQL core 1): this shows what the second hop costs, not the capacity a second machine adds. Subscribers and senders alternate between the instances, so every room has members on both. Median (min–max) of the repeats.",
+      "Both instances share core 0 (Redis, the generator and PostgreSQL core 1): this shows what the Redis hop and the split cost, not the capacity a second machine adds. Subscribers and senders alternate between the instances, so every room has members on both, and so do the sampled subscribers. Deliveries/s are at a fixed offered rate (below every configuration's ceiling), so p99 and CPU per delivery are the comparison. Redis µs per message is its CPU above idle over the phase; PUBLISH is the part INFO commandstats charges to that command (the rest: writing to the subscribed instances' sockets, the send rate limits). PostgreSQL CPU per message rises above the one-instance figure when instances fill gaps: an event of another instance that arrives after a later local one makes the room stream read room_events. Median (min–max) of the repeats; ⚠: a repeat disturbed twice by other processes.",
     );
     lines.push("");
     lines.push(
-      "| workload | instances | subscribers | msgs/s offered | deliveries/s | p50 ms | p99 ms | deliveries per server CPU-s (all instances) | Redis CPU µs per message | missing |",
+      "| workload | instances | bus | subscribers | msgs/s offered | deliveries/s | p50 ms | p99 ms | deliveries per server CPU-s (all instances) | PostgreSQL CPU µs per message | Redis CPU µs per message | of which PUBLISH | Redis CPU, % of a core | missing |",
     );
-    lines.push("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+    lines.push("|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+    const busOf = (c: ScaleOutCase) => c.bus ?? (c.instances > 1 ? "redis" : "in-process");
     for (const workload of ["one room", "many rooms"] as const) {
-      for (const instances of [1, 2]) {
-        const cases = scaleOut.filter((c) => c.workload === workload && c.instances === instances);
+      for (const [instances, bus] of [
+        [1, "in-process"],
+        [1, "redis"],
+        [2, "redis"],
+      ] as const) {
+        const cases = scaleOut.filter(
+          (c) => c.workload === workload && c.instances === instances && busOf(c) === bus,
+        );
         const first = cases[0];
         if (!first) continue;
-        const col = (pick: (c: ScaleOutCase) => number | null, digits = 0) =>
+        const col = (pick: (c: ScaleOutCase) => number | null | undefined, digits = 0) =>
           spreadText(
             cases.map((c) => pick(c) ?? undefined),
             digits,
           );
+        const redisCol = (pick: (c: ScaleOutCase) => number | null | undefined, digits = 1) =>
+          bus === "redis" ? col(pick, digits) : "–";
         lines.push(
-          `| ${workload} | ${instances} | ${first.subscribers} | ${first.rate} | ${col((c) => c.deliveredPerSecond)} | ${col((c) => c.p50, 1)} | ${col((c) => c.p99, 1)} | ${col((c) => c.deliveriesPerServerCpuSecond)} | ${instances > 1 ? col((c) => c.redisUsPerMessage, 1) : "–"} | ${col((c) => c.missing)} |`,
+          `| ${workload} | ${instances} | ${bus} | ${first.subscribers} | ${first.rate} | ${col((c) => c.deliveredPerSecond)} | ${col((c) => c.p50, 1)} | ${col((c) => c.p99, 1)}${cases.some((c) => c.disturbed) ? " ⚠" : ""} | ${col((c) => c.deliveriesPerServerCpuSecond)} | ${col((c) => c.postgresUsPerMessage)} | ${redisCol((c) => c.redisUsPerMessage)} | ${redisCol((c) => c.redisPublishUsPerMessage)} | ${redisCol((c) => (c.redisCpu == null ? null : c.redisCpu * 100), 0)} | ${col((c) => c.missing)} |`,
         );
       }
     }
