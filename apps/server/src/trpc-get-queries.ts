@@ -29,12 +29,12 @@ export interface GetQueriesOptions {
 const neverAborted = new AbortController().signal;
 
 /**
- * One query over GET (`/trpc/<path>?input=…`, no batch), the way tRPC's resolveResponse answers
+ * One query over GET (`/trpc/<path>?input=…`, alone or as a batch of one), the way tRPC's resolveResponse answers
  * it, byte for byte (`{"result":{"data":…}}` or `{"error":…}`, the same status and headers),
  * without its fetch adaptation: no `Request`, `Headers`, `URL`, `AbortController`s or `Response`
  * per call, and the body written once with its length rather than piped through a web stream in
  * chunks. That adaptation was about a quarter of the server's CPU for a page of history.
- * Anything else (batches, other parameters, a content type, an unknown or non-query path, HEAD,
+ * Anything else (batches of several, other parameters, a content type, an unknown or non-query path, HEAD,
  * POST) goes on to tRPC's own adapter, which owns every other case.
  */
 export function createGetQueries(options: GetQueriesOptions): RequestHandler {
@@ -56,12 +56,41 @@ export function createGetQueries(options: GetQueriesOptions): RequestHandler {
     const path = url.slice(1, queryAt === -1 ? undefined : queryAt);
     if (!queries.has(path)) return next();
     const params = new URLSearchParams(queryAt === -1 ? "" : url.slice(queryAt + 1));
-    for (const name of params.keys()) if (name !== "input") return next();
-    const rawInput = params.get("input");
-    answer(req, res, path, rawInput).catch(next);
+    for (const name of params.keys()) if (name !== "input" && name !== "batch") return next();
+    const batch = params.get("batch");
+    // @parley/client's httpBatchLink sends even one query as a batch (`?batch=1`, one path).
+    if (batch !== null && batch !== "1") return next();
+    answer(req, res, path, params.get("input"), batch === "1").catch(next);
   };
 
-  async function answer(req: IncomingMessage, res: ServerResponse, path: string, rawInput: string | null) {
+  /** The call's input as tRPC's JSON handler reads it; what it throws is BAD_REQUEST with its message. */
+  function readInput(rawInput: string | null, batch: boolean): unknown {
+    try {
+      if (!rawInput) return undefined;
+      const parsed: unknown = JSON.parse(rawInput);
+      if (!batch) return config.transformer.input.deserialize(parsed);
+      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+        throw new TRPCError({
+          code: "BAD_REQUEST",
+          message: '"input" needs to be an object when doing a batch call',
+        });
+      }
+      const first = (parsed as Record<string, unknown>)[0];
+      return first === undefined ? undefined : config.transformer.input.deserialize(first);
+    } catch (cause) {
+      if (cause instanceof TRPCError) throw cause;
+      const message = cause instanceof Error ? cause.message : "Invalid input";
+      throw new TRPCError({ code: "BAD_REQUEST", message, cause });
+    }
+  }
+
+  async function answer(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    rawInput: string | null,
+    batch: boolean,
+  ) {
     let input: unknown;
     let ctx: Context | undefined;
     let body: TRPCResponse | undefined;
@@ -77,16 +106,8 @@ export function createGetQueries(options: GetQueriesOptions): RequestHandler {
           router,
           path,
           getRawInput: async () => {
-            // As tRPC's JSON handler: no `input` is undefined, anything else JSON then the
-            // transformer, and what either throws is BAD_REQUEST with its message.
-            try {
-              if (rawInput) input = config.transformer.input.deserialize(JSON.parse(rawInput));
-              return input;
-            } catch (cause) {
-              if (cause instanceof TRPCError) throw cause;
-              const message = cause instanceof Error ? cause.message : "Invalid input";
-              throw new TRPCError({ code: "BAD_REQUEST", message, cause });
-            }
+            input = readInput(rawInput, batch);
+            return input;
           },
           ctx,
           type: "query",
@@ -94,20 +115,25 @@ export function createGetQueries(options: GetQueriesOptions): RequestHandler {
           batchIndex: 0,
         });
         if (isDataStream(data)) {
-          throw new TRPCError({
+          const error = new TRPCError({
             code: "UNSUPPORTED_MEDIA_TYPE",
             message: "Cannot use stream-like response in non-streaming request - use httpBatchStreamLink",
           });
-        }
-        body = { result: { data } };
+          // tRPC's adapter reports this one to onError for a single call, not in a batch.
+          if (!batch) onError({ error, path, ctx, req });
+          errors.push(error);
+        } else body = { result: { data } };
       } catch (cause) {
-        errors.push(getTRPCErrorFromUnknown(cause));
+        const error = getTRPCErrorFromUnknown(cause);
+        onError({ error, path, ctx, req });
+        errors.push(error);
       }
+    } else {
+      onError({ error: errors[0] ?? new TRPCError({ code: "INTERNAL_SERVER_ERROR" }), path, ctx, req });
     }
     let status = 200;
     if (!body) {
       const failure = errors[0] ?? new TRPCError({ code: "INTERNAL_SERVER_ERROR" });
-      onError({ error: failure, path, ctx, req });
       const shape = getTRPCErrorShape({ config, error: failure, type: "query", path, input, ctx });
       status = typeof shape.data?.httpStatus === "number" ? shape.data.httpStatus : 500;
       body = { error: shape };
@@ -116,7 +142,7 @@ export function createGetQueries(options: GetQueriesOptions): RequestHandler {
     res.setHeader("content-type", "application/json");
     for (const [name, value] of Object.entries(headersFor(errors) ?? {})) res.setHeader(name, value);
     res.setHeader("vary", "trpc-accept, accept");
-    res.end(JSON.stringify(transformTRPCResponse(config, body)));
+    res.end(JSON.stringify(transformTRPCResponse(config, batch ? [body] : body)));
   }
 }
 
