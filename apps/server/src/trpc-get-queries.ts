@@ -29,13 +29,13 @@ export interface GetQueriesOptions {
 const neverAborted = new AbortController().signal;
 
 /**
- * One query over GET (`/trpc/<path>?input=…`, alone or as a batch of one), the way tRPC's resolveResponse answers
- * it, byte for byte (`{"result":{"data":…}}` or `{"error":…}`, the same status and headers),
- * without its fetch adaptation: no `Request`, `Headers`, `URL`, `AbortController`s or `Response`
- * per call, and the body written once with its length rather than piped through a web stream in
- * chunks. That adaptation was about a quarter of the server's CPU for a page of history.
- * Anything else (batches of several, other parameters, a content type, an unknown or non-query path, HEAD,
- * POST) goes on to tRPC's own adapter, which owns every other case.
+ * One query over GET (`/trpc/<path>?input=…`, alone or as a batch of one), answered as tRPC's
+ * resolveResponse answers it, byte for byte (`{"result":{"data":…}}` or `{"error":…}`, in an
+ * array for a batch; the same status and headers), without its fetch adaptation: no `Request`,
+ * `Headers`, `URL`, `AbortController`s or `Response` per call, and the body written once with its
+ * length rather than piped through a web stream in chunks. That adaptation was about a quarter of
+ * the server's CPU for a page of history. Anything else (batches of several, other parameters, a
+ * content type, an unknown or non-query path, HEAD, POST) goes on to tRPC's own adapter.
  */
 export function createGetQueries(options: GetQueriesOptions): RequestHandler {
   const { router, createContext, headersFor, onError } = options;
