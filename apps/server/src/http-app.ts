@@ -1,7 +1,8 @@
-import type { ApiDeps } from "@parley/api";
+import type { IncomingMessage } from "node:http";
+import type { ApiDeps, Context } from "@parley/api";
 import { createHttpContextFactory } from "@parley/api";
 import { retryAfterHeader, SESSION_COOKIE_NAME } from "@parley/core";
-import type { AnyRouter } from "@trpc/server";
+import type { AnyRouter, TRPCError } from "@trpc/server";
 import { createExpressMiddleware } from "@trpc/server/adapters/express";
 import cors from "cors";
 import express, { type ErrorRequestHandler, type RequestHandler } from "express";
@@ -14,6 +15,7 @@ import { noteCaller, noteErrorCode, requestLog, requestRecordOf } from "./reques
 import { createRestApi } from "./rest-api.ts";
 import { createRestApiV1, REST_V1_BASE } from "./rest-v1.ts";
 import type { RoomEventStreams } from "./room-events-sse.ts";
+import { createGetQueries } from "./trpc-get-queries.ts";
 import {
   confirmUnsubscribePage,
   UNSUBSCRIBE_MENTIONS_PATH,
@@ -41,6 +43,13 @@ export interface HttpAppOptions {
   production: boolean;
   /** A room's events as Server-Sent Events under /api/v1. */
   roomEvents: RoomEventStreams;
+}
+
+interface TrpcErrorReport {
+  error: TRPCError;
+  path: string | undefined;
+  ctx: Context | undefined;
+  req: IncomingMessage;
 }
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -113,9 +122,22 @@ export function createHttpApp(options: HttpAppOptions) {
 
   app.use(checkOrigin(originPolicy, deps));
   const createContext = noteCaller(createHttpContextFactory(deps));
+  const onTrpcError = ({ error, path, ctx, req }: TrpcErrorReport) => {
+    noteErrorCode(req, error.code);
+    const log = ctx?.log ?? deps.log;
+    if (error.code === "INTERNAL_SERVER_ERROR")
+      log.error({ err: error.cause ?? error, path }, "procedure failed");
+    else log.debug({ code: error.code, path }, error.message);
+  };
   app.use(
     "/trpc",
     requireJson,
+    createGetQueries({
+      router: options.router,
+      createContext,
+      headersFor: retryAfterHeader,
+      onError: onTrpcError,
+    }),
     createExpressMiddleware({
       router: options.router,
       createContext,
@@ -123,13 +145,7 @@ export function createHttpApp(options: HttpAppOptions) {
       maxBatchSize: options.maxBatchSize,
       // A rate-limited call says when to come back, in the standard header as well as the body.
       responseMeta: ({ errors }) => ({ headers: retryAfterHeader(errors) }),
-      onError({ error, path, ctx, req }) {
-        noteErrorCode(req, error.code);
-        const log = ctx?.log ?? deps.log;
-        if (error.code === "INTERNAL_SERVER_ERROR")
-          log.error({ err: error.cause ?? error, path }, "procedure failed");
-        else log.debug({ code: error.code, path }, error.message);
-      },
+      onError: onTrpcError,
     }),
   );
 
