@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { bundleServers } from "./bundles.ts";
 import { type BenchContext, fullSizes, nextRun, quickSizes, retryIfDisturbed } from "./context.ts";
 import { seed, startBenchDatabase } from "./database.ts";
-import { profileParley, profileParleyHistory } from "./profile.ts";
+import { profileParley, profileParleyHistory, profileParleyManyRooms } from "./profile.ts";
 import { type BenchResults, markdown, type PerServer } from "./report.ts";
 import { type ServerKind, type ServerProcess, spawnServer, waitUntilIdle } from "./server-process.ts";
 import { type Target, targets } from "./targets.ts";
@@ -199,7 +199,9 @@ try {
     const rates = profileArg.includes("=") ? profileArg.split("=")[1]?.split(",").map(Number) : undefined;
     const summary = profileArg.startsWith("--profile-history")
       ? await profileParleyHistory(ctx, `${resultsDir}profile.tmp`)
-      : await profileParley(ctx, rates ?? [20, 40], `${resultsDir}profile.tmp`);
+      : profileArg.startsWith("--profile-many-rooms")
+        ? await profileParleyManyRooms(ctx, `${resultsDir}profile.tmp`, rates?.[0])
+        : await profileParley(ctx, rates ?? [20, 40], `${resultsDir}profile.tmp`);
     writeFileSync(`${resultsDir}profile-summary.txt.tmp`, summary);
     process.stdout.write(`${summary}\n`);
     await db.close();

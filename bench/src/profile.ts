@@ -1,11 +1,12 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
-import type { BenchContext } from "./context.ts";
+import { type BenchContext, cpuLine } from "./context.ts";
 import { summarise } from "./profile-summary.ts";
 import { spawnServer } from "./server-process.ts";
 import { targets } from "./targets.ts";
 import { runFanout } from "./workloads/fanout.ts";
 import { runHistory } from "./workloads/history.ts";
+import { runManyRooms } from "./workloads/many-rooms.ts";
 
 /** Parley started with --cpu-prof writing into `dir`, emptied first. */
 async function startProfiledParley(ctx: BenchContext, dir: string) {
@@ -75,5 +76,28 @@ export async function profileParleyHistory(ctx: BenchContext, dir: string): Prom
     `history: ${result.requestsPerSecond} req/s, p99 ${result.p99} ms, server CPU ${Math.round(result.cpu.serverCpu * 100)}%, ${((result.cpu.serverCpuSeconds * 1e6) / Math.max(1, requests)).toFixed(0)} µs of server CPU per request`,
     // The window includes the one-second warm-up; "per delivery" below reads "per request".
     summarise(JSON.parse(readFileSync(file, "utf8")), [[fromUs, toUs]], requests),
+  ].join("\n");
+}
+
+/**
+ * `pnpm bench --profile-many-rooms[=seconds]`: workload 2 against Parley under --cpu-prof, its
+ * measured phase stretched (default 20 s) so that the send path gets enough samples to compare.
+ */
+export async function profileParleyManyRooms(ctx: BenchContext, dir: string, seconds = 20): Promise<string> {
+  const { parley, server } = await startProfiledParley(ctx, dir);
+  const longer = { ...ctx, sizes: { ...ctx.sizes, manyRoomsMs: seconds * 1000 } };
+  const fromUs = Number(process.hrtime.bigint() / 1000n);
+  const result = await runManyRooms(longer, parley, server);
+  const toUs = Number(process.hrtime.bigint() / 1000n);
+  await server.stop();
+  const file = serverProfile(dir);
+  const deliveries = Math.round(result.deliveredPerSecond * seconds);
+  const sends = Math.round(result.persistedPerSecond * seconds);
+  const us = (n: number) => ((result.cpu.serverCpuSeconds * 1e6) / Math.max(1, n)).toFixed(1);
+  return [
+    file,
+    `many rooms (${result.rooms} rooms × ${result.subscribers / Math.max(1, result.rooms)} subscribers, ${result.offeredPerSecond} msgs/s, ${seconds} s): p50 ${result.p50} ms, p99 ${result.p99} ms, ${cpuLine(result.cpu)}, ${us(deliveries)} µs per delivery, ${us(sends)} µs per send`,
+    // The window includes the subscribe and warm-up seconds; "per delivery" below counts the measured phase's deliveries.
+    summarise(JSON.parse(readFileSync(file, "utf8")), [[fromUs, toUs]], deliveries),
   ].join("\n");
 }

@@ -66,6 +66,15 @@ export function createModerationCache(db: Database, bus: EventBus, now: () => nu
   });
 
   return {
+    /** The room's rules if they are cached and fresh, without waiting: undefined otherwise. */
+    cachedRoom(roomId: string): RoomRules | undefined {
+      const hit = rooms.get(roomId);
+      return hit && hit.expires > now() ? hit : undefined;
+    },
+    /** The global blocklist if it is cached and fresh (null: no words), undefined otherwise. */
+    cachedGlobalBlocklist(): RegExp | null | undefined {
+      return global && global.expires > now() ? global.blocked : undefined;
+    },
     async room(roomId: string): Promise<RoomRules> {
       const hit = rooms.get(roomId);
       if (hit && hit.expires > now()) return hit;
