@@ -3,7 +3,6 @@ import { loadConfigOrExit } from "./config.ts";
 import { closeOnSignals, exitOnStartFailure } from "./entry-lifecycle.ts";
 import { createLogger } from "./logger.ts";
 import { openDatabase } from "./open-database.ts";
-import { startParleyServer } from "./parley-server.ts";
 
 // The entry points (this, worker-main.ts, admin-create.ts) are the only places that read process.env.
 const config = loadConfigOrExit(process.env);
@@ -19,8 +18,15 @@ try {
     log.info("migrations applied");
     process.exit(0);
   }
+  // Opened before the server's modules are loaded: on a new PostgreSQL database the migrations
+  // (about 120 ms of PostgreSQL's time) run while Node compiles Express, tRPC and the routers.
+  const database = openDatabase(config, { role: "server", log, pgliteTemplate: builtPgliteTemplate });
+  // Not left unhandled while the import below is awaited; startParleyServer awaits it again.
+  database.catch(() => {});
+  const { startParleyServer } = await import("./parley-server.ts");
   const server = await startParleyServer({
     ...config,
+    database,
     // In every mode: start.mjs builds it when missing or stale (`pnpm dev` serves it through Vite).
     webDistDir: config.webDistDir ?? builtWebApp,
     webDev: dev

@@ -51,6 +51,11 @@ export interface ServerRuntime {
   memoryDb?: boolean;
   /** Where attachments' bytes go; unset: files under `dataDir`/files. */
   blobStore?: BlobStore;
+  /**
+   * The database, already opening (openDatabase with role "server"): main.ts starts it before
+   * this module loads, so that a new database's migrations run while Node compiles the server.
+   */
+  database?: Promise<DbHandle>;
 }
 
 /**
@@ -83,16 +88,17 @@ function isLocalOrigin(origin: string): boolean {
 /** Builds the whole service (database, migrations, HTTP and WebSocket on one port) and listens. */
 export async function startParleyServer(options: ParleyServerOptions): Promise<ParleyServer> {
   const { logger, clock: givenClock, router: givenRouter, webDev: startWebDev, ...rest } = options;
-  const { pgliteTemplate, memoryDb, blobStore, ...overrides } = rest;
+  const { pgliteTemplate, memoryDb, blobStore, database, ...overrides } = rest;
   const config = configWith(overrides);
   const { limits, publicOrigin } = config;
   const log = logger ?? pino({ level: config.logLevel });
-  const db = await openDatabase(config, {
-    role: "server",
-    log,
-    pgliteTemplate,
-    memory: memoryDb,
-  });
+  const db = await (database ??
+    openDatabase(config, {
+      role: "server",
+      log,
+      pgliteTemplate,
+      memory: memoryDb,
+    }));
 
   const redisBus = config.redisUrl ? createRedisBus(config.redisUrl, log) : null;
   const bus = redisBus ?? createInProcessBus(log);

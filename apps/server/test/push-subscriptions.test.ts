@@ -27,8 +27,8 @@ interface Frame {
 }
 
 /** A socket that keeps every frame, raw and parsed, and lets a test wait for one. */
-async function openSocket(token?: string) {
-  const ws = new WebSocket(`${t.url.replace(/^http/, "ws")}/trpc${token ? "?connectionParams=1" : ""}`);
+async function openSocket(token?: string, baseUrl = t.url) {
+  const ws = new WebSocket(`${baseUrl.replace(/^http/, "ws")}/trpc${token ? "?connectionParams=1" : ""}`);
   const frames: { raw: string; parsed: Frame }[] = [];
   const waiters = new Set<() => void>();
   ws.on("message", (data) => {
@@ -152,6 +152,53 @@ describe("chat.events on the WebSocket", () => {
     expect(got.result?.type).toBe("data");
     await socket.next(3, isType("started"));
     socket.close();
+  });
+
+  it("cuts off a subscriber that stops reading once the server buffers more than the bound for it; it resumes with lastEventId and gets every event exactly once", async () => {
+    const bound = 64 * 1024;
+    await using small = await startTestServer({ limits: { wsBufferedBytes: bound } });
+    const { owner, room } = await roomWith(small, false);
+    const reader = await openSocket(owner.token, small.url);
+    const slow = await openSocket(owner.token, small.url);
+    reader.send(subscribe(1, room.id));
+    slow.send(subscribe(1, room.id));
+    await reader.next(1, isType("started"));
+    await slow.next(1, isType("started"));
+    const sockets = small.server.webSocketServer.clients;
+    expect(sockets.size).toBe(2);
+    // Stop reading from TCP before anything flows: the kernel's buffers stay small, so the
+    // server's own queue for this socket passes the bound after a few hundred KiB.
+    const tcp = (slow.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+    tcp.pause();
+    const slowClosed = new Promise<number>((resolve) => slow.ws.once("close", (code) => resolve(code)));
+
+    const text = "x".repeat(4000);
+    const sent: number[] = [];
+    // Sent until the server has dropped the paused socket; 2,000 events (8 MB) would mean no bound.
+    while (sockets.size === 2 && sent.length < 2000) {
+      const batch = await Promise.all(Array.from({ length: 10 }, () => send(owner.api, room.id, text)));
+      sent.push(...batch.map((m) => m.seq));
+    }
+    expect(sockets.size).toBe(1);
+    const bytesSent = sent.length * text.length;
+    expect(bytesSent).toBeLessThan(2000 * text.length);
+    const last = Math.max(...sent);
+    // The reader was served throughout, every event once, in order.
+    await reader.next(1, (f) => f.result?.data?.json.data.seq === last);
+    expect(seqsOf(reader, 1)).toEqual([...sent].sort((a, b) => a - b));
+
+    // The cut-off client reads what reached it, sees the connection end, and resumes from there.
+    tcp.resume();
+    await slowClosed;
+    const before = seqsOf(slow, 1).filter((seq): seq is number => seq !== undefined);
+    expect(before.length).toBeLessThan(sent.length);
+    const resumed = await openSocket(owner.token, small.url);
+    const from = before.at(-1) ?? room.lastSeq;
+    resumed.send(subscribe(1, room.id, { lastEventId: String(from) }));
+    await resumed.next(1, (f) => f.result?.data?.json.data.seq === last);
+    expect([...before, ...seqsOf(resumed, 1)]).toEqual(seqsOf(reader, 1));
+    reader.close();
+    resumed.close();
   });
 
   it("resumes from lastEventId whether the missed events are still in memory or only in the database", async () => {

@@ -15,6 +15,8 @@ function findMigrationsFolder(): string {
 const migrationsFolder = findMigrationsFolder();
 // Any constant: instances starting together wait for each other instead of racing the migrator.
 const MIGRATION_LOCK_KEY = 7_347_101;
+/** drizzle's own bookkeeping table: drizzle-kit and drizzle's migrator read the same rows. */
+const MIGRATIONS_TABLE = '"drizzle"."__drizzle_migrations"';
 
 /**
  * Whether the database already has the newest migration, by drizzle's own test (a migration is
@@ -51,15 +53,31 @@ export async function migrate(handle: DbHandle): Promise<void> {
   const pool = handle.pool;
   if (!pool) throw new Error("migrate: the handle has neither a pool nor PGlite");
   if (await upToDate((text) => pool.query(text))) return;
-  const [{ drizzle: drizzlePg }, { migrate: migratePg }] = await Promise.all([
-    import("drizzle-orm/node-postgres"),
-    import("drizzle-orm/node-postgres/migrator"),
-  ]);
   const client = await pool.connect();
   try {
     await client.query("select pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);
     try {
-      await migratePg(drizzlePg(client), { migrationsFolder });
+      await client.query(
+        `create schema if not exists "drizzle"; create table if not exists ${MIGRATIONS_TABLE} (id serial primary key, hash text not null, created_at bigint)`,
+      );
+      const { rows } = await client.query<{ created_at: string | null }>(
+        `select created_at from ${MIGRATIONS_TABLE} order by created_at desc limit 1`,
+      );
+      const last = rows[0]?.created_at;
+      const pending = readMigrationFiles({ migrationsFolder }).filter(
+        (m) => last === undefined || last === null || Number(last) < m.folderMillis,
+      );
+      if (pending.length === 0) return;
+      // What drizzle's migrator does (the same statements, the same bookkeeping rows, all in one
+      // transaction), sent as one script: drizzle sends ~100 statements one at a time, each
+      // waiting for this process, whose thread is busy loading the server while they run (see
+      // main.ts). A script without BEGIN runs as one transaction: a failing statement undoes all.
+      const script = pending.flatMap((m) => [
+        ...m.sql,
+        `insert into ${MIGRATIONS_TABLE} ("hash", "created_at") values ('${m.hash}', ${m.folderMillis})`,
+      ]);
+      // A newline before each ";": a statement may end in a "--" comment.
+      await client.query(script.join("\n;\n"));
     } finally {
       await client.query("select pg_advisory_unlock($1)", [MIGRATION_LOCK_KEY]);
     }

@@ -1,5 +1,5 @@
 import { type Database, schema } from "@parley/db";
-import { createTransport } from "nodemailer";
+import type { Transporter } from "nodemailer";
 import type { RenderedEmail } from "../../domain/email/email-templates.ts";
 
 /** One rendered email for one outbox job. */
@@ -14,6 +14,23 @@ export interface MailTransport {
   readonly kind: "smtp" | "recording";
   send(email: OutgoingEmail, options: { signal: AbortSignal }): Promise<void>;
   close(): void;
+}
+
+/**
+ * nodemailer is loaded at the first email, not when a transport is made: it is a large module
+ * tree (about a tenth of the server's cold start), and most starts send no email for a while.
+ */
+function lazyTransporter(options: Parameters<typeof import("nodemailer").createTransport>[0]) {
+  let transporter: Promise<Transporter> | undefined;
+  return {
+    get: () => {
+      transporter ??= import("nodemailer").then(({ createTransport }) => createTransport(options));
+      return transporter;
+    },
+    close() {
+      void transporter?.then((made) => made.close());
+    },
+  };
 }
 
 function domainOf(address: string): string {
@@ -38,7 +55,7 @@ function messageOptions(email: OutgoingEmail, signal: AbortSignal) {
 
 /** Real delivery through SMTP (`smtp://` or `smtps://`, credentials in the URL). */
 export function createSmtpTransport(url: string, options: { timeoutMs: number }): MailTransport {
-  const transporter = createTransport({
+  const transporter = lazyTransporter({
     url,
     connectionTimeout: options.timeoutMs,
     greetingTimeout: options.timeoutMs,
@@ -47,7 +64,7 @@ export function createSmtpTransport(url: string, options: { timeoutMs: number })
   return {
     kind: "smtp",
     async send(email, { signal }) {
-      await transporter.sendMail(messageOptions(email, signal));
+      await (await transporter.get()).sendMail(messageOptions(email, signal));
     },
     close() {
       transporter.close();
@@ -73,11 +90,11 @@ export function createRecordingTransport(
   db: Database,
   options: { onRecorded?: (email: RecordedEmail) => void } = {},
 ): MailTransport {
-  const composer = createTransport({ jsonTransport: true });
+  const composer = lazyTransporter({ jsonTransport: true });
   return {
     kind: "recording",
     async send(email, { signal }) {
-      await composer.sendMail(messageOptions(email, signal));
+      await (await composer.get()).sendMail(messageOptions(email, signal));
       const rows = await db
         .insert(schema.recordedEmails)
         .values({
