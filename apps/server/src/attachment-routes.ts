@@ -7,6 +7,7 @@ import { TRPCError } from "@trpc/server";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
 import express, { type Request, type RequestHandler, type Response } from "express";
 import { noteCaller, noteErrorCode } from "./request-log.ts";
+import { trpcRequestInfo } from "./trpc-request-info.ts";
 
 /** The bytes of attachments, outside tRPC (their JSON steps are `chat.attachments.create` and the send). */
 export const UPLOAD_PATH = "/uploads/:attachmentId";
@@ -19,18 +20,6 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // A browser keeps a file it was shown this long without asking again: short, so that a deleted
 // message's file does not linger in caches (the server answers 404 from the moment of the delete).
 const CACHE_CONTROL = "private, max-age=300";
-
-function requestInfo(req: IncomingMessage) {
-  return {
-    isBatchCall: false,
-    accept: null,
-    calls: [],
-    type: "mutation" as const,
-    connectionParams: null,
-    signal: new AbortController().signal,
-    url: new URL(req.url ?? "/", "http://localhost"),
-  };
-}
 
 /** The REST doors' error shape (trpc-to-openapi's): `{ message, code }` with the code's HTTP status. */
 function sendError(req: Request, res: Response, error: TRPCError) {
@@ -93,7 +82,7 @@ export function createAttachmentRoutes({ deps }: AttachmentRoutesOptions) {
   const createContext = noteCaller(createHttpContextFactory(deps));
 
   async function callerOf(req: Request, res: Response): Promise<{ ctx: Context; caller: Caller }> {
-    const ctx = await createContext({ req, res, info: requestInfo(req) });
+    const ctx = await createContext({ req, res, info: trpcRequestInfo(req, "mutation") });
     if (!ctx.auth) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in first" });
     return { ctx, caller: ctx.auth.user };
   }

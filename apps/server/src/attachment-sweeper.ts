@@ -2,6 +2,7 @@ import { attachmentsService, type UploadSettings } from "@parley/core";
 import type { Database } from "@parley/db";
 import type { Logger } from "pino";
 import type { Config } from "./config.ts";
+import { startPeriodicPass } from "./periodic-pass.ts";
 
 export interface AttachmentSweeper {
   /** One pass now (the timer runs the same); resolves to the number of files removed. */
@@ -25,35 +26,16 @@ export function startAttachmentSweeper(options: {
   config: Pick<Config, "uploads">;
 }): AttachmentSweeper {
   const log = options.log.child({ component: "attachment-sweeper" });
-  let running: Promise<number> | null = null;
-
-  function sweep(): Promise<number> {
-    // One pass at a time: a slow pass is not joined by the next tick's.
-    running ??= attachmentsService
-      .sweepAttachments({ db: options.db, clock: options.clock, uploads: options.uploads }, { limit: BATCH })
-      .then((removed) => {
-        if (removed > 0) log.info({ removed }, "unsent and deleted files removed");
-        return removed;
-      })
-      .finally(() => {
-        running = null;
-      });
-    return running;
-  }
-
-  function tick() {
-    sweep().catch((error: unknown) => log.warn({ err: error }, "file sweep failed; retrying next time"));
-  }
-
-  const timer = setInterval(tick, options.config.uploads.sweepIntervalMs);
-  timer.unref();
-  tick();
-
-  return {
-    sweep,
-    async close() {
-      clearInterval(timer);
-      await running?.catch(() => undefined);
+  const job = startPeriodicPass({
+    log,
+    intervalMs: options.config.uploads.sweepIntervalMs,
+    failure: "file sweep failed; retrying next time",
+    pass: async () => {
+      const deps = { db: options.db, clock: options.clock, uploads: options.uploads };
+      const removed = await attachmentsService.sweepAttachments(deps, { limit: BATCH });
+      if (removed > 0) log.info({ removed }, "unsent and deleted files removed");
+      return removed;
     },
-  };
+  });
+  return { sweep: job.runNow, close: job.close };
 }

@@ -2,6 +2,7 @@ import { purgeAuditLog } from "@parley/core";
 import type { Database } from "@parley/db";
 import type { Logger } from "pino";
 import type { Config } from "./config.ts";
+import { startPeriodicPass } from "./periodic-pass.ts";
 
 export interface AuditRetention {
   /** One purge now (the timer runs the same); resolves to the number of entries removed. */
@@ -22,35 +23,15 @@ export function startAuditRetention(options: {
 }): AuditRetention {
   const { days, intervalMs } = options.config.auditRetention;
   const log = options.log.child({ component: "audit-retention" });
-  let running: Promise<number> | null = null;
-
-  function purge(): Promise<number> {
-    // One pass at a time: a slow pass is not joined by the next tick's.
-    running ??= purgeAuditLog({ db: options.db, clock: options.clock }, { retentionDays: days })
-      .then((removed) => {
-        if (removed > 0) log.info({ removed, retentionDays: days }, "old audit entries purged");
-        return removed;
-      })
-      .finally(() => {
-        running = null;
-      });
-    return running;
-  }
-
-  function tick() {
-    purge().catch((error: unknown) => log.warn({ err: error }, "audit purge failed; retrying next time"));
-  }
-
-  const timer = days > 0 ? setInterval(tick, intervalMs) : null;
-  timer?.unref();
-  if (days > 0) tick();
-
-  return {
-    purge,
-    async close() {
-      if (timer) clearInterval(timer);
-      // Before the database closes: the pass in flight finishes.
-      await running?.catch(() => undefined);
+  const job = startPeriodicPass({
+    log,
+    intervalMs: days > 0 ? intervalMs : null,
+    failure: "audit purge failed; retrying next time",
+    pass: async () => {
+      const removed = await purgeAuditLog({ db: options.db, clock: options.clock }, { retentionDays: days });
+      if (removed > 0) log.info({ removed, retentionDays: days }, "old audit entries purged");
+      return removed;
     },
-  };
+  });
+  return { purge: job.runNow, close: job.close };
 }

@@ -1,10 +1,10 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ServerResponse } from "node:http";
 import {
   type ApiDeps,
   type ConnectionState,
   type Context,
+  callPushSubscription,
   createHttpContextFactory,
-  isPushStream,
   routerConfig,
   type TrackedSink,
 } from "@parley/api";
@@ -15,16 +15,11 @@ import {
   TOO_MANY_SOCKETS_CLOSE_CODE,
   type ValidatedSession,
 } from "@parley/core";
-import {
-  type AnyTRPCRouter,
-  callTRPCProcedure,
-  getTRPCErrorFromUnknown,
-  getTRPCErrorShape,
-  TRPCError,
-} from "@trpc/server";
+import { type AnyTRPCRouter, getTRPCErrorFromUnknown, getTRPCErrorShape, TRPCError } from "@trpc/server";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
 import type { RequestHandler } from "express";
 import { noteCaller, noteErrorCode } from "./request-log.ts";
+import { trpcRequestInfo } from "./trpc-request-info.ts";
 
 /** The procedure whose stream this door serves: the same checks, replay and order as over the WebSocket. */
 const EVENTS_PATH = "chat.events";
@@ -164,7 +159,7 @@ export function createRoomEventStreams(options: RoomEventStreamsOptions) {
         deps.sessions.readBearer(req.get("authorization")) ?? deps.sessions.readCookie(req.get("cookie"));
       const tracked = token ? sessionSockets.track(token, closableStream(res, end), connection) : null;
       untrack = tracked?.untrack ?? null;
-      const base = await createContext({ req, res, info: requestInfo(req) });
+      const base = await createContext({ req, res, info: trpcRequestInfo(req, "subscription") });
       connection.id = base.requestId;
       ctx = { ...base, connection };
       if (ctx.auth) tracked?.admit(ctx.auth.user);
@@ -173,21 +168,7 @@ export function createRoomEventStreams(options: RoomEventStreamsOptions) {
         untrack = null;
       }
       if (ended) return;
-      const stream = await callTRPCProcedure({
-        router,
-        path: EVENTS_PATH,
-        getRawInput: async () => input,
-        ctx,
-        type: "subscription",
-        signal: undefined,
-        batchIndex: 0,
-      });
-      if (!isPushStream(stream)) {
-        throw new TRPCError({
-          code: "INTERNAL_SERVER_ERROR",
-          message: `${EVENTS_PATH} is not a push stream`,
-        });
-      }
+      const stream = await callPushSubscription(router, EVENTS_PATH, input, ctx);
       // Opened even when the client already left: opening and stopping is what releases the
       // subscription the procedure's middleware counted.
       streamReturned = true;
@@ -263,17 +244,5 @@ function closableStream(res: ServerResponse, end: (error: TRPCError | null) => v
     once(_event: "close", listener: () => void) {
       res.once("close", listener);
     },
-  };
-}
-
-function requestInfo(req: IncomingMessage) {
-  return {
-    isBatchCall: false,
-    accept: null,
-    calls: [],
-    type: "subscription" as const,
-    connectionParams: null,
-    signal: new AbortController().signal,
-    url: new URL(req.url ?? "/", "http://localhost"),
   };
 }

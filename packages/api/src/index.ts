@@ -16,7 +16,7 @@ export {
 } from "./context.ts";
 export { toApiError } from "./errors.ts";
 export type { MutationPath, QueryPath, SubscriptionPath } from "./procedure-paths.ts";
-export { isPushStream, type PushStream, type TrackedSink } from "./push-stream.ts";
+export { callPushSubscription, isPushStream, type PushStream, type TrackedSink } from "./push-stream.ts";
 export { type AppRouter, appRouter } from "./root.ts";
 export { mergeRouters, type ProcedureMeta, publicProcedure, router as createRouter } from "./trpc.ts";
 export { type ProcedureEntry, procedureEntries, routerConfig } from "./trpc-internals.ts";

@@ -1,4 +1,10 @@
-import { type TrackedEnvelope, tracked } from "@trpc/server";
+import {
+  type AnyTRPCRouter,
+  callTRPCProcedure,
+  TRPCError,
+  type TrackedEnvelope,
+  tracked,
+} from "@trpc/server";
 
 /** Receives a push stream's items as they happen. Its functions are called plainly, not as methods. */
 export interface TrackedSink<T> {
@@ -29,6 +35,32 @@ export interface PushStream<T> extends AsyncIterable<TrackedEnvelope<T>> {
 
 export function isPushStream(value: unknown): value is PushStream<unknown> {
   return typeof value === "object" && value !== null && PUSH_STREAM in value;
+}
+
+/**
+ * Calls a subscription that returns a push stream as tRPC's adapters call it (its middleware,
+ * input parsing and access checks all run), for the transports that take it by push: the
+ * WebSocket's push path and the SSE door.
+ */
+export async function callPushSubscription(
+  router: AnyTRPCRouter,
+  path: string,
+  input: unknown,
+  ctx: unknown,
+): Promise<PushStream<unknown>> {
+  const stream = await callTRPCProcedure({
+    router,
+    path,
+    getRawInput: async () => input,
+    ctx,
+    type: "subscription",
+    signal: undefined,
+    batchIndex: 0,
+  });
+  if (!isPushStream(stream)) {
+    throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: `${path} does not return a push stream` });
+  }
+  return stream;
 }
 
 /** Queue bound for pulling consumers that fall behind: they are failed rather than buffered forever. */

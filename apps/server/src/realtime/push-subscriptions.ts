@@ -1,7 +1,6 @@
-import { type Context, isPushStream, routerConfig, type TrackedSink } from "@parley/api";
+import { type Context, callPushSubscription, routerConfig, type TrackedSink } from "@parley/api";
 import {
   type AnyTRPCRouter,
-  callTRPCProcedure,
   getTRPCErrorFromUnknown,
   getTRPCErrorShape,
   TRPCError,
@@ -184,21 +183,7 @@ export function createPushSubscriptions(options: PushSubscriptionsOptions) {
         active.delete(id);
         return;
       }
-      const stream = await callTRPCProcedure({
-        router,
-        path,
-        getRawInput: async () => input,
-        ctx,
-        type: "subscription",
-        signal: undefined,
-        batchIndex: 0,
-      });
-      if (!isPushStream(stream)) {
-        throw new TRPCError({
-          code: "INTERNAL_SERVER_ERROR",
-          message: `${path} does not return a push stream`,
-        });
-      }
+      const stream = await callPushSubscription(router, path, input, ctx);
       streamReturned = true;
       const stop = await stream.open(sink);
       if (subscription.ended) {
