@@ -155,6 +155,47 @@ describe("chat.messages.list as one statement", () => {
     }
   });
 
+  it("reads mentions, attachments and a seq past 2^32 as the Drizzle page does; a readable room without messages is an empty page", async () => {
+    const owner = await signUp(t, "Columns");
+    const room = await owner.api.chat.rooms.create.mutate({ name: "Columns", isPrivate: false });
+    expect(await owner.api.chat.messages.list.query({ roomId: room.id })).toEqual({
+      items: [],
+      hasMore: false,
+    });
+    const [first, second] = [await send(owner.api, room.id, "one"), await send(owner.api, room.id, "two")];
+    const files = [
+      {
+        id: randomUUID(),
+        name: 'a "file".png',
+        contentType: "image/png",
+        size: 1234,
+        width: 640,
+        height: 480,
+        url: "/api/v1/files/x",
+        thumbnailUrl: null,
+      },
+    ];
+    // Straight into the table: the page's rows are the view's columns, each read by the driver.
+    await t.server.deps.db
+      .update(schema.messages)
+      .set({ mentions: [owner.user.id, "someone-else"], mentionsRoom: true, attachments: files })
+      .where(eq(schema.messages.id, first.id));
+    await t.server.deps.db
+      .update(schema.messages)
+      .set({ seq: 2 ** 40 + 3 })
+      .where(eq(schema.messages.id, second.id));
+    for (const input of [{ roomId: room.id }, { roomId: room.id, after: 0 }, { roomId: room.id, limit: 1 }]) {
+      const expected = await referencePage(t.server.deps.db, owner.user.id, input);
+      expect(await owner.api.chat.messages.list.query(input)).toEqual(expected);
+      const raw = await rawQuery("chat.messages.list", input, owner.token);
+      expect(raw.body).toBe(JSON.stringify({ result: { data: { json: expected } } }));
+    }
+    expect((await owner.api.chat.messages.list.query({ roomId: room.id })).items.map((m) => m.seq)).toEqual([
+      2 ** 40 + 3,
+      first.seq,
+    ]);
+  });
+
   it("keeps readableRoom's rules: unknown and foreign private rooms are NOT_FOUND, admins may read", async () => {
     const owner = await signUp(t, "Owner");
     const outsider = await signUp(t, "Outsider");

@@ -10,6 +10,8 @@ type MessageRow = typeof messages.$inferSelect;
 interface ViewField<T> {
   readonly columns: readonly string[];
   sql(row: string, authorName: string): string;
+  /** Its value as a result column, where the drivers' parsing differs from json's (int8). */
+  columnSql?(row: string): string;
   read(row: MessageRow, authorName: string): T;
 }
 
@@ -22,6 +24,21 @@ type TimeKey = { [K in keyof MessageRow]: MessageRow[K] extends Date | null ? K 
 function column<K extends keyof MessageRow>(key: K): ViewField<MessageRow[K]> {
   const name = messages[key].name;
   return { columns: [name], sql: (row) => `${row}.${name}`, read: (row) => row[key] };
+}
+
+/**
+ * A bigint column: json_build_object writes it as a JSON number, but both drivers return an int8
+ * result column as a string, so as a column it is read as float8 (exact below 2^53, as the JSON
+ * number is once parsed).
+ */
+function bigintColumn(key: "seq"): ViewField<number> {
+  const name = messages[key].name;
+  return {
+    columns: [name],
+    sql: (row) => `${row}.${name}`,
+    columnSql: (row) => `${row}.${name}::float8`,
+    read: (row) => row[key],
+  };
 }
 
 function time(key: "createdAt"): ViewField<string> {
@@ -70,7 +87,7 @@ const liveAttachments: ViewField<AttachmentViewJson[]> = {
 const messageViewFields = {
   id: column("id"),
   roomId: column("roomId"),
-  seq: column("seq"),
+  seq: bigintColumn("seq"),
   userId: column("userId"),
   authorName,
   content: liveContent,
@@ -109,6 +126,14 @@ export const messageViewPairs = (row: string, authorNameSql: string) =>
 /** The view as a json object built by PostgreSQL. */
 export const messageViewSql = (row: string, authorNameSql: string) =>
   `json_build_object(\n    ${messageViewPairs(row, authorNameSql)})`;
+
+/**
+ * The view as result columns named after its keys, in wire order: `m.id as "id", …`. A driver
+ * builds each row's object with its columns' keys in order, so the row is the view as
+ * json_build_object would build it, without PostgreSQL building json or the server parsing it.
+ */
+export const messageViewSelect = (row: string, authorNameSql: string) =>
+  fields.map(([key, f]) => `${f.columnSql?.(row) ?? f.sql(row, authorNameSql)} as "${key}"`).join(", ");
 
 /** The view of a Drizzle row: for the queries that are not on a hot path (search). */
 export function messageViewOf(row: MessageRow, authorNameValue: string): MessageViewJson {

@@ -150,15 +150,14 @@ export async function listMessages(
 ) {
   const limit = input.limit ?? 50;
   const forward = input.after !== undefined;
-  const room = await historyPage(deps.db, {
+  const rows: HistoryItem[] | undefined = await historyPage(deps.db, {
     ...input,
     limit: limit + 1,
     callerId: caller.id,
     // The statement applies the admin rule of room-visibility.ts: not in a DM.
     admin: caller.role === "admin",
   });
-  if (!room?.items) throw roomNotFound();
-  const rows: HistoryItem[] = room.items;
+  if (!rows) throw roomNotFound();
   const more = rows.length > limit;
   const items = more ? rows.slice(0, limit) : rows;
   if (forward) items.reverse();
