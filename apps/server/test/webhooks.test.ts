@@ -229,6 +229,49 @@ describe("webhook deliveries", () => {
     expect(events.length).toBeGreaterThanOrEqual(80);
   });
 
+  it("misses no event of a webhook registered while sends run, and queues nothing while none is active (the trigger's guard)", async () => {
+    const { owner, room } = await roomWith(t, false);
+    const db = t.server.deps.db;
+    const queuedSeqs = async (url: string) =>
+      (
+        await db
+          .select({ data: schema.emailOutbox.data })
+          .from(schema.emailOutbox)
+          .where(eq(schema.emailOutbox.toAddress, url))
+      ).map((job) => (job.data as { payload: { data: { seq: number } } }).payload.data.seq);
+    const idle = await admin.api.admin.webhooks.create.mutate({
+      url: "http://127.0.0.1:9/inactive",
+      roomId: room.id,
+      eventTypes: ["message.created"],
+    });
+    await admin.api.admin.webhooks.update.mutate({ id: idle.id, active: false });
+    for (let round = 0; round < 20; round++) {
+      const url = `http://127.0.0.1:9/registered-mid-stream-${round}`;
+      let registered = false;
+      const begunAfter: number[] = [];
+      // Four senders in a loop; the webhook is registered while their sends are in flight. A send
+      // begun once the registration has returned must be queued; those in flight may go either way.
+      const sender = async (n: number) => {
+        for (let sentAfter = 0; sentAfter < 3; ) {
+          const after = registered;
+          const message = await send(owner.api, room.id, `Round ${round}, sender ${n}`);
+          if (after) {
+            begunAfter.push(message.seq);
+            sentAfter++;
+          }
+        }
+      };
+      const senders = Promise.all([1, 2, 3, 4].map(sender));
+      await admin.api.admin.webhooks.create.mutate({ url, roomId: room.id, eventTypes: ["message.created"] });
+      registered = true;
+      await senders;
+      expect(begunAfter).toHaveLength(12);
+      const queued = new Set(await queuedSeqs(url));
+      expect(begunAfter.filter((seq) => !queued.has(seq))).toEqual([]);
+    }
+    expect(await queuedSeqs("http://127.0.0.1:9/inactive")).toEqual([]);
+  });
+
   it("retries a 500 with backoff, then succeeds with the same webhook-id; admin.jobs shows both attempts", async () => {
     await using receiver = await startReceiver((n, res) => (n === 1 ? failWith(500)(n, res) : res.end("ok")));
     const { owner, room } = await roomWith(t, false);
