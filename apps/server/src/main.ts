@@ -6,7 +6,7 @@ import { openDatabase } from "./open-database.ts";
 
 // The entry points (this, worker-main.ts, admin-create.ts) are the only places that read process.env.
 const config = loadConfigOrExit(process.env);
-const log = createLogger(config, process.stdout.isTTY === true);
+const log = await createLogger(config, process.stdout.isTTY === true);
 // `pnpm dev` (tsx watch src/main.ts --dev): the web app from Vite on this server, reloading on change.
 const dev = process.argv.includes("--dev");
 
