@@ -19,10 +19,23 @@ try {
     process.exit(0);
   }
   // Opened before the server's modules are loaded: on a new PostgreSQL database the migrations
-  // (about 120 ms of PostgreSQL's time) run while Node compiles Express, tRPC and the routers.
-  const database = openDatabase(config, { role: "server", log, pgliteTemplate: builtPgliteTemplate });
+  // (about 100 ms of PostgreSQL's time) run while Node compiles Express, tRPC and the routers.
+  // The import waits until PostgreSQL has the script: compiling blocks this thread, and the
+  // replies that lead up to the script (connect, the checks, the lock) would wait behind it,
+  // leaving the script to run after the import instead of beside it.
+  let migrating = () => {};
+  const scriptSent = new Promise<void>((resolve) => {
+    migrating = resolve;
+  });
+  const database = openDatabase(config, {
+    role: "server",
+    log,
+    pgliteTemplate: builtPgliteTemplate,
+    onMigrating: () => migrating(),
+  });
   // Not left unhandled while the import below is awaited; startParleyServer awaits it again.
-  database.catch(() => {});
+  const settled = database.catch(() => {});
+  await Promise.race([scriptSent, settled]);
   const { startParleyServer } = await import("./parley-server.ts");
   const server = await startParleyServer({
     ...config,
