@@ -5,6 +5,10 @@ import { randomBytes } from "node:crypto";
 // (later runs about 10 ms), and on a one-core start delayed /readyz by as much.
 const importArgon2 = () => import("@node-rs/argon2");
 let argon2: ReturnType<typeof importArgon2> | undefined;
+function loadArgon2() {
+  argon2 ??= importArgon2();
+  return argon2;
+}
 
 export class HasherBusyError extends Error {
   constructor() {
@@ -42,9 +46,7 @@ export function createPasswordHasher(options: PasswordHasherOptions) {
   let dummyHash: Promise<string> | undefined;
   const dummy = () => {
     if (!dummyHash) {
-      dummyHash = (argon2 ??= importArgon2()).then((a) =>
-        a.hash(randomBytes(16).toString("hex"), ARGON2_OPTIONS),
-      );
+      dummyHash = loadArgon2().then((a) => a.hash(randomBytes(16).toString("hex"), ARGON2_OPTIONS));
       // Awaited only by an unknown email's check, which gets the error; not unhandled meanwhile.
       dummyHash.catch(() => {});
     }
@@ -105,13 +107,13 @@ export function createPasswordHasher(options: PasswordHasherOptions) {
   return {
     hash(password: string, keys: HashKeys = []) {
       dummy();
-      return run(keys, async () => (await (argon2 ??= importArgon2())).hash(password, ARGON2_OPTIONS));
+      return run(keys, async () => (await loadArgon2()).hash(password, ARGON2_OPTIONS));
     },
     /** Verifies against `passwordHash`, or against a dummy hash when it is null (unknown account). */
     async verify(passwordHash: string | null, password: string, keys: HashKeys = []): Promise<boolean> {
       const pending = dummy();
       const target = passwordHash ?? (await pending);
-      const ok = await run(keys, async () => (await (argon2 ??= importArgon2())).verify(target, password));
+      const ok = await run(keys, async () => (await loadArgon2()).verify(target, password));
       return ok && passwordHash !== null;
     },
   };
