@@ -164,6 +164,24 @@ function storeInMachineCache(template, entry) {
   }
 }
 
+/**
+ * pg asks whether it runs on Cloudflare Workers when Node has no `navigator` (Node 20) by making
+ * a fetch `Response`, which loads Node's fetch implementation (undici) at every start: 10-15 ms of
+ * a cold start, for an answer that in Node is always no. The bundle answers it. A pg whose probe
+ * reads differently fails the build here rather than quietly keeping the cost.
+ */
+const pgWithoutRuntimeProbe = {
+  name: "pg-without-runtime-probe",
+  setup(build) {
+    build.onLoad({ filter: /[\\/]pg[\\/]lib[\\/]stream\.js$/ }, ({ path }) => {
+      const source = readFileSync(path, "utf8");
+      const probe = "typeof Response === 'function'";
+      if (!source.includes(probe)) throw new Error(`${path}: pg's runtime probe changed (see build.mjs)`);
+      return { contents: source.replace(probe, "false"), loader: "js" };
+    });
+  },
+};
+
 async function build(next) {
   const started = performance.now();
   const { build: esbuild } = await import("esbuild");
@@ -175,6 +193,7 @@ async function build(next) {
     entryPoints: entries.map((name) => `src/${name}.ts`),
     outdir: next,
     external: ["@node-rs/argon2", "@electric-sql/pglite", "pg-native", "sharp"],
+    plugins: [pgWithoutRuntimeProbe],
   });
   cpSync(join(root, "packages/db/drizzle"), join(next, "drizzle"), { recursive: true });
   log(`bundled in ${Math.round(performance.now() - started)} ms`);

@@ -8,5 +8,5 @@ import { createRestV1Document } from "./src/rest-v1.ts";
 
 const target = resolve(process.argv[2] ?? fileURLToPath(new URL("./dist/openapi.json", import.meta.url)));
 mkdirSync(dirname(target), { recursive: true });
-writeFileSync(target, `${JSON.stringify(createRestV1Document(appRouter), null, 2)}\n`);
+writeFileSync(target, `${JSON.stringify(await createRestV1Document(appRouter), null, 2)}\n`);
 process.stdout.write(`wrote ${target}\n`);

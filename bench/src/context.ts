@@ -102,6 +102,8 @@ export interface BenchContext {
   log(line: string): void;
   /** A fresh run id: markers of earlier runs are told apart from this one's. */
   newRun(): number;
+  /** `--node=PATH`: the Node binary workload 5 starts every server on (default: this one's). */
+  node?: string;
 }
 
 export interface MeasuredCpu extends CpuReport {

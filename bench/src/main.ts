@@ -26,6 +26,8 @@ const repeats = repeatsArg ? Math.max(1, Number(repeatsArg.slice("--repeats=".le
 const serversArg = args.find((a) => a.startsWith("--servers="));
 const onlyServers = serversArg ? new Set(serversArg.slice("--servers=".length).split(",")) : null;
 const profileArg = args.find((a) => a.startsWith("--profile"));
+// Workload 5 only: the Node binary its servers start on (another major version's startup).
+const nodeArg = args.find((a) => a.startsWith("--node="))?.slice("--node=".length);
 const wanted = (n: number) => !profileArg && (!only || only.has(n));
 const chosen = targets.filter((t) => !onlyServers || onlyServers.has(t.kind));
 
@@ -192,7 +194,7 @@ try {
       historyMessages: 2_000,
     }),
   );
-  const ctx: BenchContext = { quick, repeats, sizes, db, layout, log, newRun: nextRun };
+  const ctx: BenchContext = { quick, repeats, sizes, db, layout, log, newRun: nextRun, node: nodeArg };
   log(`PostgreSQL on ${db.url}, ${layout.subscribers + layout.senders} users seeded`);
 
   if (profileArg) {

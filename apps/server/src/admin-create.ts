@@ -1,12 +1,7 @@
 import { once } from "node:events";
 import { parseArgs } from "node:util";
-import {
-  createAdmin,
-  createPasswordHasher,
-  createRedisBus,
-  promoteToAdmin,
-  publishUsersChanged,
-} from "@parley/core";
+import { createAdmin, createPasswordHasher, promoteToAdmin, publishUsersChanged } from "@parley/core";
+import { createRedisBus } from "@parley/core/redis-bus";
 import { registerInput } from "@parley/core/schemas";
 import { pino } from "pino";
 import { builtPgliteTemplate } from "./build-outputs.ts";

@@ -5,7 +5,7 @@ import {
   parseS3Url,
   type RateLimitRules,
   S3UrlError,
-} from "@parley/core";
+} from "@parley/core/settings";
 import { z } from "zod";
 import { defaultLimits } from "./server-limits.ts";
 

@@ -6,7 +6,7 @@ import { openDatabase } from "./open-database.ts";
 
 // The entry points (this, worker-main.ts, admin-create.ts) are the only places that read process.env.
 const config = loadConfigOrExit(process.env);
-const log = createLogger(config, process.stdout.isTTY === true);
+const log = await createLogger(config, process.stdout.isTTY === true);
 // `pnpm dev` (tsx watch src/main.ts --dev): the web app from Vite on this server, reloading on change.
 const dev = process.argv.includes("--dev");
 
@@ -19,10 +19,23 @@ try {
     process.exit(0);
   }
   // Opened before the server's modules are loaded: on a new PostgreSQL database the migrations
-  // (about 120 ms of PostgreSQL's time) run while Node compiles Express, tRPC and the routers.
-  const database = openDatabase(config, { role: "server", log, pgliteTemplate: builtPgliteTemplate });
+  // (about 100 ms of PostgreSQL's time) run while Node compiles Express, tRPC and the routers.
+  // The import waits until PostgreSQL has the script: compiling blocks this thread, and the
+  // replies that lead up to the script (connect, the checks, the lock) would wait behind it,
+  // leaving the script to run after the import instead of beside it.
+  let migrating = () => {};
+  const scriptSent = new Promise<void>((resolve) => {
+    migrating = resolve;
+  });
+  const database = openDatabase(config, {
+    role: "server",
+    log,
+    pgliteTemplate: builtPgliteTemplate,
+    onMigrating: () => migrating(),
+  });
   // Not left unhandled while the import below is awaited; startParleyServer awaits it again.
-  database.catch(() => {});
+  const settled = database.catch(() => {});
+  await Promise.race([scriptSent, settled]);
   const { startParleyServer } = await import("./parley-server.ts");
   const server = await startParleyServer({
     ...config,

@@ -14,6 +14,8 @@ export interface OpenDatabaseOptions {
   pgliteTemplate?: string;
   /** PGlite in memory, whatever the config says. */
   memory?: boolean;
+  /** See MigrateOptions.onApplying: PostgreSQL is running the pending migrations. */
+  onMigrating?: () => void;
 }
 
 /**
@@ -36,7 +38,7 @@ export async function openDatabase(
       : undefined,
   });
   try {
-    await migrate(db);
+    await migrate(db, { onApplying: options.onMigrating });
   } catch (error) {
     await db.close();
     throw error;

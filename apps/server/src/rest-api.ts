@@ -2,126 +2,9 @@ import type { ApiDeps, createHttpContextFactory } from "@parley/api";
 import { retryAfterHeader } from "@parley/core";
 import type { AnyRouter } from "@trpc/server";
 import express, { type ErrorRequestHandler } from "express";
-import {
-  createOpenApiExpressMiddleware,
-  generateOpenApiDocument,
-  type OpenAPIObject,
-  type OpenApiRouter,
-} from "trpc-to-openapi";
+import type { createOpenApiExpressMiddleware, OpenAPIObject, OpenApiRouter } from "trpc-to-openapi";
+import type { OpenApiDocumentInfo } from "./openapi-document.ts";
 import { noteErrorCode } from "./request-log.ts";
-
-type SchemaOrReference = NonNullable<NonNullable<OpenAPIObject["components"]>["schemas"]>[string];
-
-// What an error body holds besides message and code: the tRPC error data our error formatter
-// builds, with the field errors a form shows next to its fields.
-const errorData: SchemaOrReference = {
-  type: "object",
-  properties: {
-    code: { type: "string" },
-    httpStatus: { type: "integer" },
-    requestId: { type: ["string", "null"] },
-    retryAfterMs: {
-      type: ["integer", "null"],
-      description: "For TOO_MANY_REQUESTS: how long to wait before trying again",
-    },
-    zodError: {
-      description: "For invalid input: the problems, keyed by input field",
-      oneOf: [
-        { type: "null" },
-        {
-          type: "object",
-          properties: {
-            formErrors: { type: "array", items: { type: "string" } },
-            fieldErrors: {
-              type: "object",
-              additionalProperties: { type: "array", items: { type: "string" } },
-            },
-          },
-          required: ["formErrors", "fieldErrors"],
-        },
-      ],
-    },
-  },
-};
-
-// For invalid input, zod's issues: each has a message, a path and more (code, expected, …).
-const zodIssues: SchemaOrReference = {
-  description: "For invalid input: zod's issues, each with the path of the field it concerns",
-  type: "array",
-  items: {
-    type: "object",
-    properties: {
-      message: { type: "string" },
-      code: { type: "string" },
-      path: { type: "array", items: { type: ["string", "number"] } },
-    },
-    required: ["message"],
-  },
-};
-
-/**
- * trpc-to-openapi documents error bodies as exactly {message, code, issues}; ours also carry
- * `data` (field errors, request id, retry hint) and zod's issues have more than a message, so
- * the document says so.
- */
-function describeErrorBodies(document: OpenAPIObject): OpenAPIObject {
-  const schemas = document.components?.schemas ?? {};
-  for (const [name, schema] of Object.entries(schemas)) {
-    if (!name.startsWith("error.") || "$ref" in schema) continue;
-    const { additionalProperties: _closed, ...open } = schema;
-    schemas[name] = { ...open, properties: { ...open.properties, issues: zodIssues, data: errorData } };
-  }
-  return document;
-}
-
-/**
- * trpc-to-openapi leaves `security` out of the doors anyone may call; the document says so
- * explicitly (`[]`: no authentication), as linters require of every operation.
- */
-function declarePublicDoors(document: OpenAPIObject): OpenAPIObject {
-  for (const item of Object.values(document.paths ?? {})) {
-    for (const method of ["get", "post", "put", "patch", "delete"] as const) {
-      const operation = item?.[method];
-      if (operation && operation.security === undefined) operation.security = [];
-    }
-  }
-  return document;
-}
-
-/** What a document says of itself, and where its doors are (relative to where it is served). */
-export interface OpenApiDocumentInfo {
-  description: string;
-  baseUrl: string;
-  version: string;
-  /** Doors served beside the procedures' (the Server-Sent Events of /api/v1). */
-  paths?: NonNullable<Parameters<typeof generateOpenApiDocument>[1]["paths"]>;
-}
-
-const formsDocument: OpenApiDocumentInfo = {
-  description:
-    "The lead forms over plain JSON for sites that do not use the TypeScript client. The same procedures as `forms.contact.submit` and `forms.demo.submit` over tRPC: same validation, same rate limits.",
-  // Relative to where the document is served: right behind any proxy or host name.
-  baseUrl: "/api",
-  version: "1.0.0",
-};
-
-/** The OpenAPI 3.1 document of the procedures that carry `meta.openapi`, served under /api. */
-export function createOpenApiDocument(
-  router: AnyRouter,
-  info: OpenApiDocumentInfo = formsDocument,
-): OpenAPIObject {
-  return declarePublicDoors(
-    describeErrorBodies(
-      generateOpenApiDocument(router as OpenApiRouter, {
-        title: "Parley REST API",
-        description: info.description,
-        version: info.version,
-        baseUrl: info.baseUrl,
-        paths: info.paths,
-      }),
-    ),
-  );
-}
 
 /**
  * `GET /openapi.json` and the REST doors of the procedures that have `meta.openapi`, through
@@ -140,21 +23,26 @@ export interface RestApiOptions {
 export function createRestApi(options: RestApiOptions) {
   const { deps, router } = options;
   // Made at the first request, not at every start (a quarter second for the whole router): the
-  // tests that enumerate the router fail in CI when a procedure cannot be described.
-  let document: OpenAPIObject | undefined;
+  // tests that enumerate the router fail in CI when a procedure cannot be described. The module
+  // is imported then too: trpc-to-openapi brings zod-openapi, openapi3-ts, yaml and co-body (with
+  // its own iconv-lite and mime-db), about 0.9 MB that a start would otherwise compile.
+  let document: Promise<OpenAPIObject> | undefined;
   const rest = express.Router();
-  rest.get("/openapi.json", (_req, res) => {
-    document ??= createOpenApiDocument(router, options.document);
-    res.json(document);
+  rest.get("/openapi.json", async (_req, res) => {
+    document ??= import("./openapi-document.ts").then((m) =>
+      m.createOpenApiDocument(router, options.document),
+    );
+    res.json(await document);
   });
   // Parsed here rather than by trpc-to-openapi, which reads a body only when its content type is
   // exactly "application/json" (not with "; charset=utf-8").
   rest.use(express.json({ limit: options.maxBodyBytes }));
   // Made at the first request too: outside production trpc-to-openapi checks the whole router by
   // generating its document when the middleware is made (about 70 ms of a 700 ms cold start).
-  let doors: ReturnType<typeof createDoors> | undefined;
-  const createDoors = () =>
-    createOpenApiExpressMiddleware({
+  let doors: Promise<ReturnType<typeof createOpenApiExpressMiddleware>> | undefined;
+  const createDoors = async () => {
+    const { createOpenApiExpressMiddleware } = await import("trpc-to-openapi");
+    return createOpenApiExpressMiddleware({
       router: router as OpenApiRouter,
       createContext: options.createContext,
       maxBodySize: options.maxBodyBytes,
@@ -167,9 +55,10 @@ export function createRestApi(options: RestApiOptions) {
         } else log.debug({ code: error.code, path }, error.message);
       },
     });
-  rest.use((req, res) => {
+  };
+  rest.use(async (req, res) => {
     doors ??= createDoors();
-    return doors(req, res);
+    await (await doors)(req, res);
   });
   // Bodies express.json refused, in the same shape as the procedures' errors.
   const bodyErrors: ErrorRequestHandler = (error, _req, res, next) => {

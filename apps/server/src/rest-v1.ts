@@ -2,12 +2,8 @@ import { withRestDoors } from "@parley/api";
 import type { AnyRouter } from "@trpc/server";
 import express from "express";
 import { attachmentPaths } from "./attachment-routes.ts";
-import {
-  createOpenApiDocument,
-  createRestApi,
-  type OpenApiDocumentInfo,
-  type RestApiOptions,
-} from "./rest-api.ts";
+import type { OpenApiDocumentInfo } from "./openapi-document.ts";
+import { createRestApi, type RestApiOptions } from "./rest-api.ts";
 import { ROOM_EVENTS_SSE_PATH, type RoomEventStreams } from "./room-events-sse.ts";
 
 export const REST_V1_BASE = "/api/v1";
@@ -67,7 +63,9 @@ const v1Document: OpenApiDocumentInfo = {
 };
 
 /** The one document of /api/v1, served at /api/v1/openapi.json (and linted: `pnpm lint:openapi`). */
-export function createRestV1Document(router: AnyRouter) {
+export async function createRestV1Document(router: AnyRouter) {
+  // Imported here: trpc-to-openapi is not loaded by a start (see createRestApi).
+  const { createOpenApiDocument } = await import("./openapi-document.ts");
   return createOpenApiDocument(withRestDoors(router), v1Document);
 }
 

@@ -10,7 +10,7 @@ import { openDatabase } from "./open-database.ts";
 // SKIP LOCKED. With embedded PGlite, a worker started while the server runs reaches the database
 // through the socket the server shares its data directory on.
 const config = loadConfigOrExit(process.env);
-const log = createLogger(config, process.stdout.isTTY === true);
+const log = await createLogger(config, process.stdout.isTTY === true);
 
 try {
   const db = await openDatabase(config, {

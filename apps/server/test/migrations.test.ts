@@ -83,4 +83,15 @@ describe("migrations on PostgreSQL (one script instead of drizzle's statement-by
     await drizzleMigrate(drizzle(pool), { migrationsFolder });
     expect(applied).toEqual((await schemaOf(theirs)).applied);
   });
+
+  it("says when PostgreSQL is running the pending migrations, before they are applied, and not on a migrated database", async () => {
+    const handle = await freshHandle();
+    const told: string[] = [];
+    await migrate(handle, { onApplying: () => told.push("applying") }).then(() => told.push("applied"));
+    expect(told).toEqual(["applying", "applied"]);
+    expect((await schemaOf(handle)).applied.length).toBeGreaterThan(0);
+
+    await migrate(handle, { onApplying: () => told.push("applying again") });
+    expect(told).toEqual(["applying", "applied"]);
+  });
 });

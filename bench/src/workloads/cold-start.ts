@@ -9,16 +9,32 @@ import { bundleServers, peersDist } from "../bundles.ts";
 import type { BenchContext } from "../context.ts";
 import { createFreshDatabase } from "../database.ts";
 import { sleep } from "../load.ts";
+import { processCpuSeconds } from "../proc.ts";
 import { median, round } from "../stats.ts";
 
 export interface ColdStartResult {
   server: string;
   database: "PostgreSQL" | "PGlite";
+  /** A second start on the database the first one left (migrated: the operator's everyday restart). */
+  restart?: boolean;
+  /** The Node binary's version, when `--node` chose one. */
+  node?: string;
   /** What was spawned (after `taskset -c 0 node`). */
   command: string;
   /** Milliseconds from spawn to the first 200 from /readyz, each repeat. */
   runsMs: number[];
   medianMs: number;
+  /**
+   * The server's CPU milliseconds (all threads) at that first 200, each repeat: what the start
+   * cost, which other processes on the machine change less than the wall time.
+   */
+  cpuMs?: number[];
+  medianCpuMs?: number;
+}
+
+interface Timing {
+  ms: number;
+  cpuMs: number;
 }
 
 const benchDir = fileURLToPath(new URL("../..", import.meta.url));
@@ -29,6 +45,8 @@ interface Case {
   database: "PostgreSQL" | "PGlite";
   /** Node's arguments; `config` is the peers' JSON argument. */
   args: (config: { port: number; databaseUrl?: string; dataDir?: string }) => string[];
+  /** Also timed a second time on the database its first start migrated (PostgreSQL only). */
+  restart?: boolean;
   /** Parley reads its configuration from the environment, as `pnpm start` does. */
   env?: (config: { port: number; databaseUrl?: string; dataDir?: string }) => Record<string, string>;
 }
@@ -42,15 +60,16 @@ const parleyEnv = (c: { port: number; databaseUrl?: string; dataDir?: string }) 
 });
 
 async function timeToReady(
+  node: string,
   kind: Case,
   config: { databaseUrl?: string; dataDir?: string },
   logFile: string,
-): Promise<number> {
+): Promise<Timing> {
   const port = await freePort();
   const full = { port, ...config };
   const args = kind.args(full);
   const started = performance.now();
-  const child = spawn("taskset", ["-c", "0", process.execPath, ...args], {
+  const child = spawn("taskset", ["-c", "0", node, ...args], {
     cwd: root,
     // No PATH needed: spawn finds taskset on this process's PATH; the servers get only their config.
     env: { ...kind.env?.(full) },
@@ -62,12 +81,15 @@ async function timeToReady(
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const deadline = started + 60_000;
   let readyAt = Number.NaN;
+  let cpuMs = Number.NaN;
   while (performance.now() < deadline && child.exitCode === null) {
     const ok = await fetch(`http://127.0.0.1:${port}/readyz`)
       .then((r) => r.ok)
       .catch(() => false);
     if (ok) {
       readyAt = performance.now();
+      // taskset execs node: the same process.
+      cpuMs = child.pid ? processCpuSeconds(child.pid) * 1000 : Number.NaN;
       break;
     }
     await sleep(10);
@@ -77,7 +99,18 @@ async function timeToReady(
   const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
   await exited;
   clearTimeout(timer);
-  return readyAt - started;
+  return { ms: readyAt - started, cpuMs };
+}
+
+function summarise(runs: Timing[]) {
+  const ms = runs.map((x) => x.ms);
+  const cpu = runs.map((x) => x.cpuMs);
+  return {
+    runsMs: ms.map((x) => round(x, 0)),
+    medianMs: round(median(ms), 0),
+    cpuMs: cpu.map((x) => round(x, 0)),
+    medianCpuMs: round(median(cpu), 0),
+  };
 }
 
 /**
@@ -94,7 +127,10 @@ async function timeToReady(
  */
 export async function runColdStart(ctx: BenchContext): Promise<ColdStartResult[]> {
   // Not timed: the production build of Parley (up to date already: nothing to do) and the peers'.
-  execFileSync(process.execPath, [join(root, "apps/server/build.mjs")], { stdio: "inherit" });
+  // On the Node that will start it: the build's fingerprint holds Node's version, and a start on
+  // another version would rebuild the bundle inside the timing.
+  const node = ctx.node ?? process.execPath;
+  execFileSync(node, [join(root, "apps/server/build.mjs")], { stdio: "inherit" });
   await bundleServers();
   const peer = (file: string) => (c: { port: number; databaseUrl?: string; dataDir?: string }) => [
     join(peersDist, file),
@@ -106,10 +142,11 @@ export async function runColdStart(ctx: BenchContext): Promise<ColdStartResult[]
       database: "PostgreSQL",
       args: () => ["apps/server/start.mjs", "main"],
       env: parleyEnv,
+      restart: true,
     },
     { label: "Parley", database: "PGlite", args: () => ["apps/server/start.mjs", "main"], env: parleyEnv },
-    { label: "Socket.IO peer", database: "PostgreSQL", args: peer("socketio-peer.mjs") },
-    { label: "Floor (ws + pg)", database: "PostgreSQL", args: peer("floor.mjs") },
+    { label: "Socket.IO peer", database: "PostgreSQL", args: peer("socketio-peer.mjs"), restart: true },
+    { label: "Floor (ws + pg)", database: "PostgreSQL", args: peer("floor.mjs"), restart: true },
     {
       label: "Parley through tsx (source, as before the build)",
       database: "PostgreSQL",
@@ -117,10 +154,13 @@ export async function runColdStart(ctx: BenchContext): Promise<ColdStartResult[]
       env: parleyEnv,
     },
   ];
+  const nodeVersion = ctx.node ? execFileSync(node, ["--version"], { encoding: "utf8" }).trim() : undefined;
   const results: ColdStartResult[] = [];
   let n = 0;
   const logFile = `${benchDir}/results/server-cold-start.log.tmp`;
-  const runsOf = cases.map((): number[] => []);
+  const runsOf = cases.map((): Timing[] => []);
+  // Each server's second start on the database its first start left: the everyday restart.
+  const restartRunsOf = cases.map((): Timing[] => []);
   // Repeats outside, cases inside: each round times every server once, so a busy moment on the
   // machine falls on one round of each rather than on one server's every run.
   for (let r = 0; r < ctx.repeats * ctx.sizes.coldStartRepeats; r++) {
@@ -129,13 +169,14 @@ export async function runColdStart(ctx: BenchContext): Promise<ColdStartResult[]
       if (c.database === "PGlite") {
         const dir = await mkdtemp(join(tmpdir(), "parley-bench-pglite-"));
         try {
-          runs.push(await timeToReady(c, { dataDir: join(dir, "data") }, logFile));
+          runs.push(await timeToReady(node, c, { dataDir: join(dir, "data") }, logFile));
         } finally {
           await rm(dir, { recursive: true, force: true });
         }
       } else {
         const url = await createFreshDatabase(ctx.db, `cold_${process.pid}_${n++}`);
-        runs.push(await timeToReady(c, { databaseUrl: url }, logFile));
+        runs.push(await timeToReady(node, c, { databaseUrl: url }, logFile));
+        if (c.restart) restartRunsOf[i]?.push(await timeToReady(node, c, { databaseUrl: url }, logFile));
       }
     }
   }
@@ -147,12 +188,25 @@ export async function runColdStart(ctx: BenchContext): Promise<ColdStartResult[]
     const result = {
       server: c.label,
       database: c.database,
+      node: nodeVersion,
       command,
-      runsMs: runs.map((x) => round(x, 0)),
-      medianMs: round(median(runs), 0),
+      ...summarise(runs),
     };
-    ctx.log(`  ${c.label} on ${c.database} (${command}): ${result.runsMs.join(", ")} ms to /readyz`);
+    ctx.log(
+      `  ${c.label} on ${c.database} (${command}): ${result.runsMs.join(", ")} ms to /readyz (CPU ${result.cpuMs.join(", ")} ms)`,
+    );
     results.push(result);
+    const restarts = restartRunsOf[i] ?? [];
+    if (restarts.length === 0) continue;
+    const restart = {
+      ...result,
+      restart: true,
+      ...summarise(restarts),
+    };
+    ctx.log(
+      `  ${c.label} on ${c.database}, restart on its migrated database: ${restart.runsMs.join(", ")} ms (CPU ${restart.cpuMs.join(", ")} ms)`,
+    );
+    results.push(restart);
   }
   return results;
 }

@@ -88,7 +88,7 @@ export {
   TOO_MANY_SOCKETS_CLOSE_CODE,
 } from "./infra/auth/session-sockets.ts";
 export { createInProcessBus } from "./infra/bus/in-process-bus.ts";
-export { createRedisBus } from "./infra/bus/redis-bus.ts";
+// createRedisBus is @parley/core/redis-bus: a server without REDIS_URL never loads ioredis.
 export {
   createEmailWorker,
   defaultEmailWorkerSettings,

@@ -16,7 +16,7 @@ export {
   IDLE_TURN_MS,
   shareDataDir,
 } from "./data-dir-socket.ts";
-export { migrate } from "./migrate.ts";
+export { type MigrateOptions, migrate } from "./migrate.ts";
 export { copyPgliteTemplate, pgliteVersion } from "./pglite-template.ts";
 export { createPgliteTemplate } from "./pglite-template-build.ts";
 export { type MessageViewJson, messageViewOf } from "./queries/message-view.ts";

@@ -41,8 +41,17 @@ async function upToDate(query: (text: string) => Promise<{ rows: unknown[] }>): 
   }
 }
 
+export interface MigrateOptions {
+  /**
+   * Called once PostgreSQL has the pending migrations' script and is running it (not called
+   * when nothing is pending, nor on PGlite): a caller with other work for its thread can start it
+   * now. Its replies wait for a busy thread, so work started earlier would hold the script back.
+   */
+  onApplying?: () => void;
+}
+
 /** Applies the committed SQL migrations; safe to call from several instances at once. */
-export async function migrate(handle: DbHandle): Promise<void> {
+export async function migrate(handle: DbHandle, options: MigrateOptions = {}): Promise<void> {
   if (handle.pglite) {
     const pglite = handle.pglite;
     if (await upToDate((text) => pglite.query(text))) return;
@@ -77,7 +86,9 @@ export async function migrate(handle: DbHandle): Promise<void> {
         `insert into ${MIGRATIONS_TABLE} ("hash", "created_at") values ('${m.hash}', ${m.folderMillis})`,
       ]);
       // A newline before each ";": a statement may end in a "--" comment.
-      await client.query(script.join("\n;\n"));
+      const applied = client.query(script.join("\n;\n"));
+      options.onApplying?.();
+      await applied;
     } finally {
       await client.query("select pg_advisory_unlock($1)", [MIGRATION_LOCK_KEY]);
     }

@@ -1,5 +1,14 @@
 import { randomBytes } from "node:crypto";
-import { hash, verify } from "@node-rs/argon2";
+
+// Loaded at the first password check, not at start: the native addon (and its libc probe), and
+// with it the first argon2 run, which costs about 60 ms of CPU while its 19 MiB are first touched
+// (later runs about 10 ms), and on a one-core start delayed /readyz by as much.
+const importArgon2 = () => import("@node-rs/argon2");
+let argon2: ReturnType<typeof importArgon2> | undefined;
+function loadArgon2() {
+  argon2 ??= importArgon2();
+  return argon2;
+}
 
 export class HasherBusyError extends Error {
   constructor() {
@@ -31,8 +40,18 @@ export type HashKeys = readonly string[];
 
 export function createPasswordHasher(options: PasswordHasherOptions) {
   const maxPerKey = options.maxPerKey ?? Number.POSITIVE_INFINITY;
-  // Verified against when the email is unknown, so both paths cost one argon2 run.
-  const dummyHash = hash(randomBytes(16).toString("hex"), ARGON2_OPTIONS);
+  // Verified against when the email is unknown, so both paths cost one argon2 run. Made with the
+  // first check of any kind (see importArgon2), so only the process's very first call, if it is
+  // for an unknown email, waits for two runs.
+  let dummyHash: Promise<string> | undefined;
+  const dummy = () => {
+    if (!dummyHash) {
+      dummyHash = loadArgon2().then((a) => a.hash(randomBytes(16).toString("hex"), ARGON2_OPTIONS));
+      // Awaited only by an unknown email's check, which gets the error; not unhandled meanwhile.
+      dummyHash.catch(() => {});
+    }
+    return dummyHash;
+  };
   // A Map iterates in insertion order: a lane served goes to the back, which is the round-robin.
   const lanes = new Map<string, (() => void)[]>();
   const held = new Map<string, number>();
@@ -87,12 +106,14 @@ export function createPasswordHasher(options: PasswordHasherOptions) {
 
   return {
     hash(password: string, keys: HashKeys = []) {
-      return run(keys, () => hash(password, ARGON2_OPTIONS));
+      dummy();
+      return run(keys, async () => (await loadArgon2()).hash(password, ARGON2_OPTIONS));
     },
     /** Verifies against `passwordHash`, or against a dummy hash when it is null (unknown account). */
     async verify(passwordHash: string | null, password: string, keys: HashKeys = []): Promise<boolean> {
-      const target = passwordHash ?? (await dummyHash);
-      const ok = await run(keys, () => verify(target, password));
+      const pending = dummy();
+      const target = passwordHash ?? (await pending);
+      const ok = await run(keys, async () => (await loadArgon2()).verify(target, password));
       return ok && passwordHash !== null;
     },
   };

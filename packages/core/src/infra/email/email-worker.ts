@@ -4,27 +4,10 @@ import { and, asc, eq, gte, inArray, isNull, lt, lte, or, sql } from "drizzle-or
 import type { Logger } from "pino";
 import { emailTemplateSchema, type RenderedEmail, renderEmail } from "../../domain/email/email-templates.ts";
 import type { WebhookDeliverer } from "../webhooks/webhook-delivery.ts";
+import { defaultEmailWorkerSettings, type EmailWorkerSettings } from "./email-worker-settings.ts";
 import type { MailTransport } from "./mail-transport.ts";
 
-export interface EmailWorkerSettings {
-  /** Wait between passes when the outbox had nothing due. */
-  pollMs: number;
-  /** Jobs claimed (and sent concurrently) per pass. */
-  batchSize: number;
-  /** How long a claimed job belongs to this worker; past it another worker may take it over. */
-  leaseMs: number;
-  /** First retry delay; doubles on every failed attempt, with jitter. */
-  backoffBaseMs: number;
-  backoffMaxMs: number;
-}
-
-export const defaultEmailWorkerSettings: EmailWorkerSettings = {
-  pollMs: 1_000,
-  batchSize: 10,
-  leaseMs: 60_000,
-  backoffBaseMs: 30_000,
-  backoffMaxMs: 60 * 60 * 1000,
-};
+export { defaultEmailWorkerSettings, type EmailWorkerSettings };
 
 export interface EmailWorkerOptions extends Partial<EmailWorkerSettings> {
   db: Database;

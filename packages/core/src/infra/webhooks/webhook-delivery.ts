@@ -4,18 +4,9 @@ import { type Database, schema } from "@parley/db";
 import { eq } from "drizzle-orm";
 import { Webhook } from "standardwebhooks";
 import { pinnedLookup, type WebhookAddresses } from "./webhook-addresses.ts";
+import { defaultWebhookDeliverySettings, type WebhookDeliverySettings } from "./webhook-delivery-settings.ts";
 
-export interface WebhookDeliverySettings {
-  /** The whole request, connection to last byte read; a slower receiver counts as a failure. */
-  timeoutMs: number;
-  /** How much of a receiver's answer is read (for the job's last error); the rest is dropped. */
-  maxResponseBytes: number;
-}
-
-export const defaultWebhookDeliverySettings: WebhookDeliverySettings = {
-  timeoutMs: 10_000,
-  maxResponseBytes: 4_096,
-};
+export { defaultWebhookDeliverySettings, type WebhookDeliverySettings };
 
 /** What the worker hands a webhook job: its id is the webhook-id header, the same on every retry. */
 export interface WebhookJob {
