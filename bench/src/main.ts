@@ -203,7 +203,14 @@ try {
       ? await profileParleyHistory(ctx, `${resultsDir}profile.tmp`)
       : profileArg.startsWith("--profile-many-rooms")
         ? await profileParleyManyRooms(ctx, `${resultsDir}profile.tmp`, rates?.[0])
-        : await profileParley(ctx, rates ?? [20, 40], `${resultsDir}profile.tmp`);
+        : profileArg.startsWith("--profile-large")
+          ? await profileParley(
+              ctx,
+              rates ?? [4, 12],
+              `${resultsDir}profile.tmp`,
+              sizes.fanoutLargeSubscribers,
+            )
+          : await profileParley(ctx, rates ?? [20, 40], `${resultsDir}profile.tmp`);
     writeFileSync(`${resultsDir}profile-summary.txt.tmp`, summary);
     process.stdout.write(`${summary}\n`);
     await db.close();

@@ -31,12 +31,17 @@ function serverProfile(dir: string): string {
 
 /**
  * `pnpm bench --profile[=rate,rate]`: workload 1 against Parley started with --cpu-prof, at the
- * given rates (default 20 and 40 msgs/s, 500 subscribers), then a summary of where the server's
+ * given rates (default 20 and 40 msgs/s, 500 subscribers; `--profile-large[=4,12]`: 5,000), then a summary of where the server's
  * CPU time went. The profile file stays in bench/results/profile.tmp/ for a closer look.
  */
-export async function profileParley(ctx: BenchContext, rates: number[], dir: string): Promise<string> {
+export async function profileParley(
+  ctx: BenchContext,
+  rates: number[],
+  dir: string,
+  subscribers = ctx.sizes.fanoutSubscribers,
+): Promise<string> {
   const { parley, server } = await startProfiledParley(ctx, dir);
-  const result = await runFanout(ctx, parley, server, { subscribers: ctx.sizes.fanoutSubscribers, rates });
+  const result = await runFanout(ctx, parley, server, { subscribers, rates });
   await server.stop();
   const file = serverProfile(dir);
   const steps = result.steps

@@ -64,7 +64,8 @@ export function spawnServer(
 ): Promise<ServerProcess> {
   const nodeArgs = [
     "--expose-gc",
-    ...(options.cpuProfileDir ? ["--cpu-prof", "--cpu-prof-dir", options.cpuProfileDir] : []),
+    // Under the profiler, each GC's pause goes to the server's log too: a latency spike is often one.
+    ...(options.cpuProfileDir ? ["--cpu-prof", "--cpu-prof-dir", options.cpuProfileDir, "--trace-gc"] : []),
     entries[kind],
     JSON.stringify(config),
   ];

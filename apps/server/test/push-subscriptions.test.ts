@@ -135,6 +135,47 @@ describe("chat.events on the WebSocket", () => {
     b.close();
   });
 
+  it("gives subscribers that share a request id each event's own frame, and one beyond the frames kept per event its own too", async () => {
+    const { owner, room } = await roomWith(t, false);
+    // Two sockets whose subscriptions share ids (as wsLink numbers them), one with jsonrpc; and
+    // 18 distinct ids on a third socket, past the 16 frames the server keeps per event.
+    const a = await openSocket(owner.token);
+    const b = await openSocket(owner.token);
+    const many = await openSocket(owner.token);
+    a.send(subscribe(1, room.id));
+    b.send(subscribe(1, room.id));
+    b.send({ ...subscribe(2, room.id), jsonrpc: "2.0" });
+    const ids = Array.from({ length: 18 }, (_, i) => i + 1);
+    for (const id of ids) many.send(subscribe(id, room.id));
+    await Promise.all([
+      a.next(1, isType("started")),
+      b.next(1, isType("started")),
+      b.next(2, isType("started")),
+      ...ids.map((id) => many.next(id, isType("started"))),
+    ]);
+    const sent = [];
+    for (const text of ["first", "second", "third"]) sent.push(await send(owner.api, room.id, text));
+    const seqs = sent.map((m) => m.seq);
+    const last = (s: Socket, id: number) =>
+      s.next(id, (f) => f.result?.data?.json.data.seq === seqs[seqs.length - 1]);
+    await Promise.all([last(a, 1), last(b, 1), last(b, 2), ...ids.map((id) => last(many, id))]);
+
+    expect(seqsOf(a, 1)).toEqual(seqs);
+    expect(dataFrames(b, 1).map((f) => f.raw)).toEqual(dataFrames(a, 1).map((f) => f.raw));
+    for (const [i, frame] of dataFrames(a, 1).entries()) {
+      const message = sent[i];
+      expect(frame.parsed.result?.data?.json.data).toMatchObject({
+        seq: message?.seq,
+        message: { id: message?.id },
+      });
+      expect(dataFrames(b, 2)[i]?.raw).toBe(`{"id":2,"jsonrpc":"2.0"${frame.raw.slice('{"id":1'.length)}`);
+      for (const id of ids) {
+        expect(dataFrames(many, id)[i]?.raw).toBe(`{"id":${id}${frame.raw.slice('{"id":1'.length)}`);
+      }
+    }
+    for (const s of [a, b, many]) s.close();
+  });
+
   it("serves a batch that mixes chat.events with other calls, each answered", async () => {
     const { owner, room } = await roomWith(t, false);
     const socket = await openSocket(owner.token);

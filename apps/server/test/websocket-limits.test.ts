@@ -127,4 +127,22 @@ describe("WebSocket limits", () => {
     expect(healthy.readyState).toBe(WebSocket.OPEN);
     healthy.close();
   });
+
+  it("spreads each heartbeat's pings over its interval instead of pinging every socket in one pass", async () => {
+    // 600 ms: ten ticks of 60 ms, three of the 30 sockets each.
+    await using slow = await startTestServer({ limits: { wsHeartbeatMs: 600 } });
+    const url = `${slow.url.replace(/^http/, "ws")}/trpc`;
+    const sockets = Array.from({ length: 30 }, () => new WebSocket(url));
+    await Promise.all(sockets.map((ws) => once(ws, "open")));
+    const firstPings = await Promise.all(
+      sockets.map(async (ws) => {
+        await once(ws, "ping");
+        return performance.now();
+      }),
+    );
+    // In one pass the 30 pings arrive within a few milliseconds; in slices, over most of the interval.
+    expect(Math.max(...firstPings) - Math.min(...firstPings)).toBeGreaterThanOrEqual(300);
+    for (const ws of sockets) expect(ws.readyState).toBe(WebSocket.OPEN);
+    for (const ws of sockets) ws.close();
+  });
 });

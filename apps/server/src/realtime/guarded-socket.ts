@@ -42,34 +42,19 @@ export function guardedSocketClass(maxBufferedBytes: number, onSlowConsumer?: ()
     }
 
     /**
-     * Sends `head` + `tail` as one text message, framed here and written with one socket write:
-     * the fan-out's hot path (push-subscriptions.ts), where ws.send would allocate options, a
-     * header and a two-buffer writev per subscriber per event. The bytes are the frame ws would
-     * write. Valid only while ws frames nothing later itself: with permessage-deflate (off on this
-     * server, the only extension ws knows) or frames queued in its sender, this falls back to ws.send.
+     * Writes a text message framed by `textFrame`, with one socket write: the fan-out's hot path
+     * (push-subscriptions.ts), where ws.send would allocate options and a header and write two
+     * buffers per subscriber per event, and where one frame serves every subscriber whose request
+     * id is spelt alike. Valid only while ws frames nothing later itself: with permessage-deflate
+     * (off on this server, the only extension ws knows) or frames queued in its sender, the
+     * payload goes through ws.send instead.
      */
-    sendText(head: Buffer, tail: Buffer): void {
+    sendFrame(frame: Buffer): void {
       if (this.readyState !== WebSocket.OPEN) return;
       if (!canWriteFramesDirectly(this)) {
-        this.send(Buffer.concat([head, tail]), { binary: false });
+        this.send(frame.subarray(headerLengthOf(frame)), { binary: false });
         return;
       }
-      const length = head.length + tail.length;
-      const headerLength = length < 126 ? 2 : length < 65_536 ? 4 : 10;
-      const frame = Buffer.allocUnsafe(headerLength + length);
-      frame[0] = 0x81; // FIN, opcode 1 (text); server frames are not masked
-      if (headerLength === 2) {
-        frame[1] = length;
-      } else if (headerLength === 4) {
-        frame[1] = 126;
-        frame.writeUInt16BE(length, 2);
-      } else {
-        frame[1] = 127;
-        frame.writeUInt32BE(0, 2);
-        frame.writeUInt32BE(length, 6);
-      }
-      head.copy(frame, headerLength);
-      tail.copy(frame, headerLength + head.length);
       writeFrame(this, frame);
       this.dropIfNotReading();
     }
@@ -94,3 +79,35 @@ export function guardedSocketClass(maxBufferedBytes: number, onSlowConsumer?: ()
 }
 
 export type GuardedSocket = InstanceType<ReturnType<typeof guardedSocketClass>>;
+
+/**
+ * `head` + `tail` as one unmasked text frame (FIN, opcode 1), byte for byte what ws.send writes
+ * for that text from a server. Never changed once built: the same Buffer may sit in many
+ * sockets' write queues.
+ */
+export function textFrame(head: string, tail: Buffer): Buffer {
+  const headBytes = Buffer.byteLength(head);
+  const length = headBytes + tail.length;
+  const headerLength = length < 126 ? 2 : length < 65_536 ? 4 : 10;
+  const frame = Buffer.allocUnsafe(headerLength + length);
+  frame[0] = 0x81; // FIN, opcode 1 (text); server frames are not masked
+  if (headerLength === 2) {
+    frame[1] = length;
+  } else if (headerLength === 4) {
+    frame[1] = 126;
+    frame.writeUInt16BE(length, 2);
+  } else {
+    frame[1] = 127;
+    frame.writeUInt32BE(0, 2);
+    frame.writeUInt32BE(length, 6);
+  }
+  frame.write(head, headerLength, "utf8");
+  tail.copy(frame, headerLength + headBytes);
+  return frame;
+}
+
+/** Where a server frame's payload starts (its length field's size, no mask key). */
+function headerLengthOf(frame: Buffer): number {
+  const length = frame[1] ?? 0;
+  return length === 127 ? 10 : length === 126 ? 4 : 2;
+}
