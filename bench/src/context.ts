@@ -102,6 +102,8 @@ export interface BenchContext {
   log(line: string): void;
   /** A fresh run id: markers of earlier runs are told apart from this one's. */
   newRun(): number;
+  /** `--heap[=snapshots]`: memory figures (and heap snapshots) at points of the workloads (heap.ts). */
+  heap?: "figures" | "snapshots";
 }
 
 export interface MeasuredCpu extends CpuReport {

@@ -1,3 +1,5 @@
+import { getHeapStatistics, writeHeapSnapshot } from "node:v8";
+
 /**
  * The bench's handle on a server process, the same for the three servers: "ready" with the port
  * once listening, memory after a full GC on request (node runs with --expose-gc), and a graceful
@@ -19,6 +21,14 @@ export function readConfig(): ServerConfig {
 
 export type MemoryReport = NodeJS.MemoryUsage & { type: "memory" };
 
+/** `--heap`: memory figures (after two full GCs unless asked not to), and a snapshot written where the bench asked. */
+export interface HeapReport {
+  type: "heap";
+  memory: NodeJS.MemoryUsage;
+  heap: { usedHeapSize: number; totalHeapSize: number; numberOfNativeContexts: number };
+  snapshot?: string;
+}
+
 export function serveBench(port: number, close: () => Promise<void>): void {
   let stopping: Promise<void> | undefined;
   const stop = () => {
@@ -36,6 +46,24 @@ export function serveBench(port: number, close: () => Promise<void>): void {
       gc?.();
       gc?.();
       process.send?.({ type: "memory", ...process.memoryUsage() } satisfies MemoryReport);
+    } else if (typeof message === "object" && message !== null && "heapSnapshot" in message) {
+      const { heapSnapshot: path, gc: collect } = message as { heapSnapshot: unknown; gc?: unknown };
+      if (collect !== false) {
+        const gc = (globalThis as { gc?: () => void }).gc;
+        gc?.();
+        gc?.();
+      }
+      const stats = getHeapStatistics();
+      process.send?.({
+        type: "heap",
+        memory: process.memoryUsage(),
+        heap: {
+          usedHeapSize: stats.used_heap_size,
+          totalHeapSize: stats.total_heap_size,
+          numberOfNativeContexts: stats.number_of_native_contexts,
+        },
+        snapshot: typeof path === "string" && path !== "" ? writeHeapSnapshot(path) : undefined,
+      } satisfies HeapReport);
     } else if (message === "stop") {
       void stop();
     }
