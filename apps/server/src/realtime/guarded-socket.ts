@@ -56,7 +56,12 @@ export function guardedSocketClass(maxBufferedBytes: number, onSlowConsumer?: ()
       }
       const length = head.length + tail.length;
       const headerLength = length < 126 ? 2 : length < 65_536 ? 4 : 10;
-      const frame = Buffer.allocUnsafe(headerLength + length);
+      // Behind a queue (the reader lags), the frame waits there: a slice of Buffer's shared 8 KiB
+      // pool would keep its whole pool alive meanwhile, about 8 KiB held per queued frame where
+      // the bound counts the frame's bytes (push-memory.test.ts). A frame written at once is
+      // released at once, and the pool is cheaper.
+      const size = headerLength + length;
+      const frame = this.bufferedAmount > 0 ? Buffer.allocUnsafeSlow(size) : Buffer.allocUnsafe(size);
       frame[0] = 0x81; // FIN, opcode 1 (text); server frames are not masked
       if (headerLength === 2) {
         frame[1] = length;
