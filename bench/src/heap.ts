@@ -7,7 +7,7 @@ const resultsDir = fileURLToPath(new URL("../results/", import.meta.url));
 const mib = (n: number) => (n / 1024 / 1024).toFixed(1);
 
 export const heapLine = (report: HeapReport) =>
-  `heap used ${mib(report.memory.heapUsed)} of ${mib(report.memory.heapTotal)} MiB, external ${mib(report.memory.external)} (array buffers ${mib(report.memory.arrayBuffers)}), RSS ${mib(report.memory.rss)} MiB`;
+  `heap used ${mib(report.memory.heapUsed)} of ${mib(report.memory.heapTotal)} MiB, external ${mib(report.memory.external)} (array buffers ${mib(report.memory.arrayBuffers)}), RSS ${mib(report.memory.rss)} MiB, ${report.tcpSockets} TCP sockets`;
 
 /**
  * `--heap`: logs the server's memory at a named point of a workload; with `--heap=snapshots` and

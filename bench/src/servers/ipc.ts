@@ -26,6 +26,8 @@ export interface HeapReport {
   type: "heap";
   memory: NodeJS.MemoryUsage;
   heap: { usedHeapSize: number; totalHeapSize: number; numberOfNativeContexts: number };
+  /** Open TCP sockets (clients and the database's): a workload's sockets not yet closed show here. */
+  tcpSockets: number;
   snapshot?: string;
 }
 
@@ -62,6 +64,7 @@ export function serveBench(port: number, close: () => Promise<void>): void {
           totalHeapSize: stats.total_heap_size,
           numberOfNativeContexts: stats.number_of_native_contexts,
         },
+        tcpSockets: process.getActiveResourcesInfo().filter((kind) => kind === "TCPSocketWrap").length,
         snapshot: typeof path === "string" && path !== "" ? writeHeapSnapshot(path) : undefined,
       } satisfies HeapReport);
     } else if (message === "stop") {
