@@ -81,6 +81,7 @@ function byConstructor(s: Loaded) {
   return rows;
 }
 
+const print = (line: string) => process.stdout.write(`${line}\n`);
 const args = process.argv.slice(2);
 const files = args.filter((a) => !a.startsWith("--"));
 const option = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
@@ -99,7 +100,7 @@ const tables = snapshots.map(byConstructor);
 const kib = (bytes: number) => (bytes / 1024).toFixed(1).padStart(9);
 for (const [i, table] of tables.entries()) {
   const total = [...table.values()].reduce((sum, row) => sum + row.size, 0);
-  console.log(`${files[i]}: ${snapshots[i]?.n} objects, ${(total / 1048576).toFixed(2)} MiB (self sizes)`);
+  print(`${files[i]}: ${snapshots[i]?.n} objects, ${(total / 1048576).toFixed(2)} MiB (self sizes)`);
 }
 const [first, second] = tables;
 if (first && second) {
@@ -110,17 +111,17 @@ if (first && second) {
     return { key, dSize: b.size - a.size, dCount: b.count - a.count, b };
   });
   rows.sort((p, q) => Math.abs(q.dSize) - Math.abs(p.dSize));
-  console.log(
+  print(
     `\nsecond − first, by constructor (top ${top} by size):\n    Δ KiB   Δ count  count now  KiB now  constructor`,
   );
   for (const r of rows.slice(0, top))
-    console.log(
+    print(
       `${kib(r.dSize)} ${String(r.dCount).padStart(9)} ${String(r.b.count).padStart(10)} ${kib(r.b.size)}  ${r.key}`,
     );
 } else if (first) {
-  console.log(`\nby constructor (top ${top} by size):\n      KiB     count  constructor`);
+  print(`\nby constructor (top ${top} by size):\n      KiB     count  constructor`);
   for (const [key, row] of [...first.entries()].sort((p, q) => q[1].size - p[1].size).slice(0, top))
-    console.log(`${kib(row.size)} ${String(row.count).padStart(9)}  ${key}`);
+    print(`${kib(row.size)} ${String(row.count).padStart(9)}  ${key}`);
 }
 
 const last = snapshots.at(-1);
@@ -155,12 +156,12 @@ if (last && (largest > 0 || retainersOf.length > 0)) {
     return steps.join(" ← ");
   };
   if (largest > 0) {
-    console.log(`\nthe ${largest} largest objects and what holds them:`);
+    print(`\nthe ${largest} largest objects and what holds them:`);
     const order = Array.from({ length: last.n }, (_, i) => i).sort(
       (a, b) => last.selfSize(b) - last.selfSize(a),
     );
     for (const i of order.slice(0, largest))
-      console.log(`${kib(last.selfSize(i))} KiB ${last.key(i)} ← ${path(i)}`);
+      print(`${kib(last.selfSize(i))} KiB ${last.key(i)} ← ${path(i)}`);
   }
   for (const wanted of retainersOf) {
     const paths = new Map<string, number>();
@@ -169,8 +170,8 @@ if (last && (largest > 0 || retainersOf.length > 0)) {
       const p = path(i);
       paths.set(p, (paths.get(p) ?? 0) + 1);
     }
-    console.log(`\nwhat holds ${wanted} (${[...paths.values()].reduce((a, b) => a + b, 0)} reachable):`);
+    print(`\nwhat holds ${wanted} (${[...paths.values()].reduce((a, b) => a + b, 0)} reachable):`);
     for (const [p, count] of [...paths.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8))
-      console.log(`  ${count} × ${p}`);
+      print(`  ${count} × ${p}`);
   }
 }
