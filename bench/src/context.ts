@@ -103,7 +103,7 @@ export interface BenchContext {
   /** A fresh run id: markers of earlier runs are told apart from this one's. */
   newRun(): number;
   /** `--heap[=snapshots]`: memory figures (and heap snapshots) at points of the workloads (heap.ts). */
-  heap?: "figures" | "snapshots";
+  heap?: "figures" | "snapshots" | "live";
 }
 
 export interface MeasuredCpu extends CpuReport {

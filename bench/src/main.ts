@@ -29,7 +29,8 @@ const onlyServers = serversArg ? new Set(serversArg.slice("--servers=".length).s
 const profileArg = args.find((a) => a.startsWith("--profile"));
 // `--heap`: each server's memory after two full GCs before workload 1 and after 1, 1b and 2 (one
 // process), and during workload 7's phase; `--heap=snapshots` also writes heap snapshots before 1
-// and after 1b (every socket of 1b closed), and at the start and end of 7's phase (heap.ts).
+// and after 1b (every socket of 1b closed), and at the start and end of 7's phase; `--heap=live`
+// forces no GC: workload 2 then finds what 1b left to collect, and logs its GC time (heap.ts).
 const heapArg = args.find((a) => a === "--heap" || a.startsWith("--heap="));
 const wanted = (n: number) => !profileArg && (!only || only.has(n));
 const chosen = targets.filter((t) => !onlyServers || onlyServers.has(t.kind));
@@ -205,7 +206,14 @@ try {
     layout,
     log,
     newRun: nextRun,
-    heap: heapArg === undefined ? undefined : heapArg === "--heap=snapshots" ? "snapshots" : "figures",
+    heap:
+      heapArg === undefined
+        ? undefined
+        : heapArg === "--heap=snapshots"
+          ? "snapshots"
+          : heapArg === "--heap=live"
+            ? "live"
+            : "figures",
   };
   log(`PostgreSQL on ${db.url}, ${layout.subscribers + layout.senders} users seeded`);
 

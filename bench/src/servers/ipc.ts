@@ -1,3 +1,4 @@
+import { constants, PerformanceObserver } from "node:perf_hooks";
 import { getHeapStatistics, writeHeapSnapshot } from "node:v8";
 
 /**
@@ -28,8 +29,26 @@ export interface HeapReport {
   heap: { usedHeapSize: number; totalHeapSize: number; numberOfNativeContexts: number };
   /** Open TCP sockets (clients and the database's): a workload's sockets not yet closed show here. */
   tcpSockets: number;
+  /** Milliseconds spent in GC since the server started, by kind (a difference of two reports: a phase's). */
+  gcMs: { minor: number; major: number; incremental: number; weak: number };
   snapshot?: string;
 }
+
+/** GC time by kind, from the server's start: a phase's share is the difference of two reports. */
+const gcMs = { minor: 0, major: 0, incremental: 0, weak: 0 };
+const gcKinds: [number, keyof typeof gcMs][] = [
+  [constants.NODE_PERFORMANCE_GC_MINOR, "minor"],
+  [constants.NODE_PERFORMANCE_GC_MAJOR, "major"],
+  [constants.NODE_PERFORMANCE_GC_INCREMENTAL, "incremental"],
+  [constants.NODE_PERFORMANCE_GC_WEAKCB, "weak"],
+];
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    const kind = (entry as unknown as { detail?: { kind?: number } }).detail?.kind;
+    const name = gcKinds.find(([k]) => k === kind)?.[1];
+    if (name) gcMs[name] += entry.duration;
+  }
+}).observe({ entryTypes: ["gc"] });
 
 export function serveBench(port: number, close: () => Promise<void>): void {
   let stopping: Promise<void> | undefined;
@@ -64,6 +83,7 @@ export function serveBench(port: number, close: () => Promise<void>): void {
           totalHeapSize: stats.total_heap_size,
           numberOfNativeContexts: stats.number_of_native_contexts,
         },
+        gcMs: { ...gcMs },
         tcpSockets: process.getActiveResourcesInfo().filter((kind) => kind === "TCPSocketWrap").length,
         snapshot: typeof path === "string" && path !== "" ? writeHeapSnapshot(path) : undefined,
       } satisfies HeapReport);
