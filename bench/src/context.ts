@@ -104,6 +104,8 @@ export interface BenchContext {
   newRun(): number;
   /** `--node=PATH`: the Node binary workload 5 starts every server on (default: this one's). */
   node?: string;
+  /** `--heap[=snapshots]`: memory figures (and heap snapshots) at points of the workloads (heap.ts). */
+  heap?: "figures" | "snapshots" | "live";
 }
 
 export interface MeasuredCpu extends CpuReport {

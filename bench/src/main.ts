@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { bundleServers } from "./bundles.ts";
 import { type BenchContext, fullSizes, nextRun, quickSizes, retryIfDisturbed } from "./context.ts";
 import { seed, startBenchDatabase } from "./database.ts";
+import { heapPoint } from "./heap.ts";
 import { profileParley, profileParleyHistory, profileParleyManyRooms } from "./profile.ts";
 import { type BenchResults, markdown, type PerServer } from "./report.ts";
 import { type ServerKind, type ServerProcess, spawnServer, waitUntilIdle } from "./server-process.ts";
@@ -28,6 +29,11 @@ const onlyServers = serversArg ? new Set(serversArg.slice("--servers=".length).s
 const profileArg = args.find((a) => a.startsWith("--profile"));
 // Workload 5 only: the Node binary its servers start on (another major version's startup).
 const nodeArg = args.find((a) => a.startsWith("--node="))?.slice("--node=".length);
+// `--heap`: each server's memory after two full GCs before workload 1 and after 1, 1b and 2 (one
+// process), and during workload 7's phase; `--heap=snapshots` also writes heap snapshots before 1
+// and after 1b (every socket of 1b closed), and at the start and end of 7's phase; `--heap=live`
+// forces no GC: workload 2 then finds what 1b left to collect, and logs its GC time (heap.ts).
+const heapArg = args.find((a) => a === "--heap" || a.startsWith("--heap="));
 const wanted = (n: number) => !profileArg && (!only || only.has(n));
 const chosen = targets.filter((t) => !onlyServers || onlyServers.has(t.kind));
 
@@ -194,7 +200,24 @@ try {
       historyMessages: 2_000,
     }),
   );
-  const ctx: BenchContext = { quick, repeats, sizes, db, layout, log, newRun: nextRun, node: nodeArg };
+  const ctx: BenchContext = {
+    quick,
+    repeats,
+    sizes,
+    db,
+    layout,
+    log,
+    newRun: nextRun,
+    node: nodeArg,
+    heap:
+      heapArg === undefined
+        ? undefined
+        : heapArg === "--heap=snapshots"
+          ? "snapshots"
+          : heapArg === "--heap=live"
+            ? "live"
+            : "figures",
+  };
   log(`PostgreSQL on ${db.url}, ${layout.subscribers + layout.senders} users seeded`);
 
   if (profileArg) {
@@ -246,11 +269,13 @@ try {
       });
     };
     const perTarget = await timed("1-3 server starts and stops", () =>
-      perServer("workloads 1-3", (target) =>
+      perServer("workloads 1-3", (target, repeat) =>
         withServer(ctx, target.kind, async (server) => {
+          await heapPoint(ctx, server, `before-1-${repeat + 1}`, { snapshot: true });
           const fanout = wanted(1)
             ? await ladder(target, server, sizes.fanoutSubscribers, sizes.fanoutRates)
             : undefined;
+          if (wanted(1)) await heapPoint(ctx, server, `after-1-${repeat + 1}`);
           // Deliveries per second, not messages, are what a server sustains: ten times the
           // subscribers, about a tenth of the rate. The first repeat starts its ladder there too.
           const fromSmall = fanout?.best
@@ -259,6 +284,7 @@ try {
           const fanoutLarge = wanted(1)
             ? await ladder(target, server, sizes.fanoutLargeSubscribers, sizes.fanoutLargeRates, fromSmall)
             : undefined;
+          if (wanted(1)) await heapPoint(ctx, server, `after-1b-${repeat + 1}`, { snapshot: true });
           const manyRooms = wanted(2)
             ? await timed("2 many rooms", async () => {
                 const result = await retryIfDisturbed(ctx, `${target.label} many rooms`, () =>
@@ -268,6 +294,7 @@ try {
                 return result;
               })
             : undefined;
+          if (wanted(2)) await heapPoint(ctx, server, `after-2-${repeat + 1}`);
           const history = wanted(3)
             ? await timed("3 history", () =>
                 retryIfDisturbed(ctx, `${target.label} history`, async () => {

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parleyDist, peersDist } from "./bundles.ts";
 import { processCpuSeconds } from "./proc.ts";
-import type { MemoryReport, ServerConfig } from "./servers/ipc.ts";
+import type { HeapReport, MemoryReport, ServerConfig } from "./servers/ipc.ts";
 
 export type ServerKind = "parley" | "socketio" | "floor";
 
@@ -25,6 +25,8 @@ export interface ServerProcess {
   spawnedAt: number;
   /** RSS and heap after two full GCs in the server. */
   memoryAfterGc(): Promise<MemoryReport>;
+  /** Memory figures (after two full GCs unless `gc` is false), and a heap snapshot written to `path` if given. */
+  heapReport(options: { path?: string; gc: boolean }): Promise<HeapReport>;
   /** Graceful stop (SIGTERM handling in the entry): lets --cpu-prof write its file. */
   stop(): Promise<void>;
   /** SIGKILL: a crash, as far as clients can tell. */
@@ -113,6 +115,19 @@ export function spawnServer(
             };
             child.on("message", onReport);
             child.send("gc");
+          }),
+        heapReport: ({ path, gc }) =>
+          new Promise((resolveHeap, rejectHeap) => {
+            // Writing a snapshot of a few hundred MiB takes a while on a busy core.
+            const timer = setTimeout(() => rejectHeap(new Error(`${kind}: no heap report`)), 120_000);
+            const onReport = (report: unknown) => {
+              if ((report as { type?: string }).type !== "heap") return;
+              clearTimeout(timer);
+              child.off("message", onReport);
+              resolveHeap(report as HeapReport);
+            };
+            child.on("message", onReport);
+            child.send({ heapSnapshot: path ?? "", gc });
           }),
         async stop() {
           if (child.exitCode !== null || child.signalCode !== null) return;

@@ -1,3 +1,6 @@
+import { constants, PerformanceObserver } from "node:perf_hooks";
+import { getHeapStatistics, writeHeapSnapshot } from "node:v8";
+
 /**
  * The bench's handle on a server process, the same for the three servers: "ready" with the port
  * once listening, memory after a full GC on request (node runs with --expose-gc), and a graceful
@@ -19,6 +22,34 @@ export function readConfig(): ServerConfig {
 
 export type MemoryReport = NodeJS.MemoryUsage & { type: "memory" };
 
+/** `--heap`: memory figures (after two full GCs unless asked not to), and a snapshot written where the bench asked. */
+export interface HeapReport {
+  type: "heap";
+  memory: NodeJS.MemoryUsage;
+  heap: { usedHeapSize: number; totalHeapSize: number; numberOfNativeContexts: number };
+  /** Open TCP sockets (clients and the database's): a workload's sockets not yet closed show here. */
+  tcpSockets: number;
+  /** Milliseconds spent in GC since the server started, by kind (a difference of two reports: a phase's). */
+  gcMs: { minor: number; major: number; incremental: number; weak: number };
+  snapshot?: string;
+}
+
+/** GC time by kind, from the server's start: a phase's share is the difference of two reports. */
+const gcMs = { minor: 0, major: 0, incremental: 0, weak: 0 };
+const gcKinds: [number, keyof typeof gcMs][] = [
+  [constants.NODE_PERFORMANCE_GC_MINOR, "minor"],
+  [constants.NODE_PERFORMANCE_GC_MAJOR, "major"],
+  [constants.NODE_PERFORMANCE_GC_INCREMENTAL, "incremental"],
+  [constants.NODE_PERFORMANCE_GC_WEAKCB, "weak"],
+];
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    const kind = (entry as unknown as { detail?: { kind?: number } }).detail?.kind;
+    const name = gcKinds.find(([k]) => k === kind)?.[1];
+    if (name) gcMs[name] += entry.duration;
+  }
+}).observe({ entryTypes: ["gc"] });
+
 export function serveBench(port: number, close: () => Promise<void>): void {
   let stopping: Promise<void> | undefined;
   const stop = () => {
@@ -36,6 +67,26 @@ export function serveBench(port: number, close: () => Promise<void>): void {
       gc?.();
       gc?.();
       process.send?.({ type: "memory", ...process.memoryUsage() } satisfies MemoryReport);
+    } else if (typeof message === "object" && message !== null && "heapSnapshot" in message) {
+      const { heapSnapshot: path, gc: collect } = message as { heapSnapshot: unknown; gc?: unknown };
+      if (collect !== false) {
+        const gc = (globalThis as { gc?: () => void }).gc;
+        gc?.();
+        gc?.();
+      }
+      const stats = getHeapStatistics();
+      process.send?.({
+        type: "heap",
+        memory: process.memoryUsage(),
+        heap: {
+          usedHeapSize: stats.used_heap_size,
+          totalHeapSize: stats.total_heap_size,
+          numberOfNativeContexts: stats.number_of_native_contexts,
+        },
+        gcMs: { ...gcMs },
+        tcpSockets: process.getActiveResourcesInfo().filter((kind) => kind === "TCPSocketWrap").length,
+        snapshot: typeof path === "string" && path !== "" ? writeHeapSnapshot(path) : undefined,
+      } satisfies HeapReport);
     } else if (message === "stop") {
       void stop();
     }

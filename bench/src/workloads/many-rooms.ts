@@ -1,5 +1,6 @@
 import { type BenchContext, cpuLine, type MeasuredCpu, meterCpu } from "../context.ts";
 import { tokenOf } from "../database.ts";
+import { gcBetween, heapPoint } from "../heap.ts";
 import { Deliveries, drain, openSubscriptions, type Route, sendOpenLoop, sleep } from "../load.ts";
 import type { ServerProcess } from "../server-process.ts";
 import { round } from "../stats.ts";
@@ -56,12 +57,15 @@ export async function runManyRooms(
   await sendOpenLoop(deliveries, warm, routes, Math.min(100, sizes.manyRoomsRate), 1_000);
   await drain(warm, 1_000);
 
+  const gcFrom = await heapPoint(ctx, server, "many-rooms-start", { gc: false });
   const phase = deliveries.startPhase(perRoom);
   const cpuMeter = meterCpu(ctx, server);
   const { settled } = await sendOpenLoop(deliveries, phase, routes, sizes.manyRoomsRate, sizes.manyRoomsMs);
   await Promise.race([settled, sleep(2_000)]);
   await drain(phase, 2_000);
   const cpu = cpuMeter();
+  const gcTo = await heapPoint(ctx, server, "many-rooms-end", { gc: false });
+  if (gcFrom && gcTo) ctx.log(`  ${target.label} many rooms: GC in the phase ${gcBetween(gcFrom, gcTo)}`);
   const latency = phase.samples.summary(phase.expected);
   const seconds = sizes.manyRoomsMs / 1000;
   for (const sub of subs) sub.close();

@@ -1,5 +1,6 @@
 import { type BenchContext, type MeasuredCpu, meterCpu } from "../context.ts";
 import { tokenOf } from "../database.ts";
+import { heapPoint } from "../heap.ts";
 import { Deliveries, drain, openSubscriptions, type Route, sendOpenLoop, sleep } from "../load.ts";
 import { processRssBytes } from "../proc.ts";
 import type { ServerProcess } from "../server-process.ts";
@@ -56,10 +57,19 @@ export async function runSlowConsumer(
   await sendOpenLoop(deliveries, warm, routes, sizes.slowRate, 1_000);
   await drain(warm, 1_000);
 
+  // Before the phase (its baseline, the snapshot's GC and pause both out of the measured time).
+  await heapPoint(ctx, server, "slow-start", { snapshot: true });
   const slow = subs[0];
   slow?.pause();
   const rss: number[] = [processRssBytes(server.pid)];
   const sampler = setInterval(() => rss.push(processRssBytes(server.pid)), 500);
+  const phaseStart = performance.now();
+  const heapSampler = ctx.heap
+    ? setInterval(() => {
+        const at = Math.round((performance.now() - phaseStart) / 1000);
+        void heapPoint(ctx, server, `slow-${at}s`, { gc: false });
+      }, 3_000)
+    : undefined;
   const phase = deliveries.startPhase(n - 1);
   const cpuMeter = meterCpu(ctx, server);
   const { settled } = await sendOpenLoop(deliveries, phase, routes, sizes.slowRate, sizes.slowMs);
@@ -67,7 +77,10 @@ export async function runSlowConsumer(
   await drain(phase, 2_000);
   const cpu = cpuMeter();
   clearInterval(sampler);
+  clearInterval(heapSampler);
   rss.push(processRssBytes(server.pid));
+  await heapPoint(ctx, server, "slow-end", { gc: false });
+  await heapPoint(ctx, server, "slow-end", { snapshot: true });
   const beforeResume = slowReceived;
   slow?.resume();
   await sleep(1_000);

@@ -89,7 +89,10 @@ export function textFrame(head: string, tail: Buffer): Buffer {
   const headBytes = Buffer.byteLength(head);
   const length = headBytes + tail.length;
   const headerLength = length < 126 ? 2 : length < 65_536 ? 4 : 10;
-  const frame = Buffer.allocUnsafe(headerLength + length);
+  // Memory of its own, not a slice of Buffer's shared 8 KiB pool: the frame may wait in a lagging
+  // reader's queue, and a queued slice keeps its whole pool alive, about 8 KiB held where the send
+  // bound counts the frame's bytes (push-memory.test.ts). One allocation per event, not per socket.
+  const frame = Buffer.allocUnsafeSlow(headerLength + length);
   frame[0] = 0x81; // FIN, opcode 1 (text); server frames are not masked
   if (headerLength === 2) {
     frame[1] = length;
