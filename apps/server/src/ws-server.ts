@@ -5,12 +5,15 @@ import { createWsContextFactory } from "@parley/api";
 import type { SessionSockets, ValidatedSession } from "@parley/core";
 import { SESSION_COOKIE_NAME } from "@parley/core";
 import type { AnyRouter, TRPCError } from "@trpc/server";
-import { applyWSSHandler } from "@trpc/server/adapters/ws";
+import { type CreateWSSContextFnOptions, getWSConnectionHandler } from "@trpc/server/adapters/ws";
+import { parseConnectionParamsFromUnknown, type TRPCRequestInfo } from "@trpc/server/http";
 import { type WebSocket, WebSocketServer } from "ws";
 import { type OriginPolicy, refusedOriginFields } from "./origin-policy.ts";
 import { type GuardedSocket, guardedSocketClass } from "./realtime/guarded-socket.ts";
 import { createPushSubscriptions } from "./realtime/push-subscriptions.ts";
 import { realtimeProcedures } from "./realtime/realtime-procedures.ts";
+
+const OPEN = 1; // WebSocket.OPEN
 
 export interface WsServerOptions {
   server: Server;
@@ -88,19 +91,68 @@ function startHeartbeat(
 
 /**
  * The parts of the upgrade request that tRPC's connection handler (its URL) and our context
- * (cookie, Origin, user agent, address) read. tRPC keeps the request it is given for as long as
- * the socket lives; the whole IncomingMessage, with every header and its stream state, is about
- * a kilobyte on each of thousands of idle sockets.
+ * (cookie, Origin, user agent, address) read. The whole IncomingMessage, with every header and its
+ * stream state, is about a kilobyte; this summary is kept only until the context is built.
  */
 function upgradeSummary(req: IncomingMessage): IncomingMessage {
   const { host, cookie, origin } = req.headers;
-  const summary = {
+  return upgradeSummaryOf({
     method: req.method,
     url: req.url,
     headers: { host, cookie, origin, "user-agent": req.headers["user-agent"] },
-    socket: { remoteAddress: req.socket.remoteAddress },
+    remoteAddress: req.socket.remoteAddress,
+  });
+}
+
+function upgradeSummaryOf(parts: {
+  method: string | undefined;
+  url: string | undefined;
+  headers: IncomingMessage["headers"];
+  remoteAddress: string | undefined;
+}): IncomingMessage {
+  const summary = {
+    method: parts.method,
+    url: parts.url,
+    headers: parts.headers,
+    socket: { remoteAddress: parts.remoteAddress },
   };
   return summary as unknown as IncomingMessage;
+}
+
+/**
+ * What tRPC's adapter passes createContext about a connection. Our context reads only the
+ * connection params; the signal (tRPC's: aborted when the socket closes) is one that never aborts.
+ */
+const neverAborted = new AbortController().signal;
+function connectionInfo(connectionParams: TRPCRequestInfo["connectionParams"]): TRPCRequestInfo {
+  return {
+    accept: null,
+    type: "unknown",
+    isBatchCall: false,
+    calls: [],
+    connectionParams,
+    signal: neverAborted,
+    url: null,
+  };
+}
+
+/**
+ * A connectionParams message as tRPC's adapter reads it (any JSON object; its `data` checked by
+ * tRPC's own parser), or undefined for one it refuses: that one is left to the adapter to answer.
+ */
+function readConnectionParams(data: Buffer): TRPCRequestInfo["connectionParams"] | undefined {
+  let message: unknown;
+  try {
+    message = JSON.parse(data.toString("utf8"));
+  } catch {
+    return undefined;
+  }
+  if (typeof message !== "object" || message === null || Array.isArray(message)) return undefined;
+  try {
+    return parseConnectionParamsFromUnknown((message as { data?: unknown }).data);
+  } catch {
+    return undefined;
+  }
 }
 
 function refuseUpgrade(socket: Duplex, status: number, reason: string) {
@@ -112,8 +164,13 @@ export function attachWsServer(options: WsServerOptions) {
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: options.maxPayloadBytes,
-    WebSocket: guardedSocketClass(options.maxBufferedBytes, () =>
-      deps.log.warn("closed a WebSocket whose client stopped reading"),
+    WebSocket: guardedSocketClass(
+      options.maxBufferedBytes,
+      () => deps.log.warn("closed a WebSocket whose client stopped reading"),
+      {
+        message: (ws, data, isBinary) => filterMessage(ws as GuardedSocket, data, isBinary),
+        listenersNeeded,
+      },
     ),
   });
 
@@ -152,11 +209,6 @@ export function attachWsServer(options: WsServerOptions) {
     maxBatchSize: options.maxBatchSize,
     onError: logInternal,
   });
-  // Registered before tRPC's listener: the filter is in place before the first message.
-  wss.on("connection", (ws: WebSocket) => {
-    const socket = ws as GuardedSocket;
-    socket.messageFilter = (data, isBinary) => pushSubscriptions.filter(socket, data, isBinary);
-  });
 
   const dueAt = (auth: ValidatedSession) =>
     Math.min(auth.session.expiresAt.getTime(), auth.session.createdAt.getTime() + options.sessionAbsoluteMs);
@@ -183,26 +235,96 @@ export function attachWsServer(options: WsServerOptions) {
     else options.sessionSockets.expire(auth.session.id);
   }
 
-  const handler = applyWSSHandler({
+  function startContext(opts: CreateWSSContextFnOptions): Promise<Context> {
+    const context = createContext(opts);
+    contexts.set(opts.res, context);
+    const socket = opts.res as GuardedSocket;
+    context.then(
+      (ctx) => {
+        if (ctx.auth && !ctx.connection?.revoked) socket.sessionDueAt = dueAt(ctx.auth);
+      },
+      // A context that failed is answered, reported and closed by tRPC's adapter, as always.
+      () => attachTrpc(socket),
+    );
+    return context;
+  }
+
+  /**
+   * tRPC's adapter keeps a dozen closures, a Map and an AbortController per connection (about
+   * 2 KiB), for the life of the socket. A socket that only holds push subscriptions never needs
+   * them: the adapter is attached to a socket at its first event the push path does not take
+   * (any other call, a malformed frame, an error), and serves it from there exactly as if it had
+   * been attached at the upgrade: the context is the one already built (or being built).
+   */
+  const trpcConnection = getWSConnectionHandler({
     wss,
     router: options.router,
-    createContext(opts) {
-      const context = createContext(opts);
-      contexts.set(opts.res, context);
-      const socket = opts.res as GuardedSocket;
-      context.then(
-        (ctx) => {
-          if (ctx.auth && !ctx.connection?.revoked) socket.sessionDueAt = dueAt(ctx.auth);
-        },
-        () => {},
-      );
-      return context;
-    },
+    createContext: (opts) => contexts.get(opts.res) ?? startContext(opts),
     maxBatchSize: options.maxBatchSize,
     onError({ error, path }) {
       logInternal(error, path);
     },
   });
+  /** What tRPC's adapter reads of the request once the context exists: no connectionParams. */
+  const contextBuilt = upgradeSummaryOf({
+    method: "GET",
+    url: options.path,
+    headers: {},
+    remoteAddress: undefined,
+  });
+
+  // Also on a closing socket: ws emits `error` after it starts closing, and an `error` event
+  // without a listener would throw.
+  function attachTrpc(socket: GuardedSocket) {
+    if (socket.trpcAttached) return;
+    socket.trpcAttached = true;
+    const req = socket.upgrade ?? contextBuilt;
+    socket.upgrade = null;
+    trpcConnection(socket, req);
+  }
+
+  function listenersNeeded(ws: WebSocket) {
+    attachTrpc(ws as GuardedSocket);
+  }
+
+  function filterMessage(socket: GuardedSocket, data: Buffer, isBinary: boolean): Buffer | null {
+    if (socket.trpcAttached) return pushSubscriptions.filter(socket, data, isBinary);
+    // tRPC's keep-alive, answered as its adapter does, at any time.
+    if (!isBinary && data.length === 4) {
+      const text = data.toString();
+      if (text === "PONG") return null;
+      if (text === "PING") {
+        socket.send("PONG");
+        return null;
+      }
+    }
+    const upgrade = socket.upgrade;
+    if (upgrade) {
+      // The first message of a socket opened with `?connectionParams=1`: its connection params.
+      const connectionParams = isBinary ? undefined : readConnectionParams(data);
+      if (connectionParams === undefined) {
+        attachTrpc(socket); // tRPC's adapter answers what is wrong with it
+        return data;
+      }
+      socket.upgrade = null;
+      startContext({ req: upgrade, res: socket, info: connectionInfo(connectionParams) });
+      return null;
+    }
+    const rest = pushSubscriptions.filter(socket, data, isBinary);
+    if (rest !== null) attachTrpc(socket);
+    return rest;
+  }
+
+  wss.on("connection", (ws: WebSocket, req: IncomingMessage) => {
+    const socket = ws as GuardedSocket;
+    // As tRPC's adapter: with `?connectionParams=1` the context waits for the first message.
+    if (new URL(req.url ?? "/", "http://localhost").searchParams.get("connectionParams") === "1") {
+      socket.upgrade = req;
+    } else {
+      startContext({ req, res: socket, info: connectionInfo(null) });
+    }
+  });
+
   const heartbeat = startHeartbeat(wss, options.heartbeatMs, deps.clock, (ws) => {
     recheckSession(ws).catch((error: unknown) => deps.log.error({ err: error }, "session recheck failed"));
   });
@@ -211,7 +333,9 @@ export function attachWsServer(options: WsServerOptions) {
     wss,
     /** Tells every client to reconnect (to another instance), then closes the sockets. */
     async close(graceMs: number) {
-      handler.broadcastReconnectNotification();
+      // What tRPC's adapter sends for broadcastReconnectNotification().
+      const reconnect = JSON.stringify({ id: null, method: "reconnect" });
+      for (const ws of wss.clients) if (ws.readyState === OPEN) ws.send(reconnect);
       const open = [...wss.clients];
       await Promise.race([
         Promise.all(

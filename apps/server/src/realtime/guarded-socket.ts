@@ -1,3 +1,4 @@
+import type { IncomingMessage } from "node:http";
 import { WebSocket } from "ws";
 import { canWriteFramesDirectly, writeFrame } from "./ws-internals.ts";
 
@@ -9,16 +10,34 @@ type SendOptions = { mask?: boolean; binary?: boolean; compress?: boolean; fin?:
 type SendCallback = (err?: Error) => void;
 
 /**
+ * What sees a socket's events before its listeners (tRPC's adapter), the same for every socket of
+ * a server: one object, not closures per socket (ws-server.ts).
+ */
+export interface SocketHooks<S> {
+  /** Returns what the listeners get: the message, a smaller one, or null to keep it from them. */
+  message(socket: S, data: Buffer, isBinary: boolean): Buffer | null;
+  /** Before an event only the listeners handle (an error, a message that is not a Buffer). */
+  listenersNeeded(socket: S): void;
+}
+
+/**
  * A `ws` WebSocket that refuses to queue without bound: a client that stops reading while
  * events flow would otherwise grow the server's memory until it dies (seen: 60 → 646 MiB in 6 s).
  */
-export function guardedSocketClass(maxBufferedBytes: number, onSlowConsumer?: () => void) {
+export function guardedSocketClass(
+  maxBufferedBytes: number,
+  onSlowConsumer?: () => void,
+  hooks?: SocketHooks<WebSocket>,
+) {
   return class GuardedSocket extends WebSocket {
     /**
-     * Sees each incoming message before the listeners (tRPC's adapter): returns what they get,
-     * or null to keep it from them. See push-subscriptions.ts.
+     * The upgrade request (the parts ws-server.ts keeps of it) until the connection's context is
+     * being built: then dropped, not kept for the socket's life.
      */
-    messageFilter: ((data: Buffer, isBinary: boolean) => Buffer | null) | null = null;
+    upgrade: IncomingMessage | null = null;
+
+    /** Whether tRPC's adapter has its per-connection state for this socket (ws-server.ts). */
+    trpcAttached = false;
 
     /** Cleared by the heartbeat when it pings (ws-server.ts), set again by the pong. */
     answeredPing = true;
@@ -33,11 +52,11 @@ export function guardedSocketClass(maxBufferedBytes: number, onSlowConsumer?: ()
       // Noted here rather than by a listener: one more listener per socket turns ws's listener
       // table into a dictionary (a few hundred bytes on each of thousands of idle sockets).
       if (event === "pong") this.answeredPing = true;
-      if (event === "message" && this.messageFilter && Buffer.isBuffer(args[0])) {
-        const kept = this.messageFilter(args[0], args[1] === true);
+      else if (event === "message" && hooks && Buffer.isBuffer(args[0])) {
+        const kept = hooks.message(this, args[0], args[1] === true);
         if (kept === null) return true;
         args[0] = kept;
-      }
+      } else if (event === "error" || event === "message") hooks?.listenersNeeded(this);
       return super.emit(event, ...args);
     }
 
