@@ -17,9 +17,9 @@ const numbers = (from: number, to: number) => Array.from({ length: to - from }, 
  * themselves, so within the positions they hold they are put in number order. Every other
  * message keeps the position it arrived in.
  */
-function racingSorted(contents: string[]) {
+function racingSorted(contents: (string | null)[]) {
   const racing = new Set(numbers(20, 25));
-  const at = contents.flatMap((c, i) => (racing.has(c) ? [i] : []));
+  const at = contents.flatMap((c, i) => (c !== null && racing.has(c) ? [i] : []));
   const sorted = at.map((i) => contents[i] ?? "").sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)));
   const out = [...contents];
   at.forEach((position, k) => {
