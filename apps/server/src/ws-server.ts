@@ -280,7 +280,14 @@ export function attachWsServer(options: WsServerOptions) {
     socket.trpcAttached = true;
     const req = socket.upgrade ?? contextBuilt;
     socket.upgrade = null;
-    trpcConnection(socket, req);
+    try {
+      trpcConnection(socket, req);
+    } catch {
+      // tRPC's adapter reads the upgrade's URL and Host first (createURL) and throws when they
+      // make no URL: nothing on this socket can be served, so it is closed now rather than left
+      // open until the heartbeat finds it.
+      socket.close(1008, "Invalid URL");
+    }
   }
 
   function listenersNeeded(ws: WebSocket) {

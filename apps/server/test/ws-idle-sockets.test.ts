@@ -91,4 +91,18 @@ describe("idle WebSocket sockets", () => {
     expect(reply.id).toBeNull();
     expect(reply.error?.json?.data?.code).toBe("PARSE_ERROR");
   });
+
+  it("a socket whose upgrade named a Host that is no URL is closed (1008) when tRPC's adapter attaches, and the server goes on serving", async () => {
+    // tRPC's adapter reads the upgrade's Host when it attaches (createURL): with `?connectionParams=1`
+    // that is at the socket's first message, no longer at the upgrade.
+    const ws = new WebSocket(`${t.url.replace(/^http/, "ws")}/trpc?connectionParams=1`, {
+      headers: { host: "not a host" },
+    });
+    const closed = new Promise<number>((resolve) => ws.once("close", (code) => resolve(code)));
+    await new Promise((resolve, reject) => ws.once("open", resolve).once("error", reject));
+    ws.send(JSON.stringify({ method: "connectionParams", data: { token: 42 } }));
+    expect(await closed).toBe(1008);
+    const health = await fetch(`${t.url}/healthz`);
+    expect(health.status).toBe(200);
+  });
 });
