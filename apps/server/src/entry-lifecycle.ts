@@ -1,4 +1,4 @@
-import { DataDirLockedError } from "@parley/db";
+import { DataDirLockedError, isConnectionError } from "@parley/db";
 import type { Logger } from "pino";
 
 /**
@@ -24,6 +24,10 @@ export function closeOnSignals(log: Logger, close: () => Promise<void>, name?: s
 export function exitOnStartFailure(log: Logger, error: unknown, fallback: string): never {
   // An expected refusal is its message alone: a stack would only bury what to do.
   if (error instanceof DataDirLockedError) log.fatal(error.message);
-  else log.fatal({ err: error }, error instanceof Error ? error.message : fallback);
+  else if (isConnectionError(error) && error instanceof Error) {
+    log.fatal(
+      `${error.message}: is the database at DATABASE_URL (or Redis at REDIS_URL) running and reachable?`,
+    );
+  } else log.fatal({ err: error }, error instanceof Error ? error.message : fallback);
   process.exit(1);
 }

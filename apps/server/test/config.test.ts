@@ -203,6 +203,23 @@ describe("the entry points stop on a bad variable with that one line and no stac
     expect(entryLines(stderr)).toEqual(["Invalid configuration: PORT: must be a number (e.g. PORT=3000)"]);
   });
 
+  it("main stops in one line that says what to check, with no stack trace, when the database cannot be reached", async () => {
+    // Port 1 on the loopback: nothing listens there, so the connection is refused at once.
+    const { code, stdout } = await runEntry(
+      "main",
+      { DATABASE_URL: "postgres://parley@127.0.0.1:1/parley" },
+      ["--migrate-only"],
+    );
+    expect(code).toBe(1);
+    const lines = stdout.trimEnd().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain("ECONNREFUSED");
+    expect(lines[0]).toContain(
+      "is the database at DATABASE_URL (or Redis at REDIS_URL) running and reachable?",
+    );
+    expect(lines[0]).not.toContain("stack");
+  });
+
   it("main starts with DATABASE_URL= (empty) on PGlite, as if it were unset", async () => {
     const { code, stdout } = await runEntry("main", { DATABASE_URL: "", PORT: "", LOG_LEVEL: "info" }, [
       "--migrate-only",
