@@ -107,6 +107,12 @@ describe("writes hold membership where they commit", () => {
     let landed = 0;
     for (let round = 0; round < 30; round++) {
       await owner.api.chat.rooms.invite.mutate({ roomId: room.id, userId: bob.user.id });
+      // Every other round the kick is asked first: with a send path faster than a kick, the sends
+      // asked first could all commit before it, round after round, and the race would not be run.
+      const kickFirst = round % 2 === 0;
+      const kickFirstCall = kickFirst
+        ? owner.api.chat.rooms.kick.mutate({ roomId: room.id, userId: bob.user.id })
+        : null;
       const sends = Array.from({ length: 10 }, (_, n) =>
         bob.api.chat.messages.send
           .mutate({ roomId: room.id, content: `${round}:${n}`, clientMessageId: randomUUID() })
@@ -117,7 +123,7 @@ describe("writes hold membership where they commit", () => {
       );
       const [results] = await Promise.all([
         Promise.all(sends),
-        owner.api.chat.rooms.kick.mutate({ roomId: room.id, userId: bob.user.id }),
+        kickFirstCall ?? owner.api.chat.rooms.kick.mutate({ roomId: room.id, userId: bob.user.id }),
       ]);
       const kicks = await storedEvents(room.id, "member.left");
       const kickSeq = kicks.at(-1)?.seq ?? 0;
