@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { eq, sql } from "drizzle-orm";
 import pg from "pg";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createDb, type DbHandle } from "./create-db.ts";
 import {
   type DataDirShare,
@@ -13,6 +13,7 @@ import {
   waitForDataDirShare,
 } from "./data-dir-socket.ts";
 import { migrate } from "./migrate.ts";
+import { createPgliteTemplate } from "./pglite-template-build.ts";
 import { users } from "./schema.ts";
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -20,13 +21,23 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
+// PGlite's initdb takes seconds of CPU (most of a test here): each data directory starts as a copy
+// of one template made for the file, as the server's data directory does (pglite.test.ts covers
+// the template itself and a start without one).
+let template = "";
+beforeAll(async () => {
+  template = join(mkdtempSync(join(tmpdir(), "parley-share-template-")), "template");
+  await createPgliteTemplate(template);
+});
+afterAll(() => rmSync(dirname(template), { recursive: true, force: true }));
+
 /** A migrated PGlite in a temp directory, shared on its socket, as the server runs it. */
 async function sharedDatabase(
   options: { idleTurnMs?: number } = {},
 ): Promise<{ host: DbHandle; share: DataDirShare; dataDir: string }> {
   const dataDir = mkdtempSync(join(tmpdir(), "parley-share-"));
   cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-  const host = await createDb({ dataDir });
+  const host = await createDb({ dataDir, pgliteTemplate: template });
   cleanups.push(() => host.close());
   await migrate(host);
   const pglite = host.pglite;
@@ -133,7 +144,7 @@ describe("a PGlite data directory shared on its socket", () => {
   it("waits for a server that holds the directory but has not opened its socket yet", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "parley-share-"));
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    const host = await createDb({ dataDir });
+    const host = await createDb({ dataDir, pgliteTemplate: template });
     cleanups.push(() => host.close());
     const pglite = host.pglite;
     if (!pglite) throw new Error("expected PGlite");

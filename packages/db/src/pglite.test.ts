@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { eq } from "drizzle-orm";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createDb, type DbHandle } from "./create-db.ts";
 import { DataDirLockedError } from "./data-dir-lock.ts";
 import { migrate } from "./migrate.ts";
@@ -28,6 +28,15 @@ async function open(options: Parameters<typeof createDb>[0]) {
   handles.push(handle);
   return handle;
 }
+
+// PGlite's initdb takes seconds of CPU: the tests about locks start from a template made once for
+// the file (the template's own test checks it); the memory and reopen tests go through initdb.
+let template = "";
+beforeAll(async () => {
+  template = join(mkdtempSync(join(tmpdir(), "parley-db-template-")), "template");
+  await createPgliteTemplate(template);
+});
+afterAll(() => rmSync(dirname(template), { recursive: true, force: true }));
 
 const alice = { id: "u1", email: "alice@example.com", displayName: "Alice", passwordHash: "x" };
 
@@ -56,7 +65,7 @@ describe("PGlite", () => {
 
   it("refuses a second open of a directory another live process holds", async () => {
     const dataDir = tempDir();
-    await open({ dataDir });
+    await open({ dataDir, pgliteTemplate: template });
     // This process holds it; pretend to be another live one by writing our parent's pid.
     const { writeFileSync } = await import("node:fs");
     writeFileSync(join(dataDir, "lock"), String(process.ppid));
@@ -69,15 +78,13 @@ describe("PGlite", () => {
     const { writeFileSync, mkdirSync } = await import("node:fs");
     mkdirSync(dataDir, { recursive: true });
     writeFileSync(join(dataDir, "lock"), "999999999");
-    const handle = await open({ dataDir });
+    const handle = await open({ dataDir, pgliteTemplate: template });
     await handle.ping();
   });
 });
 
 describe("PGlite template", () => {
   it("starts a new data directory as a copy of the template, migrated, and leaves existing ones alone", async () => {
-    const template = join(tempDir(), "template");
-    await createPgliteTemplate(template);
     expect(existsSync(join(template, "pgdata", "PG_VERSION"))).toBe(true);
     expect(existsSync(join(template, "lock"))).toBe(false);
 
