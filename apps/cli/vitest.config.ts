@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
@@ -9,5 +10,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: "forks",
+    // Two files at once on a 2-core machine (vitest's default is a worker fewer than the cores):
+    // the CLI's tests mostly wait on the processes they run.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
   },
 });

@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
@@ -10,5 +11,8 @@ export default defineConfig({
     // seconds on a busy 2-core machine.
     hookTimeout: 60_000,
     pool: "forks",
+    // Two files at once on a 2-core machine (vitest's default is a worker fewer than the cores):
+    // each file's PGlite keeps one core busy while it opens.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
   },
 });
