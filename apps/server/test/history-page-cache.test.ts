@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { createParleyClient } from "@parley/client";
+import { historyVersion } from "@parley/db";
 import { codeOf, roomWith, send, signUp } from "@parley/testing/chat-fixtures";
 import { type RedisServer, startRedisServer } from "@parley/testing/redis-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -111,6 +112,23 @@ describe("the cached newest page of history", () => {
     expect((await pageOf(t, owner.token, room.id)).items).toHaveLength(2);
     await reader.api.chat.blocks.unblock.mutate({ userId: owner.user.id });
     expect(await authors()).toEqual(["from the reader", "from the owner"]);
+  });
+
+  it("has a new version after a block is lifted and made again, though the set of blocked users is the same", async () => {
+    // A page read between the unblock and the block again shows the author; stored under a
+    // version equal to the one before, it would be served to the blocker afterwards.
+    const { owner, room } = await roomWith(t, false);
+    const reader = await signUp(t, "Reblocker");
+    const versionNow = () =>
+      historyVersion(t.server.deps.db, { roomId: room.id, callerId: reader.user.id, admin: false });
+    await reader.api.chat.blocks.block.mutate({ userId: owner.user.id });
+    const blocked = await versionNow();
+    await reader.api.chat.blocks.unblock.mutate({ userId: owner.user.id });
+    await reader.api.chat.blocks.block.mutate({ userId: owner.user.id });
+    const blockedAgain = await versionNow();
+    expect(blocked?.lastSeq).toBe(blockedAgain?.lastSeq);
+    expect(blockedAgain?.blocked).toContain(owner.user.id);
+    expect(blockedAgain?.blocked).not.toBe(blocked?.blocked);
   });
 
   it("is NOT_FOUND for a caller who left or was kicked from a private room, right after reading it", async () => {
