@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { type ApiDeps, type ApiObserver, appRouter } from "@parley/api";
 import {
   type BlobStore,
+  createHistoryPageCache,
   createInProcessBus,
   createMembershipCache,
   createMemoryRateLimiters,
@@ -171,6 +172,7 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
       abandonMs: config.uploads.abandonMs,
     },
     roomFanout: createRoomFanout({ db: db.db, bus, membership, moderation, presence, clock, observer }),
+    historyPages: createHistoryPageCache(),
     observer,
   };
   const router = givenRouter ?? appRouter;

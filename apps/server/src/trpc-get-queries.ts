@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { type Context, procedureEntries, routerConfig } from "@parley/api";
+import { markPlainJson, plainJson } from "@parley/core";
 import {
   type AnyTRPCRouter,
   callTRPCProcedure,
@@ -40,6 +41,10 @@ const neverAborted = new AbortController().signal;
 export function createGetQueries(options: GetQueriesOptions): RequestHandler {
   const { router, createContext, headersFor, onError } = options;
   const config = routerConfig(router);
+  // Parley's transformer writes a plain value as `{ json: value }`; a router with another one
+  // (a test's) has every result serialised through it.
+  const probe = markPlainJson({});
+  const plainAsIs = (config.transformer.output.serialize(probe) as { json?: unknown } | null)?.json === probe;
   const queries = new Set(
     procedureEntries(router)
       .filter((entry) => entry.type === "query")
@@ -142,8 +147,30 @@ export function createGetQueries(options: GetQueriesOptions): RequestHandler {
     res.setHeader("content-type", "application/json");
     for (const [name, value] of Object.entries(headersFor(errors) ?? {})) res.setHeader(name, value);
     res.setHeader("vary", "trpc-accept, accept");
-    res.end(JSON.stringify(transformTRPCResponse(config, batch ? [body] : body)));
+    const data = "result" in body ? body.result.data : undefined;
+    const json =
+      plainAsIs && data !== null && typeof data === "object" && plainJson.has(data)
+        ? resultOfPlain(data)
+        : JSON.stringify(transformTRPCResponse(config, body));
+    res.end(batch ? `[${json}]` : json);
   }
+}
+
+/**
+ * Results whose data is plain JSON, as transformTRPCResponse and JSON.stringify write them
+ * (`{"result":{"data":{"json":…}}}`: plain values are their own superjson form), kept beside the
+ * value. Plain values are never mutated once made (markPlainJson), so a value served again (a
+ * cached page of history) is written from the same bytes; the others die with their request.
+ */
+const plainResults = new WeakMap<object, string>();
+
+function resultOfPlain(data: object): string {
+  let json = plainResults.get(data);
+  if (json === undefined) {
+    json = `{"result":{"data":{"json":${JSON.stringify(data)}}}}`;
+    plainResults.set(data, json);
+  }
+  return json;
 }
 
 // What tRPC passes the context factory beside the request; Parley's reads none of it.

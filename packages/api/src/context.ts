@@ -4,6 +4,7 @@ import type {
   ConnectionState,
   EventBus,
   FanoutObserver,
+  HistoryPageCache,
   MembershipCache,
   MentionEmailSettings,
   ModerationCache,
@@ -51,6 +52,8 @@ export interface ApiDeps {
   uploads: UploadSettings;
   /** `chat.events`: one stream per room, shared by its subscribers. */
   roomFanout: RoomFanout;
+  /** The newest pages of history, served again while their room and the caller's blocks are unchanged. */
+  historyPages?: HistoryPageCache;
   /** Calls, subscriptions and fan-out reported to the server's logs and metrics. */
   observer?: ApiObserver;
 }
@@ -134,6 +137,7 @@ export function createInnerContext(
     webhookAddresses: deps.webhookAddresses,
     uploads: deps.uploads,
     roomFanout: deps.roomFanout,
+    historyPages: deps.historyPages,
     observer: deps.observer,
     requestId,
     transport: "http" as Context["transport"],

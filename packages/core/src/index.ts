@@ -37,6 +37,7 @@ export {
   enqueueEmail,
 } from "./domain/services/email-outbox.ts";
 export * as formsService from "./domain/services/forms-service.ts";
+export { createHistoryPageCache, type HistoryPageCache } from "./domain/services/history-page-cache.ts";
 export {
   createMembershipCache,
   type MembershipCache,

@@ -24,6 +24,7 @@ export {
   type HistoryItem,
   historyPage,
   historyStatements,
+  historyVersion,
   insertMessage,
   sentBefore,
 } from "./queries/messages.ts";

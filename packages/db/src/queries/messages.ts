@@ -199,6 +199,40 @@ const newestBefore = historyStatement(
 );
 const oldestAfter = historyStatement("parley_history_after", "m.seq > $2::bigint", "asc");
 
+/**
+ * What a cached page of a room's history depends on, when the caller may read the room (the
+ * history statement's rule, the same SQL): the room's last seq, which every change to its
+ * timeline takes in the change's transaction (a send, a thread reply, an edit, a delete, a
+ * reaction: see appendRoomEvent), and the caller's blocks, whose authors the page hides. A block
+ * is named by its row's xmin beside the blocked id: the last seq only grows, but the blocks can
+ * return to an earlier set, and a page read while a block was lifted and made again would
+ * otherwise be stored under a version equal to the current one. No row when the room does not
+ * exist or the caller may not read it. $1 room, $2 the caller is an admin, $3 the caller.
+ */
+const historyVersionStatement = defineStatement<{ lastSeq: number; blocked: string }>(
+  "parley_history_version",
+  `select r.last_seq::float8 as "lastSeq",
+          coalesce((select string_agg(ub.blocked_id || '@' || ub.xmin, ',' order by ub.blocked_id)
+                      from user_blocks ub where ub.blocker_id = $3::text), '') as "blocked"
+     from rooms r
+    where r.id = $1::uuid
+      and (not r.is_private or ($2::boolean and r.kind <> 'dm')
+           or exists (select 1 from room_members rm where rm.room_id = r.id and rm.user_id = $3::text))`,
+);
+
+/**
+ * The version of a room's history as this caller sees it (see historyVersionStatement), or
+ * undefined when the room does not exist or the caller may not read it. Two equal versions read
+ * at different times mean the same pages, byte for byte.
+ */
+export async function historyVersion(
+  db: Queryable,
+  input: { roomId: string; callerId: string; admin: boolean },
+): Promise<{ lastSeq: number; blocked: string } | undefined> {
+  const [row] = await historyVersionStatement.run(db, [input.roomId, input.admin, input.callerId]);
+  return row;
+}
+
 /** The history statements, for a test that checks their plans. */
 export const historyStatements = [newestBefore, oldestAfter] as const;
 

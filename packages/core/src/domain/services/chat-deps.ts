@@ -1,6 +1,7 @@
 import type { Database } from "@parley/db";
 import type { UserRole } from "@parley/db/enums";
 import type { EventBus } from "../bus/event-bus.ts";
+import type { HistoryPageCache } from "./history-page-cache.ts";
 import type { MembershipCache, RoomRole } from "./membership-cache.ts";
 import type { ModerationCache } from "./moderation-cache.ts";
 import type { PresenceTracker } from "./presence-tracker.ts";
@@ -15,6 +16,8 @@ export interface ChatDeps {
   clock: () => Date;
   /** Mention emails (batching window, unsubscribe signing); without it mentions queue no email. */
   mentionEmails?: MentionEmailSettings;
+  /** The newest pages of history as each caller read them; without it every page is read. */
+  historyPages?: HistoryPageCache;
 }
 
 export interface MentionEmailSettings {

@@ -1,4 +1,12 @@
-import { historyPage, insertMessage, messageViewOf, schema, sentBefore, type Transaction } from "@parley/db";
+import {
+  historyPage,
+  historyVersion,
+  insertMessage,
+  messageViewOf,
+  schema,
+  sentBefore,
+  type Transaction,
+} from "@parley/db";
 import { and, asc, desc, eq, isNull, sql } from "drizzle-orm";
 import { DomainError, messageNotFound, roomNotFound } from "../errors.ts";
 import { markPlainJson } from "../plain-json.ts";
@@ -149,13 +157,38 @@ export async function listMessages(
   input: { roomId: string; before?: number; after?: number; limit?: number },
 ) {
   const limit = input.limit ?? 50;
+  // The statements apply the admin rule of room-visibility.ts: not in a DM.
+  const admin = caller.role === "admin";
+  const cache = input.before === undefined && input.after === undefined ? deps.historyPages : undefined;
+  if (!cache) return readMessagePage(deps, caller, input, limit, admin);
+  // Read before the page: a change committed between the two makes the stored page newer than
+  // its version, never older, and the next request's version differs from it.
+  const version = await historyVersion(deps.db, { roomId: input.roomId, callerId: caller.id, admin });
+  if (!version) throw roomNotFound();
+  const key = `${input.roomId}:${caller.id}:${admin}:${limit}`;
+  const stamp = `${version.lastSeq}:${version.blocked}`;
+  const cached = cache.get<MessagePage>(key, stamp);
+  if (cached) return cached;
+  const page = await readMessagePage(deps, caller, input, limit, admin);
+  cache.set(key, stamp, page);
+  return page;
+}
+
+type MessagePage = { items: HistoryItem[]; hasMore: boolean };
+
+async function readMessagePage(
+  deps: ChatDeps,
+  caller: Caller,
+  input: { roomId: string; before?: number; after?: number },
+  limit: number,
+  admin: boolean,
+): Promise<MessagePage> {
   const forward = input.after !== undefined;
   const rows: HistoryItem[] | undefined = await historyPage(deps.db, {
     ...input,
     limit: limit + 1,
     callerId: caller.id,
-    // The statement applies the admin rule of room-visibility.ts: not in a DM.
-    admin: caller.role === "admin",
+    admin,
   });
   if (!rows) throw roomNotFound();
   const more = rows.length > limit;
