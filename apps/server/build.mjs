@@ -3,8 +3,9 @@
 // so `pnpm start` never runs a stale bundle.
 //
 // dist/ holds
-//   main.cjs                                       the server, one CommonJS file that start.mjs runs
-//                                                  through V8's code cache (see cached-bundle.mjs)
+//   main.cjs                                       the server: one file, CommonJS's module function,
+//                                                  that start.mjs runs through V8's code cache
+//                                                  (see cached-bundle.mjs)
 //   main.cjs.<build id>.*.v8cache                  that cache: from this build, then from the first start
 //   worker-main.mjs, admin-create.mjs              the other entries, bundled by esbuild with their
 //                                                  shared chunks
@@ -36,7 +37,7 @@ import { homedir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensureFresh, isMainScript, nodeBundleOptions, readJson, runNode } from "@parley/on-demand-build";
-import { buildIdLine, writeCompiledCache } from "./cached-bundle.mjs";
+import { bundleWrapper, writeCompiledCache } from "./cached-bundle.mjs";
 
 const serverDir = dirname(fileURLToPath(import.meta.url));
 const root = join(serverDir, "..", "..");
@@ -197,6 +198,10 @@ async function build(next) {
     external: ["@node-rs/argon2", "@electric-sql/pglite", "pg-native", "sharp"],
     plugins: [pgWithoutRuntimeProbe],
   };
+  const wrapper = bundleWrapper(
+    randomUUID(),
+    'const __parleyImportMetaUrl = require("node:url").pathToFileURL(__filename).href;',
+  );
   await Promise.all([
     esbuild({
       ...nodeBundleOptions,
@@ -214,11 +219,11 @@ async function build(next) {
       splitting: false,
       format: "cjs",
       outExtension: { ".js": ".cjs" },
-      banner: {
-        // The build id first (cached-bundle.mjs reads it), then esbuild's own "use strict", which
-        // after the banner would no longer be the directive that makes the whole file strict.
-        js: `${buildIdLine(randomUUID())}\n"use strict";\nconst __parleyImportMetaUrl = require("node:url").pathToFileURL(__filename).href;`,
-      },
+      // The build id, then CommonJS's module function around the code (cached-bundle.mjs).
+      banner: { js: wrapper.banner },
+      footer: { js: wrapper.footer },
+      // Read as Latin-1 at every start (cached-bundle.mjs): no byte above 127.
+      charset: "ascii",
       define: { "import.meta.url": "__parleyImportMetaUrl" },
       // Every import() becomes a require(): V8 keeps the host data of the process that made a code
       // cache, so an import() in cached code fails on Node 20 (ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING).

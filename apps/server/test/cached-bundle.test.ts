@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { buildIdLine, runCachedBundle, writeCompiledCache } from "../cached-bundle.mjs";
+import { bundleWrapper, runCachedBundle, writeCompiledCache } from "../cached-bundle.mjs";
 
 const dir = mkdtempSync(join(tmpdir(), "parley-cached-bundle-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -16,10 +16,10 @@ const probe = globalThis as typeof globalThis & { cachedBundleProbe?: Probe };
 
 /** A bundle as build.mjs writes one: the build id first, CommonJS, `started` settled once it serves. */
 function writeBundle(file: string, id: string, answer: number): void {
+  const { banner, footer } = bundleWrapper(id, "const p = globalThis.cachedBundleProbe;");
   writeFileSync(
     file,
-    `${buildIdLine(id)}\n"use strict";\nconst p = globalThis.cachedBundleProbe; p.runs++; p.file = __filename; p.answer = ${answer};\n` +
-      "exports.started = Promise.resolve();\n",
+    `${banner}\np.runs++; p.file = __filename; p.answer = ${answer};\nexports.started = Promise.resolve();\n${footer}\n`,
   );
 }
 
