@@ -3,9 +3,13 @@
 // so `pnpm start` never runs a stale bundle.
 //
 // dist/ holds
-//   main.mjs, worker-main.mjs, admin-create.mjs   the entries, bundled by esbuild with their shared
-//                                                  chunks: Node loads a few files instead of ~1,500
-//                                                  modules transpiled by tsx at every start
+//   main.cjs                                       the server: one file, CommonJS's module function,
+//                                                  that start.mjs runs through V8's code cache
+//                                                  (see cached-bundle.mjs)
+//   main.cjs.<build id>.*.v8cache                  that cache: from this build, then from the first start
+//   worker-main.mjs, admin-create.mjs              the other entries, bundled by esbuild with their
+//                                                  shared chunks
+// Node loads a few files instead of ~1,500 modules transpiled by tsx at every start.
 //   drizzle/                                       the SQL migrations (migrate() looks beside itself)
 //   pglite-template/                               a PGlite data directory through initdb and the
 //                                                  migrations: a new DATA_DIR starts as a copy
@@ -15,7 +19,7 @@
 // addons; sharp is loaded only by the first upload of an image),
 // @electric-sql/pglite (it loads its .wasm and .data files beside its own modules) and
 // pg-native (pg's optional native binding, never installed here).
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import {
   cpSync,
   existsSync,
@@ -30,21 +34,24 @@ import {
 } from "node:fs";
 import { createRequire } from "node:module";
 import { homedir } from "node:os";
-import { dirname, join, relative } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensureFresh, isMainScript, nodeBundleOptions, readJson, runNode } from "@parley/on-demand-build";
+import { bundleWrapper, writeCompiledCache } from "./cached-bundle.mjs";
 
 const serverDir = dirname(fileURLToPath(import.meta.url));
 const root = join(serverDir, "..", "..");
 const distDir = join(serverDir, "dist");
 // The lock and the directories of a build in progress (see ensureFresh).
 const workDir = join(serverDir, "node_modules", ".cache", "parley-build");
-const entries = ["main", "worker-main", "admin-create", "make-pglite-template"];
+/** The ES module entries; the server (main) is built on its own as CommonJS. */
+const entries = ["worker-main", "admin-create", "make-pglite-template"];
 
 /** What the bundle is made of: a change to any of these (or to the dependencies) means a rebuild. */
 const bundleInputs = [
   "apps/server/src",
   "apps/server/build.mjs",
+  "apps/server/cached-bundle.mjs",
   "tooling/on-demand-build/index.mjs",
   "apps/server/package.json",
   "packages/api/src",
@@ -73,16 +80,21 @@ const templateSources = [
   "packages/db/src/migrate.ts",
 ];
 
+/**
+ * `path` relative to the root, joined with "/" by hand: path.join and path.relative were half of
+ * the check's time, paid at every start.
+ */
 function listFiles(path, out) {
-  const stat = statSync(path, { throwIfNoEntry: false });
+  const full = `${root}/${path}`;
+  const stat = statSync(full, { throwIfNoEntry: false });
   if (!stat) return out;
   if (stat.isDirectory()) {
-    for (const name of readdirSync(path).sort()) {
+    for (const name of readdirSync(full).sort()) {
       if (name === "node_modules" || name.endsWith(".test.ts")) continue;
-      listFiles(join(path, name), out);
+      listFiles(`${path}/${name}`, out);
     }
   } else {
-    out.push(`${relative(root, path)}:${stat.size}:${Math.trunc(stat.mtimeMs)}`);
+    out.push(`${path}:${stat.size}:${Math.trunc(stat.mtimeMs)}`);
   }
   return out;
 }
@@ -90,14 +102,14 @@ function listFiles(path, out) {
 /** Paths, sizes and modification times of the inputs: a few milliseconds, no file read. */
 function fingerprint(inputs) {
   const files = [process.version];
-  for (const input of inputs) listFiles(join(root, input), files);
+  for (const input of inputs) listFiles(input, files);
   return createHash("sha256").update(files.join("\n")).digest("hex");
 }
 
 /** Whether dist/ is missing or older than its inputs. */
 export function isStale() {
   const info = readJson(join(distDir, "build-info.json"));
-  return info?.bundle !== fingerprint(bundleInputs) || !existsSync(join(distDir, "main.mjs"));
+  return info?.bundle !== fingerprint(bundleInputs) || !existsSync(join(distDir, "main.cjs"));
 }
 
 function log(line) {
@@ -121,7 +133,7 @@ function machineCacheEntry() {
   );
   hash.update(`pglite ${JSON.parse(readFileSync(pglitePackage, "utf8")).version}\n`);
   const files = [];
-  for (const input of templateSources) listFiles(join(root, input), files);
+  for (const input of templateSources) listFiles(input, files);
   for (const file of files) {
     const path = file.slice(0, file.indexOf(":"));
     hash.update(`${path}\n`).update(readFileSync(join(root, path)));
@@ -185,16 +197,46 @@ const pgWithoutRuntimeProbe = {
 async function build(next) {
   const started = performance.now();
   const { build: esbuild } = await import("esbuild");
-  await esbuild({
-    ...nodeBundleOptions,
+  const shared = {
     absWorkingDir: serverDir,
-    // Chunks beside the entries (nodeBundleOptions): migrate() finds ./drizzle relative to the
-    // chunk it is in.
-    entryPoints: entries.map((name) => `src/${name}.ts`),
     outdir: next,
     external: ["@node-rs/argon2", "@electric-sql/pglite", "pg-native", "sharp"],
     plugins: [pgWithoutRuntimeProbe],
-  });
+  };
+  const wrapper = bundleWrapper(
+    randomUUID(),
+    'const __parleyImportMetaUrl = require("node:url").pathToFileURL(__filename).href;',
+  );
+  await Promise.all([
+    esbuild({
+      ...nodeBundleOptions,
+      ...shared,
+      // Chunks beside the entries (nodeBundleOptions): migrate() finds ./drizzle relative to the
+      // chunk it is in.
+      entryPoints: entries.map((name) => `src/${name}.ts`),
+    }),
+    // One file, CommonJS: what a vm.Script with a code cache can run on Node 20 (cached-bundle.mjs).
+    // Its dynamic imports stay lazy: esbuild evaluates an imported module at the import() only.
+    esbuild({
+      ...nodeBundleOptions,
+      ...shared,
+      entryPoints: ["src/main.ts"],
+      splitting: false,
+      format: "cjs",
+      outExtension: { ".js": ".cjs" },
+      // The build id, then CommonJS's module function around the code (cached-bundle.mjs).
+      banner: { js: wrapper.banner },
+      footer: { js: wrapper.footer },
+      // Read as Latin-1 at every start (cached-bundle.mjs): no byte above 127.
+      charset: "ascii",
+      define: { "import.meta.url": "__parleyImportMetaUrl" },
+      // Every import() becomes a require(): V8 keeps the host data of the process that made a code
+      // cache, so an import() in cached code fails on Node 20 (ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING).
+      // The packages left outside are CommonJS or have a CommonJS build (PGlite's dist/index.cjs).
+      supported: { "dynamic-import": false },
+    }),
+  ]);
+  writeCompiledCache(join(next, "main.cjs"), join(distDir, "main.cjs"));
   cpSync(join(root, "packages/db/drizzle"), join(next, "drizzle"), { recursive: true });
   log(`bundled in ${Math.round(performance.now() - started)} ms`);
 

@@ -3,7 +3,6 @@
 // changed; parallel starts wait for one build; a build is made in a directory of its own and
 // renamed into place, so that a running program never reads half of one. What each build is made
 // of, and how its staleness is checked, stays with the build.
-import { spawn } from "node:child_process";
 import {
   closeSync,
   existsSync,
@@ -51,8 +50,10 @@ export function readJson(path) {
 }
 
 /** Runs a Node script to its end; stdout and stderr go to this process's stderr (stdout is the log's). */
-export function runNode(args, options = {}) {
-  return new Promise((resolve, reject) => {
+export async function runNode(args, options = {}) {
+  // Loaded here, not at the top: every `pnpm start` imports this file, and builds are rare.
+  const { spawn } = await import("node:child_process");
+  return await new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { ...options, stdio: ["ignore", 2, 2] });
     child.once("error", reject);
     child.once("exit", (code, signal) =>

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createParleyClient } from "@parley/client";
@@ -10,14 +10,22 @@ import { afterAll, describe, expect, inject, it } from "vitest";
 const dataDir = mkdtempSync(join(tmpdir(), "parley-production-"));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
+/** Whether dist/ holds the code cache a start of the current build wrote. */
+function startedCacheOfThisBuild(): boolean {
+  const id = readFileSync(join(serverDir, "dist", "main.cjs"), "utf8")
+    .split("\n", 1)[0]
+    ?.split(" ")[2];
+  return existsSync(join(serverDir, "dist", `main.cjs.${id}.started.v8cache`));
+}
+
 describe("the production entry (pnpm start: the bundle in apps/server/dist)", () => {
   it("starts on a new PGlite directory from the template, answers /readyz, and stops on SIGTERM", async () => {
     // spawnServer with `bundle`: `node start.mjs main`, what `pnpm start` runs (it builds dist/ first
-    // when it is missing or stale, then runs dist/main.mjs in the same process).
+    // when it is missing or stale, then runs dist/main.cjs in the same process).
     const server = await spawnServer({ DATA_DIR: join(dataDir, "data") }, { bundle: true });
     try {
       expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
-      expect(existsSync(join(serverDir, "dist", "main.mjs"))).toBe(true);
+      expect(existsSync(join(serverDir, "dist", "main.cjs"))).toBe(true);
       // The data directory started as a copy of the build's template, with the tables in it.
       expect(existsSync(join(dataDir, "data", "pgdata", "PG_VERSION"))).toBe(true);
       const registered = await createParleyClient({ url: server.url }).auth.register.mutate({
@@ -31,7 +39,7 @@ describe("the production entry (pnpm start: the bundle in apps/server/dist)", ()
     }
   });
 
-  it("starts on a new PostgreSQL database (migrations applied) and again on the migrated one", async () => {
+  it("starts on a new PostgreSQL database (migrations applied) and again on the migrated one, from the first start's code cache", async () => {
     const database = await createFreshDatabase(inject("databaseUrl"));
     try {
       for (let start = 0; start < 2; start++) {
@@ -39,6 +47,8 @@ describe("the production entry (pnpm start: the bundle in apps/server/dist)", ()
         try {
           expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
           expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+          // The first start leaves the code it compiled for the next (cached-bundle.mjs).
+          await expect.poll(startedCacheOfThisBuild).toBe(true);
         } finally {
           expect(await server.stop()).toBe(0);
         }
