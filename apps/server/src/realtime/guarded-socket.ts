@@ -111,7 +111,7 @@ export function guardedSocketClass(
       if (this.readyState !== WebSocket.OPEN) return;
       if (!canWriteFramesDirectly(this)) {
         for (const frame of Array.isArray(queued) ? queued : [queued]) {
-          super.send(frame.subarray(headerLengthOf(frame)), { binary: false });
+          super.send(frame.subarray(frameHeaderLength(frame)), { binary: false });
         }
       } else if (Array.isArray(queued)) writeFrames(this, queued);
       else writeFrame(this, queued);
@@ -151,9 +151,10 @@ export type GuardedSocket = InstanceType<ReturnType<typeof guardedSocketClass>>;
  * for that text from a server. Never changed once built: the same Buffer may sit in many
  * sockets' write queues.
  */
-export function textFrame(head: string, tail: Buffer): Buffer {
+export function textFrame(head: string, tail: Buffer | string): Buffer {
   const headBytes = Buffer.byteLength(head);
-  const length = headBytes + tail.length;
+  const tailBytes = typeof tail === "string" ? Buffer.byteLength(tail) : tail.length;
+  const length = headBytes + tailBytes;
   const headerLength = length < 126 ? 2 : length < 65_536 ? 4 : 10;
   // Memory of its own, not a slice of Buffer's shared 8 KiB pool: the frame may wait in a lagging
   // reader's queue, and a queued slice keeps its whole pool alive, about 8 KiB held where the send
@@ -171,12 +172,13 @@ export function textFrame(head: string, tail: Buffer): Buffer {
     frame.writeUInt32BE(length, 6);
   }
   frame.write(head, headerLength, "utf8");
-  tail.copy(frame, headerLength + headBytes);
+  if (typeof tail === "string") frame.write(tail, headerLength + headBytes, "utf8");
+  else tail.copy(frame, headerLength + headBytes);
   return frame;
 }
 
 /** Where a server frame's payload starts (its length field's size, no mask key). */
-function headerLengthOf(frame: Buffer): number {
+export function frameHeaderLength(frame: Buffer): number {
   const length = frame[1] ?? 0;
   return length === 127 ? 10 : length === 126 ? 4 : 2;
 }
