@@ -2,7 +2,7 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { roomWith, send } from "@parley/testing/chat-fixtures";
 import { openRawSocket, type TrpcWsMessage } from "@parley/testing/raw-socket";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { startTestServer, type TestServer } from "./support/test-server.ts";
 
 // What the push path (apps/server/src/realtime/push-subscriptions.ts) keeps in memory per event,
@@ -50,6 +50,32 @@ describe("push path memory", () => {
 
     // A tail cut from the pool held its whole 8 KiB pool: about 8,200 bytes per event here.
     expect(perEvent).toBeLessThan(2_048);
+    for (const reader of readers) reader.close();
+  });
+
+  it("allocates one buffer per event for all its subscribers: the frame it keeps in the room's window is the one it writes", async () => {
+    const { owner, room } = await roomWith(t, false);
+    const readers = await Promise.all(
+      Array.from({ length: 20 }, () => openRawSocket(t.url, { token: owner.token })),
+    );
+    for (const reader of readers) await reader.call("subscription", "chat.events", { roomId: room.id });
+    const seqOf = (m: TrpcWsMessage) =>
+      (m.result?.data?.json as { data?: { seq?: number } } | undefined)?.data?.seq;
+    const everyReaderHas = (seq: number) => Promise.all(readers.map((r) => r.next((m) => seqOf(m) === seq)));
+    await everyReaderHas((await send(owner.api, room.id, "first")).seq);
+    // Memory of its own (not the shared pool) is what the push path allocates for what it keeps
+    // or queues; each such buffer is left to the GC when the room's window lets its event go.
+    const ownAllocations = vi.spyOn(Buffer, "allocUnsafeSlow");
+    const events = 50;
+    let last = 0;
+    for (let i = 0; i < events; i++) last = (await send(owner.api, room.id, `message ${i}`)).seq;
+    await everyReaderHas(last);
+    const allocations = ownAllocations.mock.calls.length;
+    ownAllocations.mockRestore();
+    // A frame tail kept beside each frame made it two per event (139 here for 50). What else in
+    // the process allocates so is left some room.
+    expect(allocations).toBeGreaterThanOrEqual(events);
+    expect(allocations).toBeLessThan(events * 1.5);
     for (const reader of readers) reader.close();
   });
 

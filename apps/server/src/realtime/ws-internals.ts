@@ -7,7 +7,7 @@ import type { WebSocket } from "ws";
  * test/realtime-containment.test.ts fails if another file reads them.
  */
 interface WsInternals {
-  _socket: { write(chunk: Buffer): boolean };
+  _socket: { write(chunk: Buffer): boolean; cork(): void; uncork(): void };
   _sender: { _queue: unknown[] };
   _extensions: Record<string, unknown>;
 }
@@ -25,4 +25,15 @@ export function canWriteFramesDirectly(socket: WebSocket): boolean {
 /** Writes an already framed WebSocket message to the socket's TCP stream, past ws's sender. */
 export function writeFrame(socket: WebSocket, frame: Buffer): void {
   (socket as unknown as WsInternals)._socket.write(frame);
+}
+
+/**
+ * Writes framed WebSocket messages to the socket's TCP stream past ws's sender, in order, with
+ * one system call (the stream's writev) however many there are.
+ */
+export function writeFrames(socket: WebSocket, frames: readonly Buffer[]): void {
+  const tcp = (socket as unknown as WsInternals)._socket;
+  tcp.cork();
+  for (const frame of frames) tcp.write(frame);
+  tcp.uncork();
 }
