@@ -398,7 +398,7 @@ export function markdown(r: BenchResults): string {
   }
   lines.push("");
   lines.push(
-    `Each phase ran ${m.repeats ?? 1} time(s), the servers interleaved within each repeat (Parley, peer, floor, Parley, …). A cell is the median of the repeats, with the spread (min–max) in brackets; a ratio is the median of the per-repeat ratios (each repeat's Parley figure over the same repeat's peer or floor figure). The fan-out ceiling is each repeat's own ladder (stopped at its first failing step, with one step between the last pass and the failure); the reported ceiling is the median of those, i.e. a rate at least two of three ladders passed, so one p99 spike in one repeat does not decide it. ⚠: a repeat was disturbed (other processes or the generator were the limit).`,
+    `Each phase ran ${m.repeats ?? 1} time(s), the servers interleaved within each repeat (Parley, peer, floor, Parley, …). A cell is the median of the repeats, with the spread (min–max) in brackets; a ratio is the median of the per-repeat ratios (each repeat's Parley figure over the same repeat's peer or floor figure). The fan-out ceiling is each repeat's own ladder (stopped at its first failing step, then the gap between the last pass and the failure halved up to three times); the reported ceiling is the median of those, i.e. a rate at least two of three ladders passed, so one p99 spike in one repeat does not decide it. ⚠: a repeat was disturbed (other processes or the generator were the limit).`,
   );
   lines.push("");
   const ladder = (title: string, source: PerServer<FanoutResult>) => {

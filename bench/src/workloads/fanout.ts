@@ -159,11 +159,20 @@ export async function runFanout(
       previous = rate;
       continue;
     }
-    // One step between the last pass and the first failure narrows the answer.
-    const mid = Math.round((previous + rate) / 2);
-    if (previous > 0 && result.cpu.valid && mid > previous && mid < rate && rate - previous >= 10) {
+    // Steps between the last pass and the first failure narrow the answer, halving the gap up to
+    // three times: with one step only, a ladder that starts high (1b starts at a tenth of 1's
+    // ceiling) and fails there and half-way down reported its first rung, far below what it passes.
+    let low = previous;
+    let high = rate;
+    for (let narrowed = 0; narrowed < 3 && result.cpu.valid && low > 0 && high - low >= 10; narrowed++) {
+      const mid = Math.round((low + high) / 2);
+      if (mid <= low || mid >= high) break;
       const between = await step(mid);
-      if (between.pass) best = between;
+      if (!between.cpu.valid) break;
+      if (between.pass) {
+        best = between;
+        low = mid;
+      } else high = mid;
     }
     if (result.generatorBound) best = result;
     disturbed = !result.cpu.valid && !result.cpu.generatorLimited;
