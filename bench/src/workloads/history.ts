@@ -1,6 +1,7 @@
 import { Agent, request } from "node:http";
 import { type BenchContext, cpuLine, type MeasuredCpu, meterCpu } from "../context.ts";
 import { tokenOf } from "../database.ts";
+import { collectGeneratorGarbage } from "../load.ts";
 import type { ServerProcess } from "../server-process.ts";
 import { round, Samples } from "../stats.ts";
 import type { Target } from "../targets.ts";
@@ -55,6 +56,7 @@ export async function runHistory(
   const warmUntil = performance.now() + 1_000;
   await Promise.all(Array.from({ length: concurrency }, (_, w) => loop(w, warmUntil, false)));
 
+  collectGeneratorGarbage();
   const cpuMeter = meterCpu(ctx, server);
   const until = performance.now() + sizes.historyMs;
   await Promise.all(Array.from({ length: concurrency }, (_, w) => loop(w, until, true)));
