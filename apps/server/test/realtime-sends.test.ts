@@ -77,4 +77,42 @@ describe("realtimeSends", () => {
     expect(await codeOf(send(api, room.id, "after"))).toBe("UNAUTHORIZED");
     expect((await storedMessages(t, room.id)).map((m) => m.content)).toEqual(["before"]);
   });
+
+  it("writes a call on an open socket before any timer runs, and the calls of one tick in one frame", async () => {
+    const { owner, room } = await roomWith(t, false);
+    const frames: string[] = [];
+    // ws's own class, recording what the client writes (patches/@trpc__client: tRPC's client
+    // waited for setTimeout(0), at least 1 ms, before each write).
+    class RecordingSocket extends WebSocket {
+      override send(data: Parameters<WebSocket["send"]>[0], ...rest: unknown[]) {
+        frames.push(String(data));
+        return (super.send as (...args: unknown[]) => void)(data, ...rest);
+      }
+    }
+    const api = createParleyClient({
+      url: t.url,
+      token: owner.token,
+      WebSocket: RecordingSocket,
+      realtimeSends: true,
+    });
+    await send(api, room.id, "opens the socket");
+    const written = frames.length;
+    const one = send(api, room.id, "one");
+    // A setImmediate callback runs before the next turn's timers: a call waiting for a timer has
+    // not been written yet.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(frames.length).toBe(written + 1);
+    await one;
+
+    const pair = [send(api, room.id, "two"), send(api, room.id, "three")];
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(frames.length).toBe(written + 2);
+    const batch: unknown = JSON.parse(frames.at(-1) ?? "null");
+    expect(Array.isArray(batch) && batch.length).toBe(2);
+    await Promise.all(pair);
+    // The two calls of one frame run concurrently on the server: either may take the lower seq.
+    const stored = (await storedMessages(t, room.id)).map((m) => m.content);
+    expect(stored.slice(0, 2)).toEqual(["opens the socket", "one"]);
+    expect(stored.slice(2).sort()).toEqual(["three", "two"]);
+  });
 });
