@@ -1,3 +1,4 @@
+import { PerformanceObserver } from "node:perf_hooks";
 import type { Sender, Subscription } from "./clients/types.ts";
 import { type Marker, markerText } from "./marker.ts";
 import { Samples } from "./stats.ts";
@@ -15,6 +16,27 @@ export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
  */
 export function collectGeneratorGarbage(): void {
   (globalThis as { gc?: () => void }).gc?.();
+}
+
+/** The generator's own GC pauses (kind: 1 minor, 2 major, 4 incremental marking, 8 weak callbacks). */
+const generatorGcs: { start: number; duration: number; kind: number }[] = [];
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    // `detail` is on Node's GC entries, not in PerformanceEntry's type.
+    const kind = (entry as unknown as { detail?: { kind?: number } }).detail?.kind ?? 0;
+    generatorGcs.push({ start: entry.startTime, duration: entry.duration, kind });
+  }
+  if (generatorGcs.length > 10_000) generatorGcs.splice(0, 5_000);
+}).observe({ entryTypes: ["gc"] });
+
+/** The generator's GC pauses since `fromMs` (performance.now()): a phase's p99 includes them. */
+export function generatorGcSince(fromMs: number): { count: number; majors: number; longestMs: number } {
+  const since = generatorGcs.filter((gc) => gc.start >= fromMs);
+  return {
+    count: since.length,
+    majors: since.filter((gc) => gc.kind !== 1).length,
+    longestMs: Math.round(Math.max(0, ...since.map((gc) => gc.duration)) * 10) / 10,
+  };
 }
 
 /** Messages of one measured interval: their index range, what was sent, what arrived and when. */

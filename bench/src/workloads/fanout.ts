@@ -1,6 +1,14 @@
 import { type BenchContext, cpuLine, type MeasuredCpu, meterCpu } from "../context.ts";
 import { tokenOf } from "../database.ts";
-import { Deliveries, drain, openSubscriptions, type Route, sendOpenLoop, sleep } from "../load.ts";
+import {
+  Deliveries,
+  drain,
+  generatorGcSince,
+  openSubscriptions,
+  type Route,
+  sendOpenLoop,
+  sleep,
+} from "../load.ts";
 import { type ServerProcess, waitUntilIdle } from "../server-process.ts";
 import { round } from "../stats.ts";
 import type { Target } from "../targets.ts";
@@ -109,11 +117,13 @@ export async function runFanout(
   const step = async (rate: number): Promise<FanoutStep> => {
     const phase = deliveries.startPhase(sampledCount, counters);
     const cpuMeter = meterCpu(ctx, server);
+    const gcFrom = performance.now();
     const fromUs = Number(process.hrtime.bigint() / 1000n);
     const { settled } = await sendOpenLoop(deliveries, phase, routes, rate, sizes.fanoutStepMs);
     await Promise.race([settled, sleep(1_500)]);
     await drain(phase, 1_500);
     const cpu = cpuMeter();
+    const generatorGc = generatorGcSince(gcFrom);
     const toUs = Number(process.hrtime.bigint() / 1000n);
     const latency = phase.samples.summary(phase.expected);
     const seconds = sizes.fanoutStepMs / 1000;
@@ -135,7 +145,7 @@ export async function runFanout(
     };
     steps.push(result);
     ctx.log(
-      `  ${target.label} fan-out ×${subs.length} ${rate}/s: p50 ${result.p50} ms p99 ${result.p99} ms, ${result.deliveredPerSecond} deliveries/s, µs per delivery server ${result.serverUsPerDelivery} gen ${result.generatorUsPerDelivery}, ${cpuLine(cpu)}`,
+      `  ${target.label} fan-out ×${subs.length} ${rate}/s: p50 ${result.p50} ms p99 ${result.p99} ms, ${result.deliveredPerSecond} deliveries/s, µs per delivery server ${result.serverUsPerDelivery} gen ${result.generatorUsPerDelivery}, ${cpuLine(cpu)}, generator GC ${generatorGc.count} (${generatorGc.majors} major, longest ${generatorGc.longestMs} ms)`,
     );
     await waitUntilIdle(server, 5_000);
     return result;

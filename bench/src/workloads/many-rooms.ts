@@ -1,7 +1,15 @@
 import { type BenchContext, cpuLine, type MeasuredCpu, meterCpu } from "../context.ts";
 import { tokenOf } from "../database.ts";
 import { gcBetween, heapPoint } from "../heap.ts";
-import { Deliveries, drain, openSubscriptions, type Route, sendOpenLoop, sleep } from "../load.ts";
+import {
+  Deliveries,
+  drain,
+  generatorGcSince,
+  openSubscriptions,
+  type Route,
+  sendOpenLoop,
+  sleep,
+} from "../load.ts";
 import type { ServerProcess } from "../server-process.ts";
 import { round } from "../stats.ts";
 import type { Target } from "../targets.ts";
@@ -60,10 +68,12 @@ export async function runManyRooms(
   const gcFrom = await heapPoint(ctx, server, "many-rooms-start", { gc: false });
   const phase = deliveries.startPhase(perRoom);
   const cpuMeter = meterCpu(ctx, server);
+  const phaseStart = performance.now();
   const { settled } = await sendOpenLoop(deliveries, phase, routes, sizes.manyRoomsRate, sizes.manyRoomsMs);
   await Promise.race([settled, sleep(2_000)]);
   await drain(phase, 2_000);
   const cpu = cpuMeter();
+  const generatorGc = generatorGcSince(phaseStart);
   const gcTo = await heapPoint(ctx, server, "many-rooms-end", { gc: false });
   if (gcFrom && gcTo) ctx.log(`  ${target.label} many rooms: GC in the phase ${gcBetween(gcFrom, gcTo)}`);
   const latency = phase.samples.summary(phase.expected);
@@ -85,7 +95,7 @@ export async function runManyRooms(
     cpu,
   };
   ctx.log(
-    `  ${target.label} many rooms: ${result.persistedPerSecond} persisted/s, ${result.deliveredPerSecond} delivered/s, p50 ${result.p50} p99 ${result.p99} ms, ${cpuLine(cpu)}`,
+    `  ${target.label} many rooms: ${result.persistedPerSecond} persisted/s, ${result.deliveredPerSecond} delivered/s, p50 ${result.p50} p99 ${result.p99} ms, ${cpuLine(cpu)}, generator GC ${generatorGc.count} (${generatorGc.majors} major, longest ${generatorGc.longestMs} ms)`,
   );
   return result;
 }
