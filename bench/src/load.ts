@@ -29,14 +29,12 @@ new PerformanceObserver((list) => {
   if (generatorGcs.length > 10_000) generatorGcs.splice(0, 5_000);
 }).observe({ entryTypes: ["gc"] });
 
-/** The generator's GC pauses since `fromMs` (performance.now()): a phase's p99 includes them. */
-export function generatorGcSince(fromMs: number): { count: number; majors: number; longestMs: number } {
+/** The generator's GC pauses since `fromMs` (performance.now()), for a phase's log line: its p99 includes them. */
+export function generatorGcSince(fromMs: number): string {
   const since = generatorGcs.filter((gc) => gc.start >= fromMs);
-  return {
-    count: since.length,
-    majors: since.filter((gc) => gc.kind !== 1).length,
-    longestMs: Math.round(Math.max(0, ...since.map((gc) => gc.duration)) * 10) / 10,
-  };
+  const majors = since.filter((gc) => gc.kind !== 1).length;
+  const longest = Math.round(Math.max(0, ...since.map((gc) => gc.duration)) * 10) / 10;
+  return `generator GC ${since.length} (${majors} major, longest ${longest} ms)`;
 }
 
 /** Messages of one measured interval: their index range, what was sent, what arrived and when. */

@@ -145,7 +145,7 @@ export async function runFanout(
     };
     steps.push(result);
     ctx.log(
-      `  ${target.label} fan-out ×${subs.length} ${rate}/s: p50 ${result.p50} ms p99 ${result.p99} ms, ${result.deliveredPerSecond} deliveries/s, µs per delivery server ${result.serverUsPerDelivery} gen ${result.generatorUsPerDelivery}, ${cpuLine(cpu)}, generator GC ${generatorGc.count} (${generatorGc.majors} major, longest ${generatorGc.longestMs} ms)`,
+      `  ${target.label} fan-out ×${subs.length} ${rate}/s: p50 ${result.p50} ms p99 ${result.p99} ms, ${result.deliveredPerSecond} deliveries/s, µs per delivery server ${result.serverUsPerDelivery} gen ${result.generatorUsPerDelivery}, ${cpuLine(cpu)}, ${generatorGc}`,
     );
     await waitUntilIdle(server, 5_000);
     return result;

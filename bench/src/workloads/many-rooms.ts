@@ -95,7 +95,7 @@ export async function runManyRooms(
     cpu,
   };
   ctx.log(
-    `  ${target.label} many rooms: ${result.persistedPerSecond} persisted/s, ${result.deliveredPerSecond} delivered/s, p50 ${result.p50} p99 ${result.p99} ms, ${cpuLine(cpu)}, generator GC ${generatorGc.count} (${generatorGc.majors} major, longest ${generatorGc.longestMs} ms)`,
+    `  ${target.label} many rooms: ${result.persistedPerSecond} persisted/s, ${result.deliveredPerSecond} delivered/s, p50 ${result.p50} p99 ${result.p99} ms, ${cpuLine(cpu)}, ${generatorGc}`,
   );
   return result;
 }
