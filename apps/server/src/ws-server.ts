@@ -170,6 +170,7 @@ export function attachWsServer(options: WsServerOptions) {
       {
         message: (ws, data, isBinary) => filterMessage(ws as GuardedSocket, data, isBinary),
         listenersNeeded,
+        closed: (ws) => pushSubscriptions.closed(ws as GuardedSocket),
       },
     ),
   });
