@@ -154,7 +154,8 @@ export function supervisePushStream<T>(
 /**
  * Its own function: the stop function it returns lives as long as the subscription, and keeps
  * only what this function's closures use (not `stream`, the procedure's own stream and its
- * closures, which are done with once it is open).
+ * closures, which are done with once it is open). `ended` is checked where it is set, not in a
+ * closure of its own: one function object less on each of thousands of idle subscriptions.
  */
 async function openSupervised<T>(
   stream: PushStream<T>,
@@ -163,27 +164,31 @@ async function openSupervised<T>(
   mapError: (error: unknown) => unknown,
 ): Promise<() => void> {
   let ended = false;
-  const end = () => {
-    if (ended) return;
-    ended = true;
-    onEnd();
-  };
   let stop: () => void;
   try {
     stop = await stream.open({
       // The consumer's own function, not a wrapper: this runs per item per subscriber.
       push: sink.push,
       fail(error) {
-        end();
+        if (!ended) {
+          ended = true;
+          onEnd();
+        }
         sink.fail(mapError(error));
       },
     });
   } catch (error) {
-    end();
+    if (!ended) {
+      ended = true;
+      onEnd();
+    }
     throw mapError(error);
   }
   return () => {
-    end();
+    if (!ended) {
+      ended = true;
+      onEnd();
+    }
     stop();
   };
 }

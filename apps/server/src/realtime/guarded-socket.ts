@@ -66,8 +66,8 @@ export function guardedSocketClass(
      */
     sessionDueAt = Number.POSITIVE_INFINITY;
 
-    /** The function `onClosed` was given, called once when the socket closes. */
-    private closedListener: (() => void) | null = null;
+    /** What `onClosed` was given, told once when the socket closes. */
+    private closedListener: { socketClosed(): void } | null = null;
 
     /** What sendFrame queued for the end of this turn: one frame (the usual case), several, none. */
     private framesWaiting: Buffer | Buffer[] | null = null;
@@ -80,7 +80,7 @@ export function guardedSocketClass(
         hooks?.closed(this);
         const listener = this.closedListener;
         this.closedListener = null;
-        listener?.();
+        listener?.socketClosed();
       } else if (event === "message" && hooks && Buffer.isBuffer(args[0])) {
         const kept = hooks.message(this, args[0], args[1] === true);
         if (kept === null) return true;
@@ -90,14 +90,14 @@ export function guardedSocketClass(
     }
 
     /**
-     * Calls `listener` once when the socket closes (session-sockets.ts' ClosableSocket). A field,
+     * Tells `listener` once when the socket closes (session-sockets.ts' ClosableSocket). A field,
      * not `once("close")`: ws's own close listener is a socket's only one, and a second makes
      * EventEmitter keep an array for them (17 slots) and `once` a bound wrapper with its state,
      * about 360 bytes on each of thousands of idle sockets.
      */
-    onClosed(listener: () => void): void {
+    onClosed(listener: { socketClosed(): void }): void {
       if (this.closedListener === null) this.closedListener = listener;
-      else super.once("close", listener);
+      else super.once("close", () => listener.socketClosed());
     }
 
     /**

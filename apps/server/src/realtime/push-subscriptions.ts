@@ -44,7 +44,6 @@ interface ActiveSubscription extends TrackedSink<unknown> {
   readonly id: RequestId;
   readonly jsonrpc: "2.0" | undefined;
   readonly path: string;
-  readonly input: unknown;
   /** The frame's bytes before the result: `{"id":…` (and jsonrpc), which keys the shared frames. */
   readonly prefix: string;
   /** Set once the stream is open; null while its checks and replay run. */
@@ -54,7 +53,10 @@ interface ActiveSubscription extends TrackedSink<unknown> {
   started: boolean;
   /** Set once the context is built (an error's shape and the logs read it). */
   ctx: Context | undefined;
-  /** performance.now() once the stream is open (its end is logged with how long it lived); -1 before. */
+  /**
+   * performance.now() in whole ms once the stream is open (its end is logged with how long it
+   * lived); -1 before. Whole: a small integer is stored in the object, a fraction in a box of its own.
+   */
   openedAt: number;
 }
 
@@ -181,7 +183,6 @@ export function createPushSubscriptions(options: PushSubscriptionsOptions) {
     message: TRPCRequestMessage,
     id: RequestId,
     path: string,
-    input: unknown,
   ): ActiveSubscription {
     const { jsonrpc } = message;
     const subscription: ActiveSubscription = {
@@ -189,7 +190,6 @@ export function createPushSubscriptions(options: PushSubscriptionsOptions) {
       id,
       jsonrpc,
       path,
-      input,
       // A string, not a Buffer: it keys the shared frames and costs an idle subscription less.
       prefix: `{"id":${JSON.stringify(id)}${jsonrpc === "2.0" ? `,"jsonrpc":"2.0"` : ""}`,
       stop: null,
@@ -230,8 +230,13 @@ export function createPushSubscriptions(options: PushSubscriptionsOptions) {
     if (socket.readyState === OPEN) socket.send(JSON.stringify(message));
   }
 
+  /**
+   * The error's shape as tRPC's adapter makes it. A stream that fails after it opened has no
+   * input to give: the subscription does not keep it for its whole life only for this (the API's
+   * error formatter does not read it, trpc.ts).
+   */
   function respondError(
-    request: { socket: WebSocket; id: RequestId; jsonrpc?: "2.0" | undefined; path: string; input: unknown },
+    request: { socket: WebSocket; id: RequestId; jsonrpc?: "2.0" | undefined; path: string; input?: unknown },
     ctx: Context | undefined,
     cause: unknown,
   ): TRPCError {
@@ -272,7 +277,7 @@ export function createPushSubscriptions(options: PushSubscriptionsOptions) {
       );
       return;
     }
-    const subscription = newSubscription(socket, message, id, path, input);
+    const subscription = newSubscription(socket, message, id, path);
     const startedAt = performance.now();
     add(subscription);
 
@@ -299,13 +304,13 @@ export function createPushSubscriptions(options: PushSubscriptionsOptions) {
       subscription.stop = stop;
       const durationMs = performance.now() - startedAt;
       ctx.observer?.call({ transport: "ws", path, type: "subscription", error: null, durationMs, ctx });
-      subscription.openedAt = performance.now();
+      subscription.openedAt = Math.round(performance.now());
       ctx.log.debug({ procedure: path, subscriptionId: id }, "subscription started");
       sendStarted(subscription);
     } catch (cause) {
       if (!end(subscription, "failed to open")) return;
       remove(subscription);
-      const error = respondError(subscription, ctx, cause);
+      const error = respondError({ socket, id, jsonrpc: message.jsonrpc, path, input }, ctx, cause);
       if (streamReturned && ctx) {
         const durationMs = performance.now() - startedAt;
         ctx.observer?.call({ transport: "ws", path, type: "subscription", error, durationMs, ctx });
