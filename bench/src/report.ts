@@ -491,6 +491,8 @@ export function markdown(r: BenchResults): string {
           ? ""
           : `, committed ${i.heapTotalPerConnectionKiB} (${Object.entries(i.spacesPerConnectionKiB ?? {})
               .map(([space, kib]) => `${space} ${kib}`)
+              .join(", ")}; written to: ${Object.entries(i.physicalSpacesPerConnectionKiB ?? {})
+              .map(([space, kib]) => `${space} ${kib}`)
               .join(", ")}), external ${i.externalPerConnectionKiB}`
       }), connected in ${i.connectSeconds} s`,
     ),

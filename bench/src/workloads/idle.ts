@@ -19,6 +19,17 @@ export interface IdleResult {
   externalPerConnectionKiB?: number;
   /** Growth of each V8 heap space's committed memory, KiB per connection (the spaces that moved). */
   spacesPerConnectionKiB?: Record<string, number>;
+  /** The same for the memory written to in each space (resident: what RSS counts of it). */
+  physicalSpacesPerConnectionKiB?: Record<string, number>;
+}
+
+/** KiB per connection by which each space grew, the spaces that did. */
+function growthBySpace(before: Record<string, number>, after: Record<string, number>, open: number) {
+  return Object.fromEntries(
+    Object.entries(after)
+      .map(([name, size]) => [name, round((size - (before[name] ?? 0)) / 1024 / open)] as const)
+      .filter(([, kib]) => kib !== 0),
+  );
 }
 
 const MiB = 1024 * 1024;
@@ -55,14 +66,11 @@ export async function runIdle(ctx: BenchContext, target: Target, server: ServerP
     heapPerConnectionKiB: round((after.heapUsed - before.heapUsed) / 1024 / open),
     heapTotalPerConnectionKiB: round((after.heapTotal - before.heapTotal) / 1024 / open),
     externalPerConnectionKiB: round((after.external - before.external) / 1024 / open),
-    spacesPerConnectionKiB: Object.fromEntries(
-      Object.entries(after.spaces)
-        .map(([name, size]) => [name, round((size - (before.spaces[name] ?? 0)) / 1024 / open)] as const)
-        .filter(([, kib]) => kib !== 0),
-    ),
+    spacesPerConnectionKiB: growthBySpace(before.spaces, after.spaces, open),
+    physicalSpacesPerConnectionKiB: growthBySpace(before.physicalSpaces, after.physicalSpaces, open),
   };
   ctx.log(
-    `  ${target.label} idle: ${open} sockets in ${result.connectSeconds} s, RSS ${result.rssBeforeMiB} → ${result.rssAfterMiB} MiB, ${result.rssPerConnectionKiB} KiB/connection (heap used ${result.heapPerConnectionKiB}, committed ${result.heapTotalPerConnectionKiB}, external ${result.externalPerConnectionKiB}; committed by space ${JSON.stringify(result.spacesPerConnectionKiB)})`,
+    `  ${target.label} idle: ${open} sockets in ${result.connectSeconds} s, RSS ${result.rssBeforeMiB} → ${result.rssAfterMiB} MiB, ${result.rssPerConnectionKiB} KiB/connection (heap used ${result.heapPerConnectionKiB}, committed ${result.heapTotalPerConnectionKiB}, external ${result.externalPerConnectionKiB}; committed by space ${JSON.stringify(result.spacesPerConnectionKiB)}, written to ${JSON.stringify(result.physicalSpacesPerConnectionKiB)})`,
   );
   return result;
 }
