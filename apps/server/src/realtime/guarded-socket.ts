@@ -77,10 +77,19 @@ export function guardedSocketClass(
       // table into a dictionary (a few hundred bytes on each of thousands of idle sockets).
       if (event === "pong") this.answeredPing = true;
       else if (event === "close") {
-        hooks?.closed(this);
-        const listener = this.closedListener;
-        this.closedListener = null;
-        listener?.socketClosed();
+        // After the listeners (ws's own first, as when these were listeners too), and even if
+        // one of them throws: a socket's subscriptions and session tracking must not outlive it.
+        try {
+          return super.emit(event, ...args);
+        } finally {
+          const listener = this.closedListener;
+          this.closedListener = null;
+          try {
+            hooks?.closed(this);
+          } finally {
+            listener?.socketClosed();
+          }
+        }
       } else if (event === "message" && hooks && Buffer.isBuffer(args[0])) {
         const kept = hooks.message(this, args[0], args[1] === true);
         if (kept === null) return true;
