@@ -486,7 +486,15 @@ export function markdown(r: BenchResults): string {
   );
   each(r.idle, (k, i) =>
     lines.push(
-      `- 4 idle, ${k}: ${i.sockets} sockets, RSS ${i.rssBeforeMiB} → ${i.rssAfterMiB} MiB after GC, ${i.rssPerConnectionKiB} KiB per connection (JS heap ${i.heapPerConnectionKiB} KiB), connected in ${i.connectSeconds} s`,
+      `- 4 idle, ${k}: ${i.sockets} sockets, RSS ${i.rssBeforeMiB} → ${i.rssAfterMiB} MiB after GC, ${i.rssPerConnectionKiB} KiB per connection (JS heap ${i.heapPerConnectionKiB} KiB${
+        i.heapTotalPerConnectionKiB === undefined
+          ? ""
+          : `, committed ${i.heapTotalPerConnectionKiB} (${Object.entries(i.spacesPerConnectionKiB ?? {})
+              .map(([space, kib]) => `${space} ${kib}`)
+              .join(", ")}; written to: ${Object.entries(i.physicalSpacesPerConnectionKiB ?? {})
+              .map(([space, kib]) => `${space} ${kib}`)
+              .join(", ")}), external ${i.externalPerConnectionKiB}`
+      }), connected in ${i.connectSeconds} s`,
     ),
   );
   // All as plain `node` on a bundle (Parley: its production entry, `pnpm start`'s; the peers: bundled

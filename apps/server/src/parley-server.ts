@@ -152,7 +152,10 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
       maxQueue: limits.queuedHashes,
       maxPerKey: limits.hashesPerKey,
     }),
-    log,
+    // A child of the root logger, which logs the same: pino gives every child of a root logger a
+    // formatters object of its own, and none to a child's child. Each request's and each
+    // WebSocket's context is such a child; a socket's lives as long as the socket (48 bytes).
+    log: log.child({}),
     clock,
     publicOrigin,
     mentionEmails,

@@ -226,7 +226,7 @@ export function createRoomEventStreams(options: RoomEventStreamsOptions) {
 }
 
 function sessionDueAt(auth: ValidatedSession, absoluteMs: number): number {
-  return Math.min(auth.session.expiresAt.getTime(), auth.session.createdAt.getTime() + absoluteMs);
+  return Math.min(auth.session.expiresAtMs, auth.session.createdAtMs + absoluteMs);
 }
 
 /** What SessionSockets closes: the stream, told why as its last event. */

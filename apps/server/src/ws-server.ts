@@ -170,6 +170,7 @@ export function attachWsServer(options: WsServerOptions) {
       {
         message: (ws, data, isBinary) => filterMessage(ws as GuardedSocket, data, isBinary),
         listenersNeeded,
+        closed: (ws) => pushSubscriptions.closed(ws as GuardedSocket),
       },
     ),
   });
@@ -200,25 +201,33 @@ export function attachWsServer(options: WsServerOptions) {
     deps.log.error({ err: error.cause ?? error, path }, "ws procedure failed");
   };
   const createContext = createWsContextFactory(deps, options.sessionSockets);
-  const contexts = new WeakMap<WebSocket, Promise<Context>>();
+  /**
+   * Each socket's context: the promise while it is being built, then the context itself (a
+   * settled promise kept for the socket's life is 48 bytes more on each idle socket).
+   */
+  const contexts = new WeakMap<WebSocket, Context | Promise<Context>>();
+  const contextOf = (socket: WebSocket): Promise<Context> | undefined => {
+    const context = contexts.get(socket);
+    return context === undefined || context instanceof Promise ? context : Promise.resolve(context);
+  };
   const pushSubscriptions = createPushSubscriptions({
     router: options.router,
     // The subscriptions whose meta opts in (`realtime: { push: true }`): chat.events.
     paths: realtimeProcedures(options.router).push,
-    contextOf: (socket) => contexts.get(socket),
+    contextOf,
     maxBatchSize: options.maxBatchSize,
     onError: logInternal,
   });
 
   const dueAt = (auth: ValidatedSession) =>
-    Math.min(auth.session.expiresAt.getTime(), auth.session.createdAt.getTime() + options.sessionAbsoluteMs);
+    Math.min(auth.session.expiresAtMs, auth.session.createdAtMs + options.sessionAbsoluteMs);
   /**
    * A socket's session reached its idle expiry or its absolute lifetime: validated again by
    * the very rules HTTP applies (a session that HTTP refuses is deleted), its sockets end;
    * one that was used over HTTP meanwhile lives on, with its new expiry.
    */
   async function recheckSession(ws: GuardedSocket) {
-    const auth = (await contexts.get(ws)?.catch(() => undefined))?.auth;
+    const auth = (await contextOf(ws)?.catch(() => undefined))?.auth;
     if (!auth) return;
     let still: ValidatedSession | null;
     try {
@@ -241,6 +250,7 @@ export function attachWsServer(options: WsServerOptions) {
     const socket = opts.res as GuardedSocket;
     context.then(
       (ctx) => {
+        if (contexts.get(socket) === context) contexts.set(socket, ctx);
         if (ctx.auth && !ctx.connection?.revoked) socket.sessionDueAt = dueAt(ctx.auth);
       },
       // A context that failed is answered, reported and closed by tRPC's adapter, as always.
@@ -259,7 +269,7 @@ export function attachWsServer(options: WsServerOptions) {
   const trpcConnection = getWSConnectionHandler({
     wss,
     router: options.router,
-    createContext: (opts) => contexts.get(opts.res) ?? startContext(opts),
+    createContext: (opts) => contextOf(opts.res) ?? startContext(opts),
     maxBatchSize: options.maxBatchSize,
     onError({ error, path }) {
       logInternal(error, path);

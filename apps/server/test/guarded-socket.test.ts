@@ -81,3 +81,20 @@ describe("GuardedSocket.sendFrame", () => {
     expect(await closed).toBe(4000);
   });
 });
+
+describe("GuardedSocket.onClosed", () => {
+  it("tells every listener it was given once when the socket closes, after the close listeners, without adding one for the first", async () => {
+    const { server, client } = await connectedPair();
+    const told: string[] = [];
+    const listenersBefore = server.listenerCount("close");
+    server.onClosed({ socketClosed: () => told.push("first") });
+    expect(server.listenerCount("close")).toBe(listenersBefore);
+    server.onClosed({ socketClosed: () => told.push("second") });
+    server.on("close", () => told.push("listener"));
+    const closed = once(server, "close");
+    client.close();
+    await closed;
+    // The second is a plain listener, in the order it was added; the first comes after them all.
+    expect(told).toEqual(["second", "listener", "first"]);
+  });
+});

@@ -322,6 +322,28 @@ describe("chat.events on the WebSocket", () => {
     socket.close();
   });
 
+  it("shows a member holding chat.events online in the room until the last of its subscriptions ends, stopped or closed", async () => {
+    const { owner, room } = await roomWith(t, false);
+    const presence = t.server.deps.presence;
+    const online = async () => (await presence.snapshot(room.id)).online.map((u) => u.userId);
+    const first = await openSocket(owner.token);
+    first.send(subscribe(1, room.id));
+    await first.next(1, isType("started"));
+    const second = await openSocket(owner.token);
+    second.send(subscribe(1, room.id));
+    await second.next(1, isType("started"));
+    expect(await online()).toEqual([owner.user.id]);
+
+    first.send({ id: 1, method: "subscription.stop" });
+    await first.next(1, isType("stopped"));
+    expect(await online()).toEqual([owner.user.id]);
+    const closed = new Promise((resolve) => second.ws.once("close", resolve));
+    second.close();
+    await closed;
+    await expect.poll(online).toEqual([]);
+    first.close();
+  });
+
   it("lets go of a room once its last subscriber leaves", async () => {
     const { owner, room } = await roomWith(t, false);
     const fanout = t.server.deps.roomFanout;

@@ -51,6 +51,35 @@ describe("idle WebSocket sockets", () => {
     socket.close();
   });
 
+  it("a subscribed, signed-in socket has one close listener, ws's own; closing it still ends its subscriptions and frees its place under the per-user cap", async () => {
+    const { owner, room } = await roomWith(t, false);
+    const fanout = t.server.deps.roomFanout;
+    const before = fanout.activeRooms();
+    const sockets = [];
+    // Five is the per-user cap: the sixth below is served only if a closed one was untracked.
+    for (let i = 0; i < 5; i++) {
+      const socket = await openRawSocket(t.url, { token: owner.token });
+      expect((await socket.call("subscription", "chat.events", { roomId: room.id })).result?.type).toBe(
+        "started",
+      );
+      sockets.push(socket);
+    }
+    const server = newestServerSocket();
+    // The session's tracking and the push subscriptions end through the socket itself
+    // (guarded-socket.ts): a second listener costs a listener array and a once() wrapper.
+    expect(server.listenerCount("close")).toBe(1);
+    expect(fanout.activeRooms()).toBe(before + 1);
+
+    for (const socket of sockets) {
+      socket.close();
+      await socket.closed;
+    }
+    await expect.poll(() => fanout.activeRooms()).toBe(before);
+    const replacement = await openRawSocket(t.url, { token: owner.token });
+    expect((await replacement.call("query", "auth.me")).result?.type).toBe("data");
+    replacement.close();
+  });
+
   it("answers tRPC's PING with PONG before and after connectionParams, without attaching the adapter", async () => {
     const { owner } = await roomWith(t, false);
     const ws = new WebSocket(`${t.url.replace(/^http/, "ws")}/trpc?connectionParams=1`);

@@ -1,5 +1,5 @@
 import { constants, PerformanceObserver } from "node:perf_hooks";
-import { getHeapStatistics, writeHeapSnapshot } from "node:v8";
+import { getHeapSpaceStatistics, getHeapStatistics, writeHeapSnapshot } from "node:v8";
 
 /**
  * The bench's handle on a server process, the same for the three servers: "ready" with the port
@@ -20,7 +20,17 @@ export function readConfig(): ServerConfig {
   return JSON.parse(raw) as ServerConfig;
 }
 
-export type MemoryReport = NodeJS.MemoryUsage & { type: "memory" };
+export type MemoryReport = NodeJS.MemoryUsage & {
+  type: "memory";
+  /** Committed bytes of each V8 heap space (new_space, old_space, …): where heapTotal went. */
+  spaces: Record<string, number>;
+  /**
+   * The part of each space's committed bytes that memory has been written to (V8's
+   * physical_space_size, the pages' high-water marks): what RSS sees of it. A semispace the
+   * young generation just grew into is committed whole but resident only as far as allocation went.
+   */
+  physicalSpaces: Record<string, number>;
+};
 
 /** `--heap`: memory figures (after two full GCs unless asked not to), and a snapshot written where the bench asked. */
 export interface HeapReport {
@@ -66,7 +76,18 @@ export function serveBench(port: number, close: () => Promise<void>): void {
       const gc = (globalThis as { gc?: () => void }).gc;
       gc?.();
       gc?.();
-      process.send?.({ type: "memory", ...process.memoryUsage() } satisfies MemoryReport);
+      const spaces: Record<string, number> = {};
+      const physicalSpaces: Record<string, number> = {};
+      for (const space of getHeapSpaceStatistics()) {
+        spaces[space.space_name] = space.space_size;
+        physicalSpaces[space.space_name] = space.physical_space_size;
+      }
+      process.send?.({
+        type: "memory",
+        ...process.memoryUsage(),
+        spaces,
+        physicalSpaces,
+      } satisfies MemoryReport);
     } else if (typeof message === "object" && message !== null && "heapSnapshot" in message) {
       const { heapSnapshot: path, gc: collect } = message as { heapSnapshot: unknown; gc?: unknown };
       if (collect !== false) {

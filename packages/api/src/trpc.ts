@@ -123,11 +123,7 @@ const callBoundary = t.middleware(async function callBoundary({ ctx, path, type,
       connection.activeSubscriptions++;
       ctx.observer?.subscriptionsChanged(1);
     }
-    const release = () => {
-      if (!connection) return;
-      connection.activeSubscriptions--;
-      ctx.observer?.subscriptionsChanged(-1);
-    };
+    const release = releaseOf(connection, ctx.observer);
     result = await next();
     const iterable = result.ok ? result.data : undefined;
     if (result.ok && isPushStream(iterable)) {
@@ -167,6 +163,19 @@ const callBoundary = t.middleware(async function callBoundary({ ctx, path, type,
   report(null);
   return result;
 });
+
+/**
+ * Gives back a subscription's place under the per-connection cap. Made outside the middleware: a
+ * closure there would keep the middleware's whole scope (the call's context, path, report) for as
+ * long as the subscription is open, on each of thousands of idle sockets.
+ */
+function releaseOf(connection: Context["connection"], observer: Context["observer"]): () => void {
+  return () => {
+    if (!connection) return;
+    connection.activeSubscriptions--;
+    observer?.subscriptionsChanged(-1);
+  };
+}
 
 function mapIterationError(error: unknown) {
   return toApiError(getTRPCErrorFromUnknown(error));

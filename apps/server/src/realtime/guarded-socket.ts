@@ -18,6 +18,8 @@ export interface SocketHooks<S> {
   message(socket: S, data: Buffer, isBinary: boolean): Buffer | null;
   /** Before an event only the listeners handle (an error, a message that is not a Buffer). */
   listenersNeeded(socket: S): void;
+  /** The socket closed: before its `close` listeners. */
+  closed(socket: S): void;
 }
 
 /**
@@ -64,6 +66,9 @@ export function guardedSocketClass(
      */
     sessionDueAt = Number.POSITIVE_INFINITY;
 
+    /** What `onClosed` was given, told once when the socket closes. */
+    private closedListener: { socketClosed(): void } | null = null;
+
     /** What sendFrame queued for the end of this turn: one frame (the usual case), several, none. */
     private framesWaiting: Buffer | Buffer[] | null = null;
 
@@ -71,12 +76,37 @@ export function guardedSocketClass(
       // Noted here rather than by a listener: one more listener per socket turns ws's listener
       // table into a dictionary (a few hundred bytes on each of thousands of idle sockets).
       if (event === "pong") this.answeredPing = true;
-      else if (event === "message" && hooks && Buffer.isBuffer(args[0])) {
+      else if (event === "close") {
+        // After the listeners (ws's own first, as when these were listeners too), and even if
+        // one of them throws: a socket's subscriptions and session tracking must not outlive it.
+        try {
+          return super.emit(event, ...args);
+        } finally {
+          const listener = this.closedListener;
+          this.closedListener = null;
+          try {
+            hooks?.closed(this);
+          } finally {
+            listener?.socketClosed();
+          }
+        }
+      } else if (event === "message" && hooks && Buffer.isBuffer(args[0])) {
         const kept = hooks.message(this, args[0], args[1] === true);
         if (kept === null) return true;
         args[0] = kept;
       } else if (event === "error" || event === "message") hooks?.listenersNeeded(this);
       return super.emit(event, ...args);
+    }
+
+    /**
+     * Tells `listener` once when the socket closes (session-sockets.ts' ClosableSocket). A field,
+     * not `once("close")`: ws's own close listener is a socket's only one, and a second makes
+     * EventEmitter keep an array for them (17 slots) and `once` a bound wrapper with its state,
+     * about 360 bytes on each of thousands of idle sockets.
+     */
+    onClosed(listener: { socketClosed(): void }): void {
+      if (this.closedListener === null) this.closedListener = listener;
+      else super.once("close", () => listener.socketClosed());
     }
 
     /**

@@ -7,8 +7,6 @@ import {
   transformTRPCResponse,
 } from "@trpc/server";
 import { parseTRPCMessage, type TRPCClientOutgoingMessage, type TRPCRequestMessage } from "@trpc/server/rpc";
-import type { Logger } from "pino";
-import type { WebSocket as WsWebSocket } from "ws";
 import { frameHeaderLength, textFrame, type GuardedSocket as WebSocket } from "./guarded-socket.ts";
 
 const OPEN = 1; // WebSocket.OPEN
@@ -35,13 +33,35 @@ interface FramedItem {
   tailStart: number;
 }
 
-interface ActiveSubscription {
+/**
+ * One push subscription: its state and its sink in one object, the functions of which close over
+ * it alone. It lives as long as the subscription, on each of thousands of idle sockets: an async
+ * function's variables captured by a sink's closures, a request object and a Map per socket cost
+ * about 400 bytes more per subscription (ws-idle-sockets.test.ts, bench workload 4).
+ */
+interface ActiveSubscription extends TrackedSink<unknown> {
+  readonly socket: WebSocket;
+  readonly id: RequestId;
+  readonly jsonrpc: "2.0" | undefined;
+  readonly path: string;
+  /** The frame's bytes before the result: `{"id":…` (and jsonrpc), which keys the shared frames. */
+  readonly prefix: string;
   /** Set once the stream is open; null while its checks and replay run. */
   stop: (() => void) | null;
   ended: boolean;
-  /** Set once the stream is open: its end is logged (at debug) with how long it lived. */
-  opened: { log: Logger; path: string; id: RequestId; at: number } | null;
+  /** Whether `started` was sent: before the first item or once the stream is open. */
+  started: boolean;
+  /** Set once the context is built (an error's shape and the logs read it). */
+  ctx: Context | undefined;
+  /**
+   * performance.now() in whole ms once the stream is open (its end is logged with how long it
+   * lived); -1 before. Whole: a small integer is stored in the object, a fraction in a box of its own.
+   */
+  openedAt: number;
 }
+
+/** A socket's push subscriptions: the one it holds (the usual case), or several by request id. */
+type SocketSubscriptions = ActiveSubscription | Map<RequestId, ActiveSubscription>;
 
 export interface PushSubscriptionsOptions {
   router: AnyTRPCRouter;
@@ -65,7 +85,9 @@ export interface PushSubscriptionsOptions {
 export function createPushSubscriptions(options: PushSubscriptionsOptions) {
   const { router, paths } = options;
   const config = routerConfig(router);
-  const bySocket = new WeakMap<WebSocket, Map<RequestId, ActiveSubscription>>();
+  const bySocket = new WeakMap<WebSocket, SocketSubscriptions>();
+  /** The paths' own strings: a subscription keeps one of these, not its frame's copy. */
+  const pathStrings = new Map([...paths].map((path) => [path, path]));
   /** Per pushed item (kept while the room keeps it): its first frame (FramedItem). */
   const firstFrames = new WeakMap<object, FramedItem>();
   /**
@@ -115,32 +137,89 @@ export function createPushSubscriptions(options: PushSubscriptionsOptions) {
     return frame;
   }
 
-  // One function for every socket (`this` is the socket): no closure per connection.
-  function endAllOf(this: WsWebSocket) {
-    const active = bySocket.get(this as WebSocket);
-    for (const subscription of active?.values() ?? []) end(subscription, "socket closed");
-    active?.clear();
+  function find(socket: WebSocket, id: RequestId): ActiveSubscription | undefined {
+    const held = bySocket.get(socket);
+    if (held instanceof Map) return held.get(id);
+    return held?.id === id ? held : undefined;
   }
 
-  function subscriptionsOf(socket: WebSocket) {
-    let active = bySocket.get(socket);
-    if (!active) {
-      active = new Map();
-      bySocket.set(socket, active);
-      socket.on("close", endAllOf);
-    }
-    return active;
+  function add(subscription: ActiveSubscription) {
+    const { socket } = subscription;
+    const held = bySocket.get(socket);
+    if (held === undefined) bySocket.set(socket, subscription);
+    else if (held instanceof Map) held.set(subscription.id, subscription);
+    else
+      bySocket.set(
+        socket,
+        new Map([
+          [held.id, held],
+          [subscription.id, subscription],
+        ]),
+      );
+  }
+
+  function remove(subscription: ActiveSubscription) {
+    const { socket } = subscription;
+    const held = bySocket.get(socket);
+    if (held === subscription) bySocket.delete(socket);
+    else if (held instanceof Map && held.get(subscription.id) === subscription) held.delete(subscription.id);
+  }
+
+  function holdsAny(socket: WebSocket): boolean {
+    const held = bySocket.get(socket);
+    return held instanceof Map ? held.size > 0 : held !== undefined;
+  }
+
+  function sendStarted(subscription: ActiveSubscription) {
+    if (subscription.started) return;
+    subscription.started = true;
+    const { socket, id, jsonrpc } = subscription;
+    sendJson(socket, { id, jsonrpc, result: { type: "started" } });
+  }
+
+  /** The subscription, made its own sink: `push` and `fail` are called plainly, not as methods. */
+  function newSubscription(
+    socket: WebSocket,
+    message: TRPCRequestMessage,
+    id: RequestId,
+    path: string,
+  ): ActiveSubscription {
+    const { jsonrpc } = message;
+    const subscription: ActiveSubscription = {
+      socket,
+      id,
+      jsonrpc,
+      path,
+      // A string, not a Buffer: it keys the shared frames and costs an idle subscription less.
+      prefix: `{"id":${JSON.stringify(id)}${jsonrpc === "2.0" ? `,"jsonrpc":"2.0"` : ""}`,
+      stop: null,
+      ended: false,
+      started: false,
+      ctx: undefined,
+      openedAt: -1,
+      push(trackedId, data) {
+        if (subscription.ended) return;
+        sendStarted(subscription);
+        socket.sendFrame(frameOf(subscription.prefix, trackedId, data));
+      },
+      fail(error) {
+        if (!end(subscription, "ended by the server")) return;
+        remove(subscription);
+        respondError(subscription, subscription.ctx, error);
+      },
+    };
+    return subscription;
   }
 
   function end(subscription: ActiveSubscription, reason: string) {
     if (subscription.ended) return false;
     subscription.ended = true;
     subscription.stop?.();
-    const opened = subscription.opened;
-    if (opened) {
-      const ms = Math.round(performance.now() - opened.at);
-      opened.log.debug(
-        { procedure: opened.path, subscriptionId: opened.id, reason, ms },
+    const { ctx, openedAt } = subscription;
+    if (ctx && openedAt >= 0) {
+      const ms = Math.round(performance.now() - openedAt);
+      ctx.log.debug(
+        { procedure: subscription.path, subscriptionId: subscription.id, reason, ms },
         "subscription ended",
       );
     }
@@ -151,12 +230,17 @@ export function createPushSubscriptions(options: PushSubscriptionsOptions) {
     if (socket.readyState === OPEN) socket.send(JSON.stringify(message));
   }
 
+  /**
+   * The error's shape as tRPC's adapter makes it. A stream that fails after it opened has no
+   * input to give: the subscription does not keep it for its whole life only for this (the API's
+   * error formatter does not read it, trpc.ts).
+   */
   function respondError(
-    socket: WebSocket,
-    request: { id: RequestId; jsonrpc?: "2.0"; path: string; input: unknown },
+    request: { socket: WebSocket; id: RequestId; jsonrpc?: "2.0" | undefined; path: string; input?: unknown },
     ctx: Context | undefined,
     cause: unknown,
   ): TRPCError {
+    const { socket } = request;
     const error = getTRPCErrorFromUnknown(cause);
     options.onError(error, request.path);
     const shape = getTRPCErrorShape({
@@ -175,65 +259,43 @@ export function createPushSubscriptions(options: PushSubscriptionsOptions) {
   }
 
   async function start(socket: WebSocket, message: TRPCRequestMessage, contextPromise: Promise<Context>) {
-    const { id, jsonrpc } = message;
+    const { id } = message;
     if (id === null) return;
-    const { path, lastEventId } = message.params;
+    const { lastEventId } = message.params;
+    const path = pathStrings.get(message.params.path) ?? message.params.path;
     let input = message.params.input;
     // What tRPC's adapter does with wsLink's `lastEventId`.
     if (lastEventId !== undefined) {
       input =
         typeof input === "object" && input !== null ? { ...input, lastEventId } : (input ?? { lastEventId });
     }
-    const request = { id, jsonrpc, path, input };
-    const active = subscriptionsOf(socket);
-    if (active.has(id)) {
+    if (find(socket, id)) {
       respondError(
-        socket,
-        request,
+        { socket, id, jsonrpc: message.jsonrpc, path, input },
         undefined,
         new TRPCError({ code: "BAD_REQUEST", message: `Duplicate id ${id}` }),
       );
       return;
     }
-    const subscription: ActiveSubscription = { stop: null, ended: false, opened: null };
+    const subscription = newSubscription(socket, message, id, path);
     const startedAt = performance.now();
-    active.set(id, subscription);
-
-    // A string, not a Buffer: it keys the shared frames and costs an idle subscription less.
-    const prefix = `{"id":${JSON.stringify(id)}${jsonrpc === "2.0" ? `,"jsonrpc":"2.0"` : ""}`;
-    let started = false;
-    const sendStarted = () => {
-      if (started) return;
-      started = true;
-      sendJson(socket, { id, jsonrpc, result: { type: "started" } });
-    };
-    let ctx: Context | undefined;
-    const sink: TrackedSink<unknown> = {
-      push(trackedId, data) {
-        if (subscription.ended) return;
-        sendStarted();
-        socket.sendFrame(frameOf(prefix, trackedId, data));
-      },
-      fail(error) {
-        if (!end(subscription, "ended by the server")) return;
-        active.delete(id);
-        respondError(socket, request, ctx, error);
-      },
-    };
+    add(subscription);
 
     // Refusals before the stream exists went through the procedure's middlewares, which report
     // them; once it exists, its opening (access checks, replay) is reported here.
     let streamReturned = false;
+    let ctx: Context | undefined;
     try {
       // A failed context was already answered by tRPC's adapter, which closes the socket.
       ctx = await contextPromise.catch(() => undefined);
+      subscription.ctx = ctx;
       if (!ctx || subscription.ended || socket.readyState !== OPEN) {
-        active.delete(id);
+        remove(subscription);
         return;
       }
       const stream = await callPushSubscription(router, path, input, ctx);
       streamReturned = true;
-      const stop = await stream.open(sink);
+      const stop = await stream.open(subscription);
       if (subscription.ended) {
         // Stopped by the client, or the socket closed, while the stream was opening.
         stop();
@@ -242,13 +304,13 @@ export function createPushSubscriptions(options: PushSubscriptionsOptions) {
       subscription.stop = stop;
       const durationMs = performance.now() - startedAt;
       ctx.observer?.call({ transport: "ws", path, type: "subscription", error: null, durationMs, ctx });
-      subscription.opened = { log: ctx.log, path, id, at: performance.now() };
+      subscription.openedAt = Math.round(performance.now());
       ctx.log.debug({ procedure: path, subscriptionId: id }, "subscription started");
-      sendStarted();
+      sendStarted(subscription);
     } catch (cause) {
       if (!end(subscription, "failed to open")) return;
-      active.delete(id);
-      const error = respondError(socket, request, ctx, cause);
+      remove(subscription);
+      const error = respondError({ socket, id, jsonrpc: message.jsonrpc, path, input }, ctx, cause);
       if (streamReturned && ctx) {
         const durationMs = performance.now() - startedAt;
         ctx.observer?.call({ transport: "ws", path, type: "subscription", error, durationMs, ctx });
@@ -257,36 +319,43 @@ export function createPushSubscriptions(options: PushSubscriptionsOptions) {
   }
 
   function stop(socket: WebSocket, id: RequestId, jsonrpc: "2.0" | undefined) {
-    const active = subscriptionsOf(socket);
-    const subscription = active.get(id);
+    const subscription = find(socket, id);
     if (!subscription) return;
-    active.delete(id);
+    remove(subscription);
     if (end(subscription, "stopped by the client"))
       sendJson(socket, { id, jsonrpc, result: { type: "stopped" } });
   }
 
-  function isOurs(raw: unknown, active: Map<RequestId, ActiveSubscription> | undefined): boolean {
+  function isOurs(socket: WebSocket, raw: unknown): boolean {
     if (typeof raw !== "object" || raw === null) return false;
     const { id, method, params } = raw as { id?: unknown; method?: unknown; params?: { path?: unknown } };
     if (typeof id !== "number" && typeof id !== "string") return false;
     if (method === "subscription") return typeof params?.path === "string" && paths.has(params.path);
-    return method === "subscription.stop" && (active?.has(id) ?? false);
+    return method === "subscription.stop" && find(socket, id) !== undefined;
   }
 
   return {
+    /** The socket closed: ends its subscriptions (guarded-socket.ts calls this, not a listener). */
+    closed(socket: WebSocket) {
+      const held = bySocket.get(socket);
+      if (held === undefined) return;
+      bySocket.delete(socket);
+      if (held instanceof Map) for (const subscription of held.values()) end(subscription, "socket closed");
+      else end(held, "socket closed");
+    },
+
     /**
      * Takes the calls of a frame that are ours and returns what is left for tRPC's adapter:
      * the frame itself (nothing of ours), a smaller frame, or null (all of it was ours).
      */
     filter(socket: WebSocket, data: Buffer, isBinary: boolean): Buffer | null {
       if (isBinary) return data;
-      const active = bySocket.get(socket);
       // A byte pre-check that cannot be bypassed: JSON can spell a string differently only with
       // escapes (`"chat\u002eevents"` is "chat.events"), so a frame with a backslash is parsed and
       // dispatched on what it says, like one that names a path of ours.
       const mayBeOurs =
         markers.some((marker) => data.includes(marker)) ||
-        (active !== undefined && active.size > 0 && data.includes(STOP)) ||
+        (holdsAny(socket) && data.includes(STOP)) ||
         data.includes(BACKSLASH);
       if (!mayBeOurs) return data;
       // Before the context exists tRPC expects the connectionParams message: leave it everything.
@@ -302,7 +371,7 @@ export function createPushSubscriptions(options: PushSubscriptionsOptions) {
       if (Array.isArray(parsed) && batch.length > options.maxBatchSize) return data; // refused whole by tRPC
       const rest: unknown[] = [];
       for (const raw of batch) {
-        if (!isOurs(raw, active)) {
+        if (!isOurs(socket, raw)) {
           rest.push(raw);
           continue;
         }

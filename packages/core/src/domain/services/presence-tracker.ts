@@ -151,6 +151,31 @@ export function createPresenceTracker(
     await bus.publish(presenceTopic(roomId), { roomId });
   }
 
+  /**
+   * One connection of the user is online in the room, until `leave` is called once for it: for a
+   * caller that already knows whether it left (room-fanout.ts), without join's closure, which a
+   * subscription would keep for its whole life on each of thousands of idle sockets.
+   */
+  function enter(roomId: string, user: PresenceUser) {
+    const state = room(roomId);
+    const entry = state.online.get(user.userId);
+    if (entry) entry.connections++;
+    else {
+      state.online.set(user.userId, { displayName: user.displayName, connections: 1 });
+      void changed(roomId);
+    }
+  }
+
+  function leave(roomId: string, userId: string) {
+    const current = rooms.get(roomId)?.online.get(userId);
+    if (!current) return;
+    current.connections--;
+    if (current.connections === 0) {
+      rooms.get(roomId)?.online.delete(userId);
+      void changed(roomId);
+    }
+  }
+
   const heartbeat = setInterval(() => {
     if (store) for (const roomId of rooms.keys()) void store.save(roomId, local(roomId));
   }, HEARTBEAT_MS);
@@ -169,26 +194,17 @@ export function createPresenceTracker(
     },
     /** Marks the user online in the room until the returned function is called. */
     join(roomId: string, user: PresenceUser): () => void {
-      const state = room(roomId);
-      const entry = state.online.get(user.userId);
-      if (entry) entry.connections++;
-      else {
-        state.online.set(user.userId, { displayName: user.displayName, connections: 1 });
-        void changed(roomId);
-      }
+      enter(roomId, user);
+      const { userId } = user;
       let left = false;
       return () => {
         if (left) return;
         left = true;
-        const current = rooms.get(roomId)?.online.get(user.userId);
-        if (!current) return;
-        current.connections--;
-        if (current.connections === 0) {
-          rooms.get(roomId)?.online.delete(user.userId);
-          void changed(roomId);
-        }
+        leave(roomId, userId);
       };
     },
+    enter,
+    leave,
     /** Marks the user typing for a few seconds; calling again extends it. */
     async typing(roomId: string, user: PresenceUser) {
       const state = room(roomId);

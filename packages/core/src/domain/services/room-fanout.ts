@@ -283,9 +283,9 @@ export function createRoomFanout(deps: FanoutDeps) {
       }
       const myRole = access.role;
       const channel = channelOf(roomId);
-      const leavePresence = myRole
-        ? deps.presence.join(roomId, { userId: caller.id, displayName: caller.displayName })
-        : () => {};
+      // Members show as online while subscribed: left in `stop`, which runs once.
+      const present = myRole !== null;
+      if (present) deps.presence.enter(roomId, { userId: caller.id, displayName: caller.displayName });
       const subscriber: Subscriber = {
         caller,
         sink,
@@ -301,7 +301,8 @@ export function createRoomFanout(deps: FanoutDeps) {
           if (subscriber.closed) return;
           subscriber.closed = true;
           channel.remove(subscriber);
-          leavePresence();
+          // The channel's roomId, not the caller's copy of it: one string per room, not per subscriber.
+          if (present) deps.presence.leave(channel.roomId, caller.id);
           releaseBlocks(caller.id, blocks);
         },
       };
@@ -345,7 +346,7 @@ class RoomChannel {
 
   constructor(
     private readonly deps: FanoutDeps,
-    private readonly roomId: string,
+    readonly roomId: string,
     private readonly onClose: () => void,
   ) {
     // Subscribe before reading: nothing committed in between can be missed.

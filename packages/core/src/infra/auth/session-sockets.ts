@@ -13,6 +13,16 @@ import type { SessionUser } from "./session-module.ts";
 export interface ClosableSocket {
   close(code?: number, reason?: string): void;
   once(event: "close", listener: () => void): unknown;
+  /**
+   * Where a socket has it, calls `listener.socketClosed()` once when it closes, more cheaply than
+   * `once` (the server's WebSockets: apps/server/src/realtime/guarded-socket.ts): a method, so
+   * that nothing is allocated per socket to be told.
+   */
+  onClosed?(listener: SocketCloseListener): void;
+}
+
+export interface SocketCloseListener {
+  socketClosed(): void;
 }
 
 /**
@@ -73,6 +83,21 @@ export function createSessionSockets(bus: EventBus, options: SessionSocketsOptio
   const bySession = new Map<string, TrackedSocket[]>();
   const byUser = new Map<string, TrackedSocket[]>();
   const validating = new Set<TrackedSocket>();
+
+  /** Told of its socket's close by a method of its class: no closure kept per socket. */
+  class Tracked implements TrackedSocket, SocketCloseListener {
+    userId: string | null = null;
+    rights = 0;
+    changedMeanwhile: Set<string> | null = null;
+    constructor(
+      readonly socket: ClosableSocket,
+      readonly connection: ConnectionState,
+      readonly sessionId: string,
+    ) {}
+    socketClosed() {
+      remove(this);
+    }
+  }
 
   function remove(tracked: TrackedSocket) {
     validating.delete(tracked);
@@ -155,18 +180,12 @@ export function createSessionSockets(bus: EventBus, options: SessionSocketsOptio
      * a change of rights landing in between still reaches it; `admit` names its user once known.
      */
     track(sessionId: string, socket: ClosableSocket, connection: ConnectionState) {
-      const tracked: TrackedSocket = {
-        socket,
-        connection,
-        sessionId,
-        userId: null,
-        rights: 0,
-        changedMeanwhile: null,
-      };
+      const tracked = new Tracked(socket, connection, sessionId);
       addTo(bySession, sessionId, tracked);
       validating.add(tracked);
       const untrack = () => remove(tracked);
-      socket.once("close", untrack);
+      if (socket.onClosed) socket.onClosed(tracked);
+      else socket.once("close", untrack);
       return {
         untrack,
         /** The session is valid and belongs to `user`: counts the socket, or closes it. */
