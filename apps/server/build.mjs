@@ -7,6 +7,8 @@
 //                                                  that start.mjs runs through V8's code cache
 //                                                  (see cached-bundle.mjs)
 //   main.cjs.<build id>.*.v8cache                  that cache: from this build, then from the first start
+//   vendor/*.cjs                                   packages main.cjs loads only off the start path
+//                                                  (see vendorPackages), outside the file every start reads
 //   worker-main.mjs, admin-create.mjs              the other entries, bundled by esbuild with their
 //                                                  shared chunks
 // Node loads a few files instead of ~1,500 modules transpiled by tsx at every start.
@@ -194,6 +196,47 @@ const pgWithoutRuntimeProbe = {
   },
 };
 
+/**
+ * Packages the server loads only on a path that start does not take, kept out of main.cjs in files
+ * of their own under dist/vendor/, required there on first use: every start reads main.cjs whole
+ * (cached-bundle.mjs), and these were half of its 5.4 MB. The AWS SDK (S3_URL only), ioredis
+ * (REDIS_URL only), nodemailer (the first email), file-type (the first upload) and iconv-lite's
+ * encoding tables (loaded by iconv-lite itself at the first body in a charset other than UTF-8).
+ * Each is self-contained: nothing of ours is in a vendor file, so no module of ours has two copies.
+ */
+const vendorPackages = /^(@aws-sdk\/client-s3|ioredis|nodemailer|file-type)$/;
+const iconvEncodings = /[\\/]iconv-lite[\\/]lib[\\/]index\.js$/;
+
+/** The vendor entries main.cjs requires: name → the module's path, filled while main.cjs is built. */
+function lazyVendor(vendorEntries) {
+  return {
+    name: "lazy-vendor",
+    setup(build) {
+      build.onResolve({ filter: /.*/ }, async (args) => {
+        if (args.pluginData === "lazy-vendor") return undefined;
+        let name;
+        if (vendorPackages.test(args.path)) name = args.path.replace(/^@/, "").replace(/\//g, "-");
+        else if (args.path === "../encodings" && iconvEncodings.test(args.importer)) {
+          const version = JSON.parse(
+            readFileSync(join(dirname(args.importer), "..", "package.json"), "utf8"),
+          ).version;
+          name = `iconv-lite-${version}-encodings`;
+        } else return undefined;
+        const resolved = await build.resolve(args.path, {
+          kind: args.kind,
+          importer: args.importer,
+          resolveDir: args.resolveDir,
+          pluginData: "lazy-vendor",
+        });
+        if (resolved.errors.length > 0) return { errors: resolved.errors };
+        vendorEntries.set(name, resolved.path);
+        // Relative to dist/main.cjs: the bundle's require is made for that file (cached-bundle.mjs).
+        return { path: `./vendor/${name}.cjs`, external: true };
+      });
+    },
+  };
+}
+
 async function build(next) {
   const started = performance.now();
   const { build: esbuild } = await import("esbuild");
@@ -207,6 +250,7 @@ async function build(next) {
     randomUUID(),
     'const __parleyImportMetaUrl = require("node:url").pathToFileURL(__filename).href;',
   );
+  const vendorEntries = new Map();
   await Promise.all([
     esbuild({
       ...nodeBundleOptions,
@@ -221,6 +265,7 @@ async function build(next) {
       ...nodeBundleOptions,
       ...shared,
       entryPoints: ["src/main.ts"],
+      plugins: [...shared.plugins, lazyVendor(vendorEntries)],
       splitting: false,
       format: "cjs",
       outExtension: { ".js": ".cjs" },
@@ -236,6 +281,18 @@ async function build(next) {
       supported: { "dynamic-import": false },
     }),
   ]);
+  await esbuild({
+    ...nodeBundleOptions,
+    ...shared,
+    outdir: join(next, "vendor"),
+    entryPoints: Object.fromEntries(vendorEntries),
+    splitting: false,
+    format: "cjs",
+    outExtension: { ".js": ".cjs" },
+    banner: { js: 'const __parleyImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
+    define: { "import.meta.url": "__parleyImportMetaUrl" },
+    supported: { "dynamic-import": false },
+  });
   writeCompiledCache(join(next, "main.cjs"), join(distDir, "main.cjs"));
   cpSync(join(root, "packages/db/drizzle"), join(next, "drizzle"), { recursive: true });
   log(`bundled in ${Math.round(performance.now() - started)} ms`);

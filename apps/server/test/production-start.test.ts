@@ -1,4 +1,5 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createParleyClient } from "@parley/client";
@@ -19,6 +20,26 @@ function startedCacheOfThisBuild(): boolean {
 }
 
 describe("the production entry (pnpm start: the bundle in apps/server/dist)", () => {
+  it("keeps the packages start does not load out of main.cjs, each required from dist/vendor where main.cjs runs", () => {
+    const main = join(serverDir, "dist", "main.cjs");
+    const vendors = new Set(readFileSync(main, "latin1").match(/\.\/vendor\/[\w.-]+\.cjs/g));
+    expect([...vendors].sort()).toEqual([
+      "./vendor/aws-sdk-client-s3.cjs",
+      "./vendor/file-type.cjs",
+      "./vendor/iconv-lite-0.4.24-encodings.cjs",
+      "./vendor/iconv-lite-0.7.3-encodings.cjs",
+      "./vendor/ioredis.cjs",
+      "./vendor/nodemailer.cjs",
+    ]);
+    // The bundle's require is made for main.cjs (cached-bundle.mjs): the same resolution as here.
+    const load = createRequire(main);
+    expect(typeof load("./vendor/aws-sdk-client-s3.cjs").S3Client).toBe("function");
+    expect(typeof load("./vendor/file-type.cjs").fileTypeFromBuffer).toBe("function");
+    expect(typeof load("./vendor/ioredis.cjs").Redis).toBe("function");
+    expect(typeof load("./vendor/nodemailer.cjs").createTransport).toBe("function");
+    expect(load("./vendor/iconv-lite-0.7.3-encodings.cjs")).toHaveProperty("utf16");
+  });
+
   it("starts on a new PGlite directory from the template, answers /readyz, and stops on SIGTERM", async () => {
     // spawnServer with `bundle`: `node start.mjs main`, what `pnpm start` runs (it builds dist/ first
     // when it is missing or stale, then runs dist/main.cjs in the same process).
