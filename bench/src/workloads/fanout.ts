@@ -59,7 +59,7 @@ const P99_LIMIT_MS = 100;
  * frames. Percentiles over a 1-in-20 sample of a 500-socket room still rest on thousands of
  * deliveries per step, and the generator's cost per delivery falls to the WebSocket framing.
  */
-const SAMPLE_EVERY = 20;
+export const SAMPLE_EVERY = 20;
 
 export interface FanoutLadder {
   subscribers: number;

@@ -1,11 +1,20 @@
 import { type BenchContext, type MeasuredCpu, meterCpu } from "../context.ts";
 import { tokenOf } from "../database.ts";
 import { heapPoint } from "../heap.ts";
-import { Deliveries, drain, openSubscriptions, type Route, sendOpenLoop, sleep } from "../load.ts";
+import {
+  Deliveries,
+  drain,
+  generatorGcSince,
+  openSubscriptions,
+  type Route,
+  sendOpenLoop,
+  sleep,
+} from "../load.ts";
 import { processRssBytes } from "../proc.ts";
 import type { ServerProcess } from "../server-process.ts";
 import { round } from "../stats.ts";
 import type { Target } from "../targets.ts";
+import { SAMPLE_EVERY } from "./fanout.ts";
 
 export interface SlowConsumerResult {
   subscribers: number;
@@ -35,6 +44,11 @@ export async function runSlowConsumer(
   const deliveries = new Deliveries(ctx.newRun());
   const n = sizes.slowSubscribers;
   let slowReceived = 0;
+  // The paused subscriber (0) counts what it gets. Of the others, one in SAMPLE_EVERY reads the
+  // marker and keeps its latency and the rest count frames, as in the fan-out: with every one of
+  // the 499 parsing every frame, the generator ran major GCs inside the 12-s phase (8–76 in
+  // Parley's phases, 6–26 in the others') and the others' p99 of every server followed them.
+  const sampled = (i: number) => i % SAMPLE_EVERY === 1;
   const subs = await openSubscriptions(n, 100, (i) =>
     target.subscribe({
       url: server.url,
@@ -46,14 +60,18 @@ export async function runSlowConsumer(
               slowReceived++;
             }
           : deliveries.onMessage,
+      onCount: i === 0 || sampled(i) ? undefined : deliveries.onCount,
     }),
   );
+  let sampledCount = 0;
+  for (let i = 1; i < n; i++) if (sampled(i)) sampledCount++;
+  const counters = n - 1 - sampledCount;
   const routes: Route[] = Array.from({ length: 10 }, (_, s) => ({
     sender: target.createSender(server.url, tokenOf(layout.senderBase + s)),
     roomId: layout.slowRoom,
   }));
   await Promise.all(routes.map((r) => r.sender.ready));
-  const warm = deliveries.startPhase(n - 1);
+  const warm = deliveries.startPhase(sampledCount, counters);
   await sendOpenLoop(deliveries, warm, routes, sizes.slowRate, 1_000);
   await drain(warm, 1_000);
 
@@ -70,12 +88,14 @@ export async function runSlowConsumer(
         void heapPoint(ctx, server, `slow-${at}s`, { gc: false });
       }, 3_000)
     : undefined;
-  const phase = deliveries.startPhase(n - 1);
+  const phase = deliveries.startPhase(sampledCount, counters);
   const cpuMeter = meterCpu(ctx, server);
+  const gcFrom = performance.now();
   const { settled } = await sendOpenLoop(deliveries, phase, routes, sizes.slowRate, sizes.slowMs);
   await Promise.race([settled, sleep(2_000)]);
   await drain(phase, 2_000);
   const cpu = cpuMeter();
+  const generatorGc = generatorGcSince(gcFrom);
   clearInterval(sampler);
   clearInterval(heapSampler);
   rss.push(processRssBytes(server.pid));
@@ -101,12 +121,12 @@ export async function runSlowConsumer(
     growthMiB: round((max - start) / MiB),
     othersP50: round(latency.p50),
     othersP99: round(latency.p99),
-    othersMissing: latency.expected - latency.count,
+    othersMissing: latency.expected - latency.count + phase.expectedCounted - phase.counted,
     slowSocketClosed,
     cpu,
   };
   ctx.log(
-    `  ${target.label} slow consumer: RSS ${result.rssStartMiB} → max ${result.rssMaxMiB} MiB (+${result.growthMiB}), others p50 ${result.othersP50} p99 ${result.othersP99} ms, slow socket ${slowSocketClosed ? "closed by the server" : "still open"} (got ${beforeResume} before resuming, ${slowReceived} after)`,
+    `  ${target.label} slow consumer: RSS ${result.rssStartMiB} → max ${result.rssMaxMiB} MiB (+${result.growthMiB}), others p50 ${result.othersP50} p99 ${result.othersP99} ms, slow socket ${slowSocketClosed ? "closed by the server" : "still open"} (got ${beforeResume} before resuming, ${slowReceived} after), ${generatorGc}`,
   );
   return result;
 }
