@@ -12,8 +12,8 @@ import {
   type RoomEvent,
   SESSION_ENDED_CLOSE_CODE,
   type SessionSockets,
+  sessionDueAtMs,
   TOO_MANY_SOCKETS_CLOSE_CODE,
-  type ValidatedSession,
 } from "@parley/core";
 import { type AnyTRPCRouter, getTRPCErrorFromUnknown, getTRPCErrorShape, TRPCError } from "@trpc/server";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
@@ -182,7 +182,7 @@ export function createRoomEventStreams(options: RoomEventStreamsOptions) {
       observe(null);
       startStreaming();
       const auth = ctx.auth;
-      let dueAt = auth ? sessionDueAt(auth, options.sessionAbsoluteMs) : Number.POSITIVE_INFINITY;
+      let dueAt = auth ? sessionDueAtMs(auth.session, options.sessionAbsoluteMs) : Number.POSITIVE_INFINITY;
       let checking = false;
       keepAlive = setInterval(() => {
         res.write(": keep-alive\n\n");
@@ -193,7 +193,7 @@ export function createRoomEventStreams(options: RoomEventStreamsOptions) {
         deps.sessions.validate(auth.session.id).then(
           (still) => {
             checking = false;
-            if (still) dueAt = sessionDueAt(still, options.sessionAbsoluteMs);
+            if (still) dueAt = sessionDueAtMs(still.session, options.sessionAbsoluteMs);
             else sessionSockets.expire(auth.session.id);
           },
           (error: unknown) => {
@@ -223,10 +223,6 @@ export function createRoomEventStreams(options: RoomEventStreamsOptions) {
       for (const shutDown of [...open]) shutDown();
     },
   };
-}
-
-function sessionDueAt(auth: ValidatedSession, absoluteMs: number): number {
-  return Math.min(auth.session.expiresAtMs, auth.session.createdAtMs + absoluteMs);
 }
 
 /** What SessionSockets closes: the stream, told why as its last event. */

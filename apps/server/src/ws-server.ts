@@ -3,7 +3,7 @@ import type { Duplex } from "node:stream";
 import type { ApiDeps, Context } from "@parley/api";
 import { createWsContextFactory } from "@parley/api";
 import type { SessionSockets, ValidatedSession } from "@parley/core";
-import { SESSION_COOKIE_NAME } from "@parley/core";
+import { SESSION_COOKIE_NAME, sessionDueAtMs } from "@parley/core";
 import type { AnyRouter, TRPCError } from "@trpc/server";
 import { type CreateWSSContextFnOptions, getWSConnectionHandler } from "@trpc/server/adapters/ws";
 import { parseConnectionParamsFromUnknown, type TRPCRequestInfo } from "@trpc/server/http";
@@ -219,8 +219,7 @@ export function attachWsServer(options: WsServerOptions) {
     onError: logInternal,
   });
 
-  const dueAt = (auth: ValidatedSession) =>
-    Math.min(auth.session.expiresAtMs, auth.session.createdAtMs + options.sessionAbsoluteMs);
+  const dueAt = (auth: ValidatedSession) => sessionDueAtMs(auth.session, options.sessionAbsoluteMs);
   /**
    * A socket's session reached its idle expiry or its absolute lifetime: validated again by
    * the very rules HTTP applies (a session that HTTP refuses is deleted), its sockets end;

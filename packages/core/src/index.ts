@@ -79,6 +79,7 @@ export {
   SESSION_COOKIE_NAME,
   type SessionInfo,
   type SessionModule,
+  sessionDueAtMs,
   type ValidatedSession,
 } from "./infra/auth/session-module.ts";
 export {

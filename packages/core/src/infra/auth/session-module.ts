@@ -23,6 +23,14 @@ export interface SessionInfo {
   createdAtMs: number;
 }
 
+/**
+ * When a long-lived connection (a WebSocket, an event stream) must validate its session again:
+ * the session's idle expiry or the end of its absolute lifetime, whichever comes first.
+ */
+export function sessionDueAtMs(session: SessionInfo, absoluteLifetimeMs: number): number {
+  return Math.min(session.expiresAtMs, session.createdAtMs + absoluteLifetimeMs);
+}
+
 export interface ValidatedSession {
   session: SessionInfo;
   user: SessionUser;
