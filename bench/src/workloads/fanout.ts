@@ -6,6 +6,7 @@ import {
   generatorGcSince,
   openSubscriptions,
   type Route,
+  SAMPLE_EVERY,
   sendOpenLoop,
   sleep,
 } from "../load.ts";
@@ -54,12 +55,6 @@ export interface FanoutResult {
 }
 
 const P99_LIMIT_MS = 100;
-/**
- * One subscriber in SAMPLE_EVERY reads the marker and keeps its latency; the rest only count
- * frames. Percentiles over a 1-in-20 sample of a 500-socket room still rest on thousands of
- * deliveries per step, and the generator's cost per delivery falls to the WebSocket framing.
- */
-export const SAMPLE_EVERY = 20;
 
 export interface FanoutLadder {
   subscribers: number;

@@ -3,7 +3,15 @@ import { startRedisServer } from "@parley/testing/redis-server";
 import * as parley from "../clients/parley.ts";
 import type { BenchContext } from "../context.ts";
 import { tokenOf } from "../database.ts";
-import { Deliveries, drain, openSubscriptions, type Route, sendOpenLoop, sleep } from "../load.ts";
+import {
+  Deliveries,
+  drain,
+  openSubscriptions,
+  type Route,
+  SAMPLE_EVERY,
+  sendOpenLoop,
+  sleep,
+} from "../load.ts";
 import { coreTimes, processCpuSeconds, processTreeCpuSeconds } from "../proc.ts";
 import { type ServerProcess, spawnServer, waitUntilIdle } from "../server-process.ts";
 import { round } from "../stats.ts";
@@ -57,7 +65,6 @@ export interface ScaleOutResult {
 // Below every server's one-instance ceiling in workloads 1 and 2, so that p99 compares the path
 // (one hop more through Redis) rather than which configuration saturates first.
 const ONE_ROOM_RATE = 40;
-const SAMPLE_EVERY = 20;
 
 function redisInfo(port: number, section: string): string {
   return execFileSync("redis-cli", ["-p", String(port), "INFO", section], { encoding: "utf8" });

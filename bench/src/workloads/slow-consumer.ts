@@ -7,6 +7,7 @@ import {
   generatorGcSince,
   openSubscriptions,
   type Route,
+  SAMPLE_EVERY,
   sendOpenLoop,
   sleep,
 } from "../load.ts";
@@ -14,7 +15,6 @@ import { processRssBytes } from "../proc.ts";
 import type { ServerProcess } from "../server-process.ts";
 import { round } from "../stats.ts";
 import type { Target } from "../targets.ts";
-import { SAMPLE_EVERY } from "./fanout.ts";
 
 export interface SlowConsumerResult {
   subscribers: number;
