@@ -6,14 +6,20 @@ import { Samples } from "./stats.ts";
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
- * A full collection in the load generator before each phase. With the young generation the bench
- * script gives it (`--max-semi-space-size=64`), a major GC of the generator's own rarely falls
- * inside a phase (each phase's line says: `generatorGcSince`). Before, one did in most of Parley's
- * many-rooms phases (its typed client allocates about twice what socket.io-client does per send):
- * incremental marking, finalisation and weak callbacks stalled every read and write on the
- * generator's core for 20–40 ms, each message meanwhile looked that much later, and the table
- * charged the server with it (the worst cluster of late messages of each instrumented phase began
- * with one of these collections; none fell in the peer's phases).
+ * A full collection in the load generator before each phase; with the flags the bench script
+ * gives the generator, none follows inside a phase (each phase's line says: `generatorGcSince`).
+ * - A fixed 64 MB young generation (`--min-semi-space-size=64 --max-semi-space-size=64`): V8
+ *   shrinks a growable one after the full collection, and the phase then scavenged for 2–10 ms.
+ * - `--no-incremental-marking`: V8 starts marking the old generation early when its headroom is
+ *   smaller than the young generation can promote in one scavenge ("Start (task): 23MB / 92MB"
+ *   with 21 MB live), so a 64 MB young generation made that happen in most of Parley's
+ *   many-rooms phases: a 7–15 ms pause, charged to the server's p99. Without incremental
+ *   marking the old generation is collected only at its limit, which no phase reaches after the
+ *   full collection before it.
+ * - `--no-memory-reducer`: the module loader's thread (tsx) ran two 12–18 ms "reduce"
+ *   collections on the generator's core about 16 s after start, inside a phase.
+ * Parley's typed client allocates about twice what socket.io-client does per send, so these
+ * pauses landed in Parley's phases and hardly ever in the peer's.
  */
 export function collectGeneratorGarbage(): void {
   (globalThis as { gc?: () => void }).gc?.();

@@ -167,7 +167,7 @@ const results: BenchResults = {
     pinning:
       "Each server runs from an esbuild bundle (as `pnpm start` runs Parley) in its own process on CPU 0 (taskset); the load generator and PostgreSQL 15 (fsync off) on CPU 1.",
     subscriberClients:
-      "Subscribers speak each server's wire protocol on raw sockets (a handful per workload go through @parley/client / socket.io-client instead). In the fan-out workloads (1, 1b, 8) and the slow consumer (7) one subscriber in 20 reads each frame's marker and keeps its latency (percentiles are over those); the other 19 only count frames, on a lean WebSocket reader (bench/src/clients/lean-socket.ts), so that the load generator costs less per delivery than the servers it measures. The generator runs with a 64 MB young generation and collects its garbage before each phase, so that its own major GC does not fall inside one.",
+      "Subscribers speak each server's wire protocol on raw sockets (a handful per workload go through @parley/client / socket.io-client instead). In the fan-out workloads (1, 1b, 8) and the slow consumer (7) one subscriber in 20 reads each frame's marker and keeps its latency (percentiles are over those); the other 19 only count frames, on a lean WebSocket reader (bench/src/clients/lean-socket.ts), so that the load generator costs less per delivery than the servers it measures. The generator runs with a fixed 64 MB young generation, no incremental marking and no memory reducer, and collects its garbage before each phase, so that its own GC does not fall inside one (each phase's line counts any that did).",
     latency:
       "Latency = receive time − intended send time (open loop), every delivery kept, exact percentiles; undelivered messages count as infinitely late.",
   },
