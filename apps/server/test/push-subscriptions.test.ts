@@ -245,7 +245,7 @@ describe("chat.events on the WebSocket", () => {
   it("resumes from lastEventId whether the missed events are still in memory or only in the database", async () => {
     const { owner, room } = await roomWith(t, false);
     const sent = [];
-    // More than the 256 events a room keeps in memory.
+    // More than the 32 to 64 events a room keeps in memory.
     for (let i = 0; i < 300; i++) sent.push(await send(owner.api, room.id, `m${i}`));
     const lastSeq = sent.at(-1)?.seq ?? 0;
     const socket = await openSocket(owner.token);
