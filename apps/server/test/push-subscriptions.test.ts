@@ -253,15 +253,20 @@ describe("chat.events on the WebSocket", () => {
     socket.send(subscribe(1, room.id, { lastEventId: String(room.lastSeq) }));
     // Recent enough for memory (the room is loaded by now).
     socket.send(subscribe(2, room.id, { lastEventId: String(lastSeq - 5) }));
+    // Within the 256 events the window once kept, past the 32 to 64 it keeps now: the database.
+    socket.send(subscribe(3, room.id, { lastEventId: String(lastSeq - 100) }));
     await socket.next(1, (f) => f.result?.data?.json.data.seq === lastSeq);
     await socket.next(2, (f) => f.result?.data?.json.data.seq === lastSeq);
+    await socket.next(3, (f) => f.result?.data?.json.data.seq === lastSeq);
     const expectedAll = Array.from({ length: 300 }, (_, i) => room.lastSeq + 1 + i);
     expect(seqsOf(socket, 1)).toEqual(expectedAll);
     expect(seqsOf(socket, 2)).toEqual(expectedAll.slice(-5));
+    expect(seqsOf(socket, 3)).toEqual(expectedAll.slice(-100));
 
     const next = await send(owner.api, room.id, "live");
     await socket.next(1, (f) => f.result?.data?.json.data.seq === next.seq);
     await socket.next(2, (f) => f.result?.data?.json.data.seq === next.seq);
+    await socket.next(3, (f) => f.result?.data?.json.data.seq === next.seq);
     socket.close();
   });
 
