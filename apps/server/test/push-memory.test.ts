@@ -40,9 +40,9 @@ describe("push path memory", () => {
     // The room's window and the fan-out are loaded before the baseline.
     await everyReaderHas((await send(owner.api, room.id, "first")).seq);
     const before = arrayBufferBytesAfterGc();
-    // Fewer than the 256 events the window keeps: every tail is still held at the end. Each
-    // event's 20 frames (about 0.7 KiB each) fill more than one 8 KiB pool between two tails.
-    const events = 200;
+    // Fewer than the 32 events the window always keeps: every tail is still held at the end.
+    // Each event's 20 frames (about 0.7 KiB each) fill more than one 8 KiB pool between two tails.
+    const events = 30;
     let last = 0;
     for (let i = 0; i < events; i++) last = (await send(owner.api, room.id, `message ${i}`)).seq;
     await everyReaderHas(last);
@@ -70,7 +70,9 @@ describe("push path memory", () => {
     let last = 0;
     for (let i = 0; i < events; i++) last = (await send(owner.api, room.id, `message ${i}`)).seq;
     await everyReaderHas(last);
-    const allocations = ownAllocations.mock.calls.length;
+    // Of the size of these frames (about 0.6 KiB): Node's module loader reads a lazily imported
+    // package's source with the same call, kilobytes at a time, when one loads during the sends.
+    const allocations = ownAllocations.mock.calls.filter(([size]) => size < 2_048).length;
     ownAllocations.mockRestore();
     // A frame tail kept beside each frame made it two per event (139 here for 50). What else in
     // the process allocates so is left some room.
@@ -110,7 +112,7 @@ describe("push path memory", () => {
     const grown = arrayBufferBytesAfterGc() - baseline;
     tcp.uncork();
     expect(queued).toBeGreaterThan(events * 500);
-    // The room's window keeps the 200 tails (about 0.7 KiB each) besides what the queue holds.
+    // The room's window keeps up to 64 tails (about 0.7 KiB each) besides what the queue holds.
     // Frames cut from the pool held 8 KiB each: about 1.7 MB here for 120 KB queued.
     expect(grown).toBeLessThan(queued + events * 1_024 + 128 * 1024);
     // Once it reads again, it gets every event once, in order, as the others did.

@@ -245,7 +245,7 @@ describe("chat.events on the WebSocket", () => {
   it("resumes from lastEventId whether the missed events are still in memory or only in the database", async () => {
     const { owner, room } = await roomWith(t, false);
     const sent = [];
-    // More than the 256 events a room keeps in memory.
+    // More than the 32 to 64 events a room keeps in memory.
     for (let i = 0; i < 300; i++) sent.push(await send(owner.api, room.id, `m${i}`));
     const lastSeq = sent.at(-1)?.seq ?? 0;
     const socket = await openSocket(owner.token);
@@ -253,15 +253,20 @@ describe("chat.events on the WebSocket", () => {
     socket.send(subscribe(1, room.id, { lastEventId: String(room.lastSeq) }));
     // Recent enough for memory (the room is loaded by now).
     socket.send(subscribe(2, room.id, { lastEventId: String(lastSeq - 5) }));
+    // Within the 256 events the window once kept, past the 32 to 64 it keeps now: the database.
+    socket.send(subscribe(3, room.id, { lastEventId: String(lastSeq - 100) }));
     await socket.next(1, (f) => f.result?.data?.json.data.seq === lastSeq);
     await socket.next(2, (f) => f.result?.data?.json.data.seq === lastSeq);
+    await socket.next(3, (f) => f.result?.data?.json.data.seq === lastSeq);
     const expectedAll = Array.from({ length: 300 }, (_, i) => room.lastSeq + 1 + i);
     expect(seqsOf(socket, 1)).toEqual(expectedAll);
     expect(seqsOf(socket, 2)).toEqual(expectedAll.slice(-5));
+    expect(seqsOf(socket, 3)).toEqual(expectedAll.slice(-100));
 
     const next = await send(owner.api, room.id, "live");
     await socket.next(1, (f) => f.result?.data?.json.data.seq === next.seq);
     await socket.next(2, (f) => f.result?.data?.json.data.seq === next.seq);
+    await socket.next(3, (f) => f.result?.data?.json.data.seq === next.seq);
     socket.close();
   });
 

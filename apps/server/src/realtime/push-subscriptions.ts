@@ -20,7 +20,7 @@ type RequestId = number | string;
 const MAX_FRAMES_PER_ITEM = 16;
 
 /**
- * An item's first frame, kept while the item is (the room's window of 256 events, for resumes):
+ * An item's first frame, kept while the item is (the room's window of its newest events, for resumes):
  * the frame for every subscriber whose request id is spelt `prefix`, and the bytes after it for
  * the others. One allocation per item: a frame tail of its own beside each frame doubled the
  * array buffers the fan-out leaves for the GC (push-memory.test.ts). In memory of its own, not
