@@ -165,17 +165,20 @@ export async function runFanout(
       continue;
     }
     // Steps between the last pass and the first failure narrow the answer, halving the gap up to
-    // three times: with one step only, a ladder that starts high (1b starts at a tenth of 1's
+    // four times: with one step only, a ladder that starts high (1b starts at a tenth of 1's
     // ceiling) and fails there and half-way down reported its first rung, far below what it passes.
     // The gap is narrowed down to a tenth of the rate, not to a fixed 10 msgs/s: at 5,000
     // subscribers the ceilings are 16-27 msgs/s, and a fixed gap left them a rung of 20% apart
     // (Parley 18 or 22 against the floor's 22 or 25), which decided the ratio (1.13 or 1.56).
+    // Four, not three: a ladder that starts far above its ceiling (Parley's 1b at 60, a tenth of
+    // a 500-subscriber ceiling the load generator bounded) spent its three on 32, 18 and 25 and
+    // never tried 22, which the floor's ladder, starting at 27, did.
     let low = previous;
     let high = rate;
     const closeEnough = (from: number, to: number) => to - from < Math.max(2, to / 10);
     for (
       let narrowed = 0;
-      narrowed < 3 && result.cpu.valid && low > 0 && !closeEnough(low, high);
+      narrowed < 4 && result.cpu.valid && low > 0 && !closeEnough(low, high);
       narrowed++
     ) {
       const mid = Math.round((low + high) / 2);
