@@ -28,7 +28,8 @@ export function collectGeneratorGarbage(): void {
 /**
  * One subscriber in SAMPLE_EVERY reads the marker and keeps its latency; the rest only count
  * frames. Percentiles over a 1-in-20 sample of a 500-socket room still rest on thousands of
- * deliveries per step (the fan-out workloads and the slow consumer), and the generator's cost per delivery falls to the WebSocket framing.
+ * deliveries per step (the fan-out workloads and the slow consumer), and the generator's cost per
+ * delivery falls to the WebSocket framing.
  */
 export const SAMPLE_EVERY = 20;
 
