@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
@@ -27,7 +28,7 @@ const repeats = repeatsArg ? Math.max(1, Number(repeatsArg.slice("--repeats=".le
 const serversArg = args.find((a) => a.startsWith("--servers="));
 const onlyServers = serversArg ? new Set(serversArg.slice("--servers=".length).split(",")) : null;
 const profileArg = args.find((a) => a.startsWith("--profile"));
-// Workload 5 only: the Node binary its servers start on (another major version's startup).
+// The Node binary every server runs on (bench/run.sh passes Node 22's; default: this one).
 const nodeArg = args.find((a) => a.startsWith("--node="))?.slice("--node=".length);
 // `--heap`: each server's memory after two full GCs before workload 1 and after 1, 1b and 2 (one
 // process), and during workload 7's phase; `--heap=snapshots` also writes heap snapshots before 1
@@ -95,7 +96,7 @@ async function withServer<T>(
   kind: ServerKind,
   use: (server: ServerProcess) => Promise<T>,
 ): Promise<T> {
-  const server = await spawnServer(kind, { port: 0, databaseUrl: ctx.db.url });
+  const server = await spawnServer(kind, { port: 0, databaseUrl: ctx.db.url }, { node: ctx.node });
   try {
     return await use(server);
   } finally {
@@ -162,6 +163,7 @@ const results: BenchResults = {
     quick,
     repeats,
     node: process.version,
+    serverNode: nodeArg ? execFileSync(nodeArg, ["--version"], { encoding: "utf8" }).trim() : process.version,
     cores: cpus().length,
     cpuModel: cpus()[0]?.model ?? "?",
     pinning:

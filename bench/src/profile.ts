@@ -15,7 +15,11 @@ async function startProfiledParley(ctx: BenchContext, dir: string) {
   mkdirSync(dir, { recursive: true });
   const parley = targets.find((t) => t.kind === "parley");
   if (!parley) throw new Error("no parley target");
-  const server = await spawnServer("parley", { port: 0, databaseUrl: ctx.db.url }, { cpuProfileDir: dir });
+  const server = await spawnServer(
+    "parley",
+    { port: 0, databaseUrl: ctx.db.url },
+    { cpuProfileDir: dir, node: ctx.node },
+  );
   return { parley, server };
 }
 

@@ -51,6 +51,8 @@ export async function waitUntilIdle(server: ServerProcess, maxMs = 20_000): Prom
 }
 
 export interface SpawnOptions {
+  /** The Node binary the server runs on (`--node`; default: the generator's). */
+  node?: string;
   /** Core the server is pinned to (taskset). */
   core?: number;
   cpuProfileDir?: string;
@@ -72,7 +74,8 @@ export function spawnServer(
     JSON.stringify(config),
   ];
   const spawnedAt = performance.now();
-  const child = spawn("taskset", ["-c", String(options.core ?? 0), process.execPath, ...nodeArgs], {
+  const node = options.node ?? process.execPath;
+  const child = spawn("taskset", ["-c", String(options.core ?? 0), node, ...nodeArgs], {
     cwd: benchDir,
     stdio: ["ignore", "pipe", "pipe", "ipc"],
   });

@@ -47,7 +47,11 @@ const CAP = 16_384;
  */
 export async function runReconnectStorm(ctx: BenchContext, target: Target): Promise<StormResult> {
   const { sizes, layout } = ctx;
-  let server: ServerProcess = await spawnServer(target.kind, { port: 0, databaseUrl: ctx.db.url });
+  let server: ServerProcess = await spawnServer(
+    target.kind,
+    { port: 0, databaseUrl: ctx.db.url },
+    { node: ctx.node },
+  );
   const port = server.port;
   const deliveries = new Deliveries(ctx.newRun());
   const n = sizes.stormSubscribers;
@@ -92,7 +96,7 @@ export async function runReconnectStorm(ctx: BenchContext, target: Target): Prom
 
   const killAt = performance.now();
   await server.kill();
-  const restarting = spawnServer(target.kind, { port, databaseUrl: ctx.db.url });
+  const restarting = spawnServer(target.kind, { port, databaseUrl: ctx.db.url }, { node: ctx.node });
   let readyAt = Number.NaN;
   void restarting.then(
     (s) => {

@@ -293,7 +293,11 @@ export async function runScaleOut(ctx: BenchContext, config: ScaleOutConfig): Pr
     }
     for (let i = 0; i < config.instances; i++)
       servers.push(
-        await spawnServer("parley", { port: 0, databaseUrl: ctx.db.url, redisUrl: redisServer?.url }),
+        await spawnServer(
+          "parley",
+          { port: 0, databaseUrl: ctx.db.url, redisUrl: redisServer?.url },
+          { node: ctx.node },
+        ),
       );
     if (redis) redis.idleCpu = await redisIdleCpu(redis.port);
     const oneRoom = await measureUndisturbed(ctx, servers, config, "one room", redis);

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# `pnpm bench`: the load generator pinned to CPU 1 (the servers it starts pin themselves to CPU 0)
+# with the V8 flags src/load.ts explains, and every server on Node 22, the oldest Node Parley
+# supports (package.json's engines): the machine's node when it is 22, else the npm registry's
+# build, fetched once into CI's cache. The generator stays on the machine's node: it is an
+# instrument, and on 22 its lean sockets cost more per frame than Parley's fan-out (README).
+# A `--node=PATH` given here comes first and wins.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+# shellcheck source=../.ci/node-versions.sh
+source ../.ci/node-versions.sh
+if [ "$(node_major)" = 22 ]; then server_node=$(command -v node); else server_node="$(node_bin_dir 22)/node"; fi
+exec taskset -c 1 node --expose-gc --max-semi-space-size=64 --min-semi-space-size=64 \
+  --no-incremental-marking --no-memory-reducer --import tsx src/main.ts "$@" --node="$server_node"
