@@ -27,6 +27,13 @@ export interface Sizes {
   stormAfterResumeMs: number;
   slowSubscribers: number;
   slowRate: number;
+  /**
+   * The slow consumer's warm-up at the phase's rate, every reader reading. Long enough for each
+   * server's young generation to reach the size this rate keeps it at: after 1 s, Parley's (which
+   * allocates about a sixth of what the peer's does per message) grew from 8 to 16 MB semispaces
+   * inside the measured phase on Node 22, and the RSS growth column measured that.
+   */
+  slowWarmMs: number;
   slowMs: number;
   scaleOutMs: number;
   /** Subscribers per workload that go through the server's own client library. */
@@ -64,7 +71,8 @@ export const fullSizes: Sizes = {
   stormAfterResumeMs: 2_000,
   slowSubscribers: 500,
   slowRate: 100,
-  slowMs: 12_000,
+  slowWarmMs: 5_000,
+  slowMs: 8_000,
   scaleOutMs: 3_000,
   realClients: 10,
 };
@@ -92,6 +100,7 @@ export const quickSizes: Sizes = {
   stormAfterResumeMs: 1_500,
   slowSubscribers: 100,
   slowRate: 100,
+  slowWarmMs: 1_000,
   slowMs: 5_000,
   scaleOutMs: 2_000,
   realClients: 3,
@@ -107,7 +116,7 @@ export interface BenchContext {
   log(line: string): void;
   /** A fresh run id: markers of earlier runs are told apart from this one's. */
   newRun(): number;
-  /** `--node=PATH`: the Node binary workload 5 starts every server on (default: this one's). */
+  /** `--node=PATH`: the Node binary every server runs on (default: the generator's). */
   node?: string;
   /** `--heap[=snapshots]`: memory figures (and heap snapshots) at points of the workloads (heap.ts). */
   heap?: "figures" | "snapshots" | "live";
