@@ -378,7 +378,7 @@ export function markdown(r: BenchResults): string {
   lines.push(`# Parley benchmarks${m.quick ? " (--quick: small counts, not comparable)" : ""}`);
   lines.push("");
   lines.push(
-    `${m.startedAt}, ${m.wallSeconds} s wall. servers on Node ${m.serverNode ?? m.node}, the load generator on Node ${m.node}, ${m.cores} × ${m.cpuModel}. ${m.pinning} ${m.subscriberClients} ${m.latency}`,
+    `${m.startedAt}, ${m.wallSeconds} s wall. Servers on Node ${m.serverNode ?? m.node}, the load generator on Node ${m.node}, ${m.cores} × ${m.cpuModel}. ${m.pinning} ${m.subscriberClients} ${m.latency}`,
   );
   lines.push("");
   if (m.workloadSeconds && Object.keys(m.workloadSeconds).length > 0) {
