@@ -20,11 +20,16 @@ node_bin_dir() {
   echo "$cache/package/bin"
 }
 
+# node_binary MAJOR: the path of a `node` of that major, the machine's own when it is that major.
+node_binary() {
+  if [ "$(node_major)" = "$1" ]; then command -v node; else echo "$(node_bin_dir "$1")/node"; fi
+}
+
 use_node() {
-  if [ "$(node_major)" != "$1" ]; then
-    PATH="$(node_bin_dir "$1"):$PATH"
-    export PATH
-    hash -r
-  fi
+  local binary
+  binary=$(node_binary "$1")
+  PATH="$(dirname "$binary"):$PATH"
+  export PATH
+  hash -r
   echo "node $(node --version) ($(command -v node))"
 }

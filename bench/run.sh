@@ -9,6 +9,6 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 # shellcheck source=../.ci/node-versions.sh
 source ../.ci/node-versions.sh
-if [ "$(node_major)" = 22 ]; then server_node=$(command -v node); else server_node="$(node_bin_dir 22)/node"; fi
+server_node=$(node_binary 22)
 exec taskset -c 1 node --expose-gc --max-semi-space-size=64 --min-semi-space-size=64 \
   --no-incremental-marking --no-memory-reducer --import tsx src/main.ts "$@" --node="$server_node"
