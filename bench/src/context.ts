@@ -15,8 +15,13 @@ export interface Sizes {
   manyRoomSenders: number;
   manyRoomsRate: number;
   manyRoomsMs: number;
-  /** Many rooms' warm-up at the phase's own rate, before the measured phase. */
+  /**
+   * Many rooms' warm-up before the measured phase, at `manyRoomsWarmRate`: what settles the send
+   * path is how many sends V8 has seen (bench/README.md), so twice the phase's rate for half the
+   * time warms it as far in half the wall time.
+   */
   manyRoomsWarmMs: number;
+  manyRoomsWarmRate: number;
   historyConcurrency: number;
   historyMs: number;
   idleSockets: number;
@@ -28,12 +33,14 @@ export interface Sizes {
   slowSubscribers: number;
   slowRate: number;
   /**
-   * The slow consumer's warm-up at the phase's rate, every reader reading. Long enough for each
+   * The slow consumer's warm-up, every reader reading, at `slowWarmRate`. Long enough for each
    * server's young generation to reach the size this rate keeps it at: after 1 s, Parley's (which
    * allocates about a sixth of what the peer's does per message) grew from 8 to 16 MB semispaces
-   * inside the measured phase on Node 22, and the RSS growth column measured that.
+   * inside the measured phase on Node 22, and the RSS growth column measured that. The same
+   * messages at twice the rate allocate as much in half the time.
    */
   slowWarmMs: number;
+  slowWarmRate: number;
   slowMs: number;
   scaleOutMs: number;
   /** Subscribers per workload that go through the server's own client library. */
@@ -60,7 +67,8 @@ export const fullSizes: Sizes = {
   manyRoomsRate: 200,
   manyRoomsMs: 5_000,
   // Until every server's optimising compiler has settled on the send path (bench/README.md).
-  manyRoomsWarmMs: 10_000,
+  manyRoomsWarmMs: 5_000,
+  manyRoomsWarmRate: 400,
   historyConcurrency: 16,
   historyMs: 3_000,
   idleSockets: 2_500,
@@ -71,7 +79,8 @@ export const fullSizes: Sizes = {
   stormAfterResumeMs: 2_000,
   slowSubscribers: 500,
   slowRate: 100,
-  slowWarmMs: 5_000,
+  slowWarmMs: 2_500,
+  slowWarmRate: 200,
   slowMs: 8_000,
   scaleOutMs: 3_000,
   realClients: 10,
@@ -90,6 +99,7 @@ export const quickSizes: Sizes = {
   manyRoomsRate: 100,
   manyRoomsMs: 3_000,
   manyRoomsWarmMs: 1_000,
+  manyRoomsWarmRate: 100,
   historyConcurrency: 8,
   historyMs: 2_000,
   idleSockets: 500,
@@ -101,6 +111,7 @@ export const quickSizes: Sizes = {
   slowSubscribers: 100,
   slowRate: 100,
   slowWarmMs: 1_000,
+  slowWarmRate: 100,
   slowMs: 5_000,
   scaleOutMs: 2_000,
   realClients: 3,

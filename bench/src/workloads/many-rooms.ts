@@ -62,7 +62,7 @@ export async function runManyRooms(
   await Promise.all(routes.map((r) => r.sender.ready));
 
   const warm = deliveries.startPhase(perRoom);
-  await sendOpenLoop(deliveries, warm, routes, sizes.manyRoomsRate, sizes.manyRoomsWarmMs);
+  await sendOpenLoop(deliveries, warm, routes, sizes.manyRoomsWarmRate, sizes.manyRoomsWarmMs);
   await drain(warm, 1_000);
 
   const gcFrom = await heapPoint(ctx, server, "many-rooms-start", { gc: false });

@@ -72,7 +72,7 @@ export async function runSlowConsumer(
   }));
   await Promise.all(routes.map((r) => r.sender.ready));
   const warm = deliveries.startPhase(sampledCount, counters);
-  await sendOpenLoop(deliveries, warm, routes, sizes.slowRate, sizes.slowWarmMs);
+  await sendOpenLoop(deliveries, warm, routes, sizes.slowWarmRate, sizes.slowWarmMs);
   await drain(warm, 1_000);
 
   // Before the phase (its baseline, the snapshot's GC and pause both out of the measured time).
