@@ -48,8 +48,11 @@ describe("push path memory", () => {
     await everyReaderHas(last);
     const perEvent = (arrayBufferBytesAfterGc() - before) / events;
 
-    // A tail cut from the pool held its whole 8 KiB pool: about 8,200 bytes per event here.
-    expect(perEvent).toBeLessThan(2_048);
+    // A tail cut from the pool held its whole 8 KiB pool: about 8,200 bytes per event here; its
+    // own bytes are about 600-760 (alone, and beside two busy cores). Half a pool is the line: the
+    // process's other buffers alive at the second reading moved it to 2,941 once, in CI on Node 24
+    // with the whole suite running, which a line at 2,048 failed.
+    expect(perEvent).toBeLessThan(4_096);
     for (const reader of readers) reader.close();
   });
 
