@@ -1,8 +1,8 @@
-import { spawn } from "node:child_process";
 import { inject } from "vitest";
+import { runStartScript } from "./admin-create-process.ts";
 import { freePort } from "./free-port.ts";
 import { createFreshDatabase } from "./fresh-database.ts";
-import { type ServerProcess, serverDir, spawnServer } from "./server-process.ts";
+import { type ServerProcess, spawnServer } from "./server-process.ts";
 
 /** `pnpm start` in production mode as a child process, on a fixed port so it can come back on it. */
 export interface RestartableServer extends AsyncDisposable {
@@ -88,24 +88,10 @@ export async function startRestartableServer(env: Record<string, string> = {}): 
 }
 
 /** `pnpm admin:create` of apps/server, the password on standard input as an operator would pipe it. */
-function runAdminCreate(databaseUrl: string, args: string[], password: string): Promise<void> {
-  const child = spawn(process.execPath, ["start.mjs", "admin-create", ...args], {
-    cwd: serverDir,
-    env: { PATH: process.env.PATH ?? "", DATABASE_URL: databaseUrl, LOG_LEVEL: "warn" },
-    stdio: ["pipe", "pipe", "pipe"],
+async function runAdminCreate(databaseUrl: string, args: string[], password: string): Promise<void> {
+  const { code, out } = await runStartScript(["admin-create", ...args], `${password}\n`, {
+    DATABASE_URL: databaseUrl,
+    LOG_LEVEL: "warn",
   });
-  let output = "";
-  child.stdout.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stdin.end(`${password}\n`);
-  return new Promise((resolve, reject) => {
-    child.once("error", reject);
-    child.once("exit", (code) =>
-      code === 0 ? resolve() : reject(new Error(`admin:create exited with ${code}:\n${output}`)),
-    );
-  });
+  if (code !== 0) throw new Error(`admin:create exited with ${code}:\n${out}`);
 }
