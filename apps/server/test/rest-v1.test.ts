@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { appRouter, procedureEntries, restDoorOf } from "@parley/api";
-import { rejectionOf, roomWith, send, signUp } from "@parley/testing/chat-fixtures";
+import { codeOf, rejectionOf, roomWith, send, signUp } from "@parley/testing/chat-fixtures";
 import { openSse } from "@parley/testing/sse-stream";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -110,6 +110,50 @@ describe("a REST door answers like its tRPC procedure", () => {
     expect(viaRest.body.code).toBe("BAD_REQUEST");
     expect(viaRest.body.message).toBe(viaTrpc.message);
     expect(viaRest.body.data?.zodError?.fieldErrors).toHaveProperty("name");
+  });
+
+  it("a JSON body's types are the caller's: a string is no boolean, over REST as over tRPC, before and after a REST call", async () => {
+    const owner = await signUp(t, "Rest strict body");
+    const stringly = { name: "Stringly typed", isPrivate: "false" };
+    const overRest = await rest("POST", "/chat/rooms/create", owner.token, stringly);
+    expect(overRest).toMatchObject({ status: 400, body: { code: "BAD_REQUEST" } });
+    expect(overRest.body.message).toMatch(/^isPrivate: /);
+    // trpc-to-openapi as published turns every number and boolean of the procedure's shared schema
+    // into a coercing one at its first REST call: "false" became a private room over tRPC too.
+    const typed = await rest("POST", "/chat/rooms/create", owner.token, { name: "Typed", isPrivate: false });
+    expect(typed.status).toBe(200);
+    const overTrpc = await rejectionOf(owner.api.chat.rooms.create.mutate(stringly as never));
+    expect(overTrpc.code).toBe("BAD_REQUEST");
+    const names = (await owner.api.chat.rooms.list.query({})).items.map((room) => room.name);
+    expect(names).toContain("Typed");
+    expect(names).not.toContain("Stringly typed");
+  });
+
+  it("a query string's numbers and booleans are read strictly: `false` is false, `yes`, `1`, `ten` and `0x10` are BAD_REQUEST", async () => {
+    const { owner, room } = await roomWith(t, false, "Mentions over REST");
+    const bob = await signUp(t, "Rest Bob");
+    await bob.api.chat.rooms.join.mutate({ roomId: room.id });
+    const read = await send(owner.api, room.id, `read @${bob.user.handle}`);
+    const unread = await send(owner.api, room.id, `unread @${bob.user.handle}`);
+    await bob.api.chat.mentions.markRead.mutate({ messageId: read.id });
+    const ids = async (query: Record<string, string>) => {
+      const reply = await rest("GET", "/chat/mentions/list", bob.token, query);
+      expect(reply.status).toBe(200);
+      return (reply.body.items as { message: { id: string } }[]).map((item) => item.message.id);
+    };
+    expect(await ids({ unreadOnly: "true" })).toEqual([unread.id]);
+    expect(await ids({ unreadOnly: "false" })).toEqual([unread.id, read.id]);
+    expect(await ids({ unreadOnly: "false", limit: "1" })).toEqual([unread.id]);
+    // An empty parameter is one left out, as an HTML form sends an empty field.
+    expect(await ids({ unreadOnly: "" })).toEqual([unread.id, read.id]);
+    for (const query of [{ unreadOnly: "yes" }, { unreadOnly: "1" }, { limit: "ten" }, { limit: "0x10" }]) {
+      const reply = await rest("GET", "/chat/mentions/list", bob.token, query);
+      expect(reply, JSON.stringify(query)).toMatchObject({ status: 400, body: { code: "BAD_REQUEST" } });
+    }
+    // The same procedure over tRPC after those REST calls: still no coercion.
+    expect(await codeOf(bob.api.chat.mentions.list.query({ unreadOnly: "false" } as never))).toBe(
+      "BAD_REQUEST",
+    );
   });
 
   it("NOT_FOUND for a private room the caller is not in, as over tRPC, with status 404", async () => {
