@@ -64,6 +64,15 @@ describe("migrations on PostgreSQL (one script instead of drizzle's statement-by
     expect((await schemaOf(ours)).applied).toEqual(mine.applied);
   });
 
+  it("leaves the search index without GIN's pending list (fastupdate off), so that no send merges it", async () => {
+    const handle = await freshHandle();
+    await migrate(handle);
+    const [index] = (await schemaOf(handle)).indexes.filter(
+      (row) => row.indexname === "messages_content_search_idx",
+    );
+    expect(index?.indexdef).toMatch(/ USING gin .* WITH \(fastupdate=off\)$/);
+  });
+
   it("applies each migration once when several instances start together", async () => {
     const first = await freshHandle();
     const url = first.url;
