@@ -77,9 +77,13 @@ interface Row {
   invalid?: Partial<Record<ServerKind, boolean>>;
 }
 
+/**
+ * a / b. An infinite figure is a p99 with undelivered messages: a finite one over it is 0 (Parley
+ * delivered everything and the other server did not), infinite over finite is ∞, ∞ over ∞ unknown.
+ */
 function ratio(a: number | undefined, b: number | undefined): number | undefined {
-  if (a === undefined || b === undefined || b === 0 || !Number.isFinite(a) || !Number.isFinite(b))
-    return undefined;
+  if (a === undefined || b === undefined || Number.isNaN(a) || Number.isNaN(b) || b === 0) return undefined;
+  if (!Number.isFinite(a) && !Number.isFinite(b)) return undefined;
   return a / b;
 }
 
