@@ -180,15 +180,14 @@ export const messages = pgTable(
     index("messages_thread_idx").on(t.parentId, t.seq).where(sql`${t.parentId} is not null`),
     // Idempotent sends: a retried clientMessageId finds the first message.
     uniqueIndex("messages_user_client_id_idx").on(t.userId, t.clientMessageId),
-    // fastupdate off: with PostgreSQL's default, a send appends to the index's pending list, and
-    // the send that finds the list past gin_pending_list_limit (4 MB) merges all of it into the
-    // index itself, holding the room's row lock: 98-156 ms, once every 17,000 sends of ordinary
-    // length, while every send to that room waited (a p99 spike in a busy room). Off, each send
-    // updates the index directly: the slowest of 40,000 took 10.5 ms, the sends 3-9% slower in a
-    // loop (bench/README.md).
+    // A pending list of 64 kB, PostgreSQL's least, not its 4 MB default: a send appends its words to
+    // the list, and the send that finds the list full merges it into the index while holding its
+    // room's row lock. At 4 MB that merge took 92-156 ms once every ~17,000 sends, and every send
+    // to the room waited; at 64 kB the slowest of 40,000 sends took 8.8-13.9 ms, for the same
+    // PostgreSQL CPU per send (fastupdate off, no list: 11 ms, but 12% more CPU). bench/README.md.
     index("messages_content_search_idx")
       .using("gin", sql`to_tsvector('english', ${t.content})`)
-      .with({ fastupdate: false }),
+      .with({ fastupdate: true, gin_pending_list_limit: 64 }),
   ],
 );
 
