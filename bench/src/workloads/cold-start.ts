@@ -122,8 +122,9 @@ function summarise(runs: Timing[]) {
  *   build (bundle, PGlite template and web app) is made before the timing, as `pnpm install &&
  *   pnpm start` would have made it on the first start.
  * - the peers: their entries bundled by the same esbuild with the same options.
- * - for comparison with earlier reports, Parley's source entry through tsx (`node --import tsx
- *   apps/server/src/main.ts`, what `pnpm start` ran before the production build).
+ * Parley's source entry through tsx (what `pnpm start` ran before the production build, 2.8-3.4 s
+ * on 2026-12-02) was timed too until then, for comparison with reports older than the build: 10 s
+ * of every run's 15 minutes, for a row no target reads.
  */
 export async function runColdStart(ctx: BenchContext): Promise<ColdStartResult[]> {
   // Not timed: the production build of Parley (up to date already: nothing to do) and the peers'.
@@ -151,12 +152,6 @@ export async function runColdStart(ctx: BenchContext): Promise<ColdStartResult[]
     { label: "Parley", database: "PGlite", args: () => ["apps/server/start.mjs", "main"], env: parleyEnv },
     { label: "Socket.IO peer", database: "PostgreSQL", args: peer("socketio-peer.mjs"), restart: true },
     { label: "Floor (ws + pg)", database: "PostgreSQL", args: peer("floor.mjs"), restart: true },
-    {
-      label: "Parley through tsx (source, as before the build)",
-      database: "PostgreSQL",
-      args: () => ["--import", "tsx", "apps/server/src/main.ts"],
-      env: parleyEnv,
-    },
   ];
   const nodeVersion = ctx.node ? execFileSync(node, ["--version"], { encoding: "utf8" }).trim() : undefined;
   const results: ColdStartResult[] = [];
