@@ -90,8 +90,9 @@ describe("the first hour", () => {
       )
       .toBe(200);
     const readyMs = performance.now() - started;
-    // It says where to go.
-    expect(output).toContain(`"msg":"Open ${url}/ in a browser"`);
+    // It says where to go. The line follows the listen, and the logger writes it asynchronously:
+    // /readyz can answer before it reaches the pipe (it did in CI with two browser files running).
+    await expect.poll(() => output, { timeout: 10_000 }).toContain(`"msg":"Open ${url}/ in a browser"`);
 
     const page = await newPerson(browser);
     await page.goto(`${url}/`);
