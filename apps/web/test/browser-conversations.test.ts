@@ -110,7 +110,14 @@ describe("direct messages, threads and mentions in the web app", () => {
     await adaPane.getByText("2 replies").waitFor();
     await timeline(adaPage).getByRole("button", { name: "2 replies to Bob's message" }).waitFor();
 
-    // Ada mentions Bob with the @-autocomplete, driven by the keyboard.
+    // Ada mentions Bob with the @-autocomplete, driven by the keyboard, and types on at a fast
+    // typist's pace. On a busy page animation frames come late (here 100 ms): the caret after the
+    // inserted handle must not wait for one, or it lands between the keys typed meanwhile and the
+    // next ones, out of order (a CI run of 2026-12-02 waited 20 s here for the message as typed).
+    await adaPage.evaluate(() => {
+      const frame = window.requestAnimationFrame.bind(window);
+      window.requestAnimationFrame = (callback) => frame(() => setTimeout(() => frame(callback), 100));
+    });
     await adaBox.click();
     await adaBox.pressSequentially(`Look here @${bobHandle.slice(0, 2)}`);
     const list = adaPage.getByRole("listbox", { name: "People to mention" });
@@ -122,7 +129,7 @@ describe("direct messages, threads and mentions in the web app", () => {
     await adaBox.press("Enter");
     await list.waitFor({ state: "detached" });
     expect(await adaBox.inputValue()).toBe(`Look here @${bobHandle} `);
-    await adaBox.pressSequentially("please");
+    await adaBox.pressSequentially("please", { delay: 60 });
     await adaBox.press("Enter");
     const mentionText = `Look here @${bobHandle} please`;
     await timeline(adaPage).getByText(mentionText).waitFor();
