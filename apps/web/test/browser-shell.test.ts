@@ -97,6 +97,18 @@ describe("the chat shell", () => {
     await dialog.waitFor({ state: "detached" });
     expect(await box.inputValue()).toBe("Ship it 🎉");
     expect(await focused(page)).toBe("composer-text");
+    // In the middle of the text, the caret follows the emoji: what is typed next goes after it.
+    await box.fill("Ship now");
+    await box.press("Home");
+    for (let i = 0; i < "Ship ".length; i++) await box.press("ArrowRight");
+    await trigger.click();
+    await page.keyboard.type("tada");
+    await expect.poll(() => dialog.getByRole("status").textContent()).toBe("1 emoji");
+    await page.keyboard.press("ArrowDown");
+    await page.keyboard.press("Enter");
+    await dialog.waitFor({ state: "detached" });
+    await page.keyboard.type(" it ");
+    expect(await box.inputValue()).toBe("Ship 🎉 it now");
 
     // Arrows move through the grid (a row is 8 wide), Home and End to its ends; one Tab stop.
     await trigger.click();

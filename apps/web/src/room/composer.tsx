@@ -6,6 +6,7 @@ import { EmojiPicker } from "../emoji/emoji-picker.tsx";
 import { serverErrors, validate } from "../forms/field-errors.ts";
 import { useTRPC } from "../parley.ts";
 import { AttachButton, fileDropProps, PendingAttachmentList } from "./attachment-picker.tsx";
+import { useCaretAfterWrite } from "./caret-after-write.ts";
 import { useMentionAutocomplete } from "./mention-autocomplete.tsx";
 import { usePendingAttachments } from "./use-pending-attachments.ts";
 
@@ -40,8 +41,7 @@ export function Composer({
   const clientMessageId = useRef<string | null>(null);
   const lastTyping = useRef(0);
   const box = useRef<HTMLTextAreaElement>(null);
-  /** Where the caret goes once an inserted emoji is in the text (set before the re-render). */
-  const caretAfterInsert = useRef<number | null>(null);
+  const placeCaret = useCaretAfterWrite(box);
   const typing = useMutation(trpc.chat.typing.mutationOptions());
   const attachments = usePendingAttachments({
     roomId,
@@ -106,20 +106,10 @@ export function Composer({
   const insertEmoji = (emoji: string) => {
     const start = box.current?.selectionStart ?? text.length;
     const end = box.current?.selectionEnd ?? text.length;
-    caretAfterInsert.current = start + emoji.length;
+    placeCaret(start + emoji.length);
     onChange(text.slice(0, start) + emoji + text.slice(end));
   };
-  const focusBox = () => {
-    const field = box.current;
-    if (!field) return;
-    field.focus();
-    // After React has written the new value: setting the caret earlier would be undone.
-    requestAnimationFrame(() => {
-      const caret = caretAfterInsert.current;
-      if (caret !== null) field.setSelectionRange(caret, caret);
-      caretAfterInsert.current = null;
-    });
-  };
+  const focusBox = () => box.current?.focus();
 
   const mentions = useMentionAutocomplete({
     id: "composer-mentions",

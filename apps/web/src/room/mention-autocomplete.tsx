@@ -1,6 +1,7 @@
 import { useQuery } from "@tanstack/react-query";
-import { type KeyboardEvent, type RefObject, useLayoutEffect, useRef, useState } from "react";
+import { type KeyboardEvent, type RefObject, useState } from "react";
 import { useTRPC } from "../parley.ts";
+import { useCaretAfterWrite } from "./caret-after-write.ts";
 import { type MentionCandidate, mentionAt, mentionOptions } from "./mention-matching.ts";
 
 /**
@@ -37,18 +38,7 @@ export function useMentionAutocomplete({
   const optionId = (option: MentionCandidate) => `${id}-${option.userId}`;
   const activeOption = open ? options[activeIndex] : undefined;
 
-  // The caret after an inserted handle, placed once React has written the new value (setting it
-  // earlier would be undone), in the same task as the key or click that chose it: a caret placed
-  // at the next animation frame came after keys typed in between (a busy page, or a test typing
-  // at once), and moved those keys' successors in front of them. After every render: a ref check.
-  const caretAfterWrite = useRef<number | null>(null);
-  useLayoutEffect(() => {
-    const position = caretAfterWrite.current;
-    const field = box.current;
-    if (position === null || !field) return;
-    caretAfterWrite.current = null;
-    field.setSelectionRange(position, position);
-  });
+  const placeCaret = useCaretAfterWrite(box);
 
   const choose = (option: MentionCandidate) => {
     if (!at) return;
@@ -56,7 +46,7 @@ export function useMentionAutocomplete({
     const next = text.slice(0, at.start) + inserted + text.slice(caret);
     const position = at.start + inserted.length;
     if (next === text) box.current?.setSelectionRange(position, position);
-    else caretAfterWrite.current = position;
+    else placeCaret(position);
     setText(next);
     setCaret(position);
     setActive(0);
