@@ -8,11 +8,12 @@ import { type RefObject, useLayoutEffect, useRef } from "react";
  * before a late frame (a busy page) had the caret jump back in between them, and the next keys
  * landed out of order.
  *
- * Returns `placeCaret(position)`, to call beside the state update that writes the new value; the
- * value must differ from the current one (an unchanged value renders nothing, and the caret would
- * wait for the next change).
+ * Returns `placeCaret(value, position)`, to call beside the state update that writes `value`. A
+ * value the field already holds renders nothing new, so its caret is placed at once.
  */
-export function useCaretAfterWrite(box: RefObject<HTMLTextAreaElement | null>): (position: number) => void {
+export function useCaretAfterWrite(
+  box: RefObject<HTMLTextAreaElement | null>,
+): (value: string, position: number) => void {
   const pending = useRef<number | null>(null);
   // After every render: a ref check.
   useLayoutEffect(() => {
@@ -22,7 +23,8 @@ export function useCaretAfterWrite(box: RefObject<HTMLTextAreaElement | null>): 
     pending.current = null;
     field.setSelectionRange(position, position);
   });
-  return (position) => {
-    pending.current = position;
+  return (value, position) => {
+    if (box.current?.value === value) box.current.setSelectionRange(position, position);
+    else pending.current = position;
   };
 }

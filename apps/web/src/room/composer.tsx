@@ -106,8 +106,9 @@ export function Composer({
   const insertEmoji = (emoji: string) => {
     const start = box.current?.selectionStart ?? text.length;
     const end = box.current?.selectionEnd ?? text.length;
-    placeCaret(start + emoji.length);
-    onChange(text.slice(0, start) + emoji + text.slice(end));
+    const next = text.slice(0, start) + emoji + text.slice(end);
+    placeCaret(next, start + emoji.length);
+    onChange(next);
   };
   const focusBox = () => box.current?.focus();
 

@@ -45,8 +45,7 @@ export function useMentionAutocomplete({
     const inserted = `@${option.handle} `;
     const next = text.slice(0, at.start) + inserted + text.slice(caret);
     const position = at.start + inserted.length;
-    if (next === text) box.current?.setSelectionRange(position, position);
-    else placeCaret(position);
+    placeCaret(next, position);
     setText(next);
     setCaret(position);
     setActive(0);
