@@ -1,13 +1,17 @@
 import { mkdirSync, writeFileSync } from "node:fs";
+import { createParleyClient } from "@parley/client";
+import { signUpAt } from "@parley/testing/accounts";
 import {
   type ChatLoad,
   type DeliveryFigures,
   type SendRecord,
   startChatLoad,
 } from "@parley/testing/chat-load";
+import { collectRoomEvents } from "@parley/testing/event-collector";
 import { type PgCluster, startPgCluster } from "@parley/testing/pg-cluster";
 import { type ServerProcess, spawnServer } from "@parley/testing/server-process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
 
 const SEND_TIMEOUT_MS = 10_000;
 const GENEROUS = "100000/1";
@@ -175,5 +179,57 @@ describe("PostgreSQL going away under 20 senders and 200 subscribers", () => {
       await readiness.answered(503, downAt);
       return { downAt };
     });
+  });
+});
+
+describe("a socket opened while PostgreSQL is down", () => {
+  // Three outages in a row: the server refuses each socket's session check within milliseconds of
+  // its connection params, and a subscription asked for in that window used to fail with "Active
+  // connection is not open" (the client found the socket closing and no reconnect under way). It
+  // failed in the second round of every local run before the client patch's fix (issue 16's note).
+  it("its subscription starts once PostgreSQL is back, three outages in a row, with no error on the way: the server refuses each socket's session check and closes it, and the client opens another", async () => {
+    const { token } = await signUpAt(server.url, "Late reader");
+    const owner = createParleyClient({ url: server.url, token });
+    for (let round = 0; round < 3; round++) {
+      const room = await owner.chat.rooms.create.mutate({ name: `Late ${round}`, isPrivate: false });
+      let closes = 0;
+      const closed: (() => void)[] = [];
+      const api = createParleyClient({
+        url: server.url,
+        token,
+        WebSocket,
+        onSocketClose: () => {
+          closes++;
+          for (const listener of closed.splice(0)) listener();
+        },
+      });
+      await cluster.stop();
+      const stream = collectRoomEvents(api, room.id, undefined, { resumeWhenUnavailable: true });
+      try {
+        // Two sockets refused: the first, and the one the client opened after it. A failed
+        // subscription ends the wait too, so that it fails here with its error.
+        const failed = stream.until(() => stream.error() !== undefined);
+        while (closes < 2 && !stream.error()) {
+          await Promise.race([new Promise<void>((resolve) => closed.push(resolve)), failed]);
+        }
+        expect(stream.error()).toBeUndefined();
+        await cluster.start();
+        await stream.started();
+        expect(stream.error()).toBeUndefined();
+        const sent = await owner.chat.messages.send.mutate({
+          roomId: room.id,
+          content: `after outage ${round}`,
+          clientMessageId: `late-reader-${round}`,
+        });
+        await stream.until(() =>
+          stream.items.some((e) => e.type === "message.created" && e.seq === sent.seq),
+        );
+        expect(stream.error()).toBeUndefined();
+      } finally {
+        stream.unsubscribe();
+        // Does nothing when it is running: a failure above must not leave it stopped for afterAll.
+        await cluster.start();
+      }
+    }
   });
 });
