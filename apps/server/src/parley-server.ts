@@ -78,6 +78,11 @@ export interface ParleyServer {
   attachmentSweeper: AttachmentSweeper;
   /** The WebSocket server: open sockets, for metrics and for tests that cut connections. */
   webSocketServer: WebSocketServer;
+  /**
+   * Settles once the database pool's warm-up after listening has ended (at once on PGlite): for
+   * tests that count the statements a call sends, which the warm-up's would otherwise join.
+   */
+  poolWarmed: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -245,6 +250,14 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
       resolve();
     });
   });
+  // After listening, not before: ready does not wait for it. Best effort (pool-warmup.ts).
+  const poolWarmed = (db.warm?.() ?? Promise.resolve(null)).then(
+    (warmed) => {
+      if (warmed && warmed.failed.length > 0)
+        log.warn(warmed, "could not warm every hot statement on the database pool");
+    },
+    (error: unknown) => log.warn({ err: error }, "could not warm the database pool"),
+  );
   const port = (server.address() as AddressInfo).port;
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   const email = config.emailWorker.enabled
@@ -275,6 +288,8 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
     deps.presence.close();
     await bus.close();
     await webDev?.close();
+    // The warm-up holds pool clients; ending the pool under it would only fail its next connect.
+    await poolWarmed;
     await db.close();
   }
 
@@ -287,6 +302,7 @@ export async function startParleyServer(options: ParleyServerOptions): Promise<P
     auditRetention,
     attachmentSweeper,
     webSocketServer: ws.wss,
+    poolWarmed,
     close: () => {
       closing ??= close();
       return closing;

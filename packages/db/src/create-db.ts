@@ -6,9 +6,10 @@ import { DataDirLockedError, lockDataDir } from "./data-dir-lock.ts";
 import { DATA_DIR_SOCKET_PORT, waitForDataDirShare } from "./data-dir-socket.ts";
 import type { Database, DbHandle } from "./db-handle.ts";
 import { copyPgliteTemplate } from "./pglite-template.ts";
+import { warmPool } from "./pool-warmup.ts";
 import * as schema from "./schema.ts";
 
-export type { Database, DbHandle, Queryable, Schema, Transaction } from "./db-handle.ts";
+export type { Database, DbHandle, PoolWarmup, Queryable, Schema, Transaction } from "./db-handle.ts";
 
 export interface CreateDbOptions {
   /** PostgreSQL connection string; without it, embedded PGlite. */
@@ -53,9 +54,13 @@ async function createPostgres(
     import("pg"),
     import("drizzle-orm/node-postgres"),
   ]);
+  const size = options.poolSize ?? 10;
   const pool = new pg.Pool({
     ...(typeof connection === "string" ? { connectionString: connection } : connection),
-    max: options.poolSize ?? 10,
+    max: size,
+    // Open connections are kept, not closed after idling: a new one is a cold backend, and the
+    // first hot statement on it costs tens of milliseconds (pool-warmup.ts).
+    min: size,
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
   });
@@ -78,6 +83,7 @@ async function createPostgres(
     db,
     kind: "postgres",
     pool,
+    warm: () => warmPool(pool, size),
     async ping() {
       await pool.query("select 1");
     },

@@ -13,12 +13,24 @@ export type Transaction = Parameters<Parameters<Database["transaction"]>[0]>[0];
 /** A database or an open transaction: services accept either. */
 export type Queryable = Database | Transaction;
 
+export interface PoolWarmup {
+  /** Connections open and warmed. */
+  connections: number;
+  /** What could not be warmed (statement names, "to_tsvector"), on any connection. */
+  failed: string[];
+}
+
 export interface DbHandle {
   db: Database;
   kind: "postgres" | "pglite";
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * PostgreSQL: opens the pool's connections and loads what the hot statements need on each
+   * (pool-warmup.ts), for a server once it listens. Undefined for PGlite.
+   */
+  warm?(): Promise<PoolWarmup>;
   /** The pg Pool, when kind is "postgres" (migrations take an advisory lock on one client). */
   pool?: pg.Pool;
   pglite?: PGlite;

@@ -1,6 +1,6 @@
 import { type SQL, sql } from "drizzle-orm";
 import type pg from "pg";
-import type { Queryable } from "./create-db.ts";
+import type { Queryable } from "./db-handle.ts";
 
 /**
  * One fixed SQL text run on the hot paths (session check, history page, send) without Drizzle's
@@ -43,8 +43,15 @@ function asSql(text: string, values: readonly unknown[]): SQL {
   return query;
 }
 
+const defined: Statement<unknown>[] = [];
+
+/** Every statement defined so far: what a new connection warms (pool-warmup.ts). */
+export function definedStatements(): readonly Statement<unknown>[] {
+  return defined;
+}
+
 export function defineStatement<Row>(name: string, text: string): Statement<Row> {
-  return {
+  const statement: Statement<Row> = {
     name,
     text,
     async run(db, values) {
@@ -61,4 +68,6 @@ export function defineStatement<Row>(name: string, text: string): Statement<Row>
       return result.rows;
     },
   };
+  defined.push(statement);
+  return statement;
 }

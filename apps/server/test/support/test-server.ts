@@ -45,6 +45,8 @@ export async function startTestServer(options: Partial<ParleyServerOptions> = {}
       // Webhook receivers in tests listen on loopback.
       webhooks: { allowPrivate: true, ...options.webhooks },
     });
+    // Tests that count a call's statements must not count the warm-up's.
+    await server.poolWarmed;
   } catch (error) {
     await database.drop();
     throw error;
