@@ -44,8 +44,9 @@ export async function startTestServer(options: Partial<ParleyServerOptions> = {}
       rateLimits: { ...unlimited(), ...options.rateLimits },
       // Webhook receivers in tests listen on loopback.
       webhooks: { allowPrivate: true, ...options.webhooks },
+      // At once, and waited for: tests that count a call's statements must not count the warm-up's.
+      poolWarmupDelayMs: 0,
     });
-    // Tests that count a call's statements must not count the warm-up's.
     await server.poolWarmed;
   } catch (error) {
     await database.drop();
