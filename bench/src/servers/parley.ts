@@ -25,5 +25,12 @@ const server = await startParleyServer({
   // The bench signs many users up at once from one address.
   limits: { subscriptionsPerConnection: 10, hashesPerKey: 1e9 },
   emailWorker: { enabled: false },
+  // The pool's warm-up (packages/db/src/pool-warmup.ts) at the listen, and ready once it is done:
+  // the workloads measure a settled server. With main.ts's one-second delay it ran inside the first
+  // fan-out step of run E (2026-12-02): 10 new PostgreSQL backends on the generator's core, a p99
+  // of 105.6 ms at 100 msgs/s that ended that repeat's ladder. Cold start (workload 5) runs
+  // start.mjs itself, with main.ts's delay.
+  poolWarmupDelayMs: 0,
 });
+await server.poolWarmed;
 serveBench(server.port, () => server.close());
