@@ -71,14 +71,17 @@ const POOL_WARMUP_DELAY_MS = 1_000;
 
 /** The warm-up, `delayMs` from now; best effort, what fails is logged. `cancel` stops one not yet started. */
 function schedulePoolWarmup(db: DbHandle, log: Logger, delayMs: number) {
+  const warm = db.warm;
+  // PGlite: one connection in this process, nothing to warm.
+  if (!warm) return { done: Promise.resolve(), cancel() {} };
   let cancel = () => {};
   const done = new Promise<void>((resolve) => {
     const timer = setTimeout(() => {
       cancel = () => {};
-      (db.warm?.() ?? Promise.resolve(null))
+      warm()
         .then(
           (warmed) => {
-            if (warmed && warmed.failed.length > 0)
+            if (warmed.failed.length > 0)
               log.warn(warmed, "could not warm every hot statement on the database pool");
           },
           (error: unknown) => log.warn({ err: error }, "could not warm the database pool"),

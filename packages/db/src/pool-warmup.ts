@@ -19,7 +19,7 @@ import { definedStatements } from "./statements.ts";
  * without running it, and builds a tsvector. Best effort: a statement that cannot be prepared
  * (a schema older than the code, while migrations run) is skipped.
  */
-export async function warmBackend(client: pg.PoolClient): Promise<string[]> {
+async function warmBackend(client: pg.PoolClient): Promise<string[]> {
   const failed: string[] = [];
   // The dictionary of the search index on messages.content (schema.ts).
   await client.query("select to_tsvector('english', 'warm')").catch(() => failed.push("to_tsvector"));
