@@ -56,8 +56,11 @@ export interface ServerRuntime {
    * this module loads, so that a new database's migrations run while Node compiles the server.
    */
   database?: Promise<DbHandle>;
-  /** When the pool's warm-up starts after listening (default POOL_WARMUP_DELAY_MS; tests pass 0). */
-  poolWarmupDelayMs?: number;
+  /**
+   * When the pool's warm-up starts after listening (default POOL_WARMUP_DELAY_MS); `false`: never
+   * (the test server's default: its servers live for seconds, and the warm-up cost each 0.7 s).
+   */
+  poolWarmupDelayMs?: number | false;
 }
 
 /**
@@ -70,10 +73,10 @@ export interface ServerRuntime {
 const POOL_WARMUP_DELAY_MS = 1_000;
 
 /** The warm-up, `delayMs` from now; best effort, what fails is logged. `cancel` stops one not yet started. */
-function schedulePoolWarmup(db: DbHandle, log: Logger, delayMs: number) {
+function schedulePoolWarmup(db: DbHandle, log: Logger, delayMs: number | false) {
   const warm = db.warm;
   // PGlite: one connection in this process, nothing to warm.
-  if (!warm) return { done: Promise.resolve(), cancel() {} };
+  if (!warm || delayMs === false) return { done: Promise.resolve(), cancel() {} };
   let cancel = () => {};
   const done = new Promise<void>((resolve) => {
     const timer = setTimeout(() => {

@@ -64,9 +64,8 @@ describe("warming the PostgreSQL pool (pool-warmup.ts)", () => {
   });
 
   it("a server warms its pool once it listens: every connection of the pool open, the send's indexes cached on each", async () => {
-    const t = await startTestServer();
+    const t = await startTestServer({ poolWarmupDelayMs: 0 });
     cleanup.push(() => t.close());
-    await t.server.poolWarmed;
     const pool = t.server.db.pool;
     if (!pool) throw new Error("the test server runs on PostgreSQL, with a pool");
     expect(pool.totalCount).toBe(10);

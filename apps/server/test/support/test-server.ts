@@ -44,8 +44,10 @@ export async function startTestServer(options: Partial<ParleyServerOptions> = {}
       rateLimits: { ...unlimited(), ...options.rateLimits },
       // Webhook receivers in tests listen on loopback.
       webhooks: { allowPrivate: true, ...options.webhooks },
-      // At once, and waited for: tests that count a call's statements must not count the warm-up's.
-      poolWarmupDelayMs: 0,
+      // No warm-up unless a test asks for one (pool-warmup.test.ts): a test server lives for seconds,
+      // and warming its ten connections cost 0.7 s each time. One asked for starts at once and is
+      // waited for: tests that count a call's statements must not count the warm-up's.
+      poolWarmupDelayMs: options.poolWarmupDelayMs ?? false,
     });
     await server.poolWarmed;
   } catch (error) {
