@@ -75,7 +75,7 @@ const POOL_WARMUP_DELAY_MS = 1_000;
 /** The warm-up, `delayMs` from now; best effort, what fails is logged. `cancel` stops one not yet started. */
 function schedulePoolWarmup(db: DbHandle, log: Logger, delayMs: number | false) {
   const warm = db.warm;
-  // PGlite: one connection in this process, nothing to warm.
+  // PGlite (one connection in this process, nothing to warm), or no warm-up asked for.
   if (!warm || delayMs === false) return { done: Promise.resolve(), cancel() {} };
   let cancel = () => {};
   const done = new Promise<void>((resolve) => {
