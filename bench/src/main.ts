@@ -6,6 +6,7 @@ import { bundleServers } from "./bundles.ts";
 import { type BenchContext, fullSizes, nextRun, quickSizes, retryIfDisturbed } from "./context.ts";
 import { seed, startBenchDatabase } from "./database.ts";
 import { heapPoint } from "./heap.ts";
+import { perfManyRooms } from "./perf-profile.ts";
 import { profileParley, profileParleyHistory, profileParleyManyRooms } from "./profile.ts";
 import { type BenchResults, markdown, type PerServer } from "./report.ts";
 import { type ServerKind, type ServerProcess, spawnServer, waitUntilIdle } from "./server-process.ts";
@@ -27,7 +28,7 @@ const repeatsArg = args.find((a) => a.startsWith("--repeats="));
 const repeats = repeatsArg ? Math.max(1, Number(repeatsArg.slice("--repeats=".length)) || 1) : 3;
 const serversArg = args.find((a) => a.startsWith("--servers="));
 const onlyServers = serversArg ? new Set(serversArg.slice("--servers=".length).split(",")) : null;
-const profileArg = args.find((a) => a.startsWith("--profile"));
+const profileArg = args.find((a) => a.startsWith("--profile") || a.startsWith("--perf-many-rooms"));
 // The Node binary every server runs on (bench/run.sh passes Node 22's; default: this one).
 const nodeArg = args.find((a) => a.startsWith("--node="))?.slice("--node=".length);
 // `--heap`: each server's memory after two full GCs before workload 1 and after 1, 1b and 2 (one
@@ -224,18 +225,20 @@ try {
 
   if (profileArg) {
     const rates = profileArg.includes("=") ? profileArg.split("=")[1]?.split(",").map(Number) : undefined;
-    const summary = profileArg.startsWith("--profile-history")
-      ? await profileParleyHistory(ctx, `${resultsDir}profile.tmp`)
-      : profileArg.startsWith("--profile-many-rooms")
-        ? await profileParleyManyRooms(ctx, `${resultsDir}profile.tmp`, rates?.[0])
-        : profileArg.startsWith("--profile-large")
-          ? await profileParley(
-              ctx,
-              rates ?? [4, 12],
-              `${resultsDir}profile.tmp`,
-              sizes.fanoutLargeSubscribers,
-            )
-          : await profileParley(ctx, rates ?? [20, 40], `${resultsDir}profile.tmp`);
+    const summary = profileArg.startsWith("--perf-many-rooms")
+      ? await perfManyRooms(ctx, `${resultsDir}perf.tmp`, rates?.[0])
+      : profileArg.startsWith("--profile-history")
+        ? await profileParleyHistory(ctx, `${resultsDir}profile.tmp`)
+        : profileArg.startsWith("--profile-many-rooms")
+          ? await profileParleyManyRooms(ctx, `${resultsDir}profile.tmp`, rates?.[0])
+          : profileArg.startsWith("--profile-large")
+            ? await profileParley(
+                ctx,
+                rates ?? [4, 12],
+                `${resultsDir}profile.tmp`,
+                sizes.fanoutLargeSubscribers,
+              )
+            : await profileParley(ctx, rates ?? [20, 40], `${resultsDir}profile.tmp`);
     writeFileSync(`${resultsDir}profile-summary.txt.tmp`, summary);
     process.stdout.write(`${summary}\n`);
     await db.close();

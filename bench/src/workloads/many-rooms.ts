@@ -27,6 +27,8 @@ export interface ManyRoomsResult {
   sendErrors: number;
   deliveriesPerCpuSecond: number;
   cpu: MeasuredCpu;
+  /** The measured phase, in CLOCK_MONOTONIC µs (what --cpu-prof and `perf record -k` stamp). */
+  monotonicUs: [number, number];
 }
 
 /** Workload 2: many small rooms, two senders each, a fixed offered rate over all of them. */
@@ -69,10 +71,12 @@ export async function runManyRooms(
   const phase = deliveries.startPhase(perRoom);
   const cpuMeter = meterCpu(ctx, server);
   const phaseStart = performance.now();
+  const fromUs = Number(process.hrtime.bigint() / 1000n);
   const { settled } = await sendOpenLoop(deliveries, phase, routes, sizes.manyRoomsRate, sizes.manyRoomsMs);
   await Promise.race([settled, sleep(2_000)]);
   await drain(phase, 2_000);
   const cpu = cpuMeter();
+  const toUs = Number(process.hrtime.bigint() / 1000n);
   const generatorGc = generatorGcSince(phaseStart);
   const gcTo = await heapPoint(ctx, server, "many-rooms-end", { gc: false });
   if (gcFrom && gcTo) ctx.log(`  ${target.label} many rooms: GC in the phase ${gcBetween(gcFrom, gcTo)}`);
@@ -93,6 +97,7 @@ export async function runManyRooms(
     sendErrors: phase.sendErrors,
     deliveriesPerCpuSecond: round(latency.count / Math.max(0.01, cpu.serverCpuSeconds), 0),
     cpu,
+    monotonicUs: [fromUs, toUs],
   };
   ctx.log(
     `  ${target.label} many rooms: ${result.persistedPerSecond} persisted/s, ${result.deliveredPerSecond} delivered/s, p50 ${result.p50} p99 ${result.p99} ms, ${cpuLine(cpu)}, ${generatorGc}`,

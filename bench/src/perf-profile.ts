@@ -1,0 +1,137 @@
+import { execFileSync, spawn } from "node:child_process";
+import { mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { type BenchContext, cpuLine } from "./context.ts";
+import { spawnServer } from "./server-process.ts";
+import { targets } from "./targets.ts";
+import { runManyRooms } from "./workloads/many-rooms.ts";
+
+/**
+ * Where a sample's time went. --cpu-prof sees the JavaScript thread only and books a system
+ * call's kernel time to the JS function that made it; perf samples every thread, user and kernel
+ * alike, so two servers' costs can be compared part by part.
+ */
+const parts = [
+  ["kernel", "kernel: system calls, TCP over loopback, wake-ups"],
+  ["jit", "JIT-compiled JavaScript"],
+  ["v8", "V8 interpreter, builtins, inline caches, runtime"],
+  ["gc", "GC on the JavaScript thread"],
+  ["compile", "V8 compilers on the JavaScript thread"],
+  ["node", "Node and libuv (C++)"],
+  ["other", "libc and the rest"],
+  ["threads", "other threads (GC helpers, background compilers)"],
+] as const;
+type Part = (typeof parts)[number][0];
+
+function partOf(mainThread: boolean, symbol: string, dso: string): Part {
+  if (!mainThread) return "threads";
+  if (dso.includes("kernel")) return "kernel";
+  if (/perf-\d+\.map|\[JIT\]/.test(dso)) return "jit";
+  if (/Scaveng|Heap::|Marking|Sweep|GCTracer|ConcurrentMarking/.test(symbol)) return "gc";
+  if (/compiler::|[Mm]aglev|Compiler::|CompileLazy|Parser::/.test(symbol)) return "compile";
+  if (/^(node::|uv_|uv__)/.test(symbol)) return "node";
+  if (/^(Builtins_|v8::)/.test(symbol)) return "v8";
+  return "other";
+}
+
+interface PerfFigures {
+  label: string;
+  sends: number;
+  deliveries: number;
+  summary: string;
+  /** µs of CPU per send, by part. */
+  perSend: Map<Part, number>;
+}
+
+/** Samples' time (µs) by part within [fromUs, toUs] (CLOCK_MONOTONIC), from `perf script`. */
+function partsOf(file: string, pid: number, [fromUs, toUs]: [number, number], hz: number) {
+  const out = execFileSync(
+    "perf",
+    ["script", "-i", file, "-F", "tid,time,ip,sym,dso", "--time", `${fromUs / 1e6},${toUs / 1e6}`],
+    { encoding: "utf8", maxBuffer: 1 << 30, stdio: ["ignore", "pipe", "ignore"] },
+  );
+  const byPart = new Map<Part, number>();
+  for (const line of out.split("\n")) {
+    // "  776 11758.123456:  7f3a… Builtins_LoadIC (/path/to/node)"
+    const m = /^\s*(\d+)\s+[\d.]+:\s+[0-9a-f]+\s+(.*?)\s+\((.*)\)\s*$/.exec(line);
+    if (!m) continue;
+    const part = partOf(Number(m[1]) === pid, m[2] ?? "", m[3] ?? "");
+    byPart.set(part, (byPart.get(part) ?? 0) + 1e6 / hz);
+  }
+  return byPart;
+}
+
+/**
+ * `pnpm bench --perf-many-rooms[=seconds]`: workload 2 against Parley and the Socket.IO peer, each
+ * under `perf record` (cpu-clock, every thread), its measured phase stretched (default 20 s); then
+ * each server's CPU per send over that phase, split by where it ran, side by side. Needs Linux
+ * perf (Debian: linux-perf) and the right to profile the server's process (root, or
+ * kernel.perf_event_paranoid ≤ 1 for the kernel's share).
+ */
+export async function perfManyRooms(ctx: BenchContext, dir: string, seconds = 20): Promise<string> {
+  try {
+    execFileSync("perf", ["--version"], { stdio: "ignore" });
+  } catch {
+    throw new Error("--perf-many-rooms needs Linux perf: apt-get install linux-perf");
+  }
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const hz = 999;
+  const longer = { ...ctx, sizes: { ...ctx.sizes, manyRoomsMs: seconds * 1000 } };
+  const figures: PerfFigures[] = [];
+  for (const target of targets.filter((t) => t.kind === "parley" || t.kind === "socketio")) {
+    const server = await spawnServer(target.kind, { port: 0, databaseUrl: ctx.db.url }, { node: ctx.node });
+    const file = join(dir, `${target.kind}.perf.data`);
+    const perf = spawn(
+      "perf",
+      [
+        "record",
+        "-e",
+        "cpu-clock",
+        "-F",
+        String(hz),
+        "-k",
+        "CLOCK_MONOTONIC",
+        "-p",
+        String(server.pid),
+        "-o",
+        file,
+      ],
+      { stdio: "ignore" },
+    );
+    const perfExited = new Promise((resolve) => perf.once("exit", resolve));
+    const result = await runManyRooms(longer, target, server);
+    perf.kill("SIGINT");
+    await perfExited;
+    await server.stop();
+    const sends = Math.round(result.persistedPerSecond * seconds);
+    const deliveries = Math.round(result.deliveredPerSecond * seconds);
+    const perSend = new Map<Part, number>();
+    for (const [part, us] of partsOf(file, server.pid, result.monotonicUs, hz))
+      perSend.set(part, us / Math.max(1, sends));
+    figures.push({
+      label: target.label,
+      sends,
+      deliveries,
+      perSend,
+      summary: `${target.label}: p50 ${result.p50} ms, p99 ${result.p99} ms, ${cpuLine(result.cpu)}, ${((result.cpu.serverCpuSeconds * 1e6) / Math.max(1, sends)).toFixed(0)} µs of server CPU per send (/proc); perf report -i ${file} --time ${result.monotonicUs.map((us) => (us / 1e6).toFixed(6)).join(",")} --sort dso,sym`,
+    });
+  }
+  const width = Math.max(...parts.map(([, text]) => text.length));
+  const cell = (n: number) => n.toFixed(0).padStart(10);
+  const row = (text: string, values: number[]) => `${text.padEnd(width)}${values.map(cell).join("")}`;
+  const total = (f: PerfFigures) => [...f.perSend.values()].reduce((a, b) => a + b, 0);
+  return [
+    `many rooms under perf (${ctx.sizes.manyRooms} rooms × ${ctx.sizes.manyRoomSubscribers} subscribers, ${ctx.sizes.manyRoomsRate} msgs/s, ${seconds} s measured; each send is ${ctx.sizes.manyRoomSubscribers} deliveries)`,
+    ...figures.map((f) => f.summary),
+    "",
+    `${"server CPU µs per send, by where it ran".padEnd(width)}${figures.map((f) => f.label.split(" ")[0]?.padStart(10)).join("")}`,
+    ...parts.map(([part, text]) =>
+      row(
+        text,
+        figures.map((f) => f.perSend.get(part) ?? 0),
+      ),
+    ),
+    row("total (perf samples)", figures.map(total)),
+  ].join("\n");
+}
