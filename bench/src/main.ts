@@ -6,7 +6,7 @@ import { bundleServers } from "./bundles.ts";
 import { type BenchContext, fullSizes, nextRun, quickSizes, retryIfDisturbed } from "./context.ts";
 import { seed, startBenchDatabase } from "./database.ts";
 import { heapPoint } from "./heap.ts";
-import { perfManyRooms } from "./perf-profile.ts";
+import { perfManyRooms, perfMissing } from "./perf-profile.ts";
 import { profileParley, profileParleyHistory, profileParleyManyRooms } from "./profile.ts";
 import { type BenchResults, markdown, type PerServer } from "./report.ts";
 import { type ServerKind, type ServerProcess, spawnServer, waitUntilIdle } from "./server-process.ts";
@@ -140,6 +140,12 @@ if (openFiles < filesNeeded) {
   process.stderr.write(
     `The open-file limit is ${openFiles}; workload 1b needs ${filesNeeded} (run \`ulimit -n ${filesNeeded}\` or more first).\n`,
   );
+  process.exit(1);
+}
+// Before PostgreSQL and the bundles: a missing tool is one line, not a stack half a minute in.
+const missingTool = profileArg?.startsWith("--perf-many-rooms") ? perfMissing() : null;
+if (missingTool) {
+  process.stderr.write(`${missingTool}\n`);
   process.exit(1);
 }
 log(

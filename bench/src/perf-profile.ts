@@ -61,6 +61,16 @@ function partsOf(file: string, pid: number, [fromUs, toUs]: [number, number], hz
   return byPart;
 }
 
+/** Why --perf-many-rooms cannot run here, in one line, or null when it can. */
+export function perfMissing(): string | null {
+  try {
+    execFileSync("perf", ["--version"], { stdio: "ignore" });
+    return null;
+  } catch {
+    return "--perf-many-rooms needs Linux perf: apt-get install linux-perf (Debian), then run it again.";
+  }
+}
+
 /**
  * `pnpm bench --perf-many-rooms[=seconds]`: workload 2 against Parley and the Socket.IO peer, each
  * under `perf record` (cpu-clock, every thread), its measured phase stretched (default 20 s); then
@@ -69,11 +79,6 @@ function partsOf(file: string, pid: number, [fromUs, toUs]: [number, number], hz
  * kernel.perf_event_paranoid ≤ 1 for the kernel's share).
  */
 export async function perfManyRooms(ctx: BenchContext, dir: string, seconds = 20): Promise<string> {
-  try {
-    execFileSync("perf", ["--version"], { stdio: "ignore" });
-  } catch {
-    throw new Error("--perf-many-rooms needs Linux perf: apt-get install linux-perf");
-  }
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const hz = 999;
