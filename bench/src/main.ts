@@ -231,20 +231,17 @@ try {
 
   if (profileArg) {
     const rates = profileArg.includes("=") ? profileArg.split("=")[1]?.split(",").map(Number) : undefined;
-    const summary = profileArg.startsWith("--perf-many-rooms")
-      ? await perfManyRooms(ctx, `${resultsDir}perf.tmp`, rates?.[0])
-      : profileArg.startsWith("--profile-history")
-        ? await profileParleyHistory(ctx, `${resultsDir}profile.tmp`)
-        : profileArg.startsWith("--profile-many-rooms")
-          ? await profileParleyManyRooms(ctx, `${resultsDir}profile.tmp`, rates?.[0])
-          : profileArg.startsWith("--profile-large")
-            ? await profileParley(
-                ctx,
-                rates ?? [4, 12],
-                `${resultsDir}profile.tmp`,
-                sizes.fanoutLargeSubscribers,
-              )
-            : await profileParley(ctx, rates ?? [20, 40], `${resultsDir}profile.tmp`);
+    const dir = `${resultsDir}profile.tmp`;
+    // The first whose flag the argument starts with (--profile-history before --profile).
+    const modes: [string, () => Promise<string>][] = [
+      ["--perf-many-rooms", () => perfManyRooms(ctx, `${resultsDir}perf.tmp`, rates?.[0])],
+      ["--profile-history", () => profileParleyHistory(ctx, dir)],
+      ["--profile-many-rooms", () => profileParleyManyRooms(ctx, dir, rates?.[0])],
+      ["--profile-large", () => profileParley(ctx, rates ?? [4, 12], dir, sizes.fanoutLargeSubscribers)],
+      ["--profile", () => profileParley(ctx, rates ?? [20, 40], dir)],
+    ];
+    const mode = modes.find(([flag]) => profileArg.startsWith(flag));
+    const summary = mode ? await mode[1]() : "";
     writeFileSync(`${resultsDir}profile-summary.txt.tmp`, summary);
     process.stdout.write(`${summary}\n`);
     await db.close();

@@ -36,8 +36,6 @@ function partOf(mainThread: boolean, symbol: string, dso: string): Part {
 
 interface PerfFigures {
   label: string;
-  sends: number;
-  deliveries: number;
   summary: string;
   /** µs of CPU per send, by part. */
   perSend: Map<Part, number>;
@@ -110,14 +108,11 @@ export async function perfManyRooms(ctx: BenchContext, dir: string, seconds = 20
     await perfExited;
     await server.stop();
     const sends = Math.round(result.persistedPerSecond * seconds);
-    const deliveries = Math.round(result.deliveredPerSecond * seconds);
     const perSend = new Map<Part, number>();
     for (const [part, us] of partsOf(file, server.pid, result.monotonicUs, hz))
       perSend.set(part, us / Math.max(1, sends));
     figures.push({
       label: target.label,
-      sends,
-      deliveries,
       perSend,
       summary: `${target.label}: p50 ${result.p50} ms, p99 ${result.p99} ms, ${cpuLine(result.cpu)}, ${((result.cpu.serverCpuSeconds * 1e6) / Math.max(1, sends)).toFixed(0)} µs of server CPU per send (/proc); perf report -i ${file} --time ${result.monotonicUs.map((us) => (us / 1e6).toFixed(6)).join(",")} --sort dso,sym`,
     });
