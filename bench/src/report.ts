@@ -75,6 +75,12 @@ interface Row {
   peerTarget?: true | number;
   /** Values from a phase marked invalid (other processes or the generator were the limit). */
   invalid?: Partial<Record<ServerKind, boolean>>;
+  /**
+   * A fan-out ladder that failed its first rung has no ceiling: its 0 means "below this", the
+   * first rung's figure, per server and repeat. A ratio over such a 0 is then a lower bound,
+   * Parley's figure over that rung (shown as "> r").
+   */
+  belowWhenZero?: Record<ServerKind, Repeated>;
 }
 
 /**
@@ -103,9 +109,27 @@ function spreadOf(values: Repeated): Spread {
 /**
  * Parley against another server, repeat by repeat: the servers ran one after the other within
  * each repeat, so pairing by repeat keeps a slow minute on the machine on both sides of a ratio.
+ * Also whether any ratio is a lower bound: a repeat where the other server failed its ladder's
+ * first rung and Parley did not (belowWhenZero). The median of lower bounds is a lower bound of
+ * the median, so a target it meets is met.
  */
-function pairedRatios(a: Repeated, b: Repeated): Repeated {
-  return a.map((x, i) => ratio(x, b[i]));
+function rowRatios(row: Row, other: "socketio" | "floor"): { ratios: Repeated; bound: boolean } {
+  let bound = false;
+  const ratios = row.values.parley.map((p, i) => {
+    const o = row.values[other][i];
+    const below = row.belowWhenZero?.[other][i];
+    if (o === 0 && below !== undefined && below > 0 && p !== undefined && p > 0) {
+      bound = true;
+      return p / below;
+    }
+    return ratio(p, o);
+  });
+  return { ratios, bound };
+}
+
+function ratioText(row: Row, other: "socketio" | "floor"): string {
+  const { ratios, bound } = rowRatios(row, other);
+  return `${bound ? "> " : ""}${spreadText(ratios, 2)}`;
 }
 
 function verdict(row: Row): string {
@@ -116,7 +140,7 @@ function verdict(row: Row): string {
   const beats = (a: number | undefined, b: number | undefined) =>
     a !== undefined && b !== undefined && (row.better === "higher" ? a > b : a < b);
   const against = (other: "socketio" | "floor", target: number, name: string) => {
-    const r = spreadOf(pairedRatios(row.values.parley, row.values[other])).median;
+    const r = spreadOf(rowRatios(row, other).ratios).median;
     const met = r !== undefined && (row.better === "higher" ? r >= target : r <= target);
     return `${row.better === "higher" ? "≥" : "≤"} ${target}× ${name} ${met ? "✅" : "❌"}`;
   };
@@ -157,6 +181,7 @@ export function summaryRows(r: BenchResults): Row[] {
       better: "higher",
       peerTarget: 1.2,
       floorTarget: 0.9,
+      belowWhenZero: per(source, (x) => x.steps[0]?.rate),
     });
     rows.push({
       workload: label,
@@ -169,6 +194,7 @@ export function summaryRows(r: BenchResults): Row[] {
       metric: "deliveries/s at the ceiling",
       values: per(source, (x) => (x.disturbed ? undefined : (x.best?.deliveredPerSecond ?? 0))),
       better: "higher",
+      belowWhenZero: per(source, (x) => x.steps[0] && x.steps[0].rate * x.subscribers),
     });
     rows.push({
       workload: label,
@@ -379,7 +405,14 @@ function spreadText(values: Repeated, digits: number): string {
 }
 
 function cell(row: Row, kind: ServerKind, digits: number): string {
-  return `${spreadText(row.values[kind], digits)}${row.invalid?.[kind] ? " ⚠" : ""}`;
+  const values = row.values[kind];
+  const below = row.belowWhenZero?.[kind].filter((b): b is number => b !== undefined) ?? [];
+  // Every repeat failed the first rung: "below it", not a measured 0.
+  const text =
+    values.length > 0 && values.every((v) => v === 0) && below.length > 0
+      ? `< ${fmt(Math.min(...below), digits)}`
+      : spreadText(values, digits);
+  return `${text}${row.invalid?.[kind] ? " ⚠" : ""}`;
 }
 
 export function markdown(r: BenchResults): string {
@@ -406,12 +439,12 @@ export function markdown(r: BenchResults): string {
   for (const row of summaryRows(r)) {
     const d = row.digits ?? 0;
     lines.push(
-      `| ${row.workload} | ${row.metric} | ${cell(row, "parley", d)} | ${cell(row, "socketio", d)} | ${cell(row, "floor", d)} | ${spreadText(pairedRatios(row.values.parley, row.values.socketio), 2)} | ${spreadText(pairedRatios(row.values.parley, row.values.floor), 2)} | ${verdict(row)} |`,
+      `| ${row.workload} | ${row.metric} | ${cell(row, "parley", d)} | ${cell(row, "socketio", d)} | ${cell(row, "floor", d)} | ${ratioText(row, "socketio")} | ${ratioText(row, "floor")} | ${verdict(row)} |`,
     );
   }
   lines.push("");
   lines.push(
-    `Each phase ran ${m.repeats ?? 1} time(s), the servers interleaved within each repeat (Parley, peer, floor, Parley, …). A cell is the median of the repeats, with the spread (min–max) in brackets; a ratio is the median of the per-repeat ratios (each repeat's Parley figure over the same repeat's peer or floor figure). The fan-out ceiling is each repeat's own ladder (stopped at its first failing step, then the gap between the last pass and the failure halved up to three times); the reported ceiling is the median of those, i.e. a rate at least two of three ladders passed, so one p99 spike in one repeat does not decide it. The target column: a ratio ("≥ 1.2× peer") is issue 16's target, judged on the median ratio; "ahead of peer" compares the medians. ⚠: a repeat was disturbed (other processes or the generator were the limit).`,
+    `Each phase ran ${m.repeats ?? 1} time(s), the servers interleaved within each repeat (Parley, peer, floor, Parley, …). A cell is the median of the repeats, with the spread (min–max) in brackets; a ratio is the median of the per-repeat ratios (each repeat's Parley figure over the same repeat's peer or floor figure). The fan-out ceiling is each repeat's own ladder (stopped at its first failing step, then the gap between the last pass and the failure halved up to three times); the reported ceiling is the median of those, i.e. a rate at least two of three ladders passed, so one p99 spike in one repeat does not decide it. A server whose every ladder failed its first rung shows "< rate" (it has no ceiling), and a ratio over such a repeat is a lower bound, Parley's ceiling over that rung ("> r"), on which the target is judged. The target column: a ratio ("≥ 1.2× peer") is issue 16's target, judged on the median ratio; "ahead of peer" compares the medians. ⚠: a repeat was disturbed (other processes or the generator were the limit).`,
   );
   lines.push("");
   const ladder = (title: string, source: PerServer<FanoutResult>) => {
