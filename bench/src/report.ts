@@ -76,9 +76,9 @@ interface Row {
   /** Values from a phase marked invalid (other processes or the generator were the limit). */
   invalid?: Partial<Record<ServerKind, boolean>>;
   /**
-   * A fan-out ladder that failed its first rung has no ceiling: its 0 means "below this", the
-   * first rung's figure, per server and repeat. A ratio over such a 0 is then a lower bound,
-   * Parley's figure over that rung (shown as "> r").
+   * A fan-out ladder that failed every step has no ceiling: its 0 means "below this", the figure
+   * of the lowest step it failed (noCeilingBelow), per server and repeat. A ratio over such a 0 is
+   * then a lower bound, Parley's figure over that step (the median shown as "≥ r").
    */
   belowWhenZero?: Record<ServerKind, Repeated>;
 }
@@ -129,7 +129,7 @@ function rowRatios(row: Row, other: "socketio" | "floor"): { ratios: Repeated; b
 
 function ratioText(row: Row, other: "socketio" | "floor"): string {
   const { ratios, bound } = rowRatios(row, other);
-  return `${bound ? "> " : ""}${spreadText(ratios, 2)}`;
+  return `${bound ? "≥ " : ""}${spreadText(ratios, 2)}`;
 }
 
 function verdict(row: Row): string {
@@ -151,6 +151,16 @@ function verdict(row: Row): string {
   }
   if (row.floorTarget !== undefined) parts.push(against("floor", row.floorTarget, "floor"));
   return parts.join(", ");
+}
+
+/**
+ * A ladder with no ceiling (every step failed): the lowest rate it failed on a valid measurement,
+ * which its ceiling is below. None when a step was the load generator's failure, not the server's.
+ */
+function noCeilingBelow(x: FanoutResult): number | undefined {
+  if (x.best) return undefined;
+  const failed = x.steps.filter((s) => s.cpu.valid && !s.pass).map((s) => s.rate);
+  return failed.length > 0 ? Math.min(...failed) : undefined;
 }
 
 export function summaryRows(r: BenchResults): Row[] {
@@ -181,7 +191,7 @@ export function summaryRows(r: BenchResults): Row[] {
       better: "higher",
       peerTarget: 1.2,
       floorTarget: 0.9,
-      belowWhenZero: per(source, (x) => x.steps[0]?.rate),
+      belowWhenZero: per(source, (x) => noCeilingBelow(x)),
     });
     rows.push({
       workload: label,
@@ -194,7 +204,10 @@ export function summaryRows(r: BenchResults): Row[] {
       metric: "deliveries/s at the ceiling",
       values: per(source, (x) => (x.disturbed ? undefined : (x.best?.deliveredPerSecond ?? 0))),
       better: "higher",
-      belowWhenZero: per(source, (x) => x.steps[0] && x.steps[0].rate * x.subscribers),
+      belowWhenZero: per(source, (x) => {
+        const below = noCeilingBelow(x);
+        return below === undefined ? undefined : below * x.subscribers;
+      }),
     });
     rows.push({
       workload: label,
@@ -444,7 +457,7 @@ export function markdown(r: BenchResults): string {
   }
   lines.push("");
   lines.push(
-    `Each phase ran ${m.repeats ?? 1} time(s), the servers interleaved within each repeat (Parley, peer, floor, Parley, …). A cell is the median of the repeats, with the spread (min–max) in brackets; a ratio is the median of the per-repeat ratios (each repeat's Parley figure over the same repeat's peer or floor figure). The fan-out ceiling is each repeat's own ladder (stopped at its first failing step, then the gap between the last pass and the failure halved up to three times); the reported ceiling is the median of those, i.e. a rate at least two of three ladders passed, so one p99 spike in one repeat does not decide it. A server whose every ladder failed its first rung shows "< rate" (it has no ceiling), and a ratio over such a repeat is a lower bound, Parley's ceiling over that rung ("> r"), on which the target is judged. The target column: a ratio ("≥ 1.2× peer") is issue 16's target, judged on the median ratio; "ahead of peer" compares the medians. ⚠: a repeat was disturbed (other processes or the generator were the limit).`,
+    `Each phase ran ${m.repeats ?? 1} time(s), the servers interleaved within each repeat (Parley, peer, floor, Parley, …). A cell is the median of the repeats, with the spread (min–max) in brackets; a ratio is the median of the per-repeat ratios (each repeat's Parley figure over the same repeat's peer or floor figure). The fan-out ceiling is each repeat's own ladder (stopped at its first failing step, then the gap between the last pass and the failure halved up to three times); the reported ceiling is the median of those, i.e. a rate at least two of three ladders passed, so one p99 spike in one repeat does not decide it. A ladder that failed every step has no ceiling: a server with none in any repeat shows "< rate" (the lowest rate it failed), and a ratio over such a repeat is a lower bound, Parley's ceiling over that rate; a median ratio with one in it is shown "≥ r", a lower bound of the median, on which the target is judged. The target column: a ratio ("≥ 1.2× peer") is issue 16's target, judged on the median ratio; "ahead of peer" compares the medians. ⚠: a repeat was disturbed (other processes or the generator were the limit).`,
   );
   lines.push("");
   const ladder = (title: string, source: PerServer<FanoutResult>) => {
