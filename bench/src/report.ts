@@ -109,8 +109,8 @@ function spreadOf(values: Repeated): Spread {
 /**
  * Parley against another server, repeat by repeat: the servers ran one after the other within
  * each repeat, so pairing by repeat keeps a slow minute on the machine on both sides of a ratio.
- * Also whether any ratio is a lower bound: a repeat where the other server failed its ladder's
- * first rung and Parley did not (belowWhenZero). The median of lower bounds is a lower bound of
+ * Also whether any ratio is a lower bound: a repeat where the other server's ladder failed every
+ * step and Parley's did not (belowWhenZero). The median of lower bounds is a lower bound of
  * the median, so a target it meets is met.
  */
 function rowRatios(row: Row, other: "socketio" | "floor"): { ratios: Repeated; bound: boolean } {
@@ -420,7 +420,7 @@ function spreadText(values: Repeated, digits: number): string {
 function cell(row: Row, kind: ServerKind, digits: number): string {
   const values = row.values[kind];
   const below = row.belowWhenZero?.[kind].filter((b): b is number => b !== undefined) ?? [];
-  // Every repeat failed the first rung: "below it", not a measured 0.
+  // Every repeat's ladder failed every step: "below" its lowest failure, not a measured 0.
   const text =
     values.length > 0 && values.every((v) => v === 0) && below.length > 0
       ? `< ${fmt(Math.min(...below), digits)}`
@@ -457,7 +457,7 @@ export function markdown(r: BenchResults): string {
   }
   lines.push("");
   lines.push(
-    `Each phase ran ${m.repeats ?? 1} time(s), the servers interleaved within each repeat (Parley, peer, floor, Parley, …). A cell is the median of the repeats, with the spread (min–max) in brackets; a ratio is the median of the per-repeat ratios (each repeat's Parley figure over the same repeat's peer or floor figure). The fan-out ceiling is each repeat's own ladder (stopped at its first failing step, then the gap between the last pass and the failure halved up to three times); the reported ceiling is the median of those, i.e. a rate at least two of three ladders passed, so one p99 spike in one repeat does not decide it. A ladder that failed every step has no ceiling: a server with none in any repeat shows "< rate" (the lowest rate it failed), and a ratio over such a repeat is a lower bound, Parley's ceiling over that rate; a median ratio with one in it is shown "≥ r", a lower bound of the median, on which the target is judged. The target column: a ratio ("≥ 1.2× peer") is issue 16's target, judged on the median ratio; "ahead of peer" compares the medians. ⚠: a repeat was disturbed (other processes or the generator were the limit).`,
+    `Each phase ran ${m.repeats ?? 1} time(s), the servers interleaved within each repeat (Parley, peer, floor, Parley, …). A cell is the median of the repeats, with the spread (min–max) in brackets; a ratio is the median of the per-repeat ratios (each repeat's Parley figure over the same repeat's peer or floor figure). The fan-out ceiling is each repeat's own ladder (stopped at its first failing step, then the gap between the last pass and the failure halved up to three times); the reported ceiling is the median of those, i.e. a rate at least two of three ladders passed, so one p99 spike in one repeat does not decide it. A ladder that failed every step has no ceiling: a server with none in every repeat shows "< rate" (the lowest rate it failed), and a ratio over such a repeat is a lower bound, Parley's ceiling over that rate; a median ratio with one in it is shown "≥ r", a lower bound of the median, on which the target is judged. The target column: a ratio ("≥ 1.2× peer") is issue 16's target, judged on the median ratio; "ahead of peer" compares the medians. ⚠: a repeat was disturbed (other processes or the generator were the limit).`,
   );
   lines.push("");
   const ladder = (title: string, source: PerServer<FanoutResult>) => {
