@@ -3,8 +3,8 @@ import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { type BenchContext, cpuLine } from "./context.ts";
 import { spawnServer } from "./server-process.ts";
-import { targets } from "./targets.ts";
-import { runManyRooms } from "./workloads/many-rooms.ts";
+import { type Target, targets } from "./targets.ts";
+import { type ManyRoomsResult, runManyRooms } from "./workloads/many-rooms.ts";
 
 /**
  * Where a sample's time went. --cpu-prof sees the JavaScript thread only and books a system
@@ -34,11 +34,67 @@ function partOf(mainThread: boolean, symbol: string, dso: string): Part {
   return "other";
 }
 
+/**
+ * What PostgreSQL's processes were doing, by the first of these frames found anywhere in a
+ * sample's call chain (so a B-tree insert made by a foreign-key check counts as the check).
+ */
+const pgParts = [
+  [
+    "background",
+    "background: WAL writer, autovacuum, checkpointer",
+    /WalWriterMain|AutoVac|Checkpointer|BackgroundWriter|PgArch|ServerLoop|_Fork/,
+  ],
+  // SPI_execute_snapshot: what ri_PerformCheck runs its query through (its own frame is static).
+  ["fk", "foreign-key checks (RI triggers)", /^RI_|ri_PerformCheck|SPI_execute_snapshot/],
+  ["plpgsql", "PL/pgSQL triggers", /^plpgsql_/],
+  [
+    "search",
+    "full-text index: to_tsvector, GIN insert",
+    /to_tsvector|gininsert|ginInsert|ginHeapTupleFastInsert/,
+  ],
+  ["btree", "B-tree index inserts", /^btinsert|_bt_doinsert/],
+  [
+    "plan",
+    "parse, analyse, plan",
+    /raw_parser|parse_analyze|pg_analyze_and_rewrite|pg_plan_quer|GetCachedPlan|RevalidateCachedQuery/,
+  ],
+  // ExecutorFinish runs what the statement's result does not read: Parley's send writes its
+  // room_events row (a data-modifying CTE nothing selects from) there, after the AFTER triggers' queue.
+  ["finish", "executor finish: unread CTE writes, trigger queue", /standard_ExecutorFinish/],
+  ["start", "executor start and end: set-up, relations, indexes", /standard_Executor(Start|End)/],
+  ["run", "executor run: scans, row writes, locks, json", /standard_ExecutorRun/],
+  ["commit", "commit: WAL, locks, wake-ups", /CommitTransactionCommand|finish_xact_command/],
+  ["protocol", "client protocol and network", /secure_read|secure_write|pq_|WaitEventSetWait|PostgresMain/],
+] as const;
+type PgPart = (typeof pgParts)[number][0] | "other";
+
+/** PostgreSQL's samples' time (µs) by what it was doing within [fromUs, toUs], from `perf script -g`. */
+export function pgPartsOf(file: string, [fromUs, toUs]: [number, number], hz: number) {
+  const out = execFileSync(
+    "perf",
+    ["script", "-i", file, "-F", "comm,ip,sym", "--time", `${fromUs / 1e6},${toUs / 1e6}`],
+    { encoding: "utf8", maxBuffer: 1 << 30, stdio: ["ignore", "pipe", "ignore"] },
+  );
+  const byPart = new Map<PgPart, number>();
+  // A sample: its comm on one line, then one frame per line, leaf first ("  ffffffff81754c5c
+  // __x64_sys_epoll_wait"), then a blank line.
+  for (const sample of out.split("\n\n")) {
+    const lines = sample.trim().split("\n");
+    if (lines[0]?.trim() !== "postgres") continue;
+    const frames = lines.slice(1).map((line) => line.trim().replace(/^[0-9a-f]+\s+/, ""));
+    const part = pgParts.find(([, , pattern]) => frames.some((frame) => pattern.test(frame)))?.[0] ?? "other";
+    byPart.set(part, (byPart.get(part) ?? 0) + 1e6 / hz);
+  }
+  return byPart;
+}
+
 interface PerfFigures {
   label: string;
   summary: string;
   /** µs of CPU per send, by part. */
   perSend: Map<Part, number>;
+  /** µs of PostgreSQL's CPU per send, by what it was doing. */
+  pgPerSend: Map<PgPart, number>;
 }
 
 /** Samples' time (µs) by part within [fromUs, toUs] (CLOCK_MONOTONIC), from `perf script`. */
@@ -69,6 +125,40 @@ export function perfMissing(): string | null {
   }
 }
 
+const hz = 999;
+
+/** Workload 2 on a fresh server process with `perf record` (cpu-clock, `hz`) and these target arguments. */
+async function underPerf(
+  ctx: BenchContext,
+  target: Target,
+  perfTarget: (serverPid: number) => string[],
+  file: string,
+): Promise<{ result: ManyRoomsResult; file: string; pid: number }> {
+  const server = await spawnServer(target.kind, { port: 0, databaseUrl: ctx.db.url }, { node: ctx.node });
+  const perf = spawn(
+    "perf",
+    [
+      "record",
+      "-e",
+      "cpu-clock",
+      "-F",
+      String(hz),
+      "-k",
+      "CLOCK_MONOTONIC",
+      ...perfTarget(server.pid),
+      "-o",
+      file,
+    ],
+    { stdio: "ignore" },
+  );
+  const perfExited = new Promise((resolve) => perf.once("exit", resolve));
+  const result = await runManyRooms(ctx, target, server);
+  perf.kill("SIGINT");
+  await perfExited;
+  await server.stop();
+  return { result, file, pid: server.pid };
+}
+
 /**
  * `pnpm bench --perf-many-rooms[=seconds]`: workload 2 against Parley and the Socket.IO peer, each
  * under `perf record` (cpu-clock, every thread), its measured phase stretched (default 20 s); then
@@ -79,45 +169,46 @@ export function perfMissing(): string | null {
 export async function perfManyRooms(ctx: BenchContext, dir: string, seconds = 20): Promise<string> {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const hz = 999;
   const longer = { ...ctx, sizes: { ...ctx.sizes, manyRoomsMs: seconds * 1000 } };
   const figures: PerfFigures[] = [];
   for (const target of targets.filter((t) => t.kind === "parley" || t.kind === "socketio")) {
-    const server = await spawnServer(target.kind, { port: 0, databaseUrl: ctx.db.url }, { node: ctx.node });
-    const file = join(dir, `${target.kind}.perf.data`);
-    const perf = spawn(
-      "perf",
-      [
-        "record",
-        "-e",
-        "cpu-clock",
-        "-F",
-        String(hz),
-        "-k",
-        "CLOCK_MONOTONIC",
-        "-p",
-        String(server.pid),
-        "-o",
-        file,
-      ],
-      { stdio: "ignore" },
+    // Two phases on fresh server processes: one with perf on the server alone, one with perf on
+    // PostgreSQL's core. Both at once disturbed both: the per-CPU sampling with call chains took
+    // about a third of core 1, and the server's kernel share doubled under it.
+    const serverRun = await underPerf(
+      longer,
+      target,
+      (pid) => ["-p", String(pid)],
+      join(dir, `${target.kind}.perf.data`),
     );
-    const perfExited = new Promise((resolve) => perf.once("exit", resolve));
-    const result = await runManyRooms(longer, target, server);
-    perf.kill("SIGINT");
-    await perfExited;
-    await server.stop();
+    const { result, file } = serverRun;
     const sends = Math.round(result.persistedPerSecond * seconds);
     const perSend = new Map<Part, number>();
-    for (const [part, us] of partsOf(file, server.pid, result.monotonicUs, hz))
+    for (const [part, us] of partsOf(file, serverRun.pid, result.monotonicUs, hz))
       perSend.set(part, us / Math.max(1, sends));
+    // PostgreSQL runs on core 1 with the generator: a per-CPU event with call chains (`-u postgres`
+    // kept about half of the core busy in perf itself), its samples picked out by process name.
+    const pgRun = await underPerf(
+      longer,
+      target,
+      () => ["-g", "-C", "1"],
+      join(dir, `${target.kind}.postgres.perf.data`),
+    );
+    const pgSends = Math.round(pgRun.result.persistedPerSecond * seconds);
+    const pgPerSend = new Map<PgPart, number>();
+    for (const [part, us] of pgPartsOf(pgRun.file, pgRun.result.monotonicUs, hz))
+      pgPerSend.set(part, us / Math.max(1, pgSends));
     figures.push({
       label: target.label,
       perSend,
-      summary: `${target.label}: p50 ${result.p50} ms, p99 ${result.p99} ms, ${cpuLine(result.cpu)}, ${((result.cpu.serverCpuSeconds * 1e6) / Math.max(1, sends)).toFixed(0)} µs of server CPU per send (/proc); perf report -i ${file} --time ${result.monotonicUs.map((us) => (us / 1e6).toFixed(6)).join(",")} --sort dso,sym`,
+      pgPerSend,
+      summary: [
+        `${target.label}: p50 ${result.p50} ms, p99 ${result.p99} ms, ${cpuLine(result.cpu)}, ${((result.cpu.serverCpuSeconds * 1e6) / Math.max(1, sends)).toFixed(0)} µs of server CPU per send (/proc); perf report -i ${file} --time ${result.monotonicUs.map((us) => (us / 1e6).toFixed(6)).join(",")} --sort dso,sym`,
+        `${target.label}, PostgreSQL's phase: ${cpuLine(pgRun.result.cpu)}, ${((pgRun.result.cpu.postgresCpu * pgRun.result.cpu.wallSeconds * 1e6) / Math.max(1, pgSends)).toFixed(0)} µs of PostgreSQL CPU per send (/proc); perf report -i ${pgRun.file} --comm postgres --children --time ${pgRun.result.monotonicUs.map((us) => (us / 1e6).toFixed(6)).join(",")}`,
+      ].join("\n"),
     });
   }
-  const width = Math.max(...parts.map(([, text]) => text.length));
+  const width = Math.max(...[...parts, ...pgParts].map(([, text]) => text.length));
   const cell = (n: number) => n.toFixed(0).padStart(10);
   const row = (text: string, values: number[]) => `${text.padEnd(width)}${values.map(cell).join("")}`;
   const total = (f: PerfFigures) => [...f.perSend.values()].reduce((a, b) => a + b, 0);
@@ -133,5 +224,17 @@ export async function perfManyRooms(ctx: BenchContext, dir: string, seconds = 20
       ),
     ),
     row("total (perf samples)", figures.map(total)),
+    "",
+    `${"PostgreSQL CPU µs per send, by what it was doing".padEnd(width)}${figures.map((f) => f.label.split(" ")[0]?.padStart(10)).join("")}`,
+    ...[...pgParts, ["other", "other"] as const].map(([part, text]) =>
+      row(
+        text,
+        figures.map((f) => f.pgPerSend.get(part) ?? 0),
+      ),
+    ),
+    row(
+      "total (perf samples)",
+      figures.map((f) => [...f.pgPerSend.values()].reduce((a, b) => a + b, 0)),
+    ),
   ].join("\n");
 }
