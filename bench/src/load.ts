@@ -116,6 +116,8 @@ export class Deliveries {
    * exact as long as phases are drained before the next starts.
    */
   counted = 0;
+  /** Every delivery of this run, with its receive time (performance.now()): --wire-many-rooms. */
+  observe?: (marker: Marker, receivedMs: number) => void;
 
   constructor(readonly run: number) {}
 
@@ -125,6 +127,7 @@ export class Deliveries {
       return;
     }
     const now = performance.now();
+    this.observe?.(marker, now);
     for (let p = this.phases.length - 1; p >= 0; p--) {
       const phase = this.phases[p];
       if (!phase || marker.index < phase.firstIndex) continue;

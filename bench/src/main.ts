@@ -11,6 +11,7 @@ import { profileParley, profileParleyHistory, profileParleyManyRooms } from "./p
 import { type BenchResults, markdown, type PerServer } from "./report.ts";
 import { type ServerKind, type ServerProcess, spawnServer, waitUntilIdle } from "./server-process.ts";
 import { type Target, targets } from "./targets.ts";
+import { tcpdumpMissing, wireManyRooms } from "./wire-trace.ts";
 import { runColdStart } from "./workloads/cold-start.ts";
 import { type FanoutResult, runFanout } from "./workloads/fanout.ts";
 import { type HistoryResult, runHistory } from "./workloads/history.ts";
@@ -28,7 +29,9 @@ const repeatsArg = args.find((a) => a.startsWith("--repeats="));
 const repeats = repeatsArg ? Math.max(1, Number(repeatsArg.slice("--repeats=".length)) || 1) : 3;
 const serversArg = args.find((a) => a.startsWith("--servers="));
 const onlyServers = serversArg ? new Set(serversArg.slice("--servers=".length).split(",")) : null;
-const profileArg = args.find((a) => a.startsWith("--profile") || a.startsWith("--perf-many-rooms"));
+const profileArg = args.find(
+  (a) => a.startsWith("--profile") || a.startsWith("--perf-many-rooms") || a.startsWith("--wire-many-rooms"),
+);
 // The Node binary every server runs on (bench/run.sh passes Node 22's; default: this one).
 const nodeArg = args.find((a) => a.startsWith("--node="))?.slice("--node=".length);
 // `--heap`: each server's memory after two full GCs before workload 1 and after 1, 1b and 2 (one
@@ -143,7 +146,11 @@ if (openFiles < filesNeeded) {
   process.exit(1);
 }
 // Before PostgreSQL and the bundles: a missing tool is one line, not a stack half a minute in.
-const missingTool = profileArg?.startsWith("--perf-many-rooms") ? perfMissing() : null;
+const missingTool = profileArg?.startsWith("--perf-many-rooms")
+  ? perfMissing()
+  : profileArg?.startsWith("--wire-many-rooms")
+    ? tcpdumpMissing()
+    : null;
 if (missingTool) {
   process.stderr.write(`${missingTool}\n`);
   process.exit(1);
@@ -235,6 +242,7 @@ try {
     // The first whose flag the argument starts with (--profile-history before --profile).
     const modes: [string, () => Promise<string>][] = [
       ["--perf-many-rooms", () => perfManyRooms(ctx, `${resultsDir}perf.tmp`, rates?.[0])],
+      ["--wire-many-rooms", () => wireManyRooms(ctx, `${resultsDir}wire.tmp`, rates?.[0])],
       ["--profile-history", () => profileParleyHistory(ctx, dir)],
       ["--profile-many-rooms", () => profileParleyManyRooms(ctx, dir, rates?.[0])],
       ["--profile-large", () => profileParley(ctx, rates ?? [4, 12], dir, sizes.fanoutLargeSubscribers)],

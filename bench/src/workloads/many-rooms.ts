@@ -29,6 +29,8 @@ export interface ManyRoomsResult {
   cpu: MeasuredCpu;
   /** The measured phase, in CLOCK_MONOTONIC µs (what --cpu-prof and `perf record -k` stamp). */
   monotonicUs: [number, number];
+  /** The measured phase's message indexes, first and past-the-end (markers carry them). */
+  indexes: [number, number];
 }
 
 /** Workload 2: many small rooms, two senders each, a fixed offered rate over all of them. */
@@ -36,9 +38,11 @@ export async function runManyRooms(
   ctx: BenchContext,
   target: Target,
   server: ServerProcess,
+  observe?: Deliveries["observe"],
 ): Promise<ManyRoomsResult> {
   const { sizes, layout } = ctx;
   const deliveries = new Deliveries(ctx.newRun());
+  deliveries.observe = observe;
   const perRoom = sizes.manyRoomSubscribers;
   const rooms = layout.manyRooms.slice(0, sizes.manyRooms);
   const real = target.hasClientLibrary ? sizes.realClients : 0;
@@ -98,6 +102,7 @@ export async function runManyRooms(
     deliveriesPerCpuSecond: round(latency.count / Math.max(0.01, cpu.serverCpuSeconds), 0),
     cpu,
     monotonicUs: [fromUs, toUs],
+    indexes: [phase.firstIndex, phase.endIndex],
   };
   ctx.log(
     `  ${target.label} many rooms: ${result.persistedPerSecond} persisted/s, ${result.deliveredPerSecond} delivered/s, p50 ${result.p50} p99 ${result.p99} ms, ${cpuLine(cpu)}, ${generatorGc}`,
