@@ -1,12 +1,13 @@
 import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import type { BenchContext } from "./context.ts";
+import { type BenchContext, cpuLine } from "./context.ts";
 import { readMarker } from "./marker.ts";
 import { readTcpSegments, WsFrames } from "./pcap.ts";
 import { processCpuSeconds } from "./proc.ts";
 import { spawnServer } from "./server-process.ts";
-import { targets } from "./targets.ts";
+import { median } from "./stats.ts";
+import { type Target, targets } from "./targets.ts";
 import { runManyRooms } from "./workloads/many-rooms.ts";
 
 /**
@@ -52,9 +53,10 @@ interface Trace {
 interface ServerFigures {
   label: string;
   summary: string;
-  /** Per delivery, each stage in ms. */
-  rows: Record<Stage, number>[];
-  ackAfterReply: number[];
+  /** Each stage's p50, p99 and mean over the slowest 1% of deliveries, in ms. */
+  stats: Map<Stage, [number, number, number]>;
+  /** The sender's acknowledgement after PostgreSQL's reply, p50 ms (NaN when not followed). */
+  ackAfterReply: number;
   roundTripsPerSend: number;
 }
 
@@ -174,99 +176,116 @@ function traceCapture(
 export async function wireManyRooms(ctx: BenchContext, dir: string, seconds = 5): Promise<string> {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const pgPort = Number(new URL(ctx.db.url).port);
   const longer = { ...ctx, sizes: { ...ctx.sizes, manyRoomsMs: seconds * 1000 } };
-  const figures: ServerFigures[] = [];
-  // performance.now() on the generator's clock → CLOCK_REALTIME ns, pcap's clock.
-  const realtimeNs = (ms: number) => (performance.timeOrigin + ms) * 1e6;
-  for (const target of targets.filter((t) => t.kind === "parley" || t.kind === "socketio")) {
-    const server = await spawnServer(target.kind, { port: 0, databaseUrl: ctx.db.url }, { node: ctx.node });
-    const file = join(dir, `${target.kind}.pcap`);
-    const filter = `tcp port ${server.port} or tcp port ${pgPort}`;
-    const tcpdump = spawn(
-      "taskset",
-      [
-        "-c",
-        "1",
-        "tcpdump",
-        "-i",
-        "lo",
-        "-s",
-        "0",
-        "-B",
-        "65536",
-        "--time-stamp-precision=nano",
-        "-Z",
-        "root",
-      ].concat(["-w", file, filter]),
-      { stdio: ["ignore", "ignore", "pipe"] },
-    );
-    let stderr = "";
-    const listening = new Promise<void>((resolve, reject) => {
-      tcpdump.stderr.on("data", (chunk: Buffer) => {
-        stderr += chunk.toString();
-        if (stderr.includes("listening on")) resolve();
-      });
-      tcpdump.once("exit", () => reject(new Error(`tcpdump: ${stderr.trim()}`)));
-    });
-    await listening;
-    const exited = new Promise((resolve) => tcpdump.once("exit", resolve));
-    const traces = new Map<number, Trace>();
-    const result = await runManyRooms(longer, target, server, (marker, receivedMs) => {
-      let trace = traces.get(marker.index);
-      if (!trace) {
-        trace = { outNs: [], receivedNs: [], intendedNs: realtimeNs(marker.intendedMs) };
-        traces.set(marker.index, trace);
-      }
-      trace.receivedNs.push(realtimeNs(receivedMs));
-    });
-    const tcpdumpCpu = tcpdump.pid ? processCpuSeconds(tcpdump.pid) : Number.NaN;
-    tcpdump.kill("SIGINT");
-    await exited;
-    await server.stop();
-    const dropped = /(\d+) packets? dropped by kernel/.exec(stderr)?.[1] ?? "?";
-    const traced = traceCapture(file, server.port, pgPort, traces, result.indexes);
-    figures.push({
-      label: target.label,
-      rows: traced.rows,
-      ackAfterReply: traced.ackAfterReply,
-      roundTripsPerSend: traced.roundTripsPerSend,
-      summary: `${target.label}: p50 ${result.p50} ms, p99 ${result.p99} ms (traced), ${traced.rows.length} deliveries followed, ${traced.incomplete} messages not followed whole, ${dropped} packets dropped by the kernel, tcpdump ${tcpdumpCpu.toFixed(2)} CPU-s in all; ${file}`,
-    });
-  }
-  return wireReport(ctx, seconds, figures);
+  const servers = targets.filter((t) => t.kind === "parley" || t.kind === "socketio");
+  const runs = new Map<Target, ServerFigures[]>(servers.map((t) => [t, []]));
+  // Repeats interleaved, as in the bench's own phases: Parley, peer, Parley, …
+  for (let repeat = 0; repeat < ctx.repeats; repeat++)
+    for (const target of servers)
+      runs.get(target)?.push(await traceOnce(longer, target, join(dir, `${target.kind}-${repeat + 1}.pcap`)));
+  return wireReport(ctx, seconds, [...runs.values()]);
 }
 
-function wireReport(ctx: BenchContext, seconds: number, figures: ServerFigures[]): string {
+/** One phase of workload 2 under tcpdump, and each stage's figures over its deliveries. */
+async function traceOnce(ctx: BenchContext, target: Target, file: string): Promise<ServerFigures> {
+  const pgPort = Number(new URL(ctx.db.url).port);
+  // performance.now() on the generator's clock → CLOCK_REALTIME ns, pcap's clock.
+  const realtimeNs = (ms: number) => (performance.timeOrigin + ms) * 1e6;
+  const server = await spawnServer(target.kind, { port: 0, databaseUrl: ctx.db.url }, { node: ctx.node });
+  const filter = `tcp port ${server.port} or tcp port ${pgPort}`;
+  const tcpdump = spawn(
+    "taskset",
+    [
+      "-c",
+      "1",
+      "tcpdump",
+      "-i",
+      "lo",
+      "-s",
+      "0",
+      "-B",
+      "65536",
+      "--time-stamp-precision=nano",
+      "-Z",
+      "root",
+    ].concat(["-w", file, filter]),
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
+  let stderr = "";
+  const listening = new Promise<void>((resolve, reject) => {
+    tcpdump.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (stderr.includes("listening on")) resolve();
+    });
+    tcpdump.once("exit", () => reject(new Error(`tcpdump: ${stderr.trim()}`)));
+  });
+  await listening;
+  const exited = new Promise((resolve) => tcpdump.once("exit", resolve));
+  const traces = new Map<number, Trace>();
+  const result = await runManyRooms(ctx, target, server, (marker, receivedMs) => {
+    let trace = traces.get(marker.index);
+    if (!trace) {
+      trace = { outNs: [], receivedNs: [], intendedNs: realtimeNs(marker.intendedMs) };
+      traces.set(marker.index, trace);
+    }
+    trace.receivedNs.push(realtimeNs(receivedMs));
+  });
+  const tcpdumpCpu = tcpdump.pid ? processCpuSeconds(tcpdump.pid) : Number.NaN;
+  tcpdump.kill("SIGINT");
+  await exited;
+  await server.stop();
+  const dropped = /(\d+) packets? dropped by kernel/.exec(stderr)?.[1] ?? "?";
+  const traced = traceCapture(file, server.port, pgPort, traces, result.indexes);
+  const cut = quantile(sortedOf(traced.rows.map((r) => r.total)), 0.99);
+  const stats = new Map<Stage, [number, number, number]>();
+  for (const [stage] of stages) {
+    const sorted = sortedOf(traced.rows.map((r) => r[stage]));
+    const tail = traced.rows.filter((r) => r.total >= cut).map((r) => r[stage]);
+    stats.set(stage, [quantile(sorted, 0.5), quantile(sorted, 0.99), mean(tail)]);
+  }
+  return {
+    label: target.label,
+    stats,
+    ackAfterReply: quantile(sortedOf(traced.ackAfterReply), 0.5),
+    roundTripsPerSend: traced.roundTripsPerSend,
+    summary: `${target.label}: p50 ${result.p50} ms, p99 ${result.p99} ms (traced), ${cpuLine(result.cpu)}; ${traced.rows.length} deliveries followed, ${traced.incomplete} messages not followed whole, ${dropped} packets dropped by the kernel, tcpdump ${tcpdumpCpu.toFixed(2)} CPU-s in all; ${file}`,
+  };
+}
+
+/** Each stage's p50, p99 and tail: the median over the repeats, with their spread. */
+function wireReport(ctx: BenchContext, seconds: number, runs: ServerFigures[][]): string {
   const width = Math.max(...stages.map(([, text]) => text.length)) + 2;
-  const names = figures.map((f) => (f.label === "Parley" ? "Parley" : "peer"));
-  const header = (title: string) =>
-    `${title.padEnd(width)}${names.map((n) => `${n} p50`.padStart(12) + `${n} p99`.padStart(12) + `${n} tail`.padStart(12)).join("")}`;
-  const cell = (n: number) => n.toFixed(3).padStart(12);
+  const columns = ["p50", "p99", "tail"];
+  const names = runs.map((r) => (r[0]?.label === "Parley" ? "Parley" : "peer"));
+  const cellWidth = 22;
+  const header = `${"stage".padEnd(width)}${names.flatMap((n) => columns.map((c) => `${n} ${c}`.padStart(cellWidth))).join("")}`;
+  const cell = (values: number[]) => {
+    const sorted = sortedOf(values);
+    const spread = sorted.length > 1 ? ` (${sorted[0]?.toFixed(2)}–${sorted.at(-1)?.toFixed(2)})` : "";
+    return `${median(sorted).toFixed(2)}${spread}`.padStart(cellWidth);
+  };
   const lines = [
-    `many rooms on the wire (${ctx.sizes.manyRooms} rooms × ${ctx.sizes.manyRoomSubscribers} subscribers, ${ctx.sizes.manyRoomsRate} msgs/s, ${seconds} s measured)`,
-    ...figures.map((f) => f.summary),
+    `many rooms on the wire (${ctx.sizes.manyRooms} rooms × ${ctx.sizes.manyRoomSubscribers} subscribers, ${ctx.sizes.manyRoomsRate} msgs/s, ${seconds} s measured, ${ctx.repeats} repeats)`,
+    ...runs.flat().map((f) => f.summary),
     "",
-    "Each delivery's latency split at the packets that carry its message (ms). p50 and p99 are each",
-    "stage's own; 'tail' is the stage's mean over the slowest 1% of deliveries, what the p99 is made of.",
-    header("stage"),
+    "Each delivery's latency split at the packets that carry its message (ms), medians of the repeats",
+    "(min–max). p50 and p99 are each stage's own; 'tail' is the stage's mean over the slowest 1% of",
+    "deliveries: what the p99 is made of.",
+    header,
   ];
   for (const [stage, text] of stages) {
-    const values = figures.flatMap((f) => {
-      const sorted = sortedOf(f.rows.map((r) => r[stage]));
-      const cut = quantile(sortedOf(f.rows.map((r) => r.total)), 0.99);
-      const tail = f.rows.filter((r) => r.total >= cut).map((r) => r[stage]);
-      return [quantile(sorted, 0.5), quantile(sorted, 0.99), mean(tail)];
-    });
-    lines.push(`${text.padEnd(width)}${values.map(cell).join("")}`);
+    const cells = runs.flatMap((r) =>
+      columns.map((_, i) => cell(r.map((f) => f.stats.get(stage)?.[i] ?? Number.NaN))),
+    );
+    lines.push(`${text.padEnd(width)}${cells.join("")}`);
   }
   lines.push("");
-  for (const f of figures) {
-    const acks = sortedOf(f.ackAfterReply);
+  for (const r of runs) {
+    const acks = r.map((f) => f.ackAfterReply).filter((a) => !Number.isNaN(a));
     lines.push(
-      `${f.label}: ${f.roundTripsPerSend.toFixed(2)} requests to PostgreSQL per send; ` +
+      `${r[0]?.label}: ${median(r.map((f) => f.roundTripsPerSend)).toFixed(2)} requests to PostgreSQL per send; ` +
         (acks.length > 0
-          ? `the sender's acknowledgement out ${quantile(acks, 0.5).toFixed(3)} ms after the reply (p50)`
+          ? `the sender's acknowledgement out ${median(acks).toFixed(3)} ms after the reply (p50)`
           : "its acknowledgement carries no marker (not followed)"),
     );
   }
