@@ -1,7 +1,7 @@
 import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { type BenchContext, cpuLine } from "./context.ts";
+import { type BenchContext, cpuLine, type MeasuredCpu, retryIfDisturbed } from "./context.ts";
 import { readMarker } from "./marker.ts";
 import { readTcpSegments, WsFrames } from "./pcap.ts";
 import { processCpuSeconds } from "./proc.ts";
@@ -58,6 +58,7 @@ interface ServerFigures {
   /** The sender's acknowledgement after PostgreSQL's reply, p50 ms (NaN when not followed). */
   ackAfterReply: number;
   roundTripsPerSend: number;
+  cpu: MeasuredCpu;
 }
 
 const quantile = (sorted: number[], p: number) =>
@@ -181,8 +182,14 @@ export async function wireManyRooms(ctx: BenchContext, dir: string, seconds = 5)
   const runs = new Map<Target, ServerFigures[]>(servers.map((t) => [t, []]));
   // Repeats interleaved, as in the bench's own phases: Parley, peer, Parley, …
   for (let repeat = 0; repeat < ctx.repeats; repeat++)
-    for (const target of servers)
-      runs.get(target)?.push(await traceOnce(longer, target, join(dir, `${target.kind}-${repeat + 1}.pcap`)));
+    for (const target of servers) {
+      const file = join(dir, `${target.kind}-${repeat + 1}.pcap`);
+      // A phase other processes spoiled runs once more, as the bench's own phases do.
+      const figures = await retryIfDisturbed(ctx, `${target.label} many rooms`, () =>
+        traceOnce(longer, target, file),
+      );
+      runs.get(target)?.push(figures);
+    }
   return wireReport(ctx, seconds, [...runs.values()]);
 }
 
@@ -248,6 +255,7 @@ async function traceOnce(ctx: BenchContext, target: Target, file: string): Promi
     stats,
     ackAfterReply: quantile(sortedOf(traced.ackAfterReply), 0.5),
     roundTripsPerSend: traced.roundTripsPerSend,
+    cpu: result.cpu,
     summary: `${target.label}: p50 ${result.p50} ms, p99 ${result.p99} ms (traced), ${cpuLine(result.cpu)}; ${traced.rows.length} deliveries followed, ${traced.incomplete} messages not followed whole, ${dropped} packets dropped by the kernel, tcpdump ${tcpdumpCpu.toFixed(2)} CPU-s in all; ${file}`,
   };
 }
