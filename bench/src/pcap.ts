@@ -88,7 +88,8 @@ export class WsFrames {
   /** The frames this segment completes (none for flows that are not WebSocket). */
   push(segment: Segment): WsFrame[] {
     const { flow } = segment;
-    let buffer = Buffer.concat([this.pending.get(flow) ?? Buffer.alloc(0), segment.payload]);
+    const pending = this.pending.get(flow);
+    let buffer = pending?.length ? Buffer.concat([pending, segment.payload]) : segment.payload;
     let state = this.upgraded.get(flow);
     if (state === undefined) {
       // The handshake: skip to the end of the HTTP head; only a request or a 101 goes on.

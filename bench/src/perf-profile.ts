@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { type BenchContext, cpuLine } from "./context.ts";
 import { spawnServer } from "./server-process.ts";
 import { type Target, targets } from "./targets.ts";
+import { firstMissing } from "./tool-check.ts";
 import { type ManyRoomsResult, runManyRooms } from "./workloads/many-rooms.ts";
 
 /**
@@ -68,13 +69,21 @@ const pgParts = [
 ] as const;
 type PgPart = (typeof pgParts)[number][0] | "other";
 
-/** PostgreSQL's samples' time (µs) by what it was doing within [fromUs, toUs], from `perf script -g`. */
-export function pgPartsOf(file: string, [fromUs, toUs]: [number, number], hz: number) {
-  const out = execFileSync(
-    "perf",
-    ["script", "-i", file, "-F", "comm,ip,sym", "--time", `${fromUs / 1e6},${toUs / 1e6}`],
-    { encoding: "utf8", maxBuffer: 1 << 30, stdio: ["ignore", "pipe", "ignore"] },
-  );
+/** A phase's CLOCK_MONOTONIC µs as perf's `--time start,end` (seconds). */
+const perfTime = (us: [number, number]) => us.map((t) => (t / 1e6).toFixed(6)).join(",");
+
+/** `perf script` over one phase's samples, with these fields. */
+function perfScript(file: string, fields: string, phaseUs: [number, number]): string {
+  return execFileSync("perf", ["script", "-i", file, "-F", fields, "--time", perfTime(phaseUs)], {
+    encoding: "utf8",
+    maxBuffer: 1 << 30,
+    stdio: ["ignore", "pipe", "ignore"],
+  });
+}
+
+/** PostgreSQL's samples' time (µs) by what it was doing within the phase, from `perf script -g`. */
+function pgPartsOf(file: string, phaseUs: [number, number], hz: number) {
+  const out = perfScript(file, "comm,ip,sym", phaseUs);
   const byPart = new Map<PgPart, number>();
   // A sample: its comm on one line, then one frame per line, leaf first ("  ffffffff81754c5c
   // __x64_sys_epoll_wait"), then a blank line.
@@ -97,13 +106,9 @@ interface PerfFigures {
   pgPerSend: Map<PgPart, number>;
 }
 
-/** Samples' time (µs) by part within [fromUs, toUs] (CLOCK_MONOTONIC), from `perf script`. */
-function partsOf(file: string, pid: number, [fromUs, toUs]: [number, number], hz: number) {
-  const out = execFileSync(
-    "perf",
-    ["script", "-i", file, "-F", "tid,time,ip,sym,dso", "--time", `${fromUs / 1e6},${toUs / 1e6}`],
-    { encoding: "utf8", maxBuffer: 1 << 30, stdio: ["ignore", "pipe", "ignore"] },
-  );
+/** Samples' time (µs) by part within the phase (CLOCK_MONOTONIC µs), from `perf script`. */
+function partsOf(file: string, pid: number, phaseUs: [number, number], hz: number) {
+  const out = perfScript(file, "tid,time,ip,sym,dso", phaseUs);
   const byPart = new Map<Part, number>();
   for (const line of out.split("\n")) {
     // "  776 11758.123456:  7f3a… Builtins_LoadIC (/path/to/node)"
@@ -117,15 +122,20 @@ function partsOf(file: string, pid: number, [fromUs, toUs]: [number, number], hz
 
 /** Why --perf-many-rooms cannot run here, in one line, or null when it can. */
 export function perfMissing(): string | null {
-  try {
-    execFileSync("perf", ["--version"], { stdio: "ignore" });
-    return null;
-  } catch {
-    return "--perf-many-rooms needs Linux perf: apt-get install linux-perf (Debian), then run it again.";
-  }
+  return firstMissing([
+    {
+      command: "perf",
+      args: ["--version"],
+      missing: "--perf-many-rooms needs Linux perf: apt-get install linux-perf (Debian), then run it again.",
+    },
+  ]);
 }
 
 const hz = 999;
+
+/** Each part's µs divided by the phase's sends. */
+const perSendOf = <K>(byPart: Map<K, number>, sends: number) =>
+  new Map([...byPart].map(([part, us]) => [part, us / Math.max(1, sends)]));
 
 /** Workload 2 on a fresh server process with `perf record` (cpu-clock, `hz`) and these target arguments. */
 async function underPerf(
@@ -183,9 +193,7 @@ export async function perfManyRooms(ctx: BenchContext, dir: string, seconds = 20
     );
     const { result, file } = serverRun;
     const sends = Math.round(result.persistedPerSecond * seconds);
-    const perSend = new Map<Part, number>();
-    for (const [part, us] of partsOf(file, serverRun.pid, result.monotonicUs, hz))
-      perSend.set(part, us / Math.max(1, sends));
+    const perSend = perSendOf(partsOf(file, serverRun.pid, result.monotonicUs, hz), sends);
     // PostgreSQL runs on core 1 with the generator: a per-CPU event with call chains (`-u postgres`
     // kept about half of the core busy in perf itself), its samples picked out by process name.
     const pgRun = await underPerf(
@@ -195,46 +203,47 @@ export async function perfManyRooms(ctx: BenchContext, dir: string, seconds = 20
       join(dir, `${target.kind}.postgres.perf.data`),
     );
     const pgSends = Math.round(pgRun.result.persistedPerSecond * seconds);
-    const pgPerSend = new Map<PgPart, number>();
-    for (const [part, us] of pgPartsOf(pgRun.file, pgRun.result.monotonicUs, hz))
-      pgPerSend.set(part, us / Math.max(1, pgSends));
+    const pgPerSend = perSendOf(pgPartsOf(pgRun.file, pgRun.result.monotonicUs, hz), pgSends);
     figures.push({
       label: target.label,
       perSend,
       pgPerSend,
       summary: [
-        `${target.label}: p50 ${result.p50} ms, p99 ${result.p99} ms, ${cpuLine(result.cpu)}, ${((result.cpu.serverCpuSeconds * 1e6) / Math.max(1, sends)).toFixed(0)} µs of server CPU per send (/proc); perf report -i ${file} --time ${result.monotonicUs.map((us) => (us / 1e6).toFixed(6)).join(",")} --sort dso,sym`,
-        `${target.label}, PostgreSQL's phase: ${cpuLine(pgRun.result.cpu)}, ${((pgRun.result.cpu.postgresCpu * pgRun.result.cpu.wallSeconds * 1e6) / Math.max(1, pgSends)).toFixed(0)} µs of PostgreSQL CPU per send (/proc); perf report -i ${pgRun.file} --comm postgres --children --time ${pgRun.result.monotonicUs.map((us) => (us / 1e6).toFixed(6)).join(",")}`,
+        `${target.label}: p50 ${result.p50} ms, p99 ${result.p99} ms, ${cpuLine(result.cpu)}, ${((result.cpu.serverCpuSeconds * 1e6) / Math.max(1, sends)).toFixed(0)} µs of server CPU per send (/proc); perf report -i ${file} --time ${perfTime(result.monotonicUs)} --sort dso,sym`,
+        `${target.label}, PostgreSQL's phase: ${cpuLine(pgRun.result.cpu)}, ${((pgRun.result.cpu.postgresCpu * pgRun.result.cpu.wallSeconds * 1e6) / Math.max(1, pgSends)).toFixed(0)} µs of PostgreSQL CPU per send (/proc); perf report -i ${pgRun.file} --comm postgres --children --time ${perfTime(pgRun.result.monotonicUs)}`,
       ].join("\n"),
     });
   }
   const width = Math.max(...[...parts, ...pgParts].map(([, text]) => text.length));
   const cell = (n: number) => n.toFixed(0).padStart(10);
   const row = (text: string, values: number[]) => `${text.padEnd(width)}${values.map(cell).join("")}`;
-  const total = (f: PerfFigures) => [...f.perSend.values()].reduce((a, b) => a + b, 0);
-  return [
-    `many rooms under perf (${ctx.sizes.manyRooms} rooms × ${ctx.sizes.manyRoomSubscribers} subscribers, ${ctx.sizes.manyRoomsRate} msgs/s, ${seconds} s measured; each send is ${ctx.sizes.manyRoomSubscribers} deliveries)`,
-    ...figures.map((f) => f.summary),
-    "",
-    `${"server CPU µs per send, by where it ran".padEnd(width)}${figures.map((f) => f.label.split(" ")[0]?.padStart(10)).join("")}`,
-    ...parts.map(([part, text]) =>
+  const table = <K extends string>(
+    title: string,
+    rows: readonly (readonly [K, string, ...unknown[]])[],
+    of: (f: PerfFigures) => Map<K, number>,
+  ) => [
+    `${title.padEnd(width)}${figures.map((f) => f.label.split(" ")[0]?.padStart(10)).join("")}`,
+    ...rows.map(([part, text]) =>
       row(
         text,
-        figures.map((f) => f.perSend.get(part) ?? 0),
-      ),
-    ),
-    row("total (perf samples)", figures.map(total)),
-    "",
-    `${"PostgreSQL CPU µs per send, by what it was doing".padEnd(width)}${figures.map((f) => f.label.split(" ")[0]?.padStart(10)).join("")}`,
-    ...[...pgParts, ["other", "other"] as const].map(([part, text]) =>
-      row(
-        text,
-        figures.map((f) => f.pgPerSend.get(part) ?? 0),
+        figures.map((f) => of(f).get(part) ?? 0),
       ),
     ),
     row(
       "total (perf samples)",
-      figures.map((f) => [...f.pgPerSend.values()].reduce((a, b) => a + b, 0)),
+      figures.map((f) => [...of(f).values()].reduce((a, b) => a + b, 0)),
+    ),
+  ];
+  return [
+    `many rooms under perf (${ctx.sizes.manyRooms} rooms × ${ctx.sizes.manyRoomSubscribers} subscribers, ${ctx.sizes.manyRoomsRate} msgs/s, ${seconds} s measured; each send is ${ctx.sizes.manyRoomSubscribers} deliveries)`,
+    ...figures.map((f) => f.summary),
+    "",
+    ...table("server CPU µs per send, by where it ran", parts, (f) => f.perSend),
+    "",
+    ...table(
+      "PostgreSQL CPU µs per send, by what it was doing",
+      [...pgParts, ["other", "other"] as const],
+      (f) => f.pgPerSend,
     ),
   ].join("\n");
 }

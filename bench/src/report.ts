@@ -411,7 +411,7 @@ export function summaryRows(r: BenchResults): Row[] {
 }
 
 /** The median, and the spread (min–max) when there was more than one repeat. */
-function spreadText(values: Repeated, digits: number): string {
+export function spreadText(values: Repeated, digits: number): string {
   const s = spreadOf(values);
   if (s.n <= 1 || s.min === s.max) return fmt(s.median, digits);
   return `${fmt(s.median, digits)} (${fmt(s.min, digits)}–${fmt(s.max, digits)})`;

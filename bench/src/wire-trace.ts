@@ -1,13 +1,15 @@
-import { execFileSync, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { type BenchContext, cpuLine, type MeasuredCpu, retryIfDisturbed } from "./context.ts";
 import { readMarker } from "./marker.ts";
 import { readTcpSegments, WsFrames } from "./pcap.ts";
 import { processCpuSeconds } from "./proc.ts";
+import { spreadText } from "./report.ts";
 import { spawnServer } from "./server-process.ts";
-import { median } from "./stats.ts";
+import { median, Samples } from "./stats.ts";
 import { type Target, targets } from "./targets.ts";
+import { firstMissing } from "./tool-check.ts";
 import { runManyRooms } from "./workloads/many-rooms.ts";
 
 /**
@@ -29,12 +31,13 @@ type Stage = (typeof stages)[number][0];
 
 /** Why --wire-many-rooms cannot run here, in one line, or null when it can. */
 export function tcpdumpMissing(): string | null {
-  try {
-    execFileSync("tcpdump", ["--version"], { stdio: "ignore" });
-    return null;
-  } catch {
-    return "--wire-many-rooms needs tcpdump (and root): apt-get install tcpdump, then run it again.";
-  }
+  return firstMissing([
+    {
+      command: "tcpdump",
+      args: ["--version"],
+      missing: "--wire-many-rooms needs tcpdump (and root): apt-get install tcpdump, then run it again.",
+    },
+  ]);
 }
 
 /** One message's points on the wire, CLOCK_REALTIME ns. */
@@ -43,7 +46,6 @@ interface Trace {
   queryNs?: number;
   /** The PostgreSQL connection's port on the server's side, to find the reply. */
   pgPort?: number;
-  replyNs?: number;
   ackNs?: number;
   outNs: number[];
   receivedNs: number[];
@@ -61,11 +63,12 @@ interface ServerFigures {
   cpu: MeasuredCpu;
 }
 
-const quantile = (sorted: number[], p: number) =>
-  sorted.length === 0
-    ? Number.NaN
-    : (sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] ?? 0);
-const sortedOf = (values: number[]) => [...values].sort((a, b) => a - b);
+/** p50 and p99 by the bench's own rule (Samples). */
+function percentiles(values: number[]) {
+  const samples = new Samples();
+  for (const value of values) samples.push(value);
+  return samples.summary();
+}
 const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
 
 /** The first value in an ascending list above `t`, by bisection. */
@@ -134,11 +137,13 @@ function traceCapture(
   let lastOut = 0;
   for (const [index, trace] of traces) {
     if (!inPhase(index)) continue;
-    if (trace.queryNs !== undefined && trace.pgPort !== undefined)
-      trace.replyNs = firstAfter(replies.get(trace.pgPort) ?? [], trace.queryNs);
-    const { inNs, queryNs, replyNs } = trace;
-    const outNs = sortedOf(trace.outNs);
-    const receivedNs = sortedOf(trace.receivedNs);
+    const { inNs, queryNs, pgPort } = trace;
+    const replyNs =
+      queryNs !== undefined && pgPort !== undefined
+        ? firstAfter(replies.get(pgPort) ?? [], queryNs)
+        : undefined;
+    const outNs = trace.outNs.sort((a, b) => a - b);
+    const receivedNs = trace.receivedNs.sort((a, b) => a - b);
     if (
       inNs === undefined ||
       queryNs === undefined ||
@@ -243,17 +248,17 @@ async function traceOnce(ctx: BenchContext, target: Target, file: string): Promi
   await server.stop();
   const dropped = /(\d+) packets? dropped by kernel/.exec(stderr)?.[1] ?? "?";
   const traced = traceCapture(file, server.port, pgPort, traces, result.indexes);
-  const cut = quantile(sortedOf(traced.rows.map((r) => r.total)), 0.99);
+  const cut = percentiles(traced.rows.map((r) => r.total)).p99;
   const stats = new Map<Stage, [number, number, number]>();
   for (const [stage] of stages) {
-    const sorted = sortedOf(traced.rows.map((r) => r[stage]));
+    const { p50, p99 } = percentiles(traced.rows.map((r) => r[stage]));
     const tail = traced.rows.filter((r) => r.total >= cut).map((r) => r[stage]);
-    stats.set(stage, [quantile(sorted, 0.5), quantile(sorted, 0.99), mean(tail)]);
+    stats.set(stage, [p50, p99, mean(tail)]);
   }
   return {
     label: target.label,
     stats,
-    ackAfterReply: quantile(sortedOf(traced.ackAfterReply), 0.5),
+    ackAfterReply: median(traced.ackAfterReply),
     roundTripsPerSend: traced.roundTripsPerSend,
     cpu: result.cpu,
     summary: `${target.label}: p50 ${result.p50} ms, p99 ${result.p99} ms (traced), ${cpuLine(result.cpu)}; ${traced.rows.length} deliveries followed, ${traced.incomplete} messages not followed whole, ${dropped} packets dropped by the kernel, tcpdump ${tcpdumpCpu.toFixed(2)} CPU-s in all; ${file}`,
@@ -267,11 +272,7 @@ function wireReport(ctx: BenchContext, seconds: number, runs: ServerFigures[][])
   const names = runs.map((r) => (r[0]?.label === "Parley" ? "Parley" : "peer"));
   const cellWidth = 22;
   const header = `${"stage".padEnd(width)}${names.flatMap((n) => columns.map((c) => `${n} ${c}`.padStart(cellWidth))).join("")}`;
-  const cell = (values: number[]) => {
-    const sorted = sortedOf(values);
-    const spread = sorted.length > 1 ? ` (${sorted[0]?.toFixed(2)}–${sorted.at(-1)?.toFixed(2)})` : "";
-    return `${median(sorted).toFixed(2)}${spread}`.padStart(cellWidth);
-  };
+  const cell = (values: number[]) => spreadText(values, 2).padStart(cellWidth);
   const lines = [
     `many rooms on the wire (${ctx.sizes.manyRooms} rooms × ${ctx.sizes.manyRoomSubscribers} subscribers, ${ctx.sizes.manyRoomsRate} msgs/s, ${seconds} s measured, ${ctx.repeats} repeats)`,
     ...runs.flat().map((f) => f.summary),
