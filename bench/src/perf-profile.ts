@@ -128,6 +128,13 @@ export function perfMissing(): string | null {
       args: ["--version"],
       missing: "--perf-many-rooms needs Linux perf: apt-get install linux-perf (Debian), then run it again.",
     },
+    {
+      // What the PostgreSQL phase asks for: every process on one CPU.
+      command: "perf",
+      args: ["record", "-q", "-e", "cpu-clock", "-C", "0", "-o", "/dev/null", "--", "true"],
+      missing:
+        "--perf-many-rooms needs the right to sample a whole CPU: run it as root (or with kernel.perf_event_paranoid at 0 or below).",
+    },
   ]);
 }
 

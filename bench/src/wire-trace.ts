@@ -35,7 +35,13 @@ export function tcpdumpMissing(): string | null {
     {
       command: "tcpdump",
       args: ["--version"],
-      missing: "--wire-many-rooms needs tcpdump (and root): apt-get install tcpdump, then run it again.",
+      missing: "--wire-many-rooms needs tcpdump: apt-get install tcpdump, then run it again.",
+    },
+    {
+      // Compiling a filter for lo opens the device: refused without the right to capture.
+      command: "tcpdump",
+      args: ["-i", "lo", "-d", "tcp"],
+      missing: "--wire-many-rooms needs the right to capture on lo: run it as root.",
     },
   ]);
 }
